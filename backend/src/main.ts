@@ -1,0 +1,50 @@
+import { systemClock } from './clock.js';
+import { ConfigError, loadConfig, type Config } from './config.js';
+import { DatabaseSetupError } from './db/database.js';
+import { createLogger } from './log/logger.js';
+import { ensureHome } from './secrets.js';
+import { startServer } from './server.js';
+
+function configOrExit(): Config {
+  try {
+    return loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\nKontor did not start. Fix the settings above and try again.\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+}
+
+const config = configOrExit();
+ensureHome(config.home);
+const logger = createLogger({ level: config.logLevel, home: config.home, keepDays: config.logKeepDays, clock: systemClock });
+
+try {
+  const running = await startServer(config, logger, systemClock);
+  logger.info({ port: config.port }, 'kontor listening');
+  process.stdout.write(`\nKontor is running at ${running.url}\nState: ${config.home}\nPress Ctrl-C to stop.\n\n`);
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    running.stop().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+} catch (err) {
+  if (err instanceof DatabaseSetupError) {
+    process.stderr.write(`${err.message}\n`);
+  } else {
+    const e = err instanceof Error ? err : new Error('unknown');
+    // Startup errors come from our own code or the database, never from user input.
+    logger.fatal({ errName: e.name, code: (e as { code?: unknown }).code, reason: e.message }, 'startup failed');
+    process.stderr.write(`Kontor could not start (${e.name}${(e as { code?: string }).code ? ` ${(e as { code?: string }).code}` : ''}). See the log in ${config.home}/log.\n`);
+  }
+  process.exit(1);
+}

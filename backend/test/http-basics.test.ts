@@ -1,0 +1,97 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { Router } from 'express';
+import { createApp } from '../src/app.js';
+import { systemClock } from '../src/clock.js';
+import { createKnex } from '../src/db/connection.js';
+import { apiDb } from './helpers/db.js';
+import { listen, type RunningApp } from './helpers/http.js';
+import { capturingLogger } from './helpers/logger.js';
+
+const db = apiDb(2);
+const { logger, lines } = capturingLogger();
+let app: RunningApp;
+
+before(async () => {
+  const failing = Router();
+  failing.get('/test/explode', () => {
+    throw new Error('secret-detail-4711 from a database value');
+  });
+  failing.post('/test/echo', (req, res) => {
+    res.json({ got: req.body as unknown });
+  });
+  app = await listen(createApp({ db, logger, clock: systemClock, jsonBodyLimit: '1kb', extraApiRoutes: [failing] }));
+});
+
+after(async () => {
+  await app.close();
+  await db.destroy();
+});
+
+describe('HTTP basics', () => {
+  it('GET /api/health reports status and database', async () => {
+    const res = await fetch(`${app.url}/api/health`);
+    assert.equal(res.status, 200);
+    assert.deepEqual(await res.json(), { status: 'ok', db: 'ok' });
+  });
+
+  it('health says degraded with 503 when the database is unreachable', async () => {
+    const dead = createKnex('postgres://nobody:x@127.0.0.1:1/none', 1);
+    const down = await listen(createApp({ db: dead, logger, clock: systemClock, jsonBodyLimit: '1kb' }));
+    try {
+      const res = await fetch(`${down.url}/api/health`);
+      assert.equal(res.status, 503);
+      assert.deepEqual(await res.json(), { status: 'degraded', db: 'unavailable' });
+    } finally {
+      await down.close();
+      await dead.destroy();
+    }
+  });
+
+  it('an unknown error is a 500 internal_error without stack or message, logged by request id', async () => {
+    const res = await fetch(`${app.url}/api/test/explode`);
+    assert.equal(res.status, 500);
+    const text = await res.text();
+    assert.deepEqual(JSON.parse(text), {
+      error: { code: 'internal_error', message: JSON.parse(text).error.message },
+    });
+    assert.ok(!text.includes('secret-detail-4711'));
+    assert.ok(!text.includes('at '), 'stack trace leaked');
+    const logged = lines.find((l) => l.includes('unhandled error'));
+    assert.ok(logged, 'error was not logged');
+    assert.ok(logged.includes(res.headers.get('x-request-id')!));
+    assert.ok(!logged.includes('secret-detail-4711'), 'error message (may carry data) reached the log');
+  });
+
+  it('unknown API routes answer 404 not_found as JSON', async () => {
+    const res = await fetch(`${app.url}/api/nope`);
+    assert.equal(res.status, 404);
+    assert.equal(((await res.json()) as { error: { code: string } }).error.code, 'not_found');
+  });
+
+  it('malformed JSON is a 400 invalid_json, oversize a 413', async () => {
+    const bad = await fetch(`${app.url}/api/test/echo`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"a":' });
+    assert.equal(bad.status, 400);
+    assert.equal(((await bad.json()) as { error: { code: string } }).error.code, 'invalid_json');
+    const big = await fetch(`${app.url}/api/test/echo`, {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ a: 'x'.repeat(5000) }),
+    });
+    assert.equal(big.status, 413);
+    assert.equal(((await big.json()) as { error: { code: string } }).error.code, 'payload_too_large');
+  });
+
+  it('sends security headers and no x-powered-by', async () => {
+    const res = await fetch(`${app.url}/api/health`);
+    assert.equal(res.headers.get('x-powered-by'), null);
+    assert.equal(res.headers.get('x-content-type-options'), 'nosniff');
+    assert.match(res.headers.get('content-security-policy') ?? '', /frame-ancestors 'none'/);
+    assert.match(res.headers.get('content-security-policy') ?? '', /script-src 'self'(;|$)/);
+  });
+
+  it('logs the route pattern, never the query string', async () => {
+    await fetch(`${app.url}/api/health?email=someone@bank.example`);
+    const requestLines = lines.filter((l) => l.includes('"msg":"request"'));
+    assert.ok(requestLines.length > 0);
+    assert.ok(!lines.join('').includes('someone@bank.example'));
+  });
+});
