@@ -1,26 +1,31 @@
 'use strict';
 
-if (typeof module !== 'undefined') {
-  module.exports = {
-    test_page: 'tests/index.html?hidepassed',
-    cwd: 'dist',
-    disable_watching: true,
-    launch_in_ci: ['Chrome'],
-    launch_in_dev: ['Chrome'],
-    browser_start_timeout: 120,
-    browser_args: {
-      Chrome: {
-        ci: [
-          // --no-sandbox is needed when running Chrome inside a container
-          process.env.CI ? '--no-sandbox' : null,
-          '--headless',
-          '--disable-dev-shm-usage',
-          '--disable-software-rasterizer',
-          '--mute-audio',
-          '--remote-debugging-port=0',
-          '--window-size=1440,900',
-        ].filter(Boolean),
-      },
+// Debian's Chromium; as root it needs --no-sandbox.
+const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+
+module.exports = {
+  test_page: 'tests/index.html?hidepassed',
+  cwd: 'dist-tests',
+  disable_watching: true,
+  launch_in_ci: ['Chromium'],
+  launch_in_dev: ['Chromium'],
+  browser_start_timeout: 120,
+  browser_args: {
+    Chromium: {
+      ci: [
+        process.env.CI || isRoot ? '--no-sandbox' : null,
+        '--headless',
+        '--disable-gpu',
+        '--disable-dev-shm-usage',
+        '--disable-software-rasterizer',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+        '--mute-audio',
+        '--remote-debugging-port=0',
+        '--window-size=1440,900',
+      ].filter(Boolean),
     },
-  };
-}
+  },
+};

@@ -1,15 +1,16 @@
 import { defineConfig } from 'vite';
 import { extensions, classicEmberSupport, ember } from '@embroider/vite';
 import { babel } from '@rollup/plugin-babel';
+import { loadTranslations } from '@ember-intl/vite';
 
 export default defineConfig({
   plugins: [
     classicEmberSupport(),
     ember(),
-    // extra plugins here
     babel({
       babelHelpers: 'runtime',
       extensions,
     }),
+    loadTranslations(),
   ],
 });

@@ -1,0 +1,65 @@
+/**
+ * End-to-end run: the real compiled server on an embedded PostgreSQL, real nginx in front with the
+ * repository's config, and the tests in tests/ driving Debian's Chromium through nginx.
+ * Expects `npm run build` to have run (the root test command does it).
+ */
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { renderLocalConfig } from './lib/nginx.js';
+import { freePort, startProcess, stopProcess, waitForHttp } from './lib/processes.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const repoRoot = path.resolve(here, '..');
+const serverMain = path.join(repoRoot, 'backend/dist/backend/src/main.js');
+const staticRoot = path.join(repoRoot, 'frontend/dist');
+for (const needed of [serverMain, path.join(staticRoot, 'index.html')]) {
+  if (!fs.existsSync(needed)) {
+    process.stderr.write(`Missing ${needed}: run "npm run build" first.\n`);
+    process.exit(1);
+  }
+}
+
+const work = fs.mkdtempSync(path.join(os.tmpdir(), 'kontor-e2e-'));
+fs.chmodSync(work, 0o755);
+const home = path.join(work, 'home');
+const nginxPrefix = path.join(work, 'nginx');
+fs.mkdirSync(nginxPrefix, { mode: 0o755 });
+
+const apiPort = await freePort();
+const pgPort = await freePort();
+const webPort = await freePort();
+const serverEnv = {
+  ...process.env,
+  PORT: String(apiPort),
+  KONTOR_HOME: home,
+  KONTOR_PG_PORT: String(pgPort),
+  LOG_LEVEL: 'warn',
+  DATABASE_URL: '',
+  DATABASE_OWNER_URL: '',
+};
+const server = startProcess(process.execPath, [serverMain], serverEnv, 'server');
+let nginx: ReturnType<typeof startProcess> | undefined;
+let code = 1;
+try {
+  await waitForHttp(`http://127.0.0.1:${apiPort}/api/health`);
+  const conf = renderLocalConfig({ repoRoot, prefix: nginxPrefix, listenPort: webPort, apiUpstream: `127.0.0.1:${apiPort}`, staticRoot });
+  nginx = startProcess('nginx', ['-c', conf, '-p', nginxPrefix, '-g', 'daemon off;'], process.env, 'nginx');
+  await waitForHttp(`http://127.0.0.1:${webPort}/`);
+
+  const files = fs.readdirSync(path.join(here, 'tests')).filter((f) => f.endsWith('.test.ts')).sort().map((f) => path.join(here, 'tests', f));
+  const filter = process.argv.slice(2);
+  const selected = files.filter((f) => filter.length === 0 || filter.some((p) => f.includes(p)));
+  const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=1', ...selected], {
+    stdio: 'inherit',
+    env: { ...process.env, E2E_BASE_URL: `http://127.0.0.1:${webPort}`, E2E_API_URL: `http://127.0.0.1:${apiPort}`, E2E_KONTOR_HOME: home },
+  });
+  code = await new Promise<number>((resolve) => child.on('exit', (c) => resolve(c ?? 1)));
+} finally {
+  if (nginx) await stopProcess(nginx, 'SIGQUIT');
+  await stopProcess(server, 'SIGTERM');
+  fs.rmSync(work, { recursive: true, force: true });
+}
+process.exit(code);

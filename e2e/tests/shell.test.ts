@@ -1,0 +1,63 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { Browser } from 'playwright-core';
+import { launchChromium } from '../lib/browser.js';
+
+const base = process.env.E2E_BASE_URL!;
+let browser: Browser;
+
+before(async () => {
+  browser = await launchChromium();
+});
+after(async () => {
+  await browser.close();
+});
+
+describe('the SPA through nginx', () => {
+  it('loads under the strict CSP, lands on sign-in and shows a healthy backend', async () => {
+    const page = await browser.newPage({ locale: 'de-DE' });
+    const problems: string[] = [];
+    page.on('console', (m) => {
+      if (m.type() === 'error') problems.push(m.text());
+    });
+    page.on('pageerror', (e) => problems.push(e.message));
+    const response = await page.goto(`${base}/`);
+    assert.equal(response?.status(), 200);
+    await page.waitForURL(`${base}/login`);
+    await page.locator('[data-test-health="ok"]').waitFor({ timeout: 15_000 });
+    assert.equal(await page.locator('h1').textContent(), 'Anmelden');
+    assert.deepEqual(problems, [], 'console errors or CSP violations');
+    await page.close();
+  });
+
+  it('a deep link is answered with the app (history routing)', async () => {
+    const page = await browser.newPage({ locale: 'en-US' });
+    const response = await page.goto(`${base}/login`);
+    assert.equal(response?.status(), 200);
+    await page.locator('h1', { hasText: 'Sign in' }).waitFor();
+    await page.close();
+  });
+
+  it('/api/health answers through the proxy', async () => {
+    const res = await fetch(`${base}/api/health`);
+    assert.equal(res.status, 200);
+    assert.deepEqual(await res.json(), { status: 'ok', db: 'ok' });
+  });
+
+  it('sends the security headers and caches correctly', async () => {
+    const index = await fetch(`${base}/`);
+    const csp = index.headers.get('content-security-policy') ?? '';
+    assert.match(csp, /script-src 'self';/);
+    assert.doesNotMatch(csp, /unsafe-(inline|eval)/);
+    assert.match(csp, /frame-ancestors 'none'/);
+    assert.equal(index.headers.get('x-content-type-options'), 'nosniff');
+    assert.equal(index.headers.get('cache-control'), 'no-cache');
+    const html = await index.text();
+    const asset = /src="(\/assets\/[^"]+\.js)"/.exec(html)?.[1];
+    assert.ok(asset, 'no hashed script in index.html');
+    const res = await fetch(`${base}${asset}`, { headers: { 'accept-encoding': 'gzip' } });
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get('cache-control') ?? '', /immutable/);
+    assert.equal(res.headers.get('content-encoding'), 'gzip');
+  });
+});
