@@ -3,8 +3,17 @@ import helmet from 'helmet';
 import type { Knex } from 'knex';
 import type { Clock } from './clock.js';
 import type { Logger } from './log/logger.js';
+import type { Mailer } from './mail/mailer.js';
+import { AuthService } from './auth/auth-service.js';
+import { createGuard } from './auth/guard.js';
+import { PasswordHasher } from './auth/password-hasher.js';
+import { authRoutes } from './auth/routes.js';
+import { SessionTokens } from './auth/session-token.js';
+import type { ThrottleOptions } from './auth/throttle.js';
 import { apiNotFound, errorHandler } from './http/error-handler.js';
 import { assignRequestId, logRequests } from './http/request-context.js';
+import { RouteTable } from './http/route-table.js';
+import { requireSameOrigin } from './http/same-origin.js';
 import { spaRoutes } from './http/spa.js';
 import { healthRoutes } from './health/routes.js';
 
@@ -12,14 +21,38 @@ export interface AppDeps {
   db: Knex;
   logger: Logger;
   clock: Clock;
+  mailer: Mailer;
+  sessionSecret: string;
+  hmacKey: string;
   jsonBodyLimit: string;
   staticDir?: string | undefined;
   trustProxy?: 'none' | 'loopback';
+  hasher?: PasswordHasher;
+  throttles?: { login: ThrottleOptions; recovery: ThrottleOptions };
   /** Extra API routers mounted under /api, before the 404 fallback (tests add failing routes here). */
   extraApiRoutes?: express.Router[];
 }
 
-export function createApp(deps: AppDeps): Express {
+export interface Kontor {
+  app: Express;
+  auth: AuthService;
+  routes: RouteTable;
+  hasher: PasswordHasher;
+}
+
+export const DEFAULT_THROTTLES = {
+  login: { limit: 20, windowSeconds: 60 },
+  recovery: { limit: 10, windowSeconds: 600 },
+};
+
+export function createApp(deps: AppDeps): Kontor {
+  const hasher = deps.hasher ?? new PasswordHasher();
+  const tokens = new SessionTokens(deps.sessionSecret, deps.clock);
+  const auth = new AuthService({ db: deps.db, hasher, tokens, mailer: deps.mailer, clock: deps.clock, logger: deps.logger, hmacKey: deps.hmacKey });
+  const routes = new RouteTable(createGuard({ db: deps.db, tokens, clock: deps.clock }));
+  const throttles = deps.throttles ?? DEFAULT_THROTTLES;
+  authRoutes(routes, auth, { loginThrottle: throttles.login, recoveryThrottle: throttles.recovery, clock: deps.clock });
+
   const app = express();
   app.disable('x-powered-by');
   // Behind nginx the client address arrives in X-Forwarded-For; trust only the local proxy.
@@ -47,13 +80,19 @@ export function createApp(deps: AppDeps): Express {
   );
 
   const api = express.Router();
+  api.use((_req, res, next) => {
+    res.set('Cache-Control', 'no-store');
+    next();
+  });
+  api.use(requireSameOrigin);
   api.use(express.json({ limit: deps.jsonBodyLimit }));
   api.use(healthRoutes(deps.db));
+  api.use(routes.router);
   for (const router of deps.extraApiRoutes ?? []) api.use(router);
   api.use(apiNotFound);
   app.use('/api', api);
 
   if (deps.staticDir) app.use(spaRoutes(deps.staticDir));
   app.use(errorHandler(deps.logger));
-  return app;
+  return { app, auth, routes, hasher };
 }

@@ -27,6 +27,8 @@ const envSchema = z
     STATIC_DIR: z.string().min(1).optional(),
     JSON_BODY_LIMIT: byteSize.default('100kb'),
     TRUST_PROXY: z.enum(['none', 'loopback']).default('loopback'),
+    KONTOR_ADMIN_EMAIL: z.string().trim().email('must be an email address').or(z.literal('admin@localhost')).default('admin@localhost'),
+    PUBLIC_URL: z.string().regex(/^https?:\/\/[^\s]+$/, 'must be an http(s) URL').optional(),
   })
   .refine((env) => !env.DATABASE_OWNER_URL || env.DATABASE_URL, {
     message: 'DATABASE_OWNER_URL needs DATABASE_URL as well',
@@ -47,6 +49,9 @@ export interface Config {
   staticDir: string | undefined;
   jsonBodyLimit: string;
   trustProxy: 'none' | 'loopback';
+  adminEmail: string;
+  /** Base of links in mails (invitations). */
+  publicUrl: string;
 }
 
 export class ConfigError extends Error {
@@ -83,5 +88,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     staticDir: e.STATIC_DIR ? path.resolve(e.STATIC_DIR) : undefined,
     jsonBodyLimit: e.JSON_BODY_LIMIT,
     trustProxy: e.TRUST_PROXY,
+    adminEmail: e.KONTOR_ADMIN_EMAIL,
+    publicUrl: e.PUBLIC_URL ?? `http://${e.HOST}:${e.PORT}`,
   };
 }

@@ -24,6 +24,9 @@ const logger = createLogger({ level: config.logLevel, home: config.home, keepDay
 try {
   const running = await startServer(config, logger, systemClock);
   logger.info({ port: config.port }, 'kontor listening');
+  if (running.initialAdminFile) {
+    process.stdout.write(`\nFirst start: the superadmin's sign-in is in ${running.initialAdminFile} (readable by this user only).\n`);
+  }
   process.stdout.write(`\nKontor is running at ${running.url}\nState: ${config.home}\nPress Ctrl-C to stop.\n\n`);
   let stopping = false;
   const shutdown = (signal: string) => {

@@ -3,42 +3,70 @@ import type { Server } from 'node:http';
 import type { Config } from './config.js';
 import type { Clock } from './clock.js';
 import type { Logger } from './log/logger.js';
-import { createApp } from './app.js';
+import { createApp, type Kontor } from './app.js';
+import { ensureFirstSuperadmin } from './auth/first-admin.js';
 import { openDatabase, type Database } from './db/database.js';
+import { createMailer } from './mail/mailer.js';
 import { defaultStaticDir } from './paths.js';
 import { loadOrCreateSecrets } from './secrets.js';
 
 export interface RunningServer {
   url: string;
   database: Database;
+  kontor: Kontor;
+  initialAdminFile: string | undefined;
   stop(): Promise<void>;
 }
 
-/** Starts everything one instance needs: secrets, database, HTTP server. */
+const DAY_MS = 86_400_000;
+
+/** Starts everything one instance needs: secrets, database, first admin, HTTP server, daily retention. */
 export async function startServer(config: Config, logger: Logger, clock: Clock): Promise<RunningServer> {
   const secrets = loadOrCreateSecrets(config.home);
   const database = await openDatabase(config, secrets, logger);
   const staticDir = config.staticDir ?? defaultStaticDir();
-  const app = createApp({
+  const mailer = createMailer({ smtpUrl: config.smtpUrl, home: config.home, logger, clock });
+  const kontor = createApp({
     db: database.api,
     logger,
     clock,
+    mailer,
+    sessionSecret: config.sessionSecret ?? secrets.sessionSecret,
+    hmacKey: secrets.loginEventKey,
     jsonBodyLimit: config.jsonBodyLimit,
     staticDir: fs.existsSync(staticDir) ? staticDir : undefined,
     trustProxy: config.trustProxy,
   });
+  let initialAdminFile: string | undefined;
+  try {
+    initialAdminFile = await ensureFirstSuperadmin({
+      db: database.api, hasher: kontor.hasher, clock, logger, home: config.home, email: config.adminEmail,
+    });
+  } catch (err) {
+    await database.close();
+    throw err;
+  }
   const server = await new Promise<Server>((resolve, reject) => {
-    const s = app.listen(config.port, config.host, () => resolve(s));
+    const s = kontor.app.listen(config.port, config.host, () => resolve(s));
     s.once('error', reject);
   }).catch(async (err: unknown) => {
     await database.close();
     throw err;
   });
-  const url = `http://${config.host}:${config.port}`;
+  const runRetention = () =>
+    kontor.auth.purge().then(
+      (purged) => logger.info(purged, 'retention run'),
+      (err: unknown) => logger.error({ errName: (err as Error).name }, 'retention run failed'),
+    );
+  const retentionTimer = setInterval(runRetention, DAY_MS);
+  retentionTimer.unref();
   return {
-    url,
+    url: `http://${config.host}:${config.port}`,
     database,
+    kontor,
+    initialAdminFile,
     stop: async () => {
+      clearInterval(retentionTimer);
       await new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
       await database.close();

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Router } from 'express';
-import { createApp } from '../src/app.js';
+import { randomBytes } from 'node:crypto';
+import { createApp, type AppDeps } from '../src/app.js';
 import { systemClock } from '../src/clock.js';
 import { createKnex } from '../src/db/connection.js';
 import { apiDb } from './helpers/db.js';
@@ -12,6 +13,15 @@ const db = apiDb(2);
 const { logger, lines } = capturingLogger();
 let app: RunningApp;
 
+function deps(database: typeof db, extraApiRoutes: Router[] = []): AppDeps {
+  return {
+    db: database, logger, clock: systemClock, jsonBodyLimit: '1kb', extraApiRoutes,
+    mailer: { send: async () => undefined },
+    sessionSecret: randomBytes(32).toString('hex'),
+    hmacKey: randomBytes(32).toString('hex'),
+  };
+}
+
 before(async () => {
   const failing = Router();
   failing.get('/test/explode', () => {
@@ -20,7 +30,7 @@ before(async () => {
   failing.post('/test/echo', (req, res) => {
     res.json({ got: req.body as unknown });
   });
-  app = await listen(createApp({ db, logger, clock: systemClock, jsonBodyLimit: '1kb', extraApiRoutes: [failing] }));
+  app = await listen(createApp(deps(db, [failing])).app);
 });
 
 after(async () => {
@@ -37,7 +47,7 @@ describe('HTTP basics', () => {
 
   it('health says degraded with 503 when the database is unreachable', async () => {
     const dead = createKnex('postgres://nobody:x@127.0.0.1:1/none', 1);
-    const down = await listen(createApp({ db: dead, logger, clock: systemClock, jsonBodyLimit: '1kb' }));
+    const down = await listen(createApp(deps(dead)).app);
     try {
       const res = await fetch(`${down.url}/api/health`);
       assert.equal(res.status, 503);
@@ -70,11 +80,11 @@ describe('HTTP basics', () => {
   });
 
   it('malformed JSON is a 400 invalid_json, oversize a 413', async () => {
-    const bad = await fetch(`${app.url}/api/test/echo`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"a":' });
+    const bad = await fetch(`${app.url}/api/test/echo`, { method: 'POST', headers: { 'content-type': 'application/json', origin: app.url }, body: '{"a":' });
     assert.equal(bad.status, 400);
     assert.equal(((await bad.json()) as { error: { code: string } }).error.code, 'invalid_json');
     const big = await fetch(`${app.url}/api/test/echo`, {
-      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ a: 'x'.repeat(5000) }),
+      method: 'POST', headers: { 'content-type': 'application/json', origin: app.url }, body: JSON.stringify({ a: 'x'.repeat(5000) }),
     });
     assert.equal(big.status, 413);
     assert.equal(((await big.json()) as { error: { code: string } }).error.code, 'payload_too_large');

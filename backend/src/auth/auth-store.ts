@@ -1,0 +1,237 @@
+import type { Knex } from 'knex';
+
+/** All SQL of sign-in and sessions. Platform tables take the plain API knex; tenant tables a tenant transaction. */
+
+export interface UserRow {
+  id: string;
+  tenant_id: string;
+  email: string;
+  name: string;
+  status: 'active' | 'locked' | 'deleted';
+  failed_login_count: number;
+  must_change_password: boolean;
+  last_login_at: Date | null;
+}
+
+export interface TenantRow {
+  id: string;
+  name: string;
+  is_vendor: boolean;
+  deactivated_at: Date | null;
+}
+
+export interface SessionRow {
+  tenant_id: string;
+  id: string;
+  user_id: string;
+  created_at: Date;
+  last_activity_at: Date;
+  absolute_expires_at: Date;
+  ip: string | null;
+  user_agent: string | null;
+}
+
+export interface TenantSettings {
+  idle_minutes: number;
+  absolute_hours: number;
+  password_profile: 'standard' | 'classic';
+}
+
+const DEFAULT_SETTINGS: TenantSettings = { idle_minutes: 30, absolute_hours: 8, password_profile: 'standard' };
+
+export const LOCK_AFTER_FAILURES = 4;
+
+// ---- platform tables -------------------------------------------------------------------------
+
+export async function findUserByEmail(db: Knex, email: string): Promise<(UserRow & { hash: string | null }) | undefined> {
+  return db('users as u')
+    .leftJoin('password_credentials as p', 'p.user_id', 'u.id')
+    .whereRaw('lower(u.email) = lower(?)', [email])
+    .first('u.*', 'p.hash');
+}
+
+export async function findUser(db: Knex, id: string): Promise<(UserRow & { hash: string | null }) | undefined> {
+  return db('users as u').leftJoin('password_credentials as p', 'p.user_id', 'u.id').where('u.id', id).first('u.*', 'p.hash');
+}
+
+export async function findTenant(db: Knex, id: string): Promise<TenantRow | undefined> {
+  return db('tenants').where({ id }).first('id', 'name', 'is_vendor', 'deactivated_at');
+}
+
+/** Counts a failure; the LOCK_AFTER_FAILURES-th consecutive one locks. Returns the new count. */
+export async function countFailedLogin(db: Knex, userId: string, at: Date): Promise<number> {
+  const [row] = await db('users')
+    .where({ id: userId })
+    .update({
+      failed_login_count: db.raw('failed_login_count + 1'),
+      status: db.raw("case when failed_login_count + 1 >= ? and status = 'active' then 'locked' else status end", [LOCK_AFTER_FAILURES]),
+      locked_at: db.raw('case when failed_login_count + 1 = ? then ?::timestamptz else locked_at end', [LOCK_AFTER_FAILURES, at]),
+    })
+    .returning('failed_login_count');
+  return (row as { failed_login_count: number }).failed_login_count;
+}
+
+export async function markSuccessfulLogin(db: Knex, userId: string, at: Date, ip: string | undefined): Promise<void> {
+  await db('users').where({ id: userId }).update({ failed_login_count: 0, last_login_at: at, last_login_ip: ip ?? null });
+}
+
+export async function setPassword(db: Knex, userId: string, hash: string, at: Date): Promise<void> {
+  await db('password_credentials').insert({ user_id: userId, hash, changed_at: at }).onConflict('user_id').merge();
+  await db('users').where({ id: userId }).update({ must_change_password: false });
+}
+
+/** Recovery and invitations also reopen a locked account. */
+export async function unlockUser(db: Knex, userId: string): Promise<void> {
+  await db('users').where({ id: userId }).whereNot({ status: 'deleted' }).update({ status: 'active', failed_login_count: 0, locked_at: null });
+}
+
+export interface LoginEvent {
+  tenantId: string | null;
+  userId: string | null;
+  emailHash: string | null;
+  outcome: 'success' | 'failure';
+  reason: string;
+  ip: string | undefined;
+  at: Date;
+}
+
+export async function insertLoginEvent(db: Knex, e: LoginEvent): Promise<void> {
+  await db('login_events').insert({
+    tenant_id: e.tenantId, user_id: e.userId, email_hash: e.emailHash, outcome: e.outcome, reason: e.reason, ip: e.ip ?? null, created_at: e.at,
+  });
+}
+
+/** The last successful login before now, and the failed attempts since then. */
+export async function previousLogin(db: Knex, userId: string): Promise<{ at: Date; ip: string | null; failuresSince: number } | null> {
+  // Event ids are monotonic, so they order attempts exactly even within one clock tick.
+  const last = await db('login_events').where({ user_id: userId, outcome: 'success' }).orderBy('id', 'desc').first('id', 'created_at', 'ip');
+  const failures = db('login_events').where({ user_id: userId, outcome: 'failure' });
+  if (last) failures.where('id', '>', last.id);
+  const [{ n }] = (await failures.count({ n: '*' })) as [{ n: number }];
+  if (!last) return null;
+  return { at: last.created_at as Date, ip: (last.ip as string | null) ?? null, failuresSince: Number(n) };
+}
+
+export async function purgeSuccessfulLoginEvents(db: Knex, before: Date): Promise<number> {
+  return db('login_events').where({ outcome: 'success' }).where('created_at', '<', before).delete();
+}
+
+/** Tenants a user can have sessions in: the home tenant and every tenant granted to a vendor user. */
+export async function tenantsOfUser(db: Knex, userId: string): Promise<string[]> {
+  const user = await db('users').where({ id: userId }).first('tenant_id');
+  const grants = await db('vendor_grants').where({ user_id: userId }).pluck('tenant_id');
+  return [...new Set([user?.tenant_id as string, ...(grants as string[])].filter(Boolean))];
+}
+
+export async function allTenantIds(db: Knex): Promise<string[]> {
+  return db('tenants').pluck('id');
+}
+
+// ---- recovery codes and invitation tokens (platform) ----------------------------------------------
+
+export async function replaceRecoveryCode(db: Knex, userId: string, codeHash: string, expiresAt: Date, at: Date): Promise<void> {
+  await db.transaction(async (trx) => {
+    await trx('recovery_codes').where({ user_id: userId }).whereNull('used_at').update({ used_at: at });
+    await trx('recovery_codes').insert({ user_id: userId, code_hash: codeHash, expires_at: expiresAt, created_at: at });
+  });
+}
+
+export interface RecoveryCodeRow {
+  id: string;
+  code_hash: string;
+  attempts: number;
+  expires_at: Date;
+}
+
+export async function activeRecoveryCode(db: Knex, userId: string): Promise<RecoveryCodeRow | undefined> {
+  return db('recovery_codes').where({ user_id: userId }).whereNull('used_at').orderBy('created_at', 'desc').first('id', 'code_hash', 'attempts', 'expires_at');
+}
+
+export async function countRecoveryAttempt(db: Knex, codeId: string): Promise<number> {
+  const [row] = await db('recovery_codes').where({ id: codeId }).increment('attempts', 1).returning('attempts');
+  return (row as { attempts: number }).attempts;
+}
+
+/** Marks the code used; false if someone else used it first (single use under concurrency). */
+export async function consumeRecoveryCode(db: Knex, codeId: string, at: Date): Promise<boolean> {
+  return (await db('recovery_codes').where({ id: codeId }).whereNull('used_at').update({ used_at: at })) === 1;
+}
+
+export async function insertInvitationToken(
+  db: Knex, userId: string, tokenHash: string, purpose: 'invitation' | 'reset', expiresAt: Date, at: Date,
+): Promise<void> {
+  await db('invitation_tokens').where({ user_id: userId }).whereNull('used_at').update({ used_at: at });
+  await db('invitation_tokens').insert({ user_id: userId, token_hash: tokenHash, purpose, expires_at: expiresAt, created_at: at });
+}
+
+/** Consumes a valid token atomically and returns its user, or undefined. */
+export async function consumeInvitationToken(db: Knex, tokenHash: string, at: Date): Promise<string | undefined> {
+  const [row] = await db('invitation_tokens')
+    .where({ token_hash: tokenHash })
+    .whereNull('used_at')
+    .where('expires_at', '>', at)
+    .update({ used_at: at })
+    .returning('user_id');
+  return (row as { user_id: string } | undefined)?.user_id;
+}
+
+// ---- tenant tables (inside inTenant) -----------------------------------------------------------
+
+export async function tenantSettings(trx: Knex.Transaction, tenantId: string): Promise<TenantSettings> {
+  const row = await trx('tenant_settings').where({ tenant_id: tenantId }).first('idle_minutes', 'absolute_hours', 'password_profile');
+  return (row as TenantSettings | undefined) ?? DEFAULT_SETTINGS;
+}
+
+export async function hasMembership(trx: Knex.Transaction, tenantId: string, userId: string): Promise<boolean> {
+  return Boolean(await trx('memberships').where({ tenant_id: tenantId, user_id: userId }).first('user_id'));
+}
+
+export async function rightsOf(trx: Knex.Transaction, tenantId: string, userId: string): Promise<Set<string>> {
+  const rows = (await trx('membership_roles as m')
+    .join('role_rights as r', 'r.role_id', 'm.role_id')
+    .where({ 'm.tenant_id': tenantId, 'm.user_id': userId })
+    .distinct('r.area', 'r.access')) as { area: string; access: string }[];
+  return new Set(rows.map((r) => `${r.area}:${r.access}`));
+}
+
+export async function licensedModules(trx: Knex.Transaction, tenantId: string, today: string): Promise<Set<string>> {
+  const rows = (await trx('tenant_modules')
+    .where({ tenant_id: tenantId })
+    .where((q) => q.whereNull('valid_until').orWhere('valid_until', '>=', today))
+    .pluck('module')) as string[];
+  return new Set(rows);
+}
+
+export async function insertSession(trx: Knex.Transaction, row: Omit<SessionRow, 'id'> & { id?: string }): Promise<string> {
+  const [inserted] = await trx('sessions').insert(row).returning('id');
+  return (inserted as { id: string }).id;
+}
+
+export async function findSession(trx: Knex.Transaction, tenantId: string, id: string): Promise<SessionRow | undefined> {
+  return trx('sessions').where({ tenant_id: tenantId, id }).first();
+}
+
+export async function touchSession(trx: Knex.Transaction, tenantId: string, id: string, at: Date): Promise<void> {
+  await trx('sessions').where({ tenant_id: tenantId, id }).update({ last_activity_at: at });
+}
+
+export async function deleteSession(trx: Knex.Transaction, tenantId: string, id: string): Promise<number> {
+  return trx('sessions').where({ tenant_id: tenantId, id }).delete();
+}
+
+export async function deleteUserSessions(trx: Knex.Transaction, tenantId: string, userId: string, keepId?: string): Promise<number> {
+  const q = trx('sessions').where({ tenant_id: tenantId, user_id: userId });
+  if (keepId) q.whereNot({ id: keepId });
+  return q.delete();
+}
+
+export async function listUserSessions(trx: Knex.Transaction, tenantId: string, userId: string): Promise<SessionRow[]> {
+  return trx('sessions').where({ tenant_id: tenantId, user_id: userId }).orderBy('last_activity_at', 'desc');
+}
+
+export async function deleteExpiredSessions(trx: Knex.Transaction, tenantId: string, idleBefore: Date, now: Date): Promise<number> {
+  return trx('sessions')
+    .where({ tenant_id: tenantId })
+    .where((q) => q.where('last_activity_at', '<', idleBefore).orWhere('absolute_expires_at', '<=', now))
+    .delete();
+}

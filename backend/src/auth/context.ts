@@ -1,0 +1,15 @@
+import type { Knex } from 'knex';
+
+/** Built once per request by the guard; services take it first and never read `req` (STYLE §2). */
+export interface RequestContext {
+  requestId: string;
+  sessionId: string;
+  userId: string;
+  tenantId: string;
+  isVendorTenant: boolean;
+  rights: ReadonlySet<string>;
+  modules: ReadonlySet<string>;
+  ip: string | undefined;
+  userAgent: string | undefined;
+  trx: Knex.Transaction;
+}

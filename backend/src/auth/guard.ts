@@ -1,0 +1,91 @@
+import type { Knex } from 'knex';
+import type { Clock } from '../clock.js';
+import { inTenant } from '../db/tenant-transaction.js';
+import { Forbidden, HttpError, Unauthorized } from '../http/errors.js';
+import { send, type Guard } from '../http/route-table.js';
+import { holds } from '../tenancy/rights.js';
+import * as store from './auth-store.js';
+import type { RequestContext } from './context.js';
+import { clearSessionCookie, readSessionCookie } from './cookies.js';
+import type { SessionTokens } from './session-token.js';
+
+/** Requests marked so (progress polling) do not count as user activity. */
+export const BACKGROUND_HEADER = 'x-kontor-background';
+
+function sessionExpired(): Unauthorized {
+  return new Unauthorized('session_expired', 'Your session has ended. Please sign in again.');
+}
+
+/**
+ * The check on every guarded request (DESIGN §3, §2): JWT → session row in the token's tenant →
+ * idle and absolute limits → user active and member → password change not pending → module
+ * licensed → right held. Then the route's work runs in the same tenant transaction, and the
+ * response is sent only after it committed. Nothing is cached across requests.
+ */
+export function createGuard(deps: { db: Knex; tokens: SessionTokens; clock: Clock }): Guard {
+  return (requirement, handler) => async (req, res) => {
+    const claims = (() => {
+      const token = readSessionCookie(req);
+      return token ? deps.tokens.verify(token) : undefined;
+    })();
+    if (!claims) throw new Unauthorized();
+
+    let refusal: HttpError | undefined;
+    const result = await inTenant(deps.db, claims.tid, async (trx) => {
+      const now = deps.clock.now();
+      const session = await store.findSession(trx, claims.tid, claims.sid);
+      if (!session || session.user_id !== claims.sub) {
+        refusal = sessionExpired();
+        return undefined;
+      }
+      const settings = await store.tenantSettings(trx, claims.tid);
+      const idleDeadline = session.last_activity_at.getTime() + settings.idle_minutes * 60_000;
+      const user = await store.findUser(trx, claims.sub);
+      const tenant = await store.findTenant(trx, claims.tid);
+      if (
+        now.getTime() >= idleDeadline ||
+        now.getTime() >= session.absolute_expires_at.getTime() ||
+        !user || user.status !== 'active' ||
+        !tenant || tenant.deactivated_at !== null ||
+        !(await store.hasMembership(trx, claims.tid, claims.sub))
+      ) {
+        await store.deleteSession(trx, claims.tid, claims.sid);
+        refusal = sessionExpired();
+        return undefined;
+      }
+      if (user.must_change_password && !requirement.allowPendingPasswordChange) {
+        refusal = new Forbidden('password_change_required', 'Please change your password before you continue.');
+        return undefined;
+      }
+      const modules = await store.licensedModules(trx, claims.tid, now.toISOString().slice(0, 10));
+      if (requirement.module && !modules.has(requirement.module)) {
+        refusal = new Forbidden('module_not_licensed', 'Your bank has no valid licence for this module.');
+        return undefined;
+      }
+      const rights = await store.rightsOf(trx, claims.tid, claims.sub);
+      if (requirement.right && !holds(rights, requirement.right.area, requirement.right.access)) {
+        refusal = new Forbidden('forbidden', 'You do not have the right to do this.');
+        return undefined;
+      }
+      if (req.get(BACKGROUND_HEADER) !== '1') await store.touchSession(trx, claims.tid, claims.sid, now);
+      const ctx: RequestContext = {
+        requestId: req.requestId,
+        sessionId: claims.sid,
+        userId: claims.sub,
+        tenantId: claims.tid,
+        isVendorTenant: tenant.is_vendor,
+        rights,
+        modules,
+        ip: req.ip,
+        userAgent: req.get('user-agent')?.slice(0, 200),
+        trx,
+      };
+      return handler(ctx, req, res);
+    });
+    if (refusal) {
+      if (refusal.status === 401) clearSessionCookie(req, res);
+      throw refusal;
+    }
+    send(res, result);
+  };
+}

@@ -1,0 +1,16 @@
+import { z } from 'zod';
+import { MAX_PASSWORD_LENGTH } from './password-policy.js';
+
+const email = z.string().trim().min(3).max(254).email('must be an email address');
+const password = z.string().min(1, 'is required').max(MAX_PASSWORD_LENGTH, `may have at most ${MAX_PASSWORD_LENGTH} characters`);
+
+export const loginBody = z.object({ email, password });
+export const passwordChangeBody = z.object({ currentPassword: password, newPassword: password });
+export const recoveryBody = z.object({ email });
+export const recoveryConfirmBody = z.object({
+  email,
+  code: z.string().trim().regex(/^\d{8}$/, 'must be the 8-digit code from the mail'),
+  newPassword: password,
+});
+export const invitationBody = z.object({ token: z.string().min(20).max(200), newPassword: password });
+export const sessionIdParam = z.object({ id: z.string().uuid('must be a session id') });

@@ -1,0 +1,52 @@
+import jwt from 'jsonwebtoken';
+import type { Clock } from '../clock.js';
+
+export const TOKEN_TTL_SECONDS = 15 * 60;
+const ISSUER = 'kontor';
+const AUDIENCE = 'kontor-api';
+
+export interface TokenClaims {
+  sid: string;
+  sub: string;
+  tid: string;
+}
+
+/** Short-lived HS256 JWT. The algorithm is pinned on verification, so `alg: none` and key confusion fail. */
+export class SessionTokens {
+  constructor(
+    private readonly secret: string,
+    private readonly clock: Clock,
+  ) {}
+
+  sign(claims: TokenClaims): string {
+    const iat = Math.floor(this.clock.now().getTime() / 1000);
+    return jwt.sign({ ...claims, iat, exp: iat + TOKEN_TTL_SECONDS }, this.secret, {
+      algorithm: 'HS256',
+      issuer: ISSUER,
+      audience: AUDIENCE,
+    });
+  }
+
+  /** The claims, or undefined for anything not issued by us, expired, or malformed. */
+  verify(token: string): TokenClaims | undefined {
+    try {
+      const payload = jwt.verify(token, this.secret, {
+        algorithms: ['HS256'],
+        issuer: ISSUER,
+        audience: AUDIENCE,
+        clockTimestamp: Math.floor(this.clock.now().getTime() / 1000),
+      });
+      if (typeof payload !== 'object') return undefined;
+      const { sid, sub, tid } = payload as Record<string, unknown>;
+      if (!isUuid(sid) || !isUuid(sub) || !isUuid(tid)) return undefined;
+      return { sid, sub, tid };
+    } catch {
+      return undefined;
+    }
+  }
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+export function isUuid(value: unknown): value is string {
+  return typeof value === 'string' && UUID.test(value);
+}

@@ -1,0 +1,64 @@
+import { Router, type Request, type Response } from 'express';
+import type { RequestContext } from '../auth/context.js';
+import type { Access, Area, Module } from '../tenancy/rights.js';
+
+export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
+
+/** What a guarded route needs beyond a valid session. */
+export interface Requirement {
+  right?: { area: Area; access: Access };
+  module?: Module;
+  /** Reachable while a password change is pending (session info, password change, logout). */
+  allowPendingPasswordChange?: boolean;
+}
+
+/** A route names its module and right: `requires('leasing', 'write', { module: 'leasing' })`. */
+export function requires(area: Area, access: Access, extra: Omit<Requirement, 'right'> = {}): Requirement {
+  return { right: { area, access }, ...extra };
+}
+
+export const signedIn: Requirement = {};
+
+export interface Result {
+  status?: number;
+  body?: unknown;
+}
+
+export type PublicHandler = (req: Request, res: Response) => Promise<Result | void>;
+export type GuardedHandler = (ctx: RequestContext, req: Request, res: Response) => Promise<Result | void>;
+export type Guard = (requirement: Requirement, handler: GuardedHandler) => (req: Request, res: Response) => Promise<void>;
+
+export interface RouteEntry {
+  method: Method;
+  path: string;
+  access: 'public' | Requirement;
+}
+
+export function send(res: Response, result: Result | void): void {
+  if (!result || result.body === undefined) {
+    res.status(result?.status ?? 204).end();
+    return;
+  }
+  res.status(result.status ?? 200).json(result.body);
+}
+
+/**
+ * Every API route is registered here, public or guarded, so the table can be checked against
+ * docs/openapi.yaml and the authorization matrix: a route cannot exist without a declared rule.
+ */
+export class RouteTable {
+  readonly entries: RouteEntry[] = [];
+  readonly router = Router();
+
+  constructor(private readonly guard: Guard) {}
+
+  public(method: Method, path: string, handler: PublicHandler): void {
+    this.entries.push({ method, path, access: 'public' });
+    this.router[method](path, async (req, res) => send(res, await handler(req, res)));
+  }
+
+  guarded(method: Method, path: string, requirement: Requirement, handler: GuardedHandler): void {
+    this.entries.push({ method, path, access: requirement });
+    this.router[method](path, this.guard(requirement, handler));
+  }
+}

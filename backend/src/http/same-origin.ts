@@ -1,0 +1,22 @@
+import type { RequestHandler } from 'express';
+import { Forbidden } from './errors.js';
+
+const SAFE = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/**
+ * State-changing requests must come from our own origin: a matching `Origin` header, or, where a
+ * client sends none, the custom `X-Requested-With: kontor` header (which no cross-site form can set).
+ */
+export const requireSameOrigin: RequestHandler = (req, _res, next) => {
+  if (SAFE.has(req.method)) {
+    next();
+    return;
+  }
+  const origin = req.get('origin');
+  const expected = `${req.protocol}://${req.get('host') ?? ''}`;
+  if (origin !== undefined ? origin === expected : req.get('x-requested-with') === 'kontor') {
+    next();
+    return;
+  }
+  next(new Forbidden('cross_origin', 'This request did not come from the Kontor application.'));
+};

@@ -1,0 +1,52 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import nodemailer from 'nodemailer';
+import type { Clock } from '../clock.js';
+import type { Logger } from '../log/logger.js';
+
+export interface Mail {
+  to: string;
+  subject: string;
+  text: string;
+  /** A fixed name for the log line; the log never carries the address or the text. */
+  template: string;
+}
+
+export interface Mailer {
+  send(mail: Mail): Promise<void>;
+}
+
+const FROM = process.env.MAIL_FROM ?? 'Kontor <no-reply@kontor.invalid>';
+
+/** SMTP when SMTP_URL is set; otherwise .eml files in $KONTOR_HOME/outbox/ (mode 0600). */
+export function createMailer(options: { smtpUrl?: string | undefined; home: string; logger: Logger; clock: Clock }): Mailer {
+  const { logger } = options;
+  if (options.smtpUrl) {
+    const transport = nodemailer.createTransport(options.smtpUrl);
+    return {
+      async send(mail) {
+        await transport.sendMail({ from: FROM, to: mail.to, subject: mail.subject, text: mail.text });
+        logger.info({ template: mail.template }, 'mail sent');
+      },
+    };
+  }
+  const outbox = path.join(options.home, 'outbox');
+  const transport = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'unix' });
+  return {
+    async send(mail) {
+      const info = await transport.sendMail({ from: FROM, to: mail.to, subject: mail.subject, text: mail.text });
+      fs.mkdirSync(outbox, { recursive: true, mode: 0o700 });
+      const stamp = options.clock.now().toISOString().replace(/[:.]/g, '-');
+      fs.writeFileSync(path.join(outbox, `${stamp}-${randomUUID().slice(0, 8)}.eml`), info.message as Buffer, { mode: 0o600 });
+      logger.info({ template: mail.template }, 'mail queued');
+    },
+  };
+}
+
+/** Sends without making the caller wait or fail: used where timing must not reveal whether mail went out. */
+export function sendInBackground(mailer: Mailer, mail: Mail, logger: Logger): void {
+  mailer.send(mail).catch((err: unknown) => {
+    logger.error({ template: mail.template, errName: (err as Error).name }, 'mail failed');
+  });
+}

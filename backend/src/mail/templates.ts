@@ -1,0 +1,55 @@
+import type { Mail } from './mailer.js';
+
+/** Plain bilingual texts (German first): Kontor does not know a user's language before sign-in. */
+function bilingual(template: string, to: string, subject: [string, string], de: string, en: string): Mail {
+  return {
+    template,
+    to,
+    subject: `${subject[0]} / ${subject[1]}`,
+    text: `${de}\n\n-- English --\n\n${en}\n\n--\nKontor\n`,
+  };
+}
+
+export function accountLockedMail(to: string): Mail {
+  return bilingual(
+    'account_locked',
+    to,
+    ['Ihr Kontor-Zugang wurde gesperrt', 'Your Kontor account has been locked'],
+    'Nach mehreren fehlgeschlagenen Anmeldeversuchen wurde Ihr Zugang gesperrt.\n' +
+      'Sie können ihn selbst entsperren: Wählen Sie auf der Anmeldeseite "Passwort vergessen" und folgen Sie den Schritten.\n' +
+      'Waren Sie das nicht? Dann informieren Sie bitte Ihre Administration.',
+    'Your account was locked after several failed sign-in attempts.\n' +
+      'You can unlock it yourself: choose "Forgot password" on the sign-in page and follow the steps.\n' +
+      'If this was not you, please tell your administrator.',
+  );
+}
+
+export function recoveryCodeMail(to: string, code: string, minutes: number): Mail {
+  return bilingual(
+    'recovery_code',
+    to,
+    ['Ihr Kontor-Wiederherstellungscode', 'Your Kontor recovery code'],
+    `Ihr Code lautet: ${code}\nEr ist ${minutes} Minuten gültig und kann einmal verwendet werden.\n` +
+      'Haben Sie keinen Code angefordert? Dann ignorieren Sie diese Nachricht; Ihr Passwort bleibt unverändert.',
+    `Your code is: ${code}\nIt is valid for ${minutes} minutes and can be used once.\n` +
+      'Did not ask for a code? Ignore this message; your password stays unchanged.',
+  );
+}
+
+export function invitationMail(to: string, link: string, purpose: 'invitation' | 'reset', hours: number): Mail {
+  return purpose === 'invitation'
+    ? bilingual(
+        'invitation',
+        to,
+        ['Einladung zu Kontor', 'Invitation to Kontor'],
+        `Für Sie wurde ein Kontor-Zugang angelegt. Legen Sie Ihr Passwort hier fest (${hours} Stunden gültig, einmal verwendbar):\n${link}`,
+        `A Kontor account has been created for you. Set your password here (valid for ${hours} hours, single use):\n${link}`,
+      )
+    : bilingual(
+        'password_reset',
+        to,
+        ['Neues Kontor-Passwort festlegen', 'Set a new Kontor password'],
+        `Ihre Administration hat das Zurücksetzen Ihres Passworts veranlasst. Legen Sie hier ein neues fest (${hours} Stunden gültig, einmal verwendbar):\n${link}`,
+        `Your administrator has started a reset of your password. Set a new one here (valid for ${hours} hours, single use):\n${link}`,
+      );
+}
