@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { startMailDrop } from './lib/mail-drop.js';
 import { renderLocalConfig } from './lib/nginx.js';
 import { freePort, startProcess, stopProcess, waitForHttp } from './lib/processes.js';
 
@@ -28,6 +29,8 @@ const home = path.join(work, 'home');
 const nginxPrefix = path.join(work, 'nginx');
 fs.mkdirSync(nginxPrefix, { mode: 0o755 });
 
+const mailDir = path.join(work, 'mail');
+const mailDrop = await startMailDrop(mailDir);
 const apiPort = await freePort();
 const pgPort = await freePort();
 const webPort = await freePort();
@@ -39,6 +42,8 @@ const serverEnv = {
   LOG_LEVEL: 'warn',
   DATABASE_URL: '',
   DATABASE_OWNER_URL: '',
+  SMTP_URL: mailDrop.url,
+  KONTOR_ADMIN_EMAIL: 'admin@kontor.example',
 };
 const server = startProcess(process.execPath, [serverMain], serverEnv, 'server');
 let nginx: ReturnType<typeof startProcess> | undefined;
@@ -54,12 +59,13 @@ try {
   const selected = files.filter((f) => filter.length === 0 || filter.some((p) => f.includes(p)));
   const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=1', ...selected], {
     stdio: 'inherit',
-    env: { ...process.env, E2E_BASE_URL: `http://127.0.0.1:${webPort}`, E2E_API_URL: `http://127.0.0.1:${apiPort}`, E2E_KONTOR_HOME: home },
+    env: { ...process.env, E2E_BASE_URL: `http://127.0.0.1:${webPort}`, E2E_API_URL: `http://127.0.0.1:${apiPort}`, E2E_KONTOR_HOME: home, E2E_MAIL_DIR: mailDir },
   });
   code = await new Promise<number>((resolve) => child.on('exit', (c) => resolve(c ?? 1)));
 } finally {
   if (nginx) await stopProcess(nginx, 'SIGQUIT');
   await stopProcess(server, 'SIGTERM');
+  await mailDrop.stop();
   fs.rmSync(work, { recursive: true, force: true });
 }
 process.exit(code);

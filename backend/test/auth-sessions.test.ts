@@ -72,6 +72,19 @@ describe('session tokens', () => {
     assert.equal((await c.get('/api/auth/session')).status, 401);
   });
 
+  it('renews an expired token while the session row is within its idle limit, and only by refresh', async () => {
+    const { c } = await signedIn({ settings: { idle_minutes: 30 } });
+    t.clock.advanceMinutes(20);
+    assert.equal((await c.get('/api/auth/session')).status, 401, 'an expired token must not work on other routes');
+    const { c: c2 } = await signedIn({ settings: { idle_minutes: 30 } });
+    t.clock.advanceMinutes(20);
+    assert.equal((await c2.post('/api/auth/refresh')).status, 200);
+    assert.equal((await c2.get('/api/auth/session')).status, 200);
+    const { c: c3 } = await signedIn({ settings: { idle_minutes: 30 } });
+    t.clock.advanceMinutes(31);
+    assert.equal((await c3.post('/api/auth/refresh')).status, 401, 'past the idle limit renewal must fail');
+  });
+
   it("rejects a validly signed token whose tid was changed to another tenant", async () => {
     const { c } = await signedIn();
     const other = await createTenantWithUser(t);
@@ -187,8 +200,10 @@ describe('forced password change', () => {
     const weak = await c.post('/api/auth/password', { currentPassword: u.password, newPassword: 'password1234' });
     assert.equal(weak.status, 400);
     assert.equal(weak.body.error.code, 'weak_password');
+    assert.equal(weak.body.error.reason, 'common');
     const same = await c.post('/api/auth/password', { currentPassword: u.password, newPassword: u.password });
     assert.equal(same.status, 400, 'a password that is not new');
+    assert.equal(same.body.error.reason, 'not_new');
     const wrongCurrent = await c.post('/api/auth/password', { currentPassword: 'not-it-at-all', newPassword: 'a good new passphrase' });
     assert.equal(wrongCurrent.status, 400);
     assert.equal(wrongCurrent.body.error.code, 'invalid_current_password');

@@ -8,4 +8,11 @@ export default class Router extends EmberRouter {
 
 Router.map(function () {
   this.route('login');
+  this.route('recovery');
+  this.route('invitation', { path: '/invitation/:token' });
+  // Everything below needs a live session; the backend decides, this only routes.
+  this.route('app', { path: '/' }, function () {
+    this.route('password');
+    this.route('sessions');
+  });
 });

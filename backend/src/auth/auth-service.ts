@@ -181,9 +181,9 @@ export class AuthService {
     const tenant = await store.findTenant(this.d.db, tenantId);
     const settings = await inTenant(this.d.db, tenantId, (trx) => store.tenantSettings(trx, tenantId));
     const broken = brokenRule(newPassword, { profile: settings.password_profile, email: user?.email ?? '', tenantName: tenant?.name ?? '' });
-    if (broken) return new Invalid(broken.message, 'newPassword', 'weak_password');
+    if (broken) return new Invalid(broken.message, 'newPassword', 'weak_password', broken.rule);
     if (currentHash && (await this.d.hasher.verify(currentHash, newPassword))) {
-      return new Invalid('The new password must differ from the current one.', 'newPassword', 'weak_password');
+      return new Invalid('The new password must differ from the current one.', 'newPassword', 'weak_password', 'not_new');
     }
     return undefined;
   }

@@ -12,6 +12,9 @@ import type { SessionTokens } from './session-token.js';
 /** Requests marked so (progress polling) do not count as user activity. */
 export const BACKGROUND_HEADER = 'x-kontor-background';
 
+/** The largest idle limit a tenant may set (120 min). */
+const MAX_IDLE_SECONDS = 120 * 60;
+
 function sessionExpired(): Unauthorized {
   return new Unauthorized('session_expired', 'Your session has ended. Please sign in again.');
 }
@@ -26,7 +29,7 @@ export function createGuard(deps: { db: Knex; tokens: SessionTokens; clock: Cloc
   return (requirement, handler) => async (req, res) => {
     const claims = (() => {
       const token = readSessionCookie(req);
-      return token ? deps.tokens.verify(token) : undefined;
+      return token ? deps.tokens.verify(token, requirement.acceptExpiredToken ? MAX_IDLE_SECONDS : 0) : undefined;
     })();
     if (!claims) throw new Unauthorized();
 

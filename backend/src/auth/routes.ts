@@ -37,7 +37,7 @@ export function authRoutes(routes: RouteTable, auth: AuthService, options: AuthR
 
   routes.guarded('get', '/auth/session', { allowPendingPasswordChange: true }, async (ctx) => ({ body: await auth.sessionInfo(ctx) }));
 
-  routes.guarded('post', '/auth/refresh', signedIn, async (ctx, req, res) => {
+  routes.guarded('post', '/auth/refresh', { acceptExpiredToken: true }, async (ctx, req, res) => {
     const { token, info } = await auth.refresh(ctx, meta(req));
     setSessionCookie(req, res, token);
     return { body: info };

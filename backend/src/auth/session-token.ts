@@ -27,14 +27,18 @@ export class SessionTokens {
     });
   }
 
-  /** The claims, or undefined for anything not issued by us, expired, or malformed. */
-  verify(token: string): TokenClaims | undefined {
+  /**
+   * The claims, or undefined for anything not issued by us, expired, or malformed.
+   * `expiredGraceSeconds` is for renewal only: the session row's idle limit still decides.
+   */
+  verify(token: string, expiredGraceSeconds = 0): TokenClaims | undefined {
     try {
       const payload = jwt.verify(token, this.secret, {
         algorithms: ['HS256'],
         issuer: ISSUER,
         audience: AUDIENCE,
         clockTimestamp: Math.floor(this.clock.now().getTime() / 1000),
+        clockTolerance: expiredGraceSeconds,
       });
       if (typeof payload !== 'object') return undefined;
       const { sid, sub, tid } = payload as Record<string, unknown>;

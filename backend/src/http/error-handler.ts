@@ -51,8 +51,9 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       return;
     }
     res.set(known.headers);
-    const body: { code: string; message: string; field?: string } = { code: known.code, message: known.message };
+    const body: { code: string; message: string; field?: string; reason?: string } = { code: known.code, message: known.message };
     if (known.field) body.field = known.field;
+    if (known.reason) body.reason = known.reason;
     res.status(known.status).json({ error: body });
   };
 }

@@ -6,6 +6,8 @@ export class HttpError extends Error {
     message: string,
     readonly field?: string,
     readonly headers: Record<string, string> = {},
+    /** A machine-readable detail (e.g. which password rule), so clients can explain in their language. */
+    readonly reason?: string,
   ) {
     super(message);
     this.name = new.target.name;
@@ -13,8 +15,8 @@ export class HttpError extends Error {
 }
 
 export class Invalid extends HttpError {
-  constructor(message: string, field?: string, code = 'invalid_input') {
-    super(400, code, message, field);
+  constructor(message: string, field?: string, code = 'invalid_input', reason?: string) {
+    super(400, code, message, field, {}, reason);
   }
 }
 

@@ -10,6 +10,12 @@ export interface Requirement {
   module?: Module;
   /** Reachable while a password change is pending (session info, password change, logout). */
   allowPendingPasswordChange?: boolean;
+  /**
+   * Renewal only: accept a genuine token up to 2 h (the largest idle limit) past its expiry, so a
+   * user who read quietly for longer than the token's 15 minutes can still "stay signed in".
+   * The session row's idle and absolute limits are checked as on every route.
+   */
+  acceptExpiredToken?: boolean;
 }
 
 /** A route names its module and right: `requires('leasing', 'write', { module: 'leasing' })`. */

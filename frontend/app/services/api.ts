@@ -1,9 +1,11 @@
-import Service from '@ember/service';
+import Service, { service } from '@ember/service';
+import type SessionService from 'frontend/services/session';
 
 export interface ApiErrorBody {
   code: string;
   message: string;
   field?: string;
+  reason?: string;
 }
 
 export class ApiError extends Error {
@@ -12,17 +14,28 @@ export class ApiError extends Error {
     readonly code: string,
     message: string,
     readonly field?: string,
+    readonly reason?: string,
   ) {
     super(message);
   }
 }
 
+export interface RequestOptions {
+  /** Progress polling: the server does not count it as user activity. */
+  background?: boolean;
+  /** Do not treat a 401 as "session over" (sign-in itself, session probing). */
+  expectUnauthenticated?: boolean;
+}
+
 /**
  * The one way the SPA talks to the API. It adds nothing secret: the session cookie travels by
- * itself (HttpOnly), and a custom header marks requests as coming from the SPA.
+ * itself (HttpOnly); X-Requested-With marks same-origin requests. A 401 sends the user back to
+ * sign-in, a pending password change to the change form.
  */
 export default class ApiService extends Service {
-  async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+  @service declare session: SessionService;
+
+  async request<T>(method: string, path: string, body?: unknown, options: RequestOptions = {}): Promise<T> {
     let response: Response;
     try {
       response = await fetch(`/api${path}`, {
@@ -31,6 +44,7 @@ export default class ApiService extends Service {
         headers: {
           Accept: 'application/json',
           'X-Requested-With': 'kontor',
+          ...(options.background ? { 'X-Kontor-Background': '1' } : {}),
           ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
         },
         body: body === undefined ? undefined : JSON.stringify(body),
@@ -38,17 +52,31 @@ export default class ApiService extends Service {
     } catch {
       throw new ApiError(0, 'network_error', 'The server cannot be reached.');
     }
-    if (response.status === 204) return undefined as T;
+    if (response.status === 204 || response.status === 202) {
+      await response.text().catch(() => '');
+      return undefined as T;
+    }
     const data: unknown = await response.json().catch(() => undefined);
     if (!response.ok) {
       const err = (data as { error?: ApiErrorBody } | undefined)?.error;
-      throw new ApiError(response.status, err?.code ?? 'http_error', err?.message ?? response.statusText, err?.field);
+      const apiError = new ApiError(response.status, err?.code ?? 'http_error', err?.message ?? response.statusText, err?.field, err?.reason);
+      if (response.status === 401 && !options.expectUnauthenticated) this.session.handleUnauthenticated();
+      if (apiError.code === 'password_change_required') this.session.handlePasswordChangeRequired();
+      throw apiError;
     }
     return data as T;
   }
 
-  get<T>(path: string): Promise<T> {
-    return this.request<T>('GET', path);
+  get<T>(path: string, options?: RequestOptions): Promise<T> {
+    return this.request<T>('GET', path, undefined, options);
+  }
+
+  post<T>(path: string, body: unknown = {}, options?: RequestOptions): Promise<T> {
+    return this.request<T>('POST', path, body, options);
+  }
+
+  delete<T>(path: string, options?: RequestOptions): Promise<T> {
+    return this.request<T>('DELETE', path, undefined, options);
   }
 }
 

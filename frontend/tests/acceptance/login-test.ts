@@ -1,30 +1,26 @@
 import { module, test } from 'qunit';
-import { visit, currentURL, click, settled } from '@ember/test-helpers';
+import { visit, currentURL, click, fillIn, settled } from '@ember/test-helpers';
 import { setupApplicationTest } from 'frontend/tests/helpers';
-import ApiService, { ApiError } from 'frontend/services/api';
-
-class UnreachableApi extends ApiService {
-  override async request<T>(): Promise<T> {
-    throw new ApiError(0, 'network_error', 'unreachable');
-  }
-}
+import { fakeApi, sessionInfo, ApiError } from 'frontend/tests/helpers/fake-api';
 
 module('Acceptance | login', function (hooks) {
   setupApplicationTest(hooks);
 
   hooks.beforeEach(function () {
-    this.owner.register('service:api', UnreachableApi);
+    this.owner.lookup('service:locale').setup(['en-US']);
   });
 
-  test('the root redirects to the sign-in page inside the Kontor frame', async function (assert) {
+  test('an anonymous visitor lands on sign-in inside the Kontor frame', async function (assert) {
+    this.owner.register('service:api', fakeApi({}));
     await visit('/');
     assert.strictEqual(currentURL(), '/login');
     assert.dom('[data-test-brand]').hasText('Kontor');
-    assert.dom('nav.navbar').exists();
     assert.dom('label[for="login-email"]').exists('the email field is labelled');
+    assert.dom('[data-test-sign-out]').doesNotExist();
   });
 
   test('switches between German and English', async function (assert) {
+    this.owner.register('service:api', fakeApi({}));
     await visit('/login');
     this.owner.lookup('service:locale').use('de-de');
     await settled();
@@ -32,14 +28,104 @@ module('Acceptance | login', function (hooks) {
     await click('[data-test-locale-toggle]');
     assert.dom('h1').hasText('Sign in');
     assert.true(document.documentElement.lang.startsWith('en'), 'html lang follows the locale');
-    await click('[data-test-locale-toggle]');
-    assert.dom('h1').hasText('Anmelden');
+  });
+
+  test('a refused sign-in explains what to do', async function (assert) {
+    this.owner.register('service:api', fakeApi({
+      'POST /auth/login': () => { throw new ApiError(401, 'invalid_credentials', 'x'); },
+    }));
+    await visit('/login');
+    await fillIn('#login-email', 'erika@bank.example');
+    await fillIn('#login-password', 'wrong');
+    await click('[data-test-login-submit]');
+    assert.dom('[data-test-form-error]').includesText('Forgot password');
+    assert.strictEqual(currentURL(), '/login');
+  });
+
+  test('signing in shows the previous login and the failures since; sign-out returns to sign-in', async function (assert) {
+    const calls: { method: string; path: string; body: unknown }[] = [];
+    this.owner.register('service:api', fakeApi({
+      'POST /auth/login': () => ({ ...sessionInfo(), previousLogin: { at: '2026-11-20T08:15:00Z', ip: '10.1.2.3', failuresSince: 2 } }),
+      'GET /auth/session': () => sessionInfo(),
+      'POST /auth/logout': () => undefined,
+    }, calls));
+    await visit('/login');
+    await fillIn('#login-email', 'erika@bank.example');
+    await fillIn('#login-password', 'the right one');
+    await click('[data-test-login-submit]');
+    assert.strictEqual(currentURL(), '/');
+    assert.dom('[data-test-home-title]').hasText('Welcome, Erika Muster');
+    assert.dom('[data-test-previous-login]').includesText('10.1.2.3');
+    assert.dom('[data-test-previous-login]').includesText('2 failed attempts');
+    assert.dom('[data-test-previous-login]').hasClass('alert-warning');
+    await click('[data-test-sign-out]');
+    assert.strictEqual(currentURL(), '/login');
+    assert.dom('[data-test-login-notice]').hasText('You have signed out.');
+    assert.true(calls.some((c) => c.path === '/auth/logout'));
+  });
+
+  test('a pending password change keeps the user on the change form until it is done', async function (assert) {
+    let mustChange = true;
+    this.owner.register('service:api', fakeApi({
+      'POST /auth/login': () => ({ ...sessionInfo({ mustChangePassword: mustChange }), previousLogin: null }),
+      'GET /auth/session': () => sessionInfo({ mustChangePassword: mustChange }),
+      'POST /auth/password': (body: { newPassword: string }) => {
+        if (body.newPassword.length < 12) throw new ApiError(400, 'weak_password', 'x', 'newPassword', 'too_short');
+        mustChange = false;
+      },
+    }));
+    await visit('/login');
+    await fillIn('#login-email', 'erika@bank.example');
+    await fillIn('#login-password', 'initial');
+    await click('[data-test-login-submit]');
+    assert.strictEqual(currentURL(), '/password');
+    assert.dom('[data-test-must-change]').exists();
+    await visit('/sessions');
+    assert.strictEqual(currentURL(), '/password', 'other pages stay closed');
+
+    await fillIn('[data-test-current-password]', 'initial');
+    await fillIn('[data-test-new-password]', 'short');
+    assert.dom('[data-test-hint="password.hint.minLength"]').hasAttribute('data-test-hint-state', 'unmet');
+    await fillIn('[data-test-confirm-password]', 'short');
+    await click('[data-test-password-submit]');
+    assert.dom('[data-test-form-error]').hasText('The password must have at least 12 characters.');
+
+    await fillIn('[data-test-new-password]', 'a long enough passphrase');
+    assert.dom('[data-test-hint="password.hint.minLength"]').hasAttribute('data-test-hint-state', 'met');
+    await fillIn('[data-test-confirm-password]', 'a long enough passphrase');
+    await click('[data-test-password-submit]');
+    assert.strictEqual(currentURL(), '/');
+  });
+
+  test('forgot password: request a code, then set a new password with it', async function (assert) {
+    const calls: { method: string; path: string; body: unknown }[] = [];
+    this.owner.register('service:api', fakeApi({
+      'POST /auth/recovery': () => undefined,
+      'POST /auth/recovery/confirm': (body: { code: string }) => {
+        if (body.code !== '12345678') throw new ApiError(400, 'invalid_code', 'x', 'code');
+      },
+    }, calls));
+    await visit('/login');
+    await click('[data-test-forgot]');
+    assert.strictEqual(currentURL(), '/recovery');
+    await fillIn('#recovery-email', 'erika@bank.example');
+    await click('[data-test-recovery-send]');
+    assert.dom('[data-test-code-sent]').exists();
+    await fillIn('[data-test-recovery-code]', '00000000');
+    await fillIn('[data-test-new-password]', 'brand new passphrase');
+    await fillIn('[data-test-confirm-password]', 'brand new passphrase');
+    await click('[data-test-recovery-submit]');
+    assert.dom('[data-test-form-error]').includesText('request a new code');
+    await fillIn('[data-test-recovery-code]', '12345678');
+    await click('[data-test-recovery-submit]');
+    assert.strictEqual(currentURL(), '/login');
+    assert.dom('[data-test-login-notice]').includesText('unlocked');
   });
 
   test('says clearly when the server cannot be reached', async function (assert) {
+    this.owner.register('service:api', fakeApi({ 'GET /health': () => { throw new ApiError(0, 'network_error', 'x'); } }));
     await visit('/login');
     await settled();
-    assert.dom('[data-test-health="unreachable"]').exists();
-    assert.dom('[data-test-health]').hasClass('alert-danger');
+    assert.dom('[data-test-health="unreachable"]').hasClass('alert-danger');
   });
 });

@@ -1,0 +1,132 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from '../lib/browser.js';
+import { waitForMail } from '../lib/mail-drop.js';
+
+const base = process.env.E2E_BASE_URL!;
+const home = process.env.E2E_KONTOR_HOME!;
+const mailDir = process.env.E2E_MAIL_DIR!;
+const adminEmail = 'admin@kontor.example';
+const newPassword = 'Sparbuch e2e passphrase 2026';
+const recoveredPassword = 'recovered e2e passphrase 77';
+let browser: Browser;
+
+before(async () => {
+  browser = await launchChromium();
+});
+after(async () => {
+  await browser.close();
+});
+
+async function freshPage(): Promise<Page> {
+  const context = await browser.newContext({ locale: 'en-US' });
+  const page = await context.newPage();
+  page.on('pageerror', (e) => assert.fail(`page error: ${e.message}`));
+  return page;
+}
+
+/** SPA navigations change history without a load event, so poll the path. */
+async function atPath(page: Page, path: string): Promise<void> {
+  try {
+    await page.waitForFunction((p) => location.pathname === p, path, { timeout: 15_000 });
+  } catch (err) {
+    const where = await page.evaluate(() => `${location.pathname}: ${document.querySelector('main')?.textContent?.replace(/\s+/g, ' ').slice(0, 300)}`);
+    throw new Error(`expected ${path}, but the page is at ${where}`, { cause: err });
+  }
+}
+
+async function signIn(page: Page, email: string, password: string): Promise<void> {
+  await page.goto(`${base}/login`);
+  await page.getByLabel('Email address').fill(email);
+  await page.getByLabel('Password', { exact: true }).fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+}
+
+describe('first sign-in of the superadmin (flows run in order)', () => {
+  it('reads the initial password from initial-admin.txt, is forced to change it, and can then work', async () => {
+    const file = path.join(home, 'initial-admin.txt');
+    assert.equal(fs.statSync(file).mode & 0o777, 0o600);
+    const initial = /password: (\S+)/.exec(fs.readFileSync(file, 'utf8'))![1]!;
+    const page = await freshPage();
+    await signIn(page, adminEmail, initial);
+    await atPath(page, '/password');
+    await page.locator('[data-test-must-change]').waitFor();
+    await page.getByLabel('Current password').fill(initial);
+    await page.getByLabel('New password', { exact: true }).fill('password1234');
+    await page.getByLabel('Repeat new password').fill('password1234');
+    await page.getByRole('button', { name: 'Save password' }).click();
+    await page.locator('[data-test-form-error]', { hasText: 'commonly used' }).waitFor();
+    await page.getByLabel('New password', { exact: true }).fill(newPassword);
+    assert.equal(await page.locator('[data-test-hint="password.hint.minLength"]').getAttribute('data-test-hint-state'), 'met');
+    await page.getByLabel('Repeat new password').fill(newPassword);
+    await page.getByRole('button', { name: 'Save password' }).click();
+    await atPath(page, '/');
+    await page.locator('[data-test-home-title]').waitFor();
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await atPath(page, '/login');
+    await page.locator('[data-test-login-notice]', { hasText: 'You have signed out.' }).waitFor();
+    await page.context().close();
+  });
+
+  it('signs in with the new password and sees the previous login and failed attempts', async () => {
+    const page = await freshPage();
+    await signIn(page, adminEmail, 'definitely-wrong-1');
+    await page.locator('[data-test-form-error]').waitFor();
+    await signIn(page, adminEmail, newPassword);
+    await atPath(page, '/');
+    const notice = page.locator('[data-test-previous-login]');
+    await notice.waitFor();
+    assert.match((await notice.textContent()) ?? '', /127\.0\.0\.1/);
+    assert.match((await notice.textContent()) ?? '', /1 failed attempt/);
+    await page.getByRole('link', { name: 'My sessions' }).click();
+    await page.locator('[data-test-sessions] tbody tr').first().waitFor();
+    assert.ok((await page.locator('[data-test-sessions] tbody tr').count()) >= 1);
+    await page.context().close();
+  });
+
+  it('the session cookie is HttpOnly and nothing sits in web storage', async () => {
+    const page = await freshPage();
+    await signIn(page, adminEmail, newPassword);
+    await atPath(page, '/');
+    const cookies = await page.context().cookies();
+    const session = cookies.find((c) => c.name === 'kontor_session');
+    assert.ok(session?.httpOnly);
+    assert.equal(session?.sameSite, 'Strict');
+    const storage = await page.evaluate(() => localStorage.length + sessionStorage.length);
+    assert.equal(storage, 0);
+    assert.equal(await page.evaluate(() => document.cookie), '', 'the token must be invisible to scripts');
+    await page.context().close();
+  });
+
+  it('recovers a locked account with the mailed code', async () => {
+    const page = await freshPage();
+    for (let i = 0; i < 4; i++) {
+      await signIn(page, adminEmail, `wrong-password-${i}`);
+      await page.locator('[data-test-form-error]').waitFor();
+    }
+    await signIn(page, adminEmail, newPassword);
+    await page.locator('[data-test-form-error]').waitFor();
+    assert.equal(page.url(), `${base}/login`, 'locked account must not sign in');
+    await waitForMail(mailDir, (m) => m.to.includes(adminEmail) && /locked|gesperrt/.test(m.subject));
+
+    await page.getByRole('link', { name: 'Forgot password?' }).click();
+    await page.getByLabel('Email address').fill(adminEmail);
+    await page.getByRole('button', { name: 'Send code' }).click();
+    await page.locator('[data-test-code-sent]').waitFor();
+    const mail = await waitForMail(mailDir, (m) => m.to.includes(adminEmail) && /recovery code|Wiederherstellungscode/.test(m.subject));
+    const code = /(\d{8})/.exec(mail.text)![1]!;
+    await page.getByLabel('Code from the email').fill(code);
+    await page.getByLabel('New password', { exact: true }).fill(recoveredPassword);
+    await page.getByLabel('Repeat new password').fill(recoveredPassword);
+    await page.getByRole('button', { name: 'Set password and unlock account' }).click();
+    await atPath(page, '/login');
+    await page.locator('[data-test-login-notice]', { hasText: 'unlocked' }).waitFor();
+    await signIn(page, adminEmail, recoveredPassword);
+    await atPath(page, '/');
+    await page.locator('[data-test-home-title]').waitFor();
+    await page.context().close();
+  });
+});

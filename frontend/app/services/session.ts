@@ -1,0 +1,189 @@
+import Service, { service } from '@ember/service';
+import { tracked } from '@glimmer/tracking';
+import type RouterService from '@ember/routing/router-service';
+import type ApiService from 'frontend/services/api';
+
+export interface PasswordPolicy {
+  profile: 'standard' | 'classic';
+  minLength: number;
+  maxLength: number;
+  requiresDigit: boolean;
+  requiresLowercase: boolean;
+  requiresUppercase: boolean;
+}
+
+export interface SessionInfo {
+  user: { id: string; email: string; name: string };
+  tenant: { id: string; name: string; isVendor: boolean };
+  permissions: string[];
+  modules: string[];
+  mustChangePassword: boolean;
+  session: { id: string; idleMinutes: number; absoluteExpiresAt: string };
+  passwordPolicy: PasswordPolicy;
+}
+
+export interface PreviousLogin {
+  at: string;
+  ip: string | null;
+  failuresSince: number;
+}
+
+/** Renew the 15-minute token at most this often, and only after the user did something. */
+const RENEW_AFTER_MS = 5 * 60_000;
+/** The idle warning shows this long before the server would end the session. */
+const WARN_BEFORE_MS = 2 * 60_000;
+const ACTIVITY_EVENTS = ['pointerdown', 'keydown', 'wheel', 'touchstart'] as const;
+
+/**
+ * Owns sign-in state, silent renewal, the idle warning and sign-out. Keeps nothing on the device:
+ * the token is an HttpOnly cookie, and this state lives only in memory.
+ */
+export default class SessionService extends Service {
+  @service declare api: ApiService;
+  @service declare router: RouterService;
+
+  @tracked info: SessionInfo | null = null;
+  @tracked previousLogin: PreviousLogin | null = null;
+  /** Translation key of a message for the sign-in page (signed out, expired …). */
+  @tracked notice: string | null = null;
+  @tracked warningSecondsLeft: number | null = null;
+
+  /** Replaceable in tests. */
+  now: () => number = () => Date.now();
+  private lastInteraction = 0;
+  private lastRenewal = 0;
+  private timer: ReturnType<typeof setInterval> | undefined;
+  private renewing = false;
+
+  get isSignedIn(): boolean {
+    return this.info !== null;
+  }
+
+  can(area: string, access: 'read' | 'write'): boolean {
+    const p = this.info?.permissions ?? [];
+    return p.includes(`${area}:${access}`) || (access === 'read' && p.includes(`${area}:write`));
+  }
+
+  /** Asks the server whether the cookie still names a live session. */
+  async load(): Promise<boolean> {
+    if (this.info) return true;
+    try {
+      this.info = await this.api.get<SessionInfo>('/auth/session', { expectUnauthenticated: true });
+      this.startWatching();
+      return true;
+    } catch {
+      this.info = null;
+      return false;
+    }
+  }
+
+  async login(email: string, password: string): Promise<SessionInfo> {
+    const result = await this.api.post<SessionInfo & { previousLogin: PreviousLogin | null }>(
+      '/auth/login',
+      { email, password },
+      { expectUnauthenticated: true },
+    );
+    const { previousLogin, ...info } = result;
+    this.info = info;
+    this.previousLogin = previousLogin;
+    this.notice = null;
+    this.startWatching();
+    return info;
+  }
+
+  async logout(noticeKey = 'login.signedOut'): Promise<void> {
+    this.stopWatching();
+    try {
+      await this.api.post('/auth/logout', {}, { expectUnauthenticated: true });
+    } catch {
+      // Signing out locally is what matters; the server ends the session at its idle limit anyway.
+    }
+    this.clear(noticeKey);
+  }
+
+  async renew(): Promise<void> {
+    if (this.renewing || !this.info) return;
+    this.renewing = true;
+    try {
+      this.info = await this.api.post<SessionInfo>('/auth/refresh');
+      this.lastRenewal = this.now();
+    } finally {
+      this.renewing = false;
+    }
+  }
+
+  async stayActive(): Promise<void> {
+    this.noteInteraction();
+    this.warningSecondsLeft = null;
+    await this.renew();
+  }
+
+  markPasswordChanged(): void {
+    if (this.info) this.info = { ...this.info, mustChangePassword: false };
+  }
+
+  handleUnauthenticated(): void {
+    if (!this.info) return;
+    this.stopWatching();
+    this.clear('login.expired');
+  }
+
+  handlePasswordChangeRequired(): void {
+    void this.router.transitionTo('app.password');
+  }
+
+  noteInteraction = (): void => {
+    this.lastInteraction = this.now();
+  };
+
+  /** One step of the idle/renewal clock; runs every second while signed in. */
+  async tick(): Promise<void> {
+    if (!this.info) return;
+    const now = this.now();
+    const idleMs = this.info.session.idleMinutes * 60_000;
+    const quietFor = now - this.lastInteraction;
+    if (quietFor >= idleMs || now >= Date.parse(this.info.session.absoluteExpiresAt)) {
+      await this.logout(quietFor >= idleMs ? 'login.idleSignedOut' : 'login.expired');
+      return;
+    }
+    if (quietFor >= idleMs - WARN_BEFORE_MS) {
+      this.warningSecondsLeft = Math.ceil((idleMs - quietFor) / 1000);
+      return;
+    }
+    this.warningSecondsLeft = null;
+    if (this.lastInteraction > this.lastRenewal && now - this.lastRenewal >= RENEW_AFTER_MS) await this.renew();
+  }
+
+  private startWatching(): void {
+    this.lastInteraction = this.now();
+    this.lastRenewal = this.now();
+    if (this.timer) return;
+    for (const e of ACTIVITY_EVENTS) document.addEventListener(e, this.noteInteraction, { passive: true });
+    this.timer = setInterval(() => void this.tick().catch(() => undefined), 1000);
+  }
+
+  private stopWatching(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    for (const e of ACTIVITY_EVENTS) document.removeEventListener(e, this.noteInteraction);
+    this.warningSecondsLeft = null;
+  }
+
+  private clear(noticeKey: string): void {
+    this.info = null;
+    this.previousLogin = null;
+    this.notice = noticeKey;
+    void this.router.transitionTo('login');
+  }
+
+  override willDestroy(): void {
+    this.stopWatching();
+    super.willDestroy();
+  }
+}
+
+declare module '@ember/service' {
+  interface Registry {
+    session: SessionService;
+  }
+}
