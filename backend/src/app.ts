@@ -51,6 +51,7 @@ export function createApp(deps: AppDeps): Kontor {
   const auth = new AuthService({ db: deps.db, hasher, tokens, mailer: deps.mailer, clock: deps.clock, logger: deps.logger, hmacKey: deps.hmacKey });
   const routes = new RouteTable(createGuard({ db: deps.db, tokens, clock: deps.clock }));
   const throttles = deps.throttles ?? DEFAULT_THROTTLES;
+  healthRoutes(routes, deps.db);
   authRoutes(routes, auth, { loginThrottle: throttles.login, recoveryThrottle: throttles.recovery, clock: deps.clock });
 
   const app = express();
@@ -86,7 +87,6 @@ export function createApp(deps: AppDeps): Kontor {
   });
   api.use(requireSameOrigin);
   api.use(express.json({ limit: deps.jsonBodyLimit }));
-  api.use(healthRoutes(deps.db));
   api.use(routes.router);
   for (const router of deps.extraApiRoutes ?? []) api.use(router);
   api.use(apiNotFound);

@@ -40,6 +40,21 @@ describe('the SPA through nginx', () => {
     await page.close();
   });
 
+  it('a browser without ES modules (Internet Explorer and friends) gets a page that names the browsers that work', async () => {
+    const context = await browser.newContext({ locale: 'de-DE' });
+    // Make this Chromium look like an old browser to the check script before anything runs.
+    await context.addInitScript(() => {
+      delete (HTMLScriptElement.prototype as { noModule?: boolean }).noModule;
+    });
+    const page = await context.newPage();
+    await page.goto(`${base}/login`);
+    await page.waitForFunction(() => location.pathname === '/unsupported.html');
+    const text = (await page.textContent('body')) ?? '';
+    assert.match(text, /Internet Explorer wird nicht unterstützt/);
+    assert.match(text, /Firefox/);
+    await context.close();
+  });
+
   it('/api/health answers through the proxy', async () => {
     const res = await fetch(`${base}/api/health`);
     assert.equal(res.status, 200);

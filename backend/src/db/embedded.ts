@@ -36,19 +36,23 @@ export async function startEmbeddedPostgres(options: {
     logger.info({ port }, 'initialising embedded postgres');
     await pg.initialise();
   }
-  // A crash can leave a stale pid file behind that would block the start.
+  const superUrl = (database: string) =>
+    `postgres://postgres:${encodeURIComponent(superPassword)}@127.0.0.1:${port}/${database}`;
   const pidFile = path.join(dataDir, 'postmaster.pid');
   if (fs.existsSync(pidFile)) {
     const pid = Number(fs.readFileSync(pidFile, 'utf8').split('\n')[0]);
-    if (!Number.isInteger(pid) || !isAlive(pid)) fs.rmSync(pidFile, { force: true });
+    if (Number.isInteger(pid) && isAlive(pid)) {
+      // Another process of this instance (the server, or an operator command) runs the cluster:
+      // attach to it and leave stopping it to its owner.
+      logger.info({ port }, 'embedded postgres already running; attaching');
+      return { superUrl, stop: async () => undefined };
+    }
+    // A crash left a stale pid file behind that would block the start.
+    fs.rmSync(pidFile, { force: true });
   }
   await pg.start();
   logger.info({ port }, 'embedded postgres started');
-  return {
-    superUrl: (database) =>
-      `postgres://postgres:${encodeURIComponent(superPassword)}@127.0.0.1:${port}/${database}`,
-    stop: () => pg.stop(),
-  };
+  return { superUrl, stop: () => pg.stop() };
 }
 
 function isAlive(pid: number): boolean {

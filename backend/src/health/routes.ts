@@ -1,19 +1,14 @@
-import { Router } from 'express';
 import type { Knex } from 'knex';
+import type { RouteTable } from '../http/route-table.js';
 
 /** Liveness plus a database round trip; answers 503 while the database is unreachable. */
-export function healthRoutes(db: Knex): Router {
-  const router = Router();
-  router.get('/health', async (_req, res) => {
-    let dbOk = false;
+export function healthRoutes(routes: RouteTable, db: Knex): void {
+  routes.public('get', '/health', async () => {
     try {
       await db.raw('select 1');
-      dbOk = true;
+      return { body: { status: 'ok', db: 'ok' } };
     } catch {
-      dbOk = false;
+      return { status: 503, body: { status: 'degraded', db: 'unavailable' } };
     }
-    res.set('Cache-Control', 'no-store');
-    res.status(dbOk ? 200 : 503).json({ status: dbOk ? 'ok' : 'degraded', db: dbOk ? 'ok' : 'unavailable' });
   });
-  return router;
 }
