@@ -40,6 +40,7 @@ export interface TenantSettings {
 const DEFAULT_SETTINGS: TenantSettings = { idle_minutes: 30, absolute_hours: 8, password_profile: 'standard' };
 
 export const LOCK_AFTER_FAILURES = 4;
+export const ACTIVITY_GRANULARITY_SECONDS = 30;
 
 // ---- platform tables -------------------------------------------------------------------------
 
@@ -234,4 +235,31 @@ export async function deleteExpiredSessions(trx: Knex.Transaction, tenantId: str
     .where({ tenant_id: tenantId })
     .where((q) => q.where('last_activity_at', '<', idleBefore).orWhere('absolute_expires_at', '<=', now))
     .delete();
+}
+
+export interface RequestSessionRow {
+  user_id: string;
+  last_activity_at: Date;
+  absolute_expires_at: Date;
+  idle_minutes: number;
+  status: 'active' | 'locked' | 'deleted';
+  must_change_password: boolean;
+  is_vendor: boolean;
+  tenant_active: boolean;
+  member: boolean;
+  rights: string[];
+  modules: string[];
+}
+
+/**
+ * Everything the per-request check needs, in one round trip, with the activity touch
+ * (migration 202611251600: a PL/pgSQL function, so its plans are cached per connection).
+ */
+export async function loadRequestSession(
+  trx: Knex.Transaction, tenantId: string, sessionId: string, now: Date, touch: boolean,
+): Promise<RequestSessionRow | undefined> {
+  const result = await trx.raw('select * from kontor_request_session(?, ?, ?, ?, ?, ?)', [
+    tenantId, sessionId, now, touch, ACTIVITY_GRANULARITY_SECONDS, 30,
+  ]);
+  return result.rows[0] as RequestSessionRow | undefined;
 }

@@ -36,47 +36,41 @@ export function createGuard(deps: { db: Knex; tokens: SessionTokens; clock: Cloc
     let refusal: HttpError | undefined;
     const result = await inTenant(deps.db, claims.tid, async (trx) => {
       const now = deps.clock.now();
-      const session = await store.findSession(trx, claims.tid, claims.sid);
-      if (!session || session.user_id !== claims.sub) {
+      const background = req.get(BACKGROUND_HEADER) === '1';
+      const row = await store.loadRequestSession(trx, claims.tid, claims.sid, now, !background);
+      if (!row || row.user_id !== claims.sub) {
         refusal = sessionExpired();
         return undefined;
       }
-      const settings = await store.tenantSettings(trx, claims.tid);
-      const idleDeadline = session.last_activity_at.getTime() + settings.idle_minutes * 60_000;
-      const user = await store.findUser(trx, claims.sub);
-      const tenant = await store.findTenant(trx, claims.tid);
       if (
-        now.getTime() >= idleDeadline ||
-        now.getTime() >= session.absolute_expires_at.getTime() ||
-        !user || user.status !== 'active' ||
-        !tenant || tenant.deactivated_at !== null ||
-        !(await store.hasMembership(trx, claims.tid, claims.sub))
+        now.getTime() >= row.last_activity_at.getTime() + row.idle_minutes * 60_000 ||
+        now.getTime() >= row.absolute_expires_at.getTime() ||
+        row.status !== 'active' || !row.tenant_active || !row.member
       ) {
         await store.deleteSession(trx, claims.tid, claims.sid);
         refusal = sessionExpired();
         return undefined;
       }
-      if (user.must_change_password && !requirement.allowPendingPasswordChange) {
+      if (row.must_change_password && !requirement.allowPendingPasswordChange) {
         refusal = new Forbidden('password_change_required', 'Please change your password before you continue.');
         return undefined;
       }
-      const modules = await store.licensedModules(trx, claims.tid, now.toISOString().slice(0, 10));
+      const modules = new Set(row.modules);
       if (requirement.module && !modules.has(requirement.module)) {
         refusal = new Forbidden('module_not_licensed', 'Your bank has no valid licence for this module.');
         return undefined;
       }
-      const rights = await store.rightsOf(trx, claims.tid, claims.sub);
+      const rights = new Set(row.rights);
       if (requirement.right && !holds(rights, requirement.right.area, requirement.right.access)) {
         refusal = new Forbidden('forbidden', 'You do not have the right to do this.');
         return undefined;
       }
-      if (req.get(BACKGROUND_HEADER) !== '1') await store.touchSession(trx, claims.tid, claims.sid, now);
       const ctx: RequestContext = {
         requestId: req.requestId,
         sessionId: claims.sid,
         userId: claims.sub,
         tenantId: claims.tid,
-        isVendorTenant: tenant.is_vendor,
+        isVendorTenant: row.is_vendor,
         rights,
         modules,
         ip: req.ip,

@@ -1,3 +1,4 @@
+import os from 'node:os';
 import argon2 from 'argon2';
 import { Busy } from '../http/errors.js';
 
@@ -15,7 +16,8 @@ export class PasswordHasher {
   private dummyHash: Promise<string> | undefined;
 
   constructor(
-    private readonly concurrency = 2,
+    // At most 2, and never every core: a login flood must leave CPU for everybody else.
+    private readonly concurrency = Math.min(2, Math.max(1, os.availableParallelism() - 1)),
     private readonly maxQueue = 64,
   ) {}
 

@@ -1,3 +1,4 @@
+import { createSecretKey, type KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import type { Clock } from '../clock.js';
 
@@ -13,14 +14,19 @@ export interface TokenClaims {
 
 /** Short-lived HS256 JWT. The algorithm is pinned on verification, so `alg: none` and key confusion fail. */
 export class SessionTokens {
+  /** Built once: jsonwebtoken would otherwise derive a key object on every verification. */
+  private readonly key: KeyObject;
+
   constructor(
-    private readonly secret: string,
+    secret: string,
     private readonly clock: Clock,
-  ) {}
+  ) {
+    this.key = createSecretKey(Buffer.from(secret, 'utf8'));
+  }
 
   sign(claims: TokenClaims): string {
     const iat = Math.floor(this.clock.now().getTime() / 1000);
-    return jwt.sign({ ...claims, iat, exp: iat + TOKEN_TTL_SECONDS }, this.secret, {
+    return jwt.sign({ ...claims, iat, exp: iat + TOKEN_TTL_SECONDS }, this.key, {
       algorithm: 'HS256',
       issuer: ISSUER,
       audience: AUDIENCE,
@@ -33,7 +39,7 @@ export class SessionTokens {
    */
   verify(token: string, expiredGraceSeconds = 0): TokenClaims | undefined {
     try {
-      const payload = jwt.verify(token, this.secret, {
+      const payload = jwt.verify(token, this.key, {
         algorithms: ['HS256'],
         issuer: ISSUER,
         audience: AUDIENCE,

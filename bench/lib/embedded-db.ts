@@ -1,0 +1,47 @@
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import type { Knex } from 'knex';
+import { systemClock } from '../../backend/src/clock.js';
+import { ensureEmbeddedRolesAndDatabase } from '../../backend/src/db/bootstrap.js';
+import { createKnex } from '../../backend/src/db/connection.js';
+import { startEmbeddedPostgres } from '../../backend/src/db/embedded.js';
+import { migrateToLatest } from '../../backend/src/db/migrations.js';
+import { DATABASE_NAME, EMBEDDED_API_LOGIN, OWNER_ROLE } from '../../backend/src/db/roles.js';
+import { createLogger } from '../../backend/src/log/logger.js';
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const srv = net.createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** A throw-away embedded PostgreSQL, migrated, with owner and API connections. */
+export async function benchDatabase(poolMax = 10): Promise<{ api: Knex; owner: Knex; stop(): Promise<void> }> {
+  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'kontor-bench-'));
+  fs.chmodSync(home, 0o711);
+  const port = await freePort();
+  const pw = { super: randomBytes(24).toString('hex'), owner: randomBytes(24).toString('hex'), api: randomBytes(24).toString('hex') };
+  const logger = createLogger({ level: 'warn', clock: systemClock });
+  const pg = await startEmbeddedPostgres({ dataDir: path.join(home, 'pg'), port, superPassword: pw.super, logger });
+  await ensureEmbeddedRolesAndDatabase(pg.superUrl('postgres'), { owner: pw.owner, api: pw.api });
+  const owner = createKnex(`postgres://${OWNER_ROLE}:${pw.owner}@127.0.0.1:${port}/${DATABASE_NAME}`, 4);
+  await migrateToLatest(owner);
+  const api = createKnex(`postgres://${EMBEDDED_API_LOGIN}:${pw.api}@127.0.0.1:${port}/${DATABASE_NAME}`, poolMax);
+  return {
+    api,
+    owner,
+    stop: async () => {
+      await api.destroy();
+      await owner.destroy();
+      await pg.stop();
+      fs.rmSync(home, { recursive: true, force: true });
+    },
+  };
+}
