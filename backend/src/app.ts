@@ -16,6 +16,12 @@ import { RouteTable } from './http/route-table.js';
 import { requireSameOrigin } from './http/same-origin.js';
 import { spaRoutes } from './http/spa.js';
 import { healthRoutes } from './health/routes.js';
+import { auditRoutes } from './audit/routes.js';
+import { PlatformService } from './tenancy/platform-service.js';
+import { platformRoutes } from './tenancy/routes.js';
+import { settingsRoutes } from './tenancy/settings-routes.js';
+import { UsersService } from './users/users-service.js';
+import { userRoutes } from './users/routes.js';
 
 export interface AppDeps {
   db: Knex;
@@ -28,6 +34,8 @@ export interface AppDeps {
   staticDir?: string | undefined;
   trustProxy?: 'none' | 'loopback';
   hasher?: PasswordHasher;
+  /** Base of links in mails. */
+  publicUrl?: string;
   throttles?: { login: ThrottleOptions; recovery: ThrottleOptions };
   /** Extra API routers mounted under /api, before the 404 fallback (tests add failing routes here). */
   extraApiRoutes?: express.Router[];
@@ -53,6 +61,11 @@ export function createApp(deps: AppDeps): Kontor {
   const throttles = deps.throttles ?? DEFAULT_THROTTLES;
   healthRoutes(routes, deps.db);
   authRoutes(routes, auth, { loginThrottle: throttles.login, recoveryThrottle: throttles.recovery, clock: deps.clock });
+  const publicUrl = deps.publicUrl ?? 'http://127.0.0.1:3000';
+  userRoutes(routes, new UsersService({ auth, clock: deps.clock, publicUrl }));
+  platformRoutes(routes, new PlatformService({ db: deps.db, auth, clock: deps.clock, publicUrl }));
+  auditRoutes(routes);
+  settingsRoutes(routes, deps.clock);
 
   const app = express();
   app.disable('x-powered-by');

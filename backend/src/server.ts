@@ -36,6 +36,7 @@ export async function startServer(config: Config, logger: Logger, clock: Clock):
     jsonBodyLimit: config.jsonBodyLimit,
     staticDir: fs.existsSync(staticDir) ? staticDir : undefined,
     trustProxy: config.trustProxy,
+    publicUrl: config.publicUrl,
   });
   let initialAdminFile: string | undefined;
   try {

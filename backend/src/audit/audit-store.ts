@@ -28,3 +28,60 @@ export async function recordAudit(trx: Knex.Transaction, event: AuditEvent, at: 
     created_at: at,
   });
 }
+
+export interface Page<T> {
+  items: T[];
+  total: number;
+  page: number;
+  pageSize: number;
+}
+
+export interface AuditFilter {
+  userId?: string | undefined;
+  type?: string | undefined;
+  from?: string | undefined;
+  to?: string | undefined;
+  page: number;
+  pageSize: number;
+}
+
+export async function listAuditEvents(trx: Knex.Transaction, tenantId: string, f: AuditFilter): Promise<Page<Record<string, unknown>>> {
+  const base = trx('audit_events as a').where('a.tenant_id', tenantId);
+  if (f.userId) base.where('a.actor_user_id', f.userId);
+  if (f.type) base.where('a.type', 'like', `${f.type.replace(/[%_\\]/g, '\\$&')}%`);
+  if (f.from) base.where('a.created_at', '>=', f.from);
+  if (f.to) base.where('a.created_at', '<', f.to);
+  const [{ n }] = (await base.clone().count({ n: '*' })) as [{ n: number }];
+  const items = await base
+    .leftJoin('users as u', 'u.id', 'a.actor_user_id')
+    .orderBy('a.id', 'desc')
+    .limit(f.pageSize)
+    .offset((f.page - 1) * f.pageSize)
+    .select('a.id', 'a.created_at as at', 'a.type', 'a.level', 'a.actor_user_id as actorId', 'u.email as actorEmail',
+      'a.subject_type as subjectType', 'a.subject_id as subjectId', 'a.details', 'a.ip', 'a.request_id as requestId');
+  return { items, total: Number(n), page: f.page, pageSize: f.pageSize };
+}
+
+export async function listLoginEvents(
+  trx: Knex.Transaction, tenantId: string, f: Omit<AuditFilter, 'type'> & { outcome?: 'success' | 'failure' | undefined },
+): Promise<Page<Record<string, unknown>>> {
+  // login_events is a platform table: the tenant filter here is the only one, so it is explicit.
+  const base = trx('login_events as l').where('l.tenant_id', tenantId);
+  if (f.userId) base.where('l.user_id', f.userId);
+  if (f.outcome) base.where('l.outcome', f.outcome);
+  if (f.from) base.where('l.created_at', '>=', f.from);
+  if (f.to) base.where('l.created_at', '<', f.to);
+  const [{ n }] = (await base.clone().count({ n: '*' })) as [{ n: number }];
+  const items = await base
+    .leftJoin('users as u', 'u.id', 'l.user_id')
+    .orderBy('l.id', 'desc')
+    .limit(f.pageSize)
+    .offset((f.page - 1) * f.pageSize)
+    .select('l.id', 'l.created_at as at', 'l.outcome', 'l.reason', 'l.user_id as userId', 'u.email as userEmail', 'l.ip');
+  return { items, total: Number(n), page: f.page, pageSize: f.pageSize };
+}
+
+/** Retention for audit events: info events after `days`, error events are kept. */
+export async function purgeInfoEvents(trx: Knex.Transaction, tenantId: string, before: Date): Promise<number> {
+  return trx('audit_events').where({ tenant_id: tenantId, level: 'info' }).where('created_at', '<', before).delete();
+}

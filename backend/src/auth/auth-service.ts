@@ -1,9 +1,9 @@
 import { createHash, createHmac, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { Clock } from '../clock.js';
-import { recordAudit } from '../audit/audit-store.js';
+import { purgeInfoEvents, recordAudit } from '../audit/audit-store.js';
 import { inTenant } from '../db/tenant-transaction.js';
-import { HttpError, Invalid, NotFound, Unauthorized } from '../http/errors.js';
+import { Forbidden, HttpError, Invalid, NotFound, Unauthorized } from '../http/errors.js';
 import type { Logger } from '../log/logger.js';
 import { sendInBackground, type Mailer } from '../mail/mailer.js';
 import { accountLockedMail, invitationMail, recoveryCodeMail } from '../mail/templates.js';
@@ -12,6 +12,7 @@ import type { RequestContext } from './context.js';
 import { brokenRule, describePolicy, MAX_PASSWORD_LENGTH, type PolicyDescription } from './password-policy.js';
 import type { PasswordHasher } from './password-hasher.js';
 import type { SessionTokens } from './session-token.js';
+import { effectiveRights } from '../tenancy/rights.js';
 
 export const RECOVERY_CODE_MINUTES = 10;
 export const RECOVERY_MAX_ATTEMPTS = 5;
@@ -31,6 +32,8 @@ export interface SessionInfo {
   mustChangePassword: boolean;
   session: { id: string; idleMinutes: number; absoluteExpiresAt: string };
   passwordPolicy: PolicyDescription;
+  /** Tenants this user may switch to (home tenant and vendor grants); one entry for bank staff. */
+  tenants: { id: string; name: string }[];
 }
 
 export interface LoginResult extends SessionInfo {
@@ -142,14 +145,17 @@ export class AuthService {
       await store.licensedModules(trx, tenantId, now.toISOString().slice(0, 10)),
     ];
     if (!user || !tenant) throw new Unauthorized('session_expired', 'Your session has ended. Please sign in again.');
+    const reachable = await store.tenantsOfUser(trx, userId);
+    const tenants = (await trx('tenants').whereIn('id', reachable).whereNull('deactivated_at').orderBy('name').select('id', 'name')) as { id: string; name: string }[];
     return {
       user: { id: user.id, email: user.email, name: user.name },
       tenant: { id: tenant.id, name: tenant.name, isVendor: tenant.is_vendor },
-      permissions: [...rights].sort(),
+      permissions: [...effectiveRights(rights, tenant.is_vendor)].sort(),
       modules: [...modules].sort(),
       mustChangePassword: user.must_change_password,
       session: { id: sessionId, idleMinutes: settings.idle_minutes, absoluteExpiresAt: absoluteExpiresAt.toISOString() },
       passwordPolicy: describePolicy(settings.password_profile),
+      tenants,
     };
   }
 
@@ -167,6 +173,36 @@ export class AuthService {
     return this.openSession(ctx.trx, ctx.userId, ctx.tenantId, meta, this.d.clock.now(), {
       createdAt: old.created_at, absoluteExpiresAt: old.absolute_expires_at,
     });
+  }
+
+  /**
+   * Vendor staff move into a granted bank (or back home): a new session there, the old one deleted
+   * at once, the absolute limit carried over, and the move written to both tenants' audit logs.
+   */
+  async switchTenant(ctx: RequestContext, targetTenantId: string, meta: ClientMeta): Promise<{ token: string; info: SessionInfo }> {
+    const now = this.d.clock.now();
+    if (targetTenantId === ctx.tenantId) throw new Invalid('You are in this tenant already.', 'tenantId', 'already_in_tenant');
+    const reachable = await store.tenantsOfUser(ctx.trx, ctx.userId);
+    const target = await store.findTenant(ctx.trx, targetTenantId);
+    if (!reachable.includes(targetTenantId) || !target || target.deactivated_at) {
+      throw new Forbidden('no_grant', 'You have no access to this tenant.');
+    }
+    const old = await store.findSession(ctx.trx, ctx.tenantId, ctx.sessionId);
+    if (!old) throw new Unauthorized('session_expired', 'Your session has ended. Please sign in again.');
+    const opened = await inTenant(this.d.db, targetTenantId, async (trx) => {
+      if (!(await store.hasMembership(trx, targetTenantId, ctx.userId))) return undefined;
+      const session = await this.openSession(trx, ctx.userId, targetTenantId, meta, now, { createdAt: now, absoluteExpiresAt: old.absolute_expires_at });
+      await recordAudit(trx, {
+        tenantId: targetTenantId, actorUserId: ctx.userId, type: 'auth.tenant_switch_in', details: { from: ctx.tenantId }, requestId: ctx.requestId, ip: ctx.ip,
+      }, now);
+      return session;
+    });
+    if (!opened) throw new Forbidden('no_grant', 'You have no access to this tenant.');
+    await store.deleteSession(ctx.trx, ctx.tenantId, ctx.sessionId);
+    await recordAudit(ctx.trx, {
+      tenantId: ctx.tenantId, actorUserId: ctx.userId, type: 'auth.tenant_switch_out', details: { to: targetTenantId }, requestId: ctx.requestId, ip: ctx.ip,
+    }, now);
+    return opened;
   }
 
   /** Logout works even for an expired token: whatever session it names is deleted. */
@@ -255,14 +291,19 @@ export class AuthService {
   }
 
   /** Creates a single-use link (stored hashed, 24 h) and mails it. Returns the link for the caller's audit. */
-  async issueInvitation(userId: string, purpose: 'invitation' | 'reset', publicUrl: string): Promise<string> {
+  async issueInvitation(userId: string, purpose: 'invitation' | 'reset', publicUrl: string, db: Knex = this.d.db): Promise<string> {
     const now = this.d.clock.now();
-    const user = await store.findUser(this.d.db, userId);
+    const user = await store.findUser(db, userId);
     if (!user) throw new NotFound();
     const token = randomBytes(32).toString('base64url');
-    await store.insertInvitationToken(this.d.db, userId, this.tokenHash(token), purpose, new Date(now.getTime() + INVITATION_HOURS * 3_600_000), now);
+    await store.insertInvitationToken(db, userId, this.tokenHash(token), purpose, new Date(now.getTime() + INVITATION_HOURS * 3_600_000), now);
     const link = `${publicUrl.replace(/\/$/, '')}/invitation/${token}`;
-    await this.d.mailer.send(invitationMail(user.email, link, purpose, INVITATION_HOURS));
+    try {
+      await this.d.mailer.send(invitationMail(user.email, link, purpose, INVITATION_HOURS));
+    } catch {
+      // Thrown inside the caller's transaction: the user or reset is rolled back with it.
+      throw new HttpError(502, 'mail_failed', 'The mail with the link could not be sent. Nothing was changed; please try again, or ask the operator to check the mail settings.');
+    }
     return link;
   }
 
@@ -304,18 +345,20 @@ export class AuthService {
     await store.deleteSession(ctx.trx, ctx.tenantId, sessionId);
   }
 
-  /** Retention: successful login events after 30 days, expired sessions in every tenant. */
-  async purge(): Promise<{ loginEvents: number; sessions: number }> {
+  /** Retention: successful login events and info audit events after 30 days, expired sessions. Errors are kept. */
+  async purge(): Promise<{ loginEvents: number; sessions: number; auditEvents: number }> {
     const now = this.d.clock.now();
     const loginEvents = await store.purgeSuccessfulLoginEvents(this.d.db, new Date(now.getTime() - 30 * 86_400_000));
     let sessions = 0;
+    let auditEvents = 0;
     for (const tenantId of await store.allTenantIds(this.d.db)) {
-      sessions += await inTenant(this.d.db, tenantId, async (trx) => {
+      await inTenant(this.d.db, tenantId, async (trx) => {
         const settings = await store.tenantSettings(trx, tenantId);
-        return store.deleteExpiredSessions(trx, tenantId, new Date(now.getTime() - settings.idle_minutes * 60_000), now);
+        sessions += await store.deleteExpiredSessions(trx, tenantId, new Date(now.getTime() - settings.idle_minutes * 60_000), now);
+        auditEvents += await purgeInfoEvents(trx, tenantId, new Date(now.getTime() - 30 * 86_400_000));
       });
     }
-    return { loginEvents, sessions };
+    return { loginEvents, sessions, auditEvents };
   }
 }
 

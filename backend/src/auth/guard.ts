@@ -1,19 +1,30 @@
-import type { Knex } from 'knex';
 import type { Clock } from '../clock.js';
 import { inTenant } from '../db/tenant-transaction.js';
 import { Forbidden, HttpError, Unauthorized } from '../http/errors.js';
 import { send, type Guard } from '../http/route-table.js';
-import { holds } from '../tenancy/rights.js';
+import { effectiveRights, holds } from '../tenancy/rights.js';
+import { recordAudit } from '../audit/audit-store.js';
+import type { Knex } from 'knex';
 import * as store from './auth-store.js';
 import type { RequestContext } from './context.js';
 import { clearSessionCookie, readSessionCookie } from './cookies.js';
-import type { SessionTokens } from './session-token.js';
+import type { SessionTokens, TokenClaims } from './session-token.js';
 
 /** Requests marked so (progress polling) do not count as user activity. */
 export const BACKGROUND_HEADER = 'x-kontor-background';
 
 /** The largest idle limit a tenant may set (120 min). */
 const MAX_IDLE_SECONDS = 120 * 60;
+
+/** Who was refused which route for lack of which right: part of "who tried to see what". */
+async function recordDenial(
+  trx: Knex.Transaction, claims: TokenClaims, route: string, missing: string, requestId: string, ip: string | undefined, at: Date,
+): Promise<void> {
+  await recordAudit(trx, {
+    tenantId: claims.tid, actorUserId: claims.sub, type: 'access.denied', level: 'info',
+    details: { route, missing }, requestId, ip,
+  }, at);
+}
 
 function sessionExpired(): Unauthorized {
   return new Unauthorized('session_expired', 'Your session has ended. Please sign in again.');
@@ -56,13 +67,16 @@ export function createGuard(deps: { db: Knex; tokens: SessionTokens; clock: Cloc
         return undefined;
       }
       const modules = new Set(row.modules);
+      const rights = effectiveRights(row.rights, row.is_vendor);
+      const route = `${req.method} ${req.baseUrl}${String(req.route?.path ?? '')}`;
       if (requirement.module && !modules.has(requirement.module)) {
         refusal = new Forbidden('module_not_licensed', 'Your bank has no valid licence for this module.');
+        await recordDenial(trx, claims, route, `module:${requirement.module}`, req.requestId, req.ip, now);
         return undefined;
       }
-      const rights = new Set(row.rights);
       if (requirement.right && !holds(rights, requirement.right.area, requirement.right.access)) {
         refusal = new Forbidden('forbidden', 'You do not have the right to do this.');
+        await recordDenial(trx, claims, route, `${requirement.right.area}:${requirement.right.access}`, req.requestId, req.ip, now);
         return undefined;
       }
       const ctx: RequestContext = {

@@ -5,6 +5,7 @@ import { signedIn, type RouteTable } from '../http/route-table.js';
 import type { AuthService, ClientMeta } from './auth-service.js';
 import { clearSessionCookie, readSessionCookie, setSessionCookie } from './cookies.js';
 import * as schemas from './schemas.js';
+import { switchTenantBody } from '../tenancy/schemas.js';
 import { throttle, type ThrottleOptions } from './throttle.js';
 
 export interface AuthRouteOptions {
@@ -62,6 +63,13 @@ export function authRoutes(routes: RouteTable, auth: AuthService, options: AuthR
   routes.public('post', '/auth/invitation', async (req) => {
     const body = schemas.invitationBody.parse(req.body);
     await auth.acceptInvitation(body.token, body.newPassword, meta(req));
+  });
+
+  routes.guarded('post', '/auth/switch-tenant', signedIn, async (ctx, req, res) => {
+    const { tenantId } = switchTenantBody.parse(req.body);
+    const { token, info } = await auth.switchTenant(ctx, tenantId, meta(req));
+    setSessionCookie(req, res, token);
+    return { body: info };
   });
 
   routes.guarded('get', '/auth/sessions', signedIn, async (ctx) => ({ body: await auth.listSessions(ctx) }));

@@ -53,10 +53,10 @@ const commands: Record<string, Command> = {
   },
   retention: {
     usage: 'retention',
-    summary: 'Delete what has outlived its retention: successful login events after 30 days, expired sessions. (The server also runs this daily.)',
+    summary: 'Delete what has outlived its retention: successful login events and info audit events after 30 days (failures and errors are kept), expired sessions. The server also runs this daily.',
     async run() {
       const purged = await withInstance((_db, { auth }) => auth.purge());
-      console.log(`Retention done: ${purged.loginEvents} successful login event(s) and ${purged.sessions} expired session(s) deleted.`);
+      console.log(`Retention done: ${purged.loginEvents} successful login event(s), ${purged.auditEvents} info audit event(s) and ${purged.sessions} expired session(s) deleted.`);
     },
   },
 };

@@ -27,7 +27,10 @@ export const signedIn: Requirement = {};
 
 export interface Result {
   status?: number;
+  /** JSON body. */
   body?: unknown;
+  /** A non-JSON body (CSV); the handler sets Content-Type. */
+  raw?: string;
 }
 
 export type PublicHandler = (req: Request, res: Response) => Promise<Result | void>;
@@ -41,6 +44,10 @@ export interface RouteEntry {
 }
 
 export function send(res: Response, result: Result | void): void {
+  if (result?.raw !== undefined) {
+    res.status(result.status ?? 200).send(result.raw);
+    return;
+  }
   if (!result || result.body === undefined) {
     res.status(result?.status ?? 204).end();
     return;

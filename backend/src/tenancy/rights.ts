@@ -19,3 +19,12 @@ export function isVendorOnly(area: string): boolean {
 export function holds(rights: ReadonlySet<string>, area: Area, access: Access): boolean {
   return rights.has(`${area}:${access}`) || (access === 'read' && rights.has(`${area}:write`));
 }
+
+/** Vendor-only rights count only in a session of the vendor tenant, never inside a bank's tenant. */
+export function effectiveRights(rights: Iterable<string>, inVendorTenant: boolean): Set<string> {
+  return new Set([...rights].filter((r) => inVendorTenant || !isVendorOnly(r.split(':')[0]!)));
+}
+
+export function isKnownRight(area: string, access: string): boolean {
+  return ([...TENANT_AREAS, ...VENDOR_AREAS] as string[]).includes(area) && (ACCESS_LEVELS as readonly string[]).includes(access);
+}

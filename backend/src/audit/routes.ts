@@ -1,0 +1,13 @@
+import { requires, type RouteTable } from '../http/route-table.js';
+import * as schemas from '../tenancy/schemas.js';
+import { listAuditEvents, listLoginEvents } from './audit-store.js';
+
+/** Tenant admins read their own tenant's audit and sign-in records (DESIGN §5). */
+export function auditRoutes(routes: RouteTable): void {
+  routes.guarded('get', '/audit/events', requires('audit', 'read'), async (ctx, req) => ({
+    body: await listAuditEvents(ctx.trx, ctx.tenantId, schemas.auditQuery.parse(req.query)),
+  }));
+  routes.guarded('get', '/audit/logins', requires('audit', 'read'), async (ctx, req) => ({
+    body: await listLoginEvents(ctx.trx, ctx.tenantId, schemas.loginsQuery.parse(req.query)),
+  }));
+}

@@ -1,0 +1,212 @@
+import { randomUUID } from 'node:crypto';
+import type { Knex } from 'knex';
+import { recordAudit } from '../audit/audit-store.js';
+import type { AuthService } from '../auth/auth-service.js';
+import type { RequestContext } from '../auth/context.js';
+import type { Clock } from '../clock.js';
+import { inTenant } from '../db/tenant-transaction.js';
+import { Conflict, Forbidden, Invalid, NotFound } from '../http/errors.js';
+import * as users from '../users/users-store.js';
+import { assertAssignableInTenant, resolveRoles } from './assignment.js';
+import { isKnownRight, isVendorOnly, type Module } from './rights.js';
+import * as roles from './roles-store.js';
+
+export interface PlatformDeps {
+  db: Knex;
+  auth: AuthService;
+  clock: Clock;
+  publicUrl: string;
+}
+
+export interface ModuleLicence {
+  module: Module;
+  validUntil: string | null;
+}
+
+export interface TenantView {
+  id: string;
+  name: string;
+  isVendor: boolean;
+  active: boolean;
+  createdAt: string;
+  modules: ModuleLicence[];
+  users: number;
+}
+
+/** The vendor's side (DESIGN §2): banks, their licences, vendor staff, grants and roles. */
+export class PlatformService {
+  constructor(private readonly d: PlatformDeps) {}
+
+  private audit(trx: Knex.Transaction, tenantId: string, ctx: RequestContext, type: string, subjectType: string, subjectId: string, details: Record<string, string | number | boolean | null> = {}) {
+    return recordAudit(trx, { tenantId, actorUserId: ctx.userId, type, subjectType, subjectId, details, requestId: ctx.requestId, ip: ctx.ip }, this.d.clock.now());
+  }
+
+  // ---- tenants ----------------------------------------------------------------------------------
+
+  async listTenants(ctx: RequestContext): Promise<TenantView[]> {
+    const rows = (await ctx.trx('tenants as t')
+      .leftJoin('tenant_modules as m', 'm.tenant_id', 't.id')
+      .groupBy('t.id')
+      .orderBy('t.name')
+      .select(
+        't.id', 't.name', 't.is_vendor', 't.deactivated_at', 't.created_at',
+        ctx.trx.raw("coalesce(json_agg(json_build_object('module', m.module, 'validUntil', m.valid_until) order by m.module) filter (where m.module is not null), '[]') as modules"),
+        ctx.trx.raw("(select count(*) from users u where u.tenant_id = t.id and u.status <> 'deleted') as users"),
+      )) as { id: string; name: string; is_vendor: boolean; deactivated_at: Date | null; created_at: Date; modules: ModuleLicence[]; users: number }[];
+    return rows.map((r) => ({
+      id: r.id, name: r.name, isVendor: r.is_vendor, active: r.deactivated_at === null, createdAt: r.created_at.toISOString(),
+      modules: r.modules.map((m) => ({ module: m.module, validUntil: m.validUntil ? String(m.validUntil).slice(0, 10) : null })), users: Number(r.users),
+    }));
+  }
+
+  private async tenantView(ctx: RequestContext, id: string): Promise<TenantView> {
+    const found = (await this.listTenants(ctx)).find((t) => t.id === id);
+    if (!found) throw new NotFound('There is no such tenant.');
+    return found;
+  }
+
+  /** A new bank: tenant, settings, licences and its first admin, invited by mail. */
+  async createTenant(ctx: RequestContext, input: { name: string; modules: ModuleLicence[]; admin: { email: string; name: string } }): Promise<TenantView> {
+    if (await ctx.trx('tenants').whereRaw('lower(name) = lower(?)', [input.name]).first('id')) throw new Conflict('tenant_name_taken', 'A tenant with this name exists already.');
+    if (await users.emailTaken(ctx.trx, input.admin.email)) throw new Conflict('email_taken', 'This email address already has an account.');
+    const adminRole = await ctx.trx('roles').where({ key: 'tenant_admin' }).first('id');
+    const tenantId = randomUUID();
+    // The new tenant's own rows need its tenant setting; they commit in their own transaction.
+    const adminId = await inTenant(this.d.db, tenantId, async (trx) => {
+      await trx('tenants').insert({ id: tenantId, name: input.name });
+      await trx('tenant_settings').insert({ tenant_id: tenantId });
+      await this.writeModules(trx, tenantId, input.modules);
+      const userId = await users.insertUser(trx, tenantId, input.admin.email, input.admin.name);
+      await users.addMembership(trx, tenantId, userId, [(adminRole as { id: string }).id]);
+      await this.audit(trx, tenantId, ctx, 'tenant.created', 'tenant', tenantId, { by_vendor: true });
+      await this.d.auth.issueInvitation(userId, 'invitation', this.d.publicUrl, trx);
+      return userId;
+    });
+    await this.audit(ctx.trx, ctx.tenantId, ctx, 'tenant.created', 'tenant', tenantId, { modules: input.modules.length, admin: adminId });
+    return this.tenantView(ctx, tenantId);
+  }
+
+  private async writeModules(trx: Knex.Transaction, tenantId: string, modules: ModuleLicence[]): Promise<void> {
+    await trx('tenant_modules').where({ tenant_id: tenantId }).delete();
+    if (modules.length) {
+      await trx('tenant_modules').insert(modules.map((m) => ({ tenant_id: tenantId, module: m.module, valid_until: m.validUntil })));
+    }
+  }
+
+  async updateTenant(ctx: RequestContext, id: string, patch: { name?: string | undefined; modules?: ModuleLicence[] | undefined; active?: boolean | undefined }): Promise<TenantView> {
+    const tenant = await ctx.trx('tenants').where({ id }).first('id', 'is_vendor');
+    if (!tenant) throw new NotFound('There is no such tenant.');
+    if (tenant.is_vendor && patch.active === false) throw new Forbidden('vendor_tenant', 'The vendor tenant cannot be deactivated.');
+    if (patch.name !== undefined) {
+      if (await ctx.trx('tenants').whereRaw('lower(name) = lower(?)', [patch.name]).whereNot({ id }).first('id')) throw new Conflict('tenant_name_taken', 'A tenant with this name exists already.');
+      await ctx.trx('tenants').where({ id }).update({ name: patch.name });
+    }
+    if (patch.active !== undefined) await ctx.trx('tenants').where({ id }).update({ deactivated_at: patch.active ? null : this.d.clock.now() });
+    if (patch.modules !== undefined) await this.writeModules(ctx.trx, id, patch.modules);
+    await this.audit(ctx.trx, ctx.tenantId, ctx, 'tenant.updated', 'tenant', id, {
+      renamed: patch.name !== undefined, modules: patch.modules?.length ?? null, active: patch.active ?? null,
+    });
+    return this.tenantView(ctx, id);
+  }
+
+  // ---- vendor staff and grants ---------------------------------------------------------------------
+
+  async listVendorUsers(ctx: RequestContext) {
+    const members = await users.listMembers(ctx.trx, ctx.tenantId, true);
+    const grants = (await ctx.trx('vendor_grants as g').join('tenants as t', 't.id', 'g.tenant_id')
+      .select('g.user_id', 'g.tenant_id', 't.name')) as { user_id: string; tenant_id: string; name: string }[];
+    return members.filter((m) => m.homeTenant).map((m) => ({
+      id: m.id, email: m.email, name: m.name, status: m.status, roleIds: m.roleIds, roleNames: m.roleNames,
+      lastLoginAt: m.lastLoginAt?.toISOString() ?? null,
+      grants: grants.filter((g) => g.user_id === m.id).map((g) => ({ tenantId: g.tenant_id, tenantName: g.name })),
+    }));
+  }
+
+  async createVendorUser(ctx: RequestContext, input: { email: string; name: string; roleIds: string[] }) {
+    await resolveRoles(ctx.trx, input.roleIds);
+    if (await users.emailTaken(ctx.trx, input.email)) throw new Conflict('email_taken', 'This email address already has an account.');
+    const userId = await users.insertUser(ctx.trx, ctx.tenantId, input.email, input.name);
+    await users.addMembership(ctx.trx, ctx.tenantId, userId, input.roleIds);
+    await this.audit(ctx.trx, ctx.tenantId, ctx, 'platform.user_created', 'user', userId, { roles: input.roleIds.length });
+    await this.d.auth.issueInvitation(userId, 'invitation', this.d.publicUrl, ctx.trx);
+    return (await this.listVendorUsers(ctx)).find((u) => u.id === userId)!;
+  }
+
+  private async vendorStaff(ctx: RequestContext, userId: string): Promise<void> {
+    if (userId === ctx.userId) throw new Forbidden('self_change_forbidden', 'Nobody can change their own rights; ask another administrator.');
+    const member = await users.findMember(ctx.trx, ctx.tenantId, userId);
+    if (!member || !member.homeTenant) throw new NotFound('There is no such vendor user.');
+    if (member.status === 'deleted') throw new Conflict('user_deleted', 'This user has been deleted.');
+  }
+
+  /** A vendor user's access to a bank: a grant plus a membership there with tenant-level roles. */
+  async grant(ctx: RequestContext, userId: string, tenantId: string, roleIds: string[]): Promise<void> {
+    await this.vendorStaff(ctx, userId);
+    const tenant = await ctx.trx('tenants').where({ id: tenantId }).first('id', 'is_vendor');
+    if (!tenant || tenant.is_vendor) throw new NotFound('There is no such bank tenant.');
+    if (roleIds.length === 0) throw new Invalid('roleIds: a grant needs at least one role.', 'roleIds');
+    await assertAssignableInTenant(ctx.trx, roleIds);
+    await ctx.trx('vendor_grants').insert({ user_id: userId, tenant_id: tenantId, granted_by: ctx.userId, created_at: this.d.clock.now() })
+      .onConflict(['user_id', 'tenant_id']).ignore();
+    await inTenant(this.d.db, tenantId, async (trx) => {
+      await users.addMembership(trx, tenantId, userId, roleIds);
+      await trx('sessions').where({ tenant_id: tenantId, user_id: userId }).delete();
+      await this.audit(trx, tenantId, ctx, 'grant.given', 'user', userId, { roles: roleIds.length });
+    });
+    await this.audit(ctx.trx, ctx.tenantId, ctx, 'grant.given', 'user', userId, { tenant: tenantId, roles: roleIds.length });
+  }
+
+  async revokeGrant(ctx: RequestContext, userId: string, tenantId: string): Promise<void> {
+    await this.vendorStaff(ctx, userId);
+    const removed = await ctx.trx('vendor_grants').where({ user_id: userId, tenant_id: tenantId }).delete();
+    if (!removed) throw new NotFound('There is no such grant.');
+    await inTenant(this.d.db, tenantId, async (trx) => {
+      await users.removeMembership(trx, tenantId, userId);
+      await this.audit(trx, tenantId, ctx, 'grant.revoked', 'user', userId);
+    });
+    await this.audit(ctx.trx, ctx.tenantId, ctx, 'grant.revoked', 'user', userId, { tenant: tenantId });
+  }
+
+  async setVendorRoles(ctx: RequestContext, userId: string, roleIds: string[]): Promise<void> {
+    await this.vendorStaff(ctx, userId);
+    await resolveRoles(ctx.trx, roleIds);
+    await users.setRoles(ctx.trx, ctx.tenantId, userId, roleIds);
+    await users.endSessionsInTenant(ctx.trx, ctx.tenantId, userId);
+    await this.audit(ctx.trx, ctx.tenantId, ctx, 'platform.user_roles_changed', 'user', userId, { roles: roleIds.length });
+  }
+
+  // ---- roles -------------------------------------------------------------------------------------
+
+  listRoles(ctx: RequestContext, onlyAssignable: boolean) {
+    return roles.listRoles(ctx.trx).then((all) => (onlyAssignable ? all.filter((r) => r.assignableInTenants && !r.vendorOnly) : all));
+  }
+
+  private validateRights(rights: string[], assignableInTenants: boolean): void {
+    for (const r of rights) {
+      const [area, access] = r.split(':');
+      if (!area || !access || !isKnownRight(area, access)) throw new Invalid(`rights: "${r}" is not a right Kontor knows.`, 'rights');
+      if (assignableInTenants && isVendorOnly(area)) throw new Invalid('rights: a role assignable in banks cannot carry a vendor-only right.', 'rights');
+    }
+  }
+
+  async createRole(ctx: RequestContext, input: { name: string; assignableInTenants: boolean; rights: string[] }) {
+    this.validateRights(input.rights, input.assignableInTenants);
+    if (await ctx.trx('roles').where({ name: input.name }).first('id')) throw new Conflict('role_name_taken', 'A role with this name exists already.');
+    const id = await roles.insertRole(ctx.trx, { ...input, rights: [...new Set(input.rights)] });
+    await this.audit(ctx.trx, ctx.tenantId, ctx, 'role.created', 'role', id, { rights: input.rights.length });
+    return (await roles.listRoles(ctx.trx, [id]))[0]!;
+  }
+
+  async updateRole(ctx: RequestContext, id: string, patch: { name?: string | undefined; assignableInTenants?: boolean | undefined; rights?: string[] | undefined }) {
+    const [role] = await roles.listRoles(ctx.trx, [id]);
+    if (!role) throw new NotFound('There is no such role.');
+    if (role.builtin) throw new Conflict('builtin_role', 'Built-in roles cannot be changed; create a new role instead.');
+    if (await roles.userHoldsRole(ctx.trx, ctx.tenantId, ctx.userId, id)) {
+      throw new Forbidden('self_change_forbidden', 'Nobody can change the rights of a role they hold themselves.');
+    }
+    this.validateRights(patch.rights ?? role.rights, patch.assignableInTenants ?? role.assignableInTenants);
+    await roles.updateRole(ctx.trx, id, { ...patch, ...(patch.rights ? { rights: [...new Set(patch.rights)] } : {}) });
+    await this.audit(ctx.trx, ctx.tenantId, ctx, 'role.updated', 'role', id, { rights: patch.rights?.length ?? null });
+    return (await roles.listRoles(ctx.trx, [id]))[0]!;
+  }
+}

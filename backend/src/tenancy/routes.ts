@@ -1,0 +1,52 @@
+import type { Request } from 'express';
+import type { z } from 'zod';
+import { NotFound } from '../http/errors.js';
+import { requires, type RouteTable } from '../http/route-table.js';
+import type { PlatformService } from './platform-service.js';
+import * as schemas from './schemas.js';
+
+function params<T extends z.ZodTypeAny>(schema: T, req: Request): z.infer<T> {
+  const parsed = schema.safeParse(req.params);
+  if (!parsed.success) throw new NotFound();
+  return parsed.data;
+}
+
+export function platformRoutes(routes: RouteTable, platform: PlatformService): void {
+  routes.guarded('get', '/platform/tenants', requires('platform.tenants', 'read'), async (ctx) => ({ body: await platform.listTenants(ctx) }));
+  routes.guarded('post', '/platform/tenants', requires('platform.tenants', 'write'), async (ctx, req) => ({
+    status: 201, body: await platform.createTenant(ctx, schemas.createTenantBody.parse(req.body)),
+  }));
+  routes.guarded('patch', '/platform/tenants/:id', requires('platform.tenants', 'write'), async (ctx, req) => {
+    const { id } = params(schemas.idParam, req);
+    return { body: await platform.updateTenant(ctx, id, schemas.patchTenantBody.parse(req.body)) };
+  });
+
+  routes.guarded('get', '/platform/users', requires('platform.users', 'read'), async (ctx) => ({ body: await platform.listVendorUsers(ctx) }));
+  routes.guarded('post', '/platform/users', requires('platform.users', 'write'), async (ctx, req) => ({
+    status: 201, body: await platform.createVendorUser(ctx, schemas.createVendorUserBody.parse(req.body)),
+  }));
+  routes.guarded('patch', '/platform/users/:id', requires('platform.users', 'write'), async (ctx, req) => {
+    const { id } = params(schemas.idParam, req);
+    await platform.setVendorRoles(ctx, id, schemas.patchVendorUserBody.parse(req.body).roleIds);
+  });
+  routes.guarded('post', '/platform/users/:id/grants/:tenantId', requires('platform.users', 'write'), async (ctx, req) => {
+    const { id, tenantId } = params(schemas.grantParams, req);
+    await platform.grant(ctx, id, tenantId, schemas.grantBody.parse(req.body).roleIds);
+  });
+  routes.guarded('delete', '/platform/users/:id/grants/:tenantId', requires('platform.users', 'write'), async (ctx, req) => {
+    const { id, tenantId } = params(schemas.grantParams, req);
+    await platform.revokeGrant(ctx, id, tenantId);
+  });
+
+  routes.guarded('get', '/platform/roles', requires('platform.roles', 'read'), async (ctx) => ({ body: await platform.listRoles(ctx, false) }));
+  routes.guarded('post', '/platform/roles', requires('platform.roles', 'write'), async (ctx, req) => ({
+    status: 201, body: await platform.createRole(ctx, schemas.createRoleBody.parse(req.body)),
+  }));
+  routes.guarded('patch', '/platform/roles/:id', requires('platform.roles', 'write'), async (ctx, req) => {
+    const { id } = params(schemas.idParam, req);
+    return { body: await platform.updateRole(ctx, id, schemas.patchRoleBody.parse(req.body)) };
+  });
+
+  // Tenant admins see the roles they may assign (read-only); in the vendor tenant, all roles.
+  routes.guarded('get', '/roles', requires('users', 'read'), async (ctx) => ({ body: await platform.listRoles(ctx, !ctx.isVendorTenant) }));
+}

@@ -1,0 +1,45 @@
+import type { Request } from 'express';
+import { NotFound } from '../http/errors.js';
+import { requires, type RouteTable } from '../http/route-table.js';
+import type { UsersService } from './users-service.js';
+import * as schemas from './schemas.js';
+
+/** Any malformed id is simply "not here": ids of other tenants and garbage look the same. */
+function userId(req: Request): string {
+  const parsed = schemas.userIdParam.safeParse(req.params);
+  if (!parsed.success) throw new NotFound('There is no such user in your bank.');
+  return parsed.data.id;
+}
+
+export function userRoutes(routes: RouteTable, users: UsersService): void {
+  routes.guarded('get', '/users', requires('users', 'read'), async (ctx, req) => {
+    const q = schemas.listQuery.parse(req.query);
+    return { body: await users.list(ctx, q.includeDeleted === 'true') };
+  });
+  routes.guarded('post', '/users', requires('users', 'write'), async (ctx, req) => ({
+    status: 201, body: await users.invite(ctx, schemas.inviteBody.parse(req.body)),
+  }));
+  routes.guarded('get', '/users.csv', requires('users', 'read'), async (ctx, _req, res) => {
+    const csv = await users.recertificationCsv(ctx);
+    res.set('Content-Type', 'text/csv; charset=utf-8');
+    res.set('Content-Disposition', 'attachment; filename="users-recertification.csv"');
+    return { raw: csv };
+  });
+  routes.guarded('get', '/users/:id', requires('users', 'read'), async (ctx, req) => ({ body: await users.get(ctx, userId(req)) }));
+  routes.guarded('patch', '/users/:id', requires('users', 'write'), async (ctx, req) => {
+    const id = userId(req);
+    return { body: await users.update(ctx, id, schemas.patchBody.parse(req.body)) };
+  });
+  routes.guarded('delete', '/users/:id', requires('users', 'write'), async (ctx, req) => {
+    await users.remove(ctx, userId(req));
+  });
+  routes.guarded('post', '/users/:id/unlock', requires('users', 'write'), async (ctx, req) => {
+    await users.unlock(ctx, userId(req));
+  });
+  routes.guarded('post', '/users/:id/reset', requires('users', 'write'), async (ctx, req) => {
+    await users.sendReset(ctx, userId(req));
+  });
+  routes.guarded('delete', '/users/:id/sessions', requires('users', 'write'), async (ctx, req) => ({
+    body: { ended: await users.endSessions(ctx, userId(req)) },
+  }));
+}

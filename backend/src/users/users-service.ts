@@ -1,0 +1,141 @@
+import { recordAudit } from '../audit/audit-store.js';
+import type { AuthService } from '../auth/auth-service.js';
+import type { RequestContext } from '../auth/context.js';
+import type { Clock } from '../clock.js';
+import { Conflict, Forbidden, NotFound } from '../http/errors.js';
+import { assertAssignableInTenant } from '../tenancy/assignment.js';
+import * as store from './users-store.js';
+
+export interface UsersDeps {
+  auth: AuthService;
+  clock: Clock;
+  publicUrl: string;
+}
+
+export interface UserView {
+  id: string;
+  email: string;
+  name: string;
+  status: 'active' | 'locked' | 'deleted';
+  roleIds: string[];
+  roleNames: string[];
+  lastLoginAt: string | null;
+  createdAt: string;
+  /** Vendor support with a grant: listed so the bank sees who can reach its data, managed by the vendor. */
+  vendorStaff: boolean;
+}
+
+function view(m: store.MemberRow): UserView {
+  return {
+    id: m.id, email: m.email, name: m.name, status: m.status, roleIds: m.roleIds, roleNames: m.roleNames,
+    lastLoginAt: m.lastLoginAt?.toISOString() ?? null, createdAt: m.createdAt.toISOString(), vendorStaff: !m.homeTenant,
+  };
+}
+
+/** Tenant admins manage the staff of their own bank (DESIGN §2). */
+export class UsersService {
+  constructor(private readonly d: UsersDeps) {}
+
+  private audit(ctx: RequestContext, type: string, subjectId: string, details: Record<string, string | number | boolean | null> = {}) {
+    return recordAudit(ctx.trx, {
+      tenantId: ctx.tenantId, actorUserId: ctx.userId, type, subjectType: 'user', subjectId, details, requestId: ctx.requestId, ip: ctx.ip,
+    }, this.d.clock.now());
+  }
+
+  /** A member of this tenant that this admin may change: not themselves, not vendor staff. */
+  private async manageable(ctx: RequestContext, userId: string): Promise<store.MemberRow> {
+    const member = await store.findMember(ctx.trx, ctx.tenantId, userId);
+    if (!member) throw new NotFound('There is no such user in your bank.');
+    if (member.id === ctx.userId) throw new Forbidden('self_change_forbidden', 'Nobody can change their own account or rights here; ask another administrator.');
+    if (!member.homeTenant) throw new Forbidden('vendor_staff', 'Vendor staff are managed by the vendor.');
+    return member;
+  }
+
+  async list(ctx: RequestContext, includeDeleted: boolean): Promise<UserView[]> {
+    return (await store.listMembers(ctx.trx, ctx.tenantId, includeDeleted)).map(view);
+  }
+
+  async get(ctx: RequestContext, userId: string): Promise<UserView> {
+    const member = await store.findMember(ctx.trx, ctx.tenantId, userId);
+    if (!member) throw new NotFound('There is no such user in your bank.');
+    return view(member);
+  }
+
+  async invite(ctx: RequestContext, input: { email: string; name: string; roleIds: string[] }): Promise<UserView> {
+    if (ctx.isVendorTenant) throw new Forbidden('use_platform_users', 'Vendor staff are created under Platform › Users.');
+    await assertAssignableInTenant(ctx.trx, input.roleIds);
+    if (await store.emailTaken(ctx.trx, input.email)) throw new Conflict('email_taken', 'This email address already has an account.');
+    const userId = await store.insertUser(ctx.trx, ctx.tenantId, input.email, input.name);
+    await store.addMembership(ctx.trx, ctx.tenantId, userId, input.roleIds);
+    await this.audit(ctx, 'user.invited', userId, { roles: input.roleIds.length });
+    await this.d.auth.issueInvitation(userId, 'invitation', this.d.publicUrl, ctx.trx);
+    return this.get(ctx, userId);
+  }
+
+  async update(ctx: RequestContext, userId: string, patch: { name?: string | undefined; roleIds?: string[] | undefined; locked?: boolean | undefined }): Promise<UserView> {
+    const member = await this.manageable(ctx, userId);
+    if (member.status === 'deleted') throw new Conflict('user_deleted', 'This user has been deleted.');
+    if (patch.name !== undefined) await store.setName(ctx.trx, userId, patch.name);
+    if (patch.roleIds !== undefined) {
+      await assertAssignableInTenant(ctx.trx, patch.roleIds);
+      await store.setRoles(ctx.trx, ctx.tenantId, userId, patch.roleIds);
+      // Rights count on the next request anyway; ending sessions makes the change visible at once.
+      await store.endSessionsInTenant(ctx.trx, ctx.tenantId, userId);
+      await this.audit(ctx, 'user.roles_changed', userId, { roles: patch.roleIds.length });
+    }
+    if (patch.locked !== undefined && patch.locked !== (member.status === 'locked')) {
+      await store.setStatus(ctx.trx, userId, patch.locked ? 'locked' : 'active', this.d.clock.now());
+      if (patch.locked) await store.endSessionsInTenant(ctx.trx, ctx.tenantId, userId);
+      await this.audit(ctx, patch.locked ? 'user.locked' : 'user.unlocked', userId);
+    }
+    if (patch.name !== undefined) await this.audit(ctx, 'user.renamed', userId);
+    return this.get(ctx, userId);
+  }
+
+  async unlock(ctx: RequestContext, userId: string): Promise<void> {
+    const member = await this.manageable(ctx, userId);
+    if (member.status === 'deleted') throw new Conflict('user_deleted', 'This user has been deleted.');
+    await store.setStatus(ctx.trx, userId, 'active', this.d.clock.now());
+    await this.audit(ctx, 'user.unlocked', userId);
+  }
+
+  /** Soft delete: marked deleted, rights removed, sessions ended, sign-in refused; still listed on request. */
+  async remove(ctx: RequestContext, userId: string): Promise<void> {
+    const member = await this.manageable(ctx, userId);
+    if (member.status === 'deleted') return;
+    await store.setStatus(ctx.trx, userId, 'deleted', this.d.clock.now());
+    await store.setRoles(ctx.trx, ctx.tenantId, userId, []);
+    await store.endSessionsInTenant(ctx.trx, ctx.tenantId, userId);
+    await this.audit(ctx, 'user.deleted', userId);
+  }
+
+  async sendReset(ctx: RequestContext, userId: string): Promise<void> {
+    const member = await this.manageable(ctx, userId);
+    if (member.status === 'deleted') throw new Conflict('user_deleted', 'This user has been deleted.');
+    await this.audit(ctx, 'user.reset_sent', userId);
+    await this.d.auth.issueInvitation(userId, 'reset', this.d.publicUrl, ctx.trx);
+  }
+
+  async endSessions(ctx: RequestContext, userId: string): Promise<number> {
+    const member = await store.findMember(ctx.trx, ctx.tenantId, userId);
+    if (!member) throw new NotFound('There is no such user in your bank.');
+    const ended = await store.endSessionsInTenant(ctx.trx, ctx.tenantId, userId);
+    await this.audit(ctx, 'user.sessions_ended', userId, { sessions: ended });
+    return ended;
+  }
+
+  /** For the periodic recertification: every account with its roles and last sign-in, deleted ones included. */
+  async recertificationCsv(ctx: RequestContext): Promise<string> {
+    const members = await store.listMembers(ctx.trx, ctx.tenantId, true);
+    const cell = (v: string) => (/[;"\r\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
+    const lines = ['email;name;status;vendor_staff;roles;last_login_at;created_at'];
+    for (const m of members) {
+      lines.push([m.email, m.name, m.status, m.homeTenant ? 'no' : 'yes', m.roleNames.join(', '), m.lastLoginAt?.toISOString() ?? '', m.createdAt.toISOString()].map(cell).join(';'));
+    }
+    await recordAudit(ctx.trx, {
+      tenantId: ctx.tenantId, actorUserId: ctx.userId, type: 'user.recertification_export', details: { rows: members.length }, requestId: ctx.requestId, ip: ctx.ip,
+    }, this.d.clock.now());
+    return `${lines.join('\r\n')}\r\n`;
+  }
+}
+
