@@ -62,7 +62,6 @@ export class UsersService {
   }
 
   async invite(ctx: RequestContext, input: { email: string; name: string; roleIds: string[] }): Promise<UserView> {
-    if (ctx.isVendorTenant) throw new Forbidden('use_platform_users', 'Vendor staff are created under Platform › Users.');
     await assertAssignableInTenant(ctx.trx, input.roleIds);
     if (await store.emailTaken(ctx.trx, input.email)) throw new Conflict('email_taken', 'This email address already has an account.');
     const userId = await store.insertUser(ctx.trx, ctx.tenantId, input.email, input.name);

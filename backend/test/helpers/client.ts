@@ -22,7 +22,8 @@ export class Client {
       if (name === 'kontor_session') this.cookie = value ? `${name}=${value}` : undefined;
     }
     const text = await res.text();
-    return { status: res.status, body: text ? JSON.parse(text) : undefined, headers: res.headers };
+    const json = res.headers.get('content-type')?.includes('application/json');
+    return { status: res.status, body: text && json ? JSON.parse(text) : text || undefined, headers: res.headers };
   }
 
   get(path: string, headers?: Record<string, string>) {

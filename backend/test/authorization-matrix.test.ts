@@ -1,0 +1,247 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { Requirement, RouteEntry } from '../src/http/route-table.js';
+import { effectiveRights, holds } from '../src/tenancy/rights.js';
+import { addUser, createTenantWithUser, startTestKontor, type TestKontor, type TestUser } from './helpers/app.js';
+import { Client } from './helpers/client.js';
+import { customRole, grantTo, randomEmail, roleId, vendorTenant, vendorUser } from './helpers/tenancy.js';
+
+/**
+ * Every route × {anonymous, reader, analyst, tenant admin, other bank's admin, vendor support
+ * with grant, vendor support without grant, superadmin} × {own tenant's object, other tenant's
+ * object}. Expectations follow from the rule each route declares in the route table; a route
+ * without an entry below fails the first test.
+ */
+
+let t: TestKontor;
+let tenantA: string;
+let tenantB: string;
+let vendor: string;
+let userB: TestUser;
+let userA: TestUser;
+
+interface Actor {
+  name: string;
+  client?: Client;
+  tenantId?: string;
+  rights: Set<string>;
+  isVendorTenant: boolean;
+}
+const actors: Actor[] = [];
+
+/** What a request needs: path params and a body, made fresh for the tenant it targets. */
+interface Scenario {
+  /** The rule this route must declare, written out here so that weakening it in code fails the test. */
+  rule: string;
+  /** Path params for an object in `tenantId` (the actor's own tenant), created fresh. */
+  own?: (tenantId: string) => Promise<Record<string, string>>;
+  /** Path params pointing into a bank other than the actor's; the answer must be 404 for anyone with the right. */
+  foreign?: (actorTenantId: string) => Promise<Record<string, string>>;
+  body?: () => unknown;
+  /** Routes that end or replace the caller's session are left to the auth suites (they would end the actor's session). */
+  consumesSession?: boolean;
+  /** The own-tenant object cannot exist for every actor (someone else's session id): 404 is a fine answer. */
+  notFoundIsFine?: boolean;
+}
+
+/** A user of a bank that is not the actor's. */
+async function foreignUser(actorTenantId: string): Promise<Record<string, string>> {
+  return { id: actorTenantId === tenantB ? userA.id : userB.id };
+}
+
+async function freshUser(tenantId: string): Promise<Record<string, string>> {
+  return { id: (await addUser(t, tenantId, { roles: ['reader'] })).id };
+}
+
+const matrix: Record<string, Scenario> = {
+  'GET /health': { rule: 'public',},
+  'POST /auth/login': { rule: 'public', body: () => ({ email: 'nobody@bank.example', password: 'whatever-it-is' }) },
+  'POST /auth/logout': { rule: 'public', consumesSession: true },
+  'GET /auth/session': { rule: 'session (password change pending ok)',},
+  'POST /auth/refresh': { rule: 'session', consumesSession: true },
+  'POST /auth/password': { rule: 'session (password change pending ok)', body: () => ({ currentPassword: 'wrong-current-password', newPassword: 'irrelevant passphrase 1' }) },
+  'POST /auth/recovery': { rule: 'public', body: () => ({ email: 'nobody@bank.example' }) },
+  'POST /auth/recovery/confirm': { rule: 'public', body: () => ({ email: 'nobody@bank.example', code: '12345678', newPassword: 'some new passphrase' }) },
+  'POST /auth/invitation': { rule: 'public', body: () => ({ token: 'x'.repeat(43), newPassword: 'some new passphrase' }) },
+  'POST /auth/switch-tenant': { rule: 'session', body: () => ({ tenantId: tenantB }), consumesSession: true },
+  'GET /auth/sessions': { rule: 'session',},
+  'DELETE /auth/sessions/:id': { rule: 'session', own: async () => ({ id: '00000000-0000-4000-8000-000000000000' }), notFoundIsFine: true },
+  'GET /users': { rule: 'users:read',},
+  'POST /users': { rule: 'users:write', body: async () => ({ email: randomEmail(), name: 'New Person', roleIds: [await roleId(t.owner, 'reader')] }) },
+  'GET /users.csv': { rule: 'users:read',},
+  'GET /users/:id': { rule: 'users:read', own: freshUser, foreign: foreignUser },
+  'PATCH /users/:id': { rule: 'users:write', own: freshUser, foreign: foreignUser, body: () => ({ name: 'Renamed' }) },
+  'DELETE /users/:id': { rule: 'users:write', own: freshUser, foreign: foreignUser },
+  'POST /users/:id/unlock': { rule: 'users:write', own: freshUser, foreign: foreignUser },
+  'POST /users/:id/reset': { rule: 'users:write', own: freshUser, foreign: foreignUser },
+  'DELETE /users/:id/sessions': { rule: 'users:write', own: freshUser, foreign: foreignUser },
+  'GET /roles': { rule: 'users:read',},
+  'GET /audit/events': { rule: 'audit:read',},
+  'GET /audit/logins': { rule: 'audit:read',},
+  'GET /settings': { rule: 'settings:read',},
+  'PATCH /settings': { rule: 'settings:write', body: () => ({ idleMinutes: 30 }) },
+  'GET /platform/tenants': { rule: 'platform.tenants:read',},
+  'POST /platform/tenants': { rule: 'platform.tenants:write', body: () => ({ name: `Sparkasse ${randomEmail()}`, modules: [], admin: { email: randomEmail(), name: 'Admin' } }) },
+  'PATCH /platform/tenants/:id': { rule: 'platform.tenants:write', own: async () => ({ id: (await createTenantWithUser(t)).tenantId }), body: () => ({ modules: [] }) },
+  'GET /platform/users': { rule: 'platform.users:read',},
+  'POST /platform/users': { rule: 'platform.users:write', body: async () => ({ email: randomEmail(), name: 'Vendor Person', roleIds: [await roleId(t.owner, 'support')] }) },
+  'PATCH /platform/users/:id': { rule: 'platform.users:write', own: async () => ({ id: (await vendorUser(t, ['support'])).id }), body: async () => ({ roleIds: [await roleId(t.owner, 'support')] }) },
+  'POST /platform/users/:id/grants/:tenantId': { rule: 'platform.users:write',
+    own: async () => ({ id: (await vendorUser(t, ['support'])).id, tenantId: tenantB }),
+    body: async () => ({ roleIds: [await roleId(t.owner, 'reader')] }),
+  },
+  'DELETE /platform/users/:id/grants/:tenantId': { rule: 'platform.users:write',
+    own: async () => {
+      const u = await vendorUser(t, ['support']);
+      await grantTo(t, u, tenantB, ['reader']);
+      return { id: u.id, tenantId: tenantB };
+    },
+  },
+  'GET /platform/roles': { rule: 'platform.roles:read',},
+  'POST /platform/roles': { rule: 'platform.roles:write', body: () => ({ name: `role ${randomEmail()}`, assignableInTenants: true, rights: ['containers:read'] }) },
+  'PATCH /platform/roles/:id': { rule: 'platform.roles:write', own: async () => ({ id: await customRole(t.owner, ['containers:read']) }), body: () => ({ rights: ['containers:read', 'leasing:read'] }) },
+};
+
+function describeRule(e: RouteEntry): string {
+  if (e.access === 'public') return 'public';
+  const r = e.access;
+  const parts = [r.right ? `${r.right.area}:${r.right.access}` : 'session'];
+  if (r.module) parts.push(`module ${r.module}`);
+  if (r.allowPendingPasswordChange) parts[0] += ' (password change pending ok)';
+  return parts.join(' + ');
+}
+
+function key(e: RouteEntry): string {
+  return `${e.method.toUpperCase()} ${e.path}`;
+}
+
+function fill(path: string, params: Record<string, string>): string {
+  return path.replace(/:(\w+)/g, (_, name: string) => params[name] ?? `missing-${name}`);
+}
+
+async function signIn(user: TestUser): Promise<Client> {
+  const c = new Client(t.url);
+  const res = await c.login(user.email, user.password);
+  assert.equal(res.status, 200, `sign-in of ${user.email}`);
+  return c;
+}
+
+function allowed(actor: Actor, requirement: Requirement): boolean {
+  if (!actor.client) return false;
+  if (requirement.right && !holds(actor.rights, requirement.right.area, requirement.right.access)) return false;
+  return true;
+}
+
+before(async () => {
+  t = await startTestKontor();
+  vendor = await vendorTenant(t.owner);
+  const adminA = await createTenantWithUser(t, { roles: ['tenant_admin'] });
+  tenantA = adminA.tenantId;
+  const adminB = await createTenantWithUser(t, { roles: ['tenant_admin'] });
+  tenantB = adminB.tenantId;
+  userB = await addUser(t, tenantB, { roles: ['analyst'] });
+  userA = await addUser(t, tenantA, { roles: ['analyst'] });
+  const reader = await addUser(t, tenantA, { roles: ['reader'] });
+  const analyst = await addUser(t, tenantA, { roles: ['analyst'] });
+  const supportGranted = await vendorUser(t, ['support']);
+  await grantTo(t, supportGranted, tenantA, ['reader']);
+  const supportPlain = await vendorUser(t, ['support']);
+  const superadmin = await vendorUser(t, ['superadmin']);
+
+  const rightsOf = async (c: Client) => {
+    const s = (await c.get('/api/auth/session')).body as { permissions: string[]; tenant: { id: string; isVendor: boolean } };
+    return { rights: new Set(s.permissions), tenantId: s.tenant.id, isVendorTenant: s.tenant.isVendor };
+  };
+  const add = async (name: string, c: Client) => actors.push({ name, client: c, ...(await rightsOf(c)) });
+  actors.push({ name: 'anonymous', rights: new Set(), isVendorTenant: false });
+  await add('reader', await signIn(reader));
+  await add('analyst', await signIn(analyst));
+  await add('tenant admin', await signIn(adminA));
+  await add("other bank's admin", await signIn(adminB));
+  const granted = await signIn(supportGranted);
+  assert.equal((await granted.post('/api/auth/switch-tenant', { tenantId: tenantA })).status, 200);
+  await add('vendor support with grant', granted);
+  await add('vendor support without grant', await signIn(supportPlain));
+  await add('superadmin', await signIn(superadmin));
+});
+
+after(async () => t.close());
+
+describe('authorization matrix', () => {
+  it('has an entry for every route the app serves', () => {
+    const missing = t.kontor.routes.entries.map(key).filter((k) => !(k in matrix));
+    assert.deepEqual(missing, [], 'add these routes to the authorization matrix');
+  });
+
+  it('every route declares exactly the rule written in the matrix', () => {
+    const wrong = t.kontor.routes.entries.filter((e) => matrix[key(e)]!.rule !== describeRule(e)).map((e) => `${key(e)}: declares ${describeRule(e)}, matrix says ${matrix[key(e)]!.rule}`);
+    assert.deepEqual(wrong, []);
+  });
+
+  it('the actors hold what their roles say, and vendor-only rights never count inside a bank', () => {
+    const byName = Object.fromEntries(actors.map((a) => [a.name, a]));
+    assert.ok(byName['tenant admin']!.rights.has('users:write'));
+    assert.ok(!byName['tenant admin']!.rights.has('containers:read'), 'a tenant admin sees no customer data');
+    assert.ok(byName['vendor support with grant']!.rights.has('containers:read'));
+    assert.ok(!byName['vendor support with grant']!.rights.has('platform.tenants:read'));
+    assert.equal(byName['vendor support with grant']!.tenantId, tenantA);
+    assert.ok(byName['superadmin']!.rights.has('platform.roles:write'));
+    assert.deepEqual(effectiveRights(['platform.users:write', 'users:read'], false), new Set(['users:read']));
+  });
+
+  it('answers every route for every actor as its rule says, own tenant and foreign tenant', async () => {
+    const failures: string[] = [];
+    for (const entry of t.kontor.routes.entries) {
+      const scenario = matrix[key(entry)]!;
+      for (const actor of actors) {
+        const requirement: Requirement | undefined = entry.access === 'public' ? undefined : entry.access;
+        let client = actor.client ?? new Client(t.url);
+        if (scenario.consumesSession && actor.client) continue; // covered in the auth suites; keeps actor sessions alive
+        const ownParams = scenario.own ? await scenario.own(actor.tenantId ?? tenantA) : {};
+        const body = scenario.body ? await scenario.body() : undefined;
+        const res = await client.request(entry.method.toUpperCase(), `/api${fill(entry.path, ownParams)}`, body ?? (entry.method === 'get' || entry.method === 'delete' ? undefined : {}));
+        let expected: string;
+        let ok: boolean;
+        if (!requirement) {
+          // Public: no session needed (a sign-in with bad credentials rightly answers 401).
+          expected = 'not 403, no server error';
+          ok = res.status !== 403 && res.status < 500;
+        } else if (!actor.client) {
+          expected = '401';
+          ok = res.status === 401;
+        } else if (!allowed(actor, requirement)) {
+          expected = '403';
+          ok = res.status === 403;
+        } else {
+          expected = 'not 401/403/404';
+          ok = ![401, 403].includes(res.status) && (res.status !== 404 || Boolean(scenario.notFoundIsFine)) && res.status < 500;
+        }
+        if (!ok) failures.push(`${key(entry)} as ${actor.name}: got ${res.status} (${res.body?.error?.code ?? ''}), expected ${expected}`);
+
+        if (scenario.foreign && requirement && actor.client && allowed(actor, requirement)) {
+          client = actor.client;
+          const foreign = await scenario.foreign(actor.tenantId!);
+          const r2 = await client.request(entry.method.toUpperCase(), `/api${fill(entry.path, foreign)}`, body ?? (entry.method === 'get' || entry.method === 'delete' ? undefined : {}));
+          if (r2.status !== 404) failures.push(`${key(entry)} as ${actor.name} on another bank's object: got ${r2.status}, expected 404`);
+        }
+      }
+    }
+    assert.deepEqual(failures, []);
+  });
+
+  it('writes every denial to the audit log with the missing right', async () => {
+    const reader = actors.find((a) => a.name === 'reader')!;
+    await reader.client!.get('/api/users');
+    const denial = await t.owner.raw(
+      `select details from audit_events where tenant_id = ? and type = 'access.denied' and details->>'missing' = 'users:read' order by id desc limit 1`,
+      [tenantA],
+    );
+    // Owner reads are subject to forced RLS too, so read inside the tenant:
+    const rows = denial.rows.length ? denial.rows : (await t.owner.transaction(async (trx) => {
+      await trx.raw("select set_config('app.tenant_id', ?, true)", [tenantA]);
+      return (await trx.raw(`select details from audit_events where type = 'access.denied' and details->>'missing' = 'users:read' order by id desc limit 1`)).rows;
+    }));
+    assert.equal(rows.length, 1);
+    assert.equal(rows[0].details.route, 'GET /api/users');
+  });
+});
