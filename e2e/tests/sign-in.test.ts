@@ -5,6 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { launchChromium } from '../lib/browser.js';
 import { waitForMail } from '../lib/mail-drop.js';
+import { atPath, fillSignIn, newPage } from '../lib/pages.js';
 
 const base = process.env.E2E_BASE_URL!;
 const home = process.env.E2E_KONTOR_HOME!;
@@ -21,29 +22,8 @@ after(async () => {
   await browser.close();
 });
 
-async function freshPage(): Promise<Page> {
-  const context = await browser.newContext({ locale: 'en-US' });
-  const page = await context.newPage();
-  page.on('pageerror', (e) => assert.fail(`page error: ${e.message}`));
-  return page;
-}
-
-/** SPA navigations change history without a load event, so poll the path. */
-async function atPath(page: Page, path: string): Promise<void> {
-  try {
-    await page.waitForFunction((p) => location.pathname === p, path, { timeout: 15_000 });
-  } catch (err) {
-    const where = await page.evaluate(() => `${location.pathname}: ${document.querySelector('main')?.textContent?.replace(/\s+/g, ' ').slice(0, 300)}`);
-    throw new Error(`expected ${path}, but the page is at ${where}`, { cause: err });
-  }
-}
-
-async function signIn(page: Page, email: string, password: string): Promise<void> {
-  await page.goto(`${base}/login`);
-  await page.getByLabel('Email address').fill(email);
-  await page.getByLabel('Password', { exact: true }).fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-}
+const freshPage = (): Promise<Page> => newPage(browser);
+const signIn = fillSignIn;
 
 describe('first sign-in of the superadmin (flows run in order)', () => {
   it('reads the initial password from initial-admin.txt, is forced to change it, and can then work', async () => {

@@ -14,5 +14,16 @@ Router.map(function () {
   this.route('app', { path: '/' }, function () {
     this.route('password');
     this.route('sessions');
+    this.route('admin', function () {
+      this.route('users');
+      this.route('roles');
+      this.route('audit');
+      this.route('logins');
+      this.route('settings');
+    });
+    this.route('platform', function () {
+      this.route('tenants');
+      this.route('users');
+    });
   });
 });

@@ -20,6 +20,7 @@ export interface SessionInfo {
   mustChangePassword: boolean;
   session: { id: string; idleMinutes: number; absoluteExpiresAt: string };
   passwordPolicy: PasswordPolicy;
+  tenants: { id: string; name: string }[];
 }
 
 export interface PreviousLogin {
@@ -116,6 +117,18 @@ export default class SessionService extends Service {
     this.noteInteraction();
     this.warningSecondsLeft = null;
     await this.renew();
+  }
+
+  /** Vendor staff: a new session in another granted tenant; the old one ends on the server. */
+  async switchTenant(tenantId: string): Promise<void> {
+    this.info = await this.api.post<SessionInfo>('/auth/switch-tenant', { tenantId });
+    this.lastRenewal = this.now();
+    this.noteInteraction();
+    await this.router.transitionTo('app.index');
+  }
+
+  canAny(...rights: [string, 'read' | 'write'][]): boolean {
+    return rights.some(([area, access]) => this.can(area, access));
   }
 
   markPasswordChanged(): void {

@@ -1,0 +1,146 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from '../lib/browser.js';
+import { waitForMail } from '../lib/mail-drop.js';
+import { atPath, fillSignIn, newPage, signIn } from '../lib/pages.js';
+
+/** Self-contained: it gets the superadmin in whatever state another suite left it (recovery by code). */
+const base = process.env.E2E_BASE_URL!;
+const home = process.env.E2E_KONTOR_HOME!;
+const mailDir = process.env.E2E_MAIL_DIR!;
+const adminEmail = 'admin@kontor.example';
+const superPassword = 'Mandantenpflege sicher 2026';
+let browser: Browser;
+
+before(async () => {
+  browser = await launchChromium();
+});
+after(async () => browser.close());
+
+const page = () => newPage(browser);
+
+async function acceptInvitation(p: Page, email: string, password: string): Promise<void> {
+  const mail = await waitForMail(mailDir, (m) => m.to.includes(email) && /invitation\//.test(m.text));
+  const link = /(http\S+\/invitation\/\S+)/.exec(mail.text)![1]!;
+  await p.goto(link.replace(/^https?:\/\/[^/]+/, base));
+  await p.getByLabel('New password', { exact: true }).fill(password);
+  await p.getByLabel('Repeat new password').fill(password);
+  await p.getByRole('button', { name: 'Set password' }).click();
+  await atPath(p, '/login');
+}
+
+/** The superadmin's password may already have been changed by another suite: recover it by code. */
+async function superadminPage(): Promise<Page> {
+  const p = await page();
+  await fillSignIn(p, adminEmail, superPassword);
+  const known = await p.waitForFunction(() => location.pathname === '/' || document.querySelector('[data-test-form-error]'), undefined, { timeout: 15_000 })
+    .then(() => p.evaluate(() => location.pathname === '/'));
+  if (known) return p;
+  const initial = /password: (\S+)/.exec(fs.readFileSync(path.join(home, 'initial-admin.txt'), 'utf8'))![1]!;
+  await p.goto(`${base}/login`);
+  await p.getByLabel('Email address').fill(adminEmail);
+  await p.getByLabel('Password', { exact: true }).fill(initial);
+  await p.getByRole('button', { name: 'Sign in' }).click();
+  const forced = await p.waitForFunction(() => location.pathname === '/password' || document.querySelector('[data-test-form-error]'), undefined, { timeout: 15_000 })
+    .then(() => p.evaluate(() => location.pathname === '/password'));
+  if (forced) {
+    await p.getByLabel('Current password').fill(initial);
+    await p.getByLabel('New password', { exact: true }).fill(superPassword);
+    await p.getByLabel('Repeat new password').fill(superPassword);
+    await p.getByRole('button', { name: 'Save password' }).click();
+    await atPath(p, '/');
+    return p;
+  }
+  await p.getByRole('link', { name: 'Forgot password?' }).click();
+  await p.getByLabel('Email address').fill(adminEmail);
+  await p.getByRole('button', { name: 'Send code' }).click();
+  const mail = await waitForMail(mailDir, (m) => m.to.includes(adminEmail) && /recovery code/.test(m.subject));
+  await p.getByLabel('Code from the email').fill(/(\d{8})/.exec(mail.text)![1]!);
+  await p.getByLabel('New password', { exact: true }).fill(superPassword);
+  await p.getByLabel('Repeat new password').fill(superPassword);
+  await p.getByRole('button', { name: 'Set password and unlock account' }).click();
+  // (If another suite left the account locked, recovery unlocks it as well.)
+  await atPath(p, '/login');
+  await signIn(p, adminEmail, superPassword);
+  return p;
+}
+
+describe('banks, admins and vendor support', () => {
+  it('superadmin creates a bank; its admin accepts the mailed link and invites an analyst, who sees only what the role allows', async () => {
+    const sa = await superadminPage();
+    await sa.getByRole('link', { name: 'Platform' }).click();
+    await atPath(sa, '/platform/tenants');
+    await sa.getByLabel('Name', { exact: true }).fill('Sparkasse Nordheide');
+    await sa.getByLabel('Name of its first administrator').fill('Nora Admin');
+    await sa.getByLabel('Email of its first administrator').fill('nora@nordheide.example');
+    await sa.locator('[data-test-create-tenant-submit]').click();
+    await sa.locator('[data-test-tenant-row="Sparkasse Nordheide"]').waitFor();
+
+    const nora = await page();
+    await acceptInvitation(nora, 'nora@nordheide.example', 'Sichere Passphrase Nord 1');
+    await signIn(nora, 'nora@nordheide.example', 'Sichere Passphrase Nord 1');
+    await nora.getByRole('link', { name: 'Administration' }).click();
+    await atPath(nora, '/admin/users');
+    await nora.getByLabel('Name', { exact: true }).fill('Anton Analyst');
+    await nora.getByLabel('Email', { exact: true }).fill('anton@nordheide.example');
+    await nora.locator('[data-test-invite-roles]').selectOption({ label: 'Analyst' });
+    await nora.locator('[data-test-invite]').click();
+    await nora.locator('[data-test-user-row="anton@nordheide.example"]').waitFor();
+    assert.match((await nora.locator('[data-test-user-row="anton@nordheide.example"]').textContent()) ?? '', /Analyst/);
+
+    const anton = await page();
+    await acceptInvitation(anton, 'anton@nordheide.example', 'Kundenanalyse ist fein 7');
+    await signIn(anton, 'anton@nordheide.example', 'Kundenanalyse ist fein 7');
+    assert.equal(await anton.locator('[data-test-nav-admin]').count(), 0, 'no administration for an analyst');
+    assert.equal(await anton.locator('[data-test-nav-platform]').count(), 0);
+    await anton.goto(`${base}/admin/users`);
+    await atPath(anton, '/');
+    const api = await anton.evaluate(async () => (await fetch('/api/users')).status);
+    assert.equal(api, 403, 'the backend decides, not the menu');
+
+    await nora.getByRole('link', { name: 'Audit log' }).click();
+    await nora.locator('[data-test-audit-row="user.invited"]').first().waitFor();
+    await nora.locator('[data-test-audit-row="access.denied"]').first().waitFor();
+    for (const p of [sa, nora, anton]) await p.context().close();
+  });
+
+  it('a support user with grants switches between two banks', async () => {
+    const sa = await superadminPage();
+    await sa.getByRole('link', { name: 'Platform' }).click();
+    for (const [name, email] of [['Sparkasse Ostufer', 'olga@ostufer.example'], ['Sparkasse Westtal', 'willi@westtal.example']] as const) {
+      await sa.getByLabel('Name', { exact: true }).fill(name);
+      await sa.getByLabel('Name of its first administrator').fill('Admin');
+      await sa.getByLabel('Email of its first administrator').fill(email);
+      await sa.locator('[data-test-create-tenant-submit]').click();
+      await sa.locator(`[data-test-tenant-row="${name}"]`).waitFor();
+    }
+    await sa.locator('[data-test-tab-vendor-users]').click();
+    await atPath(sa, '/platform/users');
+    await sa.getByLabel('Name', { exact: true }).fill('Sven Support');
+    await sa.getByLabel('Email', { exact: true }).fill('sven@kontor.example');
+    await sa.locator('#v-role').selectOption({ label: 'Support' });
+    await sa.getByRole('button', { name: 'Invite' }).click();
+    const row = sa.locator('[data-test-vendor-user="sven@kontor.example"]');
+    await row.waitFor();
+    for (const bank of ['Sparkasse Ostufer', 'Sparkasse Westtal']) {
+      await row.locator('[data-test-grant-tenant]').selectOption({ label: bank });
+      await row.locator('[data-test-grant]').click();
+      await row.getByText(bank, { exact: true }).first().waitFor();
+    }
+
+    const sven = await page();
+    await acceptInvitation(sven, 'sven@kontor.example', 'Hilfe fuer Banken 2026');
+    await signIn(sven, 'sven@kontor.example', 'Hilfe fuer Banken 2026');
+    const switcher = sven.locator('[data-test-tenant-switcher]');
+    await switcher.selectOption({ label: 'Sparkasse Ostufer' });
+    await sven.locator('[data-test-signed-in-as]', { hasText: 'Sparkasse Ostufer' }).waitFor();
+    await switcher.selectOption({ label: 'Sparkasse Westtal' });
+    await sven.locator('[data-test-signed-in-as]', { hasText: 'Sparkasse Westtal' }).waitFor();
+    const sessions = await sven.evaluate(async () => (await (await fetch('/api/auth/sessions')).json()) as unknown[]);
+    assert.equal(sessions.length, 1, 'each switch replaced the session');
+    for (const p of [sa, sven]) await p.context().close();
+  });
+});

@@ -1,0 +1,7 @@
+import type RouterService from '@ember/routing/router-service';
+import type SessionService from 'frontend/services/session';
+
+/** Pages hide what is not allowed; the backend decides. This only keeps people off empty pages. */
+export function requireAny(session: SessionService, router: RouterService, rights: [string, 'read' | 'write'][]): void {
+  if (!session.canAny(...rights)) router.transitionTo('app.index');
+}
