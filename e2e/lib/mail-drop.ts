@@ -34,10 +34,16 @@ export async function startMailDrop(dir: string): Promise<{ url: string; stop():
   return { url: `smtp://127.0.0.1:${port}`, stop: () => new Promise((resolve) => server.close(() => resolve())) };
 }
 
-export async function waitForMail(dir: string, predicate: (m: DroppedMail) => boolean, timeoutMs = 10_000): Promise<DroppedMail> {
+/** How many mails have arrived so far: pass it as `after` to wait only for newer ones. */
+export function mailCount(dir: string): number {
+  return fs.existsSync(dir) ? fs.readdirSync(dir).length : 0;
+}
+
+export async function waitForMail(dir: string, predicate: (m: DroppedMail) => boolean, after = 0, timeoutMs = 10_000): Promise<DroppedMail> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const mails = fs.existsSync(dir) ? fs.readdirSync(dir).sort().map((f) => JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8')) as DroppedMail) : [];
+    const files = fs.existsSync(dir) ? fs.readdirSync(dir).sort().slice(after) : [];
+    const mails = files.map((f) => JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8')) as DroppedMail);
     const found = mails.reverse().find(predicate);
     if (found) return found;
     if (Date.now() > deadline) throw new Error('expected mail did not arrive');

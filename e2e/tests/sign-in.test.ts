@@ -4,7 +4,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { launchChromium } from '../lib/browser.js';
-import { waitForMail } from '../lib/mail-drop.js';
+import { mailCount, waitForMail } from '../lib/mail-drop.js';
 import { atPath, fillSignIn, newPage } from '../lib/pages.js';
 
 const base = process.env.E2E_BASE_URL!;
@@ -94,9 +94,10 @@ describe('first sign-in of the superadmin (flows run in order)', () => {
 
     await page.getByRole('link', { name: 'Forgot password?' }).click();
     await page.getByLabel('Email address').fill(adminEmail);
+    const before = mailCount(mailDir);
     await page.getByRole('button', { name: 'Send code' }).click();
     await page.locator('[data-test-code-sent]').waitFor();
-    const mail = await waitForMail(mailDir, (m) => m.to.includes(adminEmail) && /recovery code|Wiederherstellungscode/.test(m.subject));
+    const mail = await waitForMail(mailDir, (m) => m.to.includes(adminEmail) && /recovery code|Wiederherstellungscode/.test(m.subject), before);
     const code = /(\d{8})/.exec(mail.text)![1]!;
     await page.getByLabel('Code from the email').fill(code);
     await page.getByLabel('New password', { exact: true }).fill(recoveredPassword);

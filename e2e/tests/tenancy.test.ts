@@ -4,7 +4,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { launchChromium } from '../lib/browser.js';
-import { waitForMail } from '../lib/mail-drop.js';
+import { mailCount, waitForMail } from '../lib/mail-drop.js';
 import { atPath, fillSignIn, newPage, signIn } from '../lib/pages.js';
 
 /** Self-contained: it gets the superadmin in whatever state another suite left it (recovery by code). */
@@ -56,8 +56,9 @@ async function superadminPage(): Promise<Page> {
   }
   await p.getByRole('link', { name: 'Forgot password?' }).click();
   await p.getByLabel('Email address').fill(adminEmail);
+  const before = mailCount(mailDir);
   await p.getByRole('button', { name: 'Send code' }).click();
-  const mail = await waitForMail(mailDir, (m) => m.to.includes(adminEmail) && /recovery code/.test(m.subject));
+  const mail = await waitForMail(mailDir, (m) => m.to.includes(adminEmail) && /recovery code/.test(m.subject), before);
   await p.getByLabel('Code from the email').fill(/(\d{8})/.exec(mail.text)![1]!);
   await p.getByLabel('New password', { exact: true }).fill(superPassword);
   await p.getByLabel('Repeat new password').fill(superPassword);
