@@ -185,6 +185,13 @@ describe('vendor staff', () => {
     const mail = await t.mail.waitFor((m) => m.to.includes(adminEmail));
     assert.match(mail.text, /invitation\//);
     assert.ok((await auditTypes(res.body.id)).includes('tenant.created'));
+    const patched = await c.request('PATCH', `/api/platform/tenants/${res.body.id}`, {
+      modules: [{ module: 'segmentation', validUntil: '2027-06-30' }], settings: { idleMinutes: 15, passwordProfile: 'classic' },
+    });
+    assert.equal(patched.status, 200);
+    assert.deepEqual(patched.body.modules, [{ module: 'segmentation', validUntil: '2027-06-30' }]);
+    const settings = await inTenant(t.owner, res.body.id, (trx) => trx('tenant_settings').where({ tenant_id: res.body.id }).first('idle_minutes', 'password_profile'));
+    assert.deepEqual(settings, { idle_minutes: 15, password_profile: 'classic' });
     const dup = await c.post('/api/platform/tenants', { name: res.body.name.toUpperCase(), admin: { email: randomEmail(), name: 'X' } });
     assert.equal(dup.status, 409);
   });

@@ -10,6 +10,7 @@ import * as users from '../users/users-store.js';
 import { assertAssignableInTenant, resolveRoles } from './assignment.js';
 import { isKnownRight, isVendorOnly, type Module } from './rights.js';
 import * as roles from './roles-store.js';
+import { writeSettings, type SettingsPatch } from './settings-store.js';
 
 export interface PlatformDeps {
   db: Knex;
@@ -93,7 +94,10 @@ export class PlatformService {
     }
   }
 
-  async updateTenant(ctx: RequestContext, id: string, patch: { name?: string | undefined; modules?: ModuleLicence[] | undefined; active?: boolean | undefined }): Promise<TenantView> {
+  async updateTenant(
+    ctx: RequestContext, id: string,
+    patch: { name?: string | undefined; modules?: ModuleLicence[] | undefined; active?: boolean | undefined; settings?: SettingsPatch | undefined },
+  ): Promise<TenantView> {
     const tenant = await ctx.trx('tenants').where({ id }).first('id', 'is_vendor');
     if (!tenant) throw new NotFound('There is no such tenant.');
     if (tenant.is_vendor && patch.active === false) throw new Forbidden('vendor_tenant', 'The vendor tenant cannot be deactivated.');
@@ -103,8 +107,17 @@ export class PlatformService {
     }
     if (patch.active !== undefined) await ctx.trx('tenants').where({ id }).update({ deactivated_at: patch.active ? null : this.d.clock.now() });
     if (patch.modules !== undefined) await this.writeModules(ctx.trx, id, patch.modules);
+    if (patch.settings && id !== ctx.tenantId) {
+      // The bank's settings row is its own (RLS): written in that tenant's transaction, audited there too.
+      await inTenant(this.d.db, id, async (trx) => {
+        await writeSettings(trx, id, patch.settings!, this.d.clock.now());
+        await this.audit(trx, id, ctx, 'settings.changed', 'tenant', id, { by_vendor: true, fields: Object.keys(patch.settings!).join(',') });
+      });
+    } else if (patch.settings) {
+      await writeSettings(ctx.trx, id, patch.settings, this.d.clock.now());
+    }
     await this.audit(ctx.trx, ctx.tenantId, ctx, 'tenant.updated', 'tenant', id, {
-      renamed: patch.name !== undefined, modules: patch.modules?.length ?? null, active: patch.active ?? null,
+      renamed: patch.name !== undefined, modules: patch.modules?.length ?? null, active: patch.active ?? null, settings: Boolean(patch.settings),
     });
     return this.tenantView(ctx, id);
   }

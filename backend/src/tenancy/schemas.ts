@@ -13,7 +13,14 @@ const modules = z.array(licence).max(MODULES.length).refine((m) => new Set(m.map
 export const idParam = z.object({ id: z.string().uuid() });
 export const grantParams = z.object({ id: z.string().uuid(), tenantId: z.string().uuid() });
 export const createTenantBody = z.object({ name, modules: modules.default([]), admin: z.object({ email, name }) });
-export const patchTenantBody = z.object({ name: name.optional(), modules: modules.optional(), active: z.boolean().optional() }).strict();
+export const settingsBody = z.object({
+  idleMinutes: z.number().int().min(1).max(120).optional(),
+  absoluteHours: z.number().int().min(1).max(24).optional(),
+  passwordProfile: z.enum(['standard', 'classic']).optional(),
+  retentionDays: z.number().int().min(30).max(3650).optional(),
+  mfaRequired: z.enum(['none', 'admins', 'all']).optional(),
+}).strict();
+export const patchTenantBody = z.object({ name: name.optional(), modules: modules.optional(), active: z.boolean().optional(), settings: settingsBody.optional() }).strict();
 export const createVendorUserBody = z.object({ email, name, roleIds });
 export const patchVendorUserBody = z.object({ roleIds }).strict();
 export const grantBody = z.object({ roleIds });
@@ -27,10 +34,3 @@ const page = z.coerce.number().int().min(1).max(100_000).default(1);
 const pageSize = z.coerce.number().int().min(1).max(200).default(50);
 export const auditQuery = z.object({ userId: z.string().uuid().optional(), type: z.string().max(60).optional(), from: period, to: period, page, pageSize });
 export const loginsQuery = z.object({ userId: z.string().uuid().optional(), outcome: z.enum(['success', 'failure']).optional(), from: period, to: period, page, pageSize });
-export const settingsBody = z.object({
-  idleMinutes: z.number().int().min(1).max(120).optional(),
-  absoluteHours: z.number().int().min(1).max(24).optional(),
-  passwordProfile: z.enum(['standard', 'classic']).optional(),
-  retentionDays: z.number().int().min(30).max(3650).optional(),
-  mfaRequired: z.enum(['none', 'admins', 'all']).optional(),
-}).strict();

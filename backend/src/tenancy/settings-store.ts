@@ -1,0 +1,31 @@
+import type { Knex } from 'knex';
+
+export interface TenantSettingsView {
+  idleMinutes: number;
+  absoluteHours: number;
+  passwordProfile: string;
+  retentionDays: number;
+  mfaRequired: string;
+}
+
+export type SettingsPatch = Partial<TenantSettingsView>;
+
+const COLUMNS: Record<keyof TenantSettingsView, string> = {
+  idleMinutes: 'idle_minutes', absoluteHours: 'absolute_hours', passwordProfile: 'password_profile',
+  retentionDays: 'retention_days', mfaRequired: 'mfa_required',
+};
+
+/** A tenant's settings row (created with defaults on first read), inside that tenant's transaction. */
+export async function readSettings(trx: Knex.Transaction, tenantId: string): Promise<TenantSettingsView> {
+  await trx('tenant_settings').insert({ tenant_id: tenantId }).onConflict('tenant_id').ignore();
+  const s = (await trx('tenant_settings').where({ tenant_id: tenantId }).first()) as Record<string, unknown>;
+  return Object.fromEntries(Object.entries(COLUMNS).map(([k, c]) => [k, s[c]])) as unknown as TenantSettingsView;
+}
+
+export async function writeSettings(trx: Knex.Transaction, tenantId: string, patch: SettingsPatch, at: Date): Promise<TenantSettingsView> {
+  await readSettings(trx, tenantId);
+  const columns: Record<string, unknown> = { updated_at: at };
+  for (const [k, v] of Object.entries(patch)) if (v !== undefined) columns[COLUMNS[k as keyof TenantSettingsView]] = v;
+  await trx('tenant_settings').where({ tenant_id: tenantId }).update(columns);
+  return readSettings(trx, tenantId);
+}
