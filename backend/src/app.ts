@@ -1,3 +1,5 @@
+import os from 'node:os';
+import path from 'node:path';
 import express, { type Express } from 'express';
 import helmet from 'helmet';
 import type { Knex } from 'knex';
@@ -21,6 +23,9 @@ import { PlatformService } from './tenancy/platform-service.js';
 import { platformRoutes } from './tenancy/routes.js';
 import { settingsRoutes } from './tenancy/settings-routes.js';
 import { UsersService } from './users/users-service.js';
+import { ContainersService } from './containers/containers-service.js';
+import { containerRoutes } from './containers/routes.js';
+import { ImportQueue } from './imports/import-queue.js';
 import { userRoutes } from './users/routes.js';
 
 export interface AppDeps {
@@ -36,6 +41,9 @@ export interface AppDeps {
   hasher?: PasswordHasher;
   /** Base of links in mails. */
   publicUrl?: string;
+  /** Where uploads are spooled ($KONTOR_HOME/spool). */
+  spoolDir?: string;
+  importMaxBytes?: number;
   throttles?: { login: ThrottleOptions; recovery: ThrottleOptions };
   /** Extra API routers mounted under /api, before the 404 fallback (tests add failing routes here). */
   extraApiRoutes?: express.Router[];
@@ -43,6 +51,7 @@ export interface AppDeps {
 
 export interface Kontor {
   app: Express;
+  imports: ImportQueue;
   auth: AuthService;
   routes: RouteTable;
   hasher: PasswordHasher;
@@ -66,6 +75,10 @@ export function createApp(deps: AppDeps): Kontor {
   platformRoutes(routes, new PlatformService({ db: deps.db, auth, clock: deps.clock, publicUrl }));
   auditRoutes(routes);
   settingsRoutes(routes, deps.clock);
+  const imports = new ImportQueue({ db: deps.db, clock: deps.clock, logger: deps.logger });
+  containerRoutes(routes, new ContainersService({
+    clock: deps.clock, queue: imports, spoolDir: deps.spoolDir ?? path.join(os.tmpdir(), 'kontor-spool'), importMaxBytes: deps.importMaxBytes ?? 2 * 1024 ** 3,
+  }));
 
   const app = express();
   app.disable('x-powered-by');
@@ -99,7 +112,9 @@ export function createApp(deps: AppDeps): Kontor {
     next();
   });
   api.use(requireSameOrigin);
-  api.use(express.json({ limit: deps.jsonBodyLimit }));
+  // Import uploads are streamed to disk by their route, whatever they claim to be; never parsed here.
+  const json = express.json({ limit: deps.jsonBodyLimit });
+  api.use((req, res, next) => (/^\/containers\/[^/]+\/imports\//.test(req.path) ? next() : json(req, res, next)));
   api.use(routes.router);
   for (const router of deps.extraApiRoutes ?? []) api.use(router);
   api.use(apiNotFound);
@@ -107,5 +122,5 @@ export function createApp(deps: AppDeps): Kontor {
 
   if (deps.staticDir) app.use(spaRoutes(deps.staticDir));
   app.use(errorHandler(deps.logger));
-  return { app, auth, routes, hasher };
+  return { app, auth, routes, hasher, imports };
 }

@@ -28,6 +28,7 @@ const envSchema = z
     JSON_BODY_LIMIT: byteSize.default('100kb'),
     TRUST_PROXY: z.enum(['none', 'loopback']).default('loopback'),
     KONTOR_ADMIN_EMAIL: z.string().trim().email('must be an email address').or(z.literal('admin@localhost')).default('admin@localhost'),
+    IMPORT_MAX_BYTES: z.coerce.number().int().min(1024).default(2 * 1024 ** 3),
     PUBLIC_URL: z.string().regex(/^https?:\/\/[^\s]+$/, 'must be an http(s) URL').optional(),
   })
   .refine((env) => !env.DATABASE_OWNER_URL || env.DATABASE_URL, {
@@ -50,6 +51,7 @@ export interface Config {
   jsonBodyLimit: string;
   trustProxy: 'none' | 'loopback';
   adminEmail: string;
+  importMaxBytes: number;
   /** Base of links in mails (invitations). */
   publicUrl: string;
 }
@@ -89,6 +91,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     jsonBodyLimit: e.JSON_BODY_LIMIT,
     trustProxy: e.TRUST_PROXY,
     adminEmail: e.KONTOR_ADMIN_EMAIL,
+    importMaxBytes: e.IMPORT_MAX_BYTES,
     publicUrl: e.PUBLIC_URL ?? `http://${e.HOST}:${e.PORT}`,
   };
 }

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import path from 'node:path';
 import type { Server } from 'node:http';
 import type { Config } from './config.js';
 import type { Clock } from './clock.js';
@@ -9,6 +10,8 @@ import { openDatabase, type Database } from './db/database.js';
 import { createMailer } from './mail/mailer.js';
 import { defaultStaticDir } from './paths.js';
 import { loadOrCreateSecrets } from './secrets.js';
+import { clearSpool } from './imports/spool.js';
+import { failInterruptedImports } from './imports/recovery.js';
 
 export interface RunningServer {
   url: string;
@@ -37,9 +40,15 @@ export async function startServer(config: Config, logger: Logger, clock: Clock):
     staticDir: fs.existsSync(staticDir) ? staticDir : undefined,
     trustProxy: config.trustProxy,
     publicUrl: config.publicUrl,
+    spoolDir: path.join(config.home, 'spool'),
+    importMaxBytes: config.importMaxBytes,
   });
   let initialAdminFile: string | undefined;
   try {
+    // Whatever a crash left behind: spool files go, and interrupted imports are marked failed.
+    const removed = clearSpool(path.join(config.home, 'spool'));
+    const interrupted = await failInterruptedImports(database.api, clock);
+    if (removed || interrupted) logger.info({ removed, interrupted }, 'cleared after restart');
     initialAdminFile = await ensureFirstSuperadmin({
       db: database.api, hasher: kontor.hasher, clock, logger, home: config.home, email: config.adminEmail,
     });

@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { inTenant } from '../src/db/tenant-transaction.js';
 import { after, before, describe, it } from 'node:test';
 import type { Requirement, RouteEntry } from '../src/http/route-table.js';
 import { effectiveRights, holds } from '../src/tenancy/rights.js';
@@ -42,6 +44,23 @@ interface Scenario {
   consumesSession?: boolean;
   /** The own-tenant object cannot exist for every actor (someone else's session id): 404 is a fine answer. */
   notFoundIsFine?: boolean;
+}
+
+async function freshContainer(tenantId: string): Promise<Record<string, string>> {
+  const id = randomUUID();
+  await inTenant(t.owner, tenantId, (trx) => trx('containers').insert({ tenant_id: tenantId, id, name: `c-${id}` }));
+  return { id };
+}
+
+async function foreignContainer(actorTenantId: string): Promise<Record<string, string>> {
+  return freshContainer(actorTenantId === tenantB ? tenantA : tenantB);
+}
+
+async function freshImport(tenantId: string): Promise<Record<string, string>> {
+  const { id: containerId } = await freshContainer(tenantId);
+  const id = randomUUID();
+  await inTenant(t.owner, tenantId, (trx) => trx('imports').insert({ tenant_id: tenantId, id, container_id: containerId, kind: 'customer_groups', status: 'failed', created_at: new Date() }));
+  return { id };
 }
 
 /** A user of a bank that is not the actor's. */
@@ -99,6 +118,14 @@ const matrix: Record<string, Scenario> = {
   },
   'GET /platform/roles': { rule: 'platform.roles:read',},
   'POST /platform/roles': { rule: 'platform.roles:write', body: () => ({ name: `role ${randomEmail()}`, assignableInTenants: true, rights: ['containers:read'] }) },
+  'GET /containers': { rule: 'containers:read' },
+  'POST /containers': { rule: 'containers:write', body: () => ({ name: `Bestand ${randomEmail()}` }) },
+  'GET /containers/:id': { rule: 'containers:read', own: freshContainer, foreign: foreignContainer },
+  'PATCH /containers/:id': { rule: 'containers:write', own: freshContainer, foreign: foreignContainer, body: () => ({ locked: false }) },
+  'DELETE /containers/:id': { rule: 'containers:write', own: freshContainer, foreign: foreignContainer },
+  // An empty JSON body is not text/csv: allowed callers get 415, which is neither 401, 403 nor 404.
+  'POST /containers/:id/imports/:kind': { rule: 'containers:write', own: async (tid) => ({ ...(await freshContainer(tid)), kind: 'customer_groups' }), foreign: async (tid) => ({ ...(await foreignContainer(tid)), kind: 'customer_groups' }) },
+  'GET /imports/:id': { rule: 'containers:read', own: freshImport, foreign: async (tid) => freshImport(tid === tenantB ? tenantA : tenantB) },
   'PATCH /platform/roles/:id': { rule: 'platform.roles:write', own: async () => ({ id: await customRole(t.owner, ['containers:read']) }), body: () => ({ rights: ['containers:read', 'leasing:read'] }) },
 };
 

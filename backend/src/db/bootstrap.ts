@@ -60,7 +60,7 @@ export async function checkApiRole(api: Knex): Promise<RoleCheck> {
     `select r.rolsuper as super, r.rolbypassrls as bypass, r.rolcreaterole as createrole,
             pg_has_role(current_user, ?, 'MEMBER') as in_api_group,
             (select count(*) from pg_class c join pg_namespace n on n.oid = c.relnamespace
-               where n.nspname not in ('pg_catalog', 'information_schema') and n.nspname not like 'pg_toast%'
+               where n.nspname not in ('pg_catalog', 'information_schema') and n.nspname not like 'pg_toast%' and n.nspname not like 'pg_temp%'
                  and pg_has_role(current_user, c.relowner, 'USAGE')) as owned,
             (select pg_has_role(current_user, d.datdba, 'USAGE') from pg_database d where d.datname = current_database()) as owns_db
        from pg_roles r where r.rolname = current_user`,

@@ -1,0 +1,141 @@
+import { randomUUID } from 'node:crypto';
+import type { Request } from 'express';
+import type { Knex } from 'knex';
+import { recordAudit } from '../audit/audit-store.js';
+import type { RequestContext } from '../auth/context.js';
+import type { Clock } from '../clock.js';
+import { Conflict, NotFound, UnsupportedMediaType } from '../http/errors.js';
+import type { ImportKind } from '../imports/formats.js';
+import type { ImportQueue } from '../imports/import-queue.js';
+import * as imports from '../imports/import-store.js';
+import { spoolUpload } from '../imports/spool.js';
+
+export interface ContainerView {
+  id: string;
+  name: string;
+  locked: boolean;
+  createdAt: string;
+  lastImportAt: string | null;
+  lastCalculatedAt: string | null;
+  counts: { customerGroups: number; products: number; payments: number };
+}
+
+export interface ImportView {
+  id: string;
+  containerId: string;
+  kind: ImportKind;
+  status: string;
+  bytesTotal: number;
+  bytesProcessed: number;
+  rowsProcessed: number;
+  rowsImported: number;
+  errorCount: number;
+  errors: unknown[];
+  createdAt: string;
+  finishedAt: string | null;
+}
+
+interface ContainerRow {
+  id: string; name: string; locked: boolean; created_at: Date; last_import_at: Date | null; last_calculated_at: Date | null;
+  groups_count: number; products_count: number; payments_count: number;
+}
+
+function containerView(r: ContainerRow): ContainerView {
+  return {
+    id: r.id, name: r.name, locked: r.locked, createdAt: r.created_at.toISOString(),
+    lastImportAt: r.last_import_at?.toISOString() ?? null, lastCalculatedAt: r.last_calculated_at?.toISOString() ?? null,
+    counts: { customerGroups: r.groups_count, products: r.products_count, payments: r.payments_count },
+  };
+}
+
+export function importView(r: imports.ImportRow): ImportView {
+  return {
+    id: r.id, containerId: r.container_id, kind: r.kind, status: r.status, bytesTotal: r.bytes_total, bytesProcessed: r.bytes_processed,
+    rowsProcessed: r.rows_processed, rowsImported: r.rows_imported, errorCount: r.error_count, errors: r.errors,
+    createdAt: r.created_at.toISOString(), finishedAt: r.finished_at?.toISOString() ?? null,
+  };
+}
+
+/** Data containers of one bank and the imports that fill them (DESIGN §1). */
+export class ContainersService {
+  constructor(private readonly d: { clock: Clock; queue: ImportQueue; spoolDir: string; importMaxBytes: number }) {}
+
+  private audit(ctx: RequestContext, type: string, containerId: string, details: Record<string, string | number | boolean | null> = {}) {
+    return recordAudit(ctx.trx, {
+      tenantId: ctx.tenantId, actorUserId: ctx.userId, type, subjectType: 'container', subjectId: containerId, details, requestId: ctx.requestId, ip: ctx.ip,
+    }, this.d.clock.now());
+  }
+
+  private async row(trx: Knex.Transaction, tenantId: string, id: string): Promise<ContainerRow> {
+    const row = (await trx('containers').where({ tenant_id: tenantId, id }).first()) as ContainerRow | undefined;
+    if (!row) throw new NotFound('There is no such data container.');
+    return row;
+  }
+
+  async list(ctx: RequestContext): Promise<ContainerView[]> {
+    const rows = (await ctx.trx('containers').where({ tenant_id: ctx.tenantId }).orderBy('name')) as ContainerRow[];
+    return rows.map(containerView);
+  }
+
+  async get(ctx: RequestContext, id: string): Promise<ContainerView & { imports: ImportView[] }> {
+    const row = await this.row(ctx.trx, ctx.tenantId, id);
+    const latest = (await ctx.trx('imports').where({ tenant_id: ctx.tenantId, container_id: id })
+      .distinctOn('kind').orderBy([{ column: 'kind' }, { column: 'created_at', order: 'desc' }])) as imports.ImportRow[];
+    return { ...containerView(row), imports: latest.map(importView) };
+  }
+
+  async create(ctx: RequestContext, name: string): Promise<ContainerView> {
+    if (await ctx.trx('containers').where({ tenant_id: ctx.tenantId, name }).first('id')) throw new Conflict('name_taken', 'A data container with this name exists already.');
+    const id = randomUUID();
+    await ctx.trx('containers').insert({ tenant_id: ctx.tenantId, id, name, created_by: ctx.userId, created_at: this.d.clock.now() });
+    await this.audit(ctx, 'container.created', id);
+    return containerView(await this.row(ctx.trx, ctx.tenantId, id));
+  }
+
+  async update(ctx: RequestContext, id: string, patch: { name?: string | undefined; locked?: boolean | undefined }): Promise<ContainerView> {
+    const row = await this.row(ctx.trx, ctx.tenantId, id);
+    if (patch.name !== undefined && patch.name !== row.name) {
+      if (await ctx.trx('containers').where({ tenant_id: ctx.tenantId, name: patch.name }).first('id')) throw new Conflict('name_taken', 'A data container with this name exists already.');
+      await ctx.trx('containers').where({ tenant_id: ctx.tenantId, id }).update({ name: patch.name });
+      await this.audit(ctx, 'container.renamed', id);
+    }
+    if (patch.locked !== undefined && patch.locked !== row.locked) {
+      await ctx.trx('containers').where({ tenant_id: ctx.tenantId, id }).update({ locked: patch.locked });
+      await this.audit(ctx, patch.locked ? 'container.locked' : 'container.unlocked', id);
+    }
+    return containerView(await this.row(ctx.trx, ctx.tenantId, id));
+  }
+
+  async remove(ctx: RequestContext, id: string): Promise<void> {
+    const row = await this.row(ctx.trx, ctx.tenantId, id);
+    if (row.locked) throw new Conflict('container_locked', 'This container is locked. Unlock it before deleting it.');
+    if (await imports.activeImport(ctx.trx, ctx.tenantId, id)) throw new Conflict('import_running', 'An import is running in this container. Wait until it has finished.');
+    // Calculation results (the calculation modules) must be deleted first: checked here once they exist.
+    await ctx.trx('containers').where({ tenant_id: ctx.tenantId, id }).delete();
+    await this.audit(ctx, 'container.deleted', id, { groups: row.groups_count });
+  }
+
+  /** Spools the body, records a queued import and hands it to the background queue. */
+  async startImport(ctx: RequestContext, containerId: string, kind: ImportKind, req: Request): Promise<{ id: string }> {
+    const row = await this.row(ctx.trx, ctx.tenantId, containerId);
+    if (!req.is('text/csv')) throw new UnsupportedMediaType('Send the file as text/csv.');
+    if (row.locked) throw new Conflict('container_locked', 'This container is locked. Unlock it to import data.');
+    if (await imports.activeImport(ctx.trx, ctx.tenantId, containerId)) throw new Conflict('import_running', 'An import is running in this container. Wait until it has finished.');
+    if (kind !== 'customer_groups' && row.groups_count === 0) {
+      throw new Conflict('import_order', 'Import the customer groups first; products and payments refer to them.');
+    }
+    const id = randomUUID();
+    const spooled = await spoolUpload(req, this.d.spoolDir, id, this.d.importMaxBytes);
+    await imports.insertImport(ctx.trx, { tenantId: ctx.tenantId, id, containerId, kind, bytesTotal: spooled.bytes, userId: ctx.userId, at: this.d.clock.now() });
+    await this.audit(ctx, 'import.started', containerId, { import: id, kind, bytes: spooled.bytes });
+    // Queued after the request's transaction commits, so the job always finds its row.
+    setImmediate(() => this.d.queue.enqueue({ tenantId: ctx.tenantId, importId: id, containerId, kind, file: spooled.file, userId: ctx.userId }));
+    return { id };
+  }
+
+  async getImport(ctx: RequestContext, id: string): Promise<ImportView> {
+    const row = await imports.findImport(ctx.trx, ctx.tenantId, id);
+    if (!row) throw new NotFound('There is no such import.');
+    return importView(row);
+  }
+}

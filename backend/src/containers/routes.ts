@@ -1,0 +1,43 @@
+import type { Request } from 'express';
+import { z } from 'zod';
+import { Invalid, NotFound } from '../http/errors.js';
+import { requires, type RouteTable } from '../http/route-table.js';
+import { IMPORT_KINDS, type ImportKind } from '../imports/formats.js';
+import type { ContainersService } from './containers-service.js';
+
+const idParam = z.object({ id: z.string().uuid() });
+const name = z.string().trim().min(1, 'is required').max(120);
+const createBody = z.object({ name });
+const patchBody = z.object({ name: name.optional(), locked: z.boolean().optional() }).strict();
+
+function id(req: Request): string {
+  const parsed = idParam.safeParse(req.params);
+  if (!parsed.success) throw new NotFound();
+  return parsed.data.id;
+}
+
+function kind(req: Request): ImportKind {
+  const k = req.params.kind as ImportKind;
+  if (!IMPORT_KINDS.includes(k)) throw new Invalid(`kind must be one of ${IMPORT_KINDS.join(', ')}.`, 'kind');
+  return k;
+}
+
+export function containerRoutes(routes: RouteTable, containers: ContainersService): void {
+  routes.guarded('get', '/containers', requires('containers', 'read'), async (ctx) => ({ body: await containers.list(ctx) }));
+  routes.guarded('post', '/containers', requires('containers', 'write'), async (ctx, req) => ({
+    status: 201, body: await containers.create(ctx, createBody.parse(req.body).name),
+  }));
+  routes.guarded('get', '/containers/:id', requires('containers', 'read'), async (ctx, req) => ({ body: await containers.get(ctx, id(req)) }));
+  routes.guarded('patch', '/containers/:id', requires('containers', 'write'), async (ctx, req) => {
+    const containerId = id(req);
+    return { body: await containers.update(ctx, containerId, patchBody.parse(req.body)) };
+  });
+  routes.guarded('delete', '/containers/:id', requires('containers', 'write'), async (ctx, req) => {
+    await containers.remove(ctx, id(req));
+  });
+  routes.guarded('post', '/containers/:id/imports/:kind', requires('containers', 'write'), async (ctx, req) => {
+    const containerId = id(req);
+    return { status: 202, body: await containers.startImport(ctx, containerId, kind(req), req) };
+  });
+  routes.guarded('get', '/imports/:id', requires('containers', 'read'), async (ctx, req) => ({ body: await containers.getImport(ctx, id(req)) }));
+}

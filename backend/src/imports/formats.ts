@@ -1,0 +1,141 @@
+/**
+ * The three CSV formats of DESIGN §1 and their rules. Pure: a raw cell in, a typed value or an
+ * error code out. No names, addresses or IBANs exist in these formats; an unknown column is an
+ * error so that real personal data cannot ride along.
+ */
+export type ImportKind = 'customer_groups' | 'products' | 'payments';
+export const IMPORT_KINDS: ImportKind[] = ['customer_groups', 'products', 'payments'];
+
+export type Cell = string | number | boolean | null;
+export type Parsed = { ok: true; value: Cell } | { ok: false; code: string; message: string };
+
+interface Column {
+  name: string;
+  required: boolean;
+  parse(raw: string): Parsed;
+}
+
+const ok = (value: Cell): Parsed => ({ ok: true, value });
+const bad = (code: string, message: string): Parsed => ({ ok: false, code, message });
+
+function integer(min: number, max: number) {
+  return (raw: string): Parsed => {
+    if (!/^-?\d{1,10}$/.test(raw)) return bad('invalid_format', 'must be a whole number');
+    const n = Number(raw);
+    return n < min || n > max ? bad('out_of_range', `must be between ${min} and ${max}`) : ok(n);
+  };
+}
+
+/** Decimal comma or point, at most two decimals (euros and cents); no thousands separators. */
+function decimal(min: number | null) {
+  return (raw: string): Parsed => {
+    if (!/^-?\d{1,16}([.,]\d{1,2})?$/.test(raw)) return bad('invalid_format', 'must be an amount like 1234,56 or 1234.56');
+    const text = raw.replace(',', '.');
+    if (min !== null && Number(text) < min) return bad('out_of_range', `must be at least ${min}`);
+    return ok(text);
+  };
+}
+
+function oneOf(values: readonly string[]) {
+  return (raw: string): Parsed => (values.includes(raw) ? ok(raw) : bad('invalid_value', `must be one of ${values.join(', ')}`));
+}
+
+function pattern(re: RegExp, message: string) {
+  return (raw: string): Parsed => (re.test(raw) ? ok(raw) : bad('invalid_format', message));
+}
+
+const groupId: Column = { name: 'group_id', required: true, parse: pattern(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1 to 64 letters, digits, _ or -') };
+
+export const PRODUCT_GROUPS = ['GIRO', 'SAVINGS', 'SECURITIES', 'BUILDING_SAVINGS', 'INSURANCE', 'LOAN', 'INVESTMENT_LOAN', 'LEASING'] as const;
+export const PAYMENT_CATEGORIES = ['LEASING_OTHER', 'LEASING_OWN', 'VEHICLE_FINANCE', 'INVESTMENT', 'OTHER'] as const;
+
+export const FORMATS: Record<ImportKind, Column[]> = {
+  customer_groups: [
+    groupId,
+    { name: 'kind', required: true, parse: oneOf(['PK', 'FK']) },
+    { name: 'customer_type', required: true, parse: integer(100, 999) },
+    { name: 'branch', required: true, parse: pattern(/^[^\t\r\n\\]{1,16}$/, 'must be 1 to 16 characters') },
+    { name: 'postcode', required: true, parse: pattern(/^\d{5}$/, 'must be 5 digits') },
+    { name: 'age', required: true, parse: integer(-1, 120) },
+    { name: 'industry', required: false, parse: pattern(/^\d{2}(\.\d{1,2}){0,2}$/, 'must be a WZ 2008 code like 49.41') },
+    { name: 'turnover', required: false, parse: decimal(0) },
+    { name: 'rating', required: false, parse: integer(1, 18) },
+    { name: 'negative_flag', required: true, parse: (raw) => (raw === '0' || raw === '1' ? ok(raw === '1') : bad('invalid_value', 'must be 0 or 1')) },
+    { name: 'online_logins_12m', required: true, parse: integer(0, 2_000_000_000) },
+  ],
+  products: [
+    groupId,
+    { name: 'product_group', required: true, parse: oneOf(PRODUCT_GROUPS) },
+    { name: 'balance', required: true, parse: decimal(null) },
+    { name: 'balance_avg', required: true, parse: decimal(null) },
+    { name: 'count', required: true, parse: integer(1, 2_000_000_000) },
+  ],
+  payments: [
+    groupId,
+    { name: 'category', required: true, parse: oneOf(PAYMENT_CATEGORIES) },
+    { name: 'count_12m', required: true, parse: integer(0, 2_000_000_000) },
+    { name: 'sum_12m', required: true, parse: decimal(0) },
+  ],
+};
+
+export interface ImportError {
+  line: number | null;
+  column: string | null;
+  code: string;
+  message: string;
+}
+
+/** Checks the header row; returns the file's column order mapped to the format, or the errors. */
+export function readHeader(kind: ImportKind, header: string[]): { order: number[] } | { errors: ImportError[] } {
+  const names = FORMATS[kind].map((c) => c.name);
+  const errors: ImportError[] = [];
+  const seen = new Set<string>();
+  header.forEach((raw) => {
+    const name = raw.trim();
+    if (seen.has(name)) errors.push({ line: 1, column: name, code: 'duplicate_column', message: `The column "${name}" appears twice.` });
+    else if (!names.includes(name)) errors.push({ line: 1, column: name, code: 'unknown_column', message: `"${name}" is not a column of ${kind}; extra columns are refused so that no personal data is imported.` });
+    seen.add(name);
+  });
+  for (const name of names) {
+    if (!seen.has(name)) errors.push({ line: 1, column: name, code: 'missing_column', message: `The column "${name}" is missing.` });
+  }
+  if (errors.length) return { errors };
+  return { order: names.map((n) => header.findIndex((h) => h.trim() === n)) };
+}
+
+/** Validates one data row; returns the typed values in format order, or its errors. */
+export function readRow(kind: ImportKind, order: number[], cells: string[], line: number): { values: Cell[] } | { errors: ImportError[] } {
+  const columns = FORMATS[kind];
+  if (cells.length !== order.length) {
+    return { errors: [{ line, column: null, code: 'ragged_row', message: `The row has ${cells.length} cells; the header has ${order.length}.` }] };
+  }
+  const errors: ImportError[] = [];
+  const values: Cell[] = columns.map((col, i) => {
+    const raw = (cells[order[i]!] ?? '').trim();
+    if (raw === '') {
+      if (col.required) errors.push({ line, column: col.name, code: 'required', message: `${col.name} is required.` });
+      return null;
+    }
+    const parsed = col.parse(raw);
+    if (!parsed.ok) {
+      errors.push({ line, column: col.name, code: parsed.code, message: `${col.name} ${parsed.message}.` });
+      return null;
+    }
+    return parsed.value;
+  });
+  if (kind === 'customer_groups' && values[1] === 'PK') {
+    for (const name of ['industry', 'turnover']) {
+      if (values[columns.findIndex((c) => c.name === name)] !== null) {
+        errors.push({ line, column: name, code: 'business_only', message: `${name} is for business customers (FK) only and must be empty for PK.` });
+      }
+    }
+  }
+  return errors.length ? { errors } : { values };
+}
+
+/** One value in PostgreSQL's COPY text format. */
+export function copyField(value: Cell): string {
+  if (value === null) return '\\N';
+  if (typeof value === 'boolean') return value ? 't' : 'f';
+  return String(value).replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r');
+}

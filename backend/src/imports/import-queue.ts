@@ -1,0 +1,102 @@
+import fs from 'node:fs';
+import type { Knex } from 'knex';
+import type { Clock } from '../clock.js';
+import { recordAudit } from '../audit/audit-store.js';
+import { inTenant } from '../db/tenant-transaction.js';
+import type { Logger } from '../log/logger.js';
+import type { ImportKind } from './formats.js';
+import { runImport } from './import-runner.js';
+import * as store from './import-store.js';
+
+export interface ImportJob {
+  tenantId: string;
+  importId: string;
+  containerId: string;
+  kind: ImportKind;
+  file: string;
+  userId: string;
+}
+
+const PROGRESS_EVERY_MS = 500;
+
+/**
+ * Runs imports in the background, one at a time per process (an import saturates a core; two at
+ * once would only slow both). Progress goes to the imports row; the spool file is deleted at the
+ * end whatever the outcome.
+ */
+export class ImportQueue {
+  private readonly waiting: ImportJob[] = [];
+  private running: Promise<void> | undefined;
+
+  constructor(private readonly d: { db: Knex; clock: Clock; logger: Logger }) {}
+
+  enqueue(job: ImportJob): void {
+    this.waiting.push(job);
+    this.running ??= this.drain().finally(() => {
+      this.running = undefined;
+    });
+  }
+
+  /** Resolves when nothing is queued or running (tests, shutdown). */
+  async idle(): Promise<void> {
+    while (this.running) await this.running;
+  }
+
+  private async drain(): Promise<void> {
+    for (let job = this.waiting.shift(); job; job = this.waiting.shift()) {
+      await this.run(job).catch((err: unknown) => {
+        this.d.logger.error({ importId: job!.importId, errName: (err as Error).name }, 'import crashed');
+      });
+    }
+  }
+
+  private async run(job: ImportJob): Promise<void> {
+    const { db, clock, logger } = this.d;
+    const set = (fields: Record<string, unknown>) => inTenant(db, job.tenantId, (trx) => store.updateImport(trx, job.tenantId, job.importId, fields));
+    await set({ status: 'running', started_at: clock.now() });
+    logger.info({ importId: job.importId, kind: job.kind }, 'import started');
+    let lastReport = 0;
+    let pending: Promise<void> = Promise.resolve();
+    try {
+      const outcome = await runImport({
+        db, tenantId: job.tenantId, containerId: job.containerId, kind: job.kind, file: job.file, now: clock.now(),
+        onProgress: (p) => {
+          const now = Date.now();
+          if (now - lastReport < PROGRESS_EVERY_MS) return;
+          lastReport = now;
+          pending = pending.then(() => set({ bytes_processed: p.bytesProcessed, rows_processed: p.rowsProcessed })).catch(() => undefined);
+        },
+      });
+      await pending;
+      const finished = clock.now();
+      await inTenant(db, job.tenantId, async (trx) => {
+        await store.updateImport(trx, job.tenantId, job.importId, {
+          status: outcome.ok ? 'succeeded' : 'failed', finished_at: finished,
+          bytes_processed: fs.statSync(job.file).size, rows_processed: outcome.rowsProcessed, rows_imported: outcome.rowsImported,
+          error_count: outcome.errorCount, errors: JSON.stringify(outcome.errors),
+        });
+        await recordAudit(trx, {
+          tenantId: job.tenantId, actorUserId: job.userId, type: outcome.ok ? 'import.succeeded' : 'import.failed', level: 'info',
+          subjectType: 'container', subjectId: job.containerId,
+          details: { import: job.importId, kind: job.kind, rows: outcome.rowsImported, errors: outcome.errorCount },
+        }, finished);
+      });
+      logger.info({ importId: job.importId, rows: outcome.rowsImported, errors: outcome.errorCount }, outcome.ok ? 'import succeeded' : 'import failed');
+    } catch (err) {
+      await pending;
+      await inTenant(db, job.tenantId, async (trx) => {
+        await store.updateImport(trx, job.tenantId, job.importId, {
+          status: 'failed', finished_at: clock.now(), error_count: 1,
+          errors: JSON.stringify([{ line: null, column: null, code: 'internal_error', message: 'The import failed on our side. Nothing was changed; please try again.' }]),
+        });
+        await recordAudit(trx, {
+          tenantId: job.tenantId, actorUserId: job.userId, type: 'import.failed', level: 'error',
+          subjectType: 'container', subjectId: job.containerId, details: { import: job.importId, kind: job.kind },
+        }, clock.now());
+      });
+      throw err;
+    } finally {
+      fs.rmSync(job.file, { force: true });
+    }
+  }
+}

@@ -1,0 +1,14 @@
+import type { Knex } from 'knex';
+import type { Clock } from '../clock.js';
+import { allTenantIds } from '../auth/auth-store.js';
+import { inTenant } from '../db/tenant-transaction.js';
+import { failUnfinished } from './import-store.js';
+
+/** At start-up no import can be running: mark every queued or running one failed, per tenant. */
+export async function failInterruptedImports(db: Knex, clock: Clock): Promise<number> {
+  let count = 0;
+  for (const tenantId of await allTenantIds(db)) {
+    count += await inTenant(db, tenantId, (trx) => failUnfinished(trx, tenantId, clock.now()));
+  }
+  return count;
+}

@@ -1,0 +1,53 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Request } from 'express';
+import { TooLarge } from '../http/errors.js';
+
+/**
+ * Streams an upload to $KONTOR_HOME/spool/<id>.csv (mode 0600), never whole into memory.
+ * Over `maxBytes` or on a dropped connection the partial file is deleted and nothing remains.
+ */
+export async function spoolUpload(req: Request, dir: string, id: string, maxBytes: number): Promise<{ file: string; bytes: number }> {
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const file = path.join(dir, `${id}.csv`);
+  const declared = Number(req.get('content-length') ?? NaN);
+  if (Number.isFinite(declared) && declared > maxBytes) throw new TooLarge(`The file is larger than the allowed ${maxBytes} bytes.`);
+  const out = fs.createWriteStream(file, { mode: 0o600 });
+  let bytes = 0;
+  try {
+    await new Promise<void>((resolve, reject) => {
+      let failed = false;
+      const fail = (err: Error) => {
+        if (failed) return;
+        failed = true;
+        req.unpipe(out);
+        out.destroy();
+        reject(err);
+      };
+      req.on('data', (chunk: Buffer) => {
+        bytes += chunk.length;
+        if (bytes > maxBytes) {
+          fail(new TooLarge(`The file is larger than the allowed ${maxBytes} bytes.`));
+          req.resume();
+        }
+      });
+      req.on('aborted', () => fail(new Error('upload aborted')));
+      req.on('error', fail);
+      out.on('error', fail);
+      out.on('finish', () => (failed ? undefined : resolve()));
+      req.pipe(out);
+    });
+  } catch (err) {
+    fs.rmSync(file, { force: true });
+    throw err;
+  }
+  return { file, bytes };
+}
+
+/** Spool files left by a crash are deleted at the next start: customer data never lingers on disk. */
+export function clearSpool(dir: string): number {
+  if (!fs.existsSync(dir)) return 0;
+  const files = fs.readdirSync(dir).filter((f) => f.endsWith('.csv'));
+  for (const f of files) fs.rmSync(path.join(dir, f), { force: true });
+  return files.length;
+}
