@@ -11,6 +11,7 @@ import { createMailer } from './mail/mailer.js';
 import { defaultStaticDir } from './paths.js';
 import { loadOrCreateSecrets } from './secrets.js';
 import { clearSpool } from './imports/spool.js';
+import { containerRetention } from './containers/retention.js';
 import { failInterruptedImports } from './imports/recovery.js';
 
 export interface RunningServer {
@@ -64,8 +65,8 @@ export async function startServer(config: Config, logger: Logger, clock: Clock):
     throw err;
   });
   const runRetention = () =>
-    kontor.auth.purge().then(
-      (purged) => logger.info(purged, 'retention run'),
+    Promise.all([kontor.auth.purge(), containerRetention({ db: database.api, clock, mailer, logger })]).then(
+      ([purged, containers]) => logger.info({ ...purged, containersDeleted: containers.deleted, containersWarned: containers.warned }, 'retention run'),
       (err: unknown) => logger.error({ errName: (err as Error).name }, 'retention run failed'),
     );
   const retentionTimer = setInterval(runRetention, DAY_MS);

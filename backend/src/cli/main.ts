@@ -10,6 +10,7 @@ import { PasswordHasher } from '../auth/password-hasher.js';
 import { SessionTokens } from '../auth/session-token.js';
 import { createDemo, DEMO_TENANT } from '../demo/demo-tenant.js';
 import { generate } from '../demo/generator.js';
+import { containerRetention } from '../containers/retention.js';
 
 interface Command {
   usage: string;
@@ -93,10 +94,15 @@ const commands: Record<string, Command> = {
   },
   retention: {
     usage: 'retention',
-    summary: 'Delete what has outlived its retention: successful login events and info audit events after 30 days (failures and errors are kept), expired sessions. The server also runs this daily.',
+    summary: 'Delete what has outlived its retention: unlocked containers past the bank\'s retention period (admins warned 30 days before), successful login events and info audit events after 30 days (failures and errors are kept), expired sessions. The server also runs this daily.',
     async run() {
-      const purged = await withInstance((_db, { auth }) => auth.purge());
-      console.log(`Retention done: ${purged.loginEvents} successful login event(s), ${purged.auditEvents} info audit event(s) and ${purged.sessions} expired session(s) deleted.`);
+      const config = loadConfig();
+      const [purged, containers] = await withInstance(async (db, { auth }) => {
+        const logger = createLogger({ level: 'warn', clock: systemClock });
+        const mailer = createMailer({ smtpUrl: config.smtpUrl, home: config.home, logger, clock: systemClock });
+        return [await auth.purge(), await containerRetention({ db: db.api, clock: systemClock, mailer, logger })] as const;
+      });
+      console.log(`Retention done: ${purged.loginEvents} successful login event(s), ${purged.auditEvents} info audit event(s), ${purged.sessions} expired session(s) and ${containers.deleted} expired container(s) deleted; ${containers.warned} container(s) announced to their admins.`);
     },
   },
 };

@@ -53,3 +53,16 @@ export function invitationMail(to: string, link: string, purpose: 'invitation' |
         `Your administrator has started a reset of your password. Set a new one here (valid for ${hours} hours, single use):\n${link}`,
       );
 }
+
+export function containerRetentionMail(to: string, containers: string[], days: number): Mail {
+  const list = containers.map((c) => `  - ${c}`).join('\n');
+  return bilingual(
+    'container_retention_warning',
+    to,
+    ['Kontor: Datencontainer werden bald gelöscht', 'Kontor: data containers will be deleted soon'],
+    `Die folgenden Datencontainer Ihres Instituts werden in ${days} Tagen gemäß Ihrer Aufbewahrungsfrist automatisch gelöscht:\n${list}\n` +
+      'Wenn Sie einen Container behalten müssen, sperren Sie ihn in Kontor (Schloss-Symbol) oder führen Sie eine neue Berechnung aus.',
+    `The following data containers of your bank will be deleted automatically in ${days} days under your retention period:\n${list}\n` +
+      'To keep a container, lock it in Kontor or run a new calculation on it.',
+  );
+}
