@@ -59,7 +59,11 @@ try {
   const selected = files.filter((f) => filter.length === 0 || filter.some((p) => f.includes(p)));
   const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=1', ...selected], {
     stdio: 'inherit',
-    env: { ...process.env, E2E_BASE_URL: `http://127.0.0.1:${webPort}`, E2E_API_URL: `http://127.0.0.1:${apiPort}`, E2E_KONTOR_HOME: home, E2E_MAIL_DIR: mailDir },
+    env: {
+      ...process.env, E2E_BASE_URL: `http://127.0.0.1:${webPort}`, E2E_API_URL: `http://127.0.0.1:${apiPort}`, E2E_KONTOR_HOME: home, E2E_MAIL_DIR: mailDir,
+      // What an operator command needs to reach this instance (it attaches to the running cluster).
+      E2E_CLI_ENV: JSON.stringify({ PORT: String(apiPort), KONTOR_HOME: home, KONTOR_PG_PORT: String(pgPort), SMTP_URL: mailDrop.url, PUBLIC_URL: `http://127.0.0.1:${webPort}` }),
+    },
   });
   code = await new Promise<number>((resolve) => child.on('exit', (c) => resolve(c ?? 1)));
 } finally {

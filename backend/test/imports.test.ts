@@ -107,6 +107,7 @@ describe('imports', () => {
     ['customer-groups-empty.csv', 'customer_groups', [{ line: null, column: null, code: 'empty_file' }]],
     ['products-unknown-group.csv', 'products', [{ line: 3, column: 'group_id', code: 'unknown_group' }]],
     ['payments-bad-category.csv', 'payments', [{ line: 3, column: 'category', code: 'invalid_value' }]],
+    ['products-mixed-errors.csv', 'products', [{ line: 3, column: 'group_id', code: 'unknown_group' }, { line: 4, column: 'product_group', code: 'invalid_value' }]],
   ];
   for (const [fixture, kind, expected] of failing) {
     it(`${fixture}: fails with the exact line and code, and changes nothing`, async () => {

@@ -14,6 +14,8 @@ Router.map(function () {
   this.route('app', { path: '/' }, function () {
     this.route('password');
     this.route('sessions');
+    this.route('containers');
+    this.route('container', { path: '/containers/:id' });
     this.route('admin', function () {
       this.route('users');
       this.route('roles');

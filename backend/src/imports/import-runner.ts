@@ -29,6 +29,11 @@ class ErrorLog {
     this.count++;
     if (this.first.length < MAX_REPORTED_ERRORS) this.first.push(e);
   }
+
+  /** Row errors and whole-file checks arrive in two passes; users read them by line. */
+  inLineOrder(): ImportError[] {
+    return [...this.first].sort((a, b) => (a.line ?? 0) - (b.line ?? 0)).slice(0, MAX_REPORTED_ERRORS);
+  }
 }
 
 /** Rejects bytes that are not UTF-8 (a BOM is fine; csv-parse drops it). */
@@ -124,8 +129,7 @@ export async function runImport(options: {
           result.errors.forEach((e) => errors.add(e));
           return done();
         }
-        // After the first error nothing more is copied, but every row is still checked and counted.
-        if (errors.count > 0) return done();
+        // Valid rows are staged even after an error, so the set checks below can report on all of them.
         done(null, `${record.info.lines}\t${result.values.map((v: Cell) => copyField(v)).join('\t')}\n`);
       },
     });
@@ -153,10 +157,11 @@ export async function runImport(options: {
     if (!order && errors.count === 0) errors.add({ line: null, column: null, code: 'empty_file', message: 'The file has no header row.' });
     options.onProgress({ bytesProcessed, rowsProcessed });
 
-    if (errors.count === 0) await setChecks(client, kind, tenantId, containerId, errors);
+    const fileReadable = order !== undefined && !errors.first.some((e) => e.code === 'encoding' || e.code === 'malformed_csv');
+    if (fileReadable) await setChecks(client, kind, tenantId, containerId, errors);
     if (errors.count > 0) {
       await client.query('rollback');
-      return { ok: false, rowsProcessed, rowsImported: 0, errorCount: errors.count, errors: errors.first };
+      return { ok: false, rowsProcessed, rowsImported: 0, errorCount: errors.count, errors: errors.inLineOrder() };
     }
     const rowsImported = await replaceRows(client, kind, tenantId, containerId, options.now);
     await client.query('commit');

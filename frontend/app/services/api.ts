@@ -67,6 +67,31 @@ export default class ApiService extends Service {
     return data as T;
   }
 
+  /** A raw file upload with upload progress (fetch cannot report it). */
+  upload<T>(path: string, file: Blob, contentType: string, onProgress: (loaded: number, total: number) => void): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const xhr = new XMLHttpRequest();
+      xhr.open('POST', `/api${path}`);
+      xhr.setRequestHeader('X-Requested-With', 'kontor');
+      xhr.setRequestHeader('Content-Type', contentType);
+      xhr.upload.onprogress = (e) => onProgress(e.loaded, e.lengthComputable ? e.total : file.size);
+      xhr.onerror = () => reject(new ApiError(0, 'network_error', 'The server cannot be reached.'));
+      xhr.onload = () => {
+        let data: unknown;
+        try {
+          data = JSON.parse(xhr.responseText);
+        } catch {
+          data = undefined;
+        }
+        if (xhr.status >= 200 && xhr.status < 300) return resolve(data as T);
+        const err = (data as { error?: ApiErrorBody } | undefined)?.error;
+        if (xhr.status === 401) this.session.handleUnauthenticated();
+        reject(new ApiError(xhr.status, err?.code ?? 'http_error', err?.message ?? xhr.statusText, err?.field, err?.reason));
+      };
+      xhr.send(file);
+    });
+  }
+
   get<T>(path: string, options?: RequestOptions): Promise<T> {
     return this.request<T>('GET', path, undefined, options);
   }
