@@ -27,7 +27,7 @@ describe('container retention', () => {
     await mk('fresh', 10);
     const { logger } = capturingLogger();
     const sent: string[] = [];
-    const result = await containerRetention({ db: t.db, clock: t.clock, logger, mailer: { send: async (m) => void sent.push(`${m.to}|${m.text}`) } });
+    const result = await containerRetention({ db: t.db, clock: t.clock, logger, mailer: { send: async (m) => void sent.push(`${m.to}|${m.text}`) } }, [admin.tenantId]);
     assert.ok(result.deleted >= 1);
     const names = await inTenant(t.owner, admin.tenantId, async (trx) => (await trx('containers').orderBy('name').pluck('name')) as string[]);
     assert.deepEqual(names, ['expired but locked', 'fresh', 'warn soon']);
@@ -36,7 +36,7 @@ describe('container retention', () => {
     assert.equal(mine.length, 1);
     assert.match(mine[0]!, /warn soon/);
     assert.doesNotMatch(mine[0]!, /fresh/);
-    await containerRetention({ db: t.db, clock: t.clock, logger, mailer: { send: async (m) => void sent.push(`${m.to}|${m.text}`) } });
+    await containerRetention({ db: t.db, clock: t.clock, logger, mailer: { send: async (m) => void sent.push(`${m.to}|${m.text}`) } }, [admin.tenantId]);
     await new Promise((r) => setTimeout(r, 50));
     assert.equal(sent.filter((s) => s.startsWith(admin.email)).length, 1, 'warned once');
     const types = await inTenant(t.owner, admin.tenantId, async (trx) => (await trx('audit_events').whereLike('type', 'container.retention%').pluck('type')) as string[]);

@@ -21,7 +21,8 @@ describe('retention run', () => {
     const fresh = new Client(t.url);
     await fresh.login(u.email, u.password);
 
-    const purged = await t.kontor.auth.purge();
+    // Scoped to this suite's tenant: other suites share the database and run meanwhile.
+    const purged = await t.kontor.auth.purge([u.tenantId]);
     assert.ok(purged.loginEvents >= 2);
     const events = await t.owner('login_events').where({ user_id: u.id }).select('outcome');
     assert.deepEqual(events.map((e) => e.outcome).sort(), ['failure', 'success'], 'old failure kept, only the recent success kept');

@@ -345,13 +345,13 @@ export class AuthService {
     await store.deleteSession(ctx.trx, ctx.tenantId, sessionId);
   }
 
-  /** Retention: successful login events and info audit events after 30 days, expired sessions. Errors are kept. */
-  async purge(): Promise<{ loginEvents: number; sessions: number; auditEvents: number }> {
+  /** Retention: successful login events and info audit events after 30 days, expired sessions. Errors are kept. `onlyTenants` narrows it (tests share one database). */
+  async purge(onlyTenants?: string[]): Promise<{ loginEvents: number; sessions: number; auditEvents: number }> {
     const now = this.d.clock.now();
-    const loginEvents = await store.purgeSuccessfulLoginEvents(this.d.db, new Date(now.getTime() - 30 * 86_400_000));
+    const loginEvents = await store.purgeSuccessfulLoginEvents(this.d.db, new Date(now.getTime() - 30 * 86_400_000), onlyTenants);
     let sessions = 0;
     let auditEvents = 0;
-    for (const tenantId of await store.allTenantIds(this.d.db)) {
+    for (const tenantId of onlyTenants ?? (await store.allTenantIds(this.d.db))) {
       await inTenant(this.d.db, tenantId, async (trx) => {
         const settings = await store.tenantSettings(trx, tenantId);
         sessions += await store.deleteExpiredSessions(trx, tenantId, new Date(now.getTime() - settings.idle_minutes * 60_000), now);

@@ -14,11 +14,13 @@ export const WARN_DAYS_BEFORE = 30;
  * calculation or import (or creation). Tenant admins are mailed 30 days before; locked
  * containers are kept. Runs per tenant inside that tenant's transaction.
  */
-export async function containerRetention(deps: { db: Knex; clock: Clock; mailer: Mailer; logger: Logger }): Promise<{ deleted: number; warned: number }> {
+export async function containerRetention(deps: { db: Knex; clock: Clock; mailer: Mailer; logger: Logger }, onlyTenants?: string[]): Promise<{ deleted: number; warned: number }> {
   const now = deps.clock.now();
   let deleted = 0;
   let warned = 0;
-  const tenants = (await deps.db('tenants').whereNull('deactivated_at').pluck('id')) as string[];
+  const q = deps.db('tenants').whereNull('deactivated_at');
+  if (onlyTenants) q.whereIn('id', onlyTenants);
+  const tenants = (await q.pluck('id')) as string[];
   for (const tenantId of tenants) {
     await inTenant(deps.db, tenantId, async (trx) => {
       const settings = await trx('tenant_settings').where({ tenant_id: tenantId }).first('retention_days');
