@@ -77,7 +77,7 @@ describe('imports', () => {
   it('a valid file round-trips: counts, typed values, decimal comma and BOM', async () => {
     const id = await container();
     const res = await imported(id, 'customer_groups', 'customer-groups-valid.csv');
-    assert.equal(res.status, 'succeeded');
+    assert.equal(res.status, 'succeeded', JSON.stringify(res.errors));
     assert.equal(res.rowsImported, 3);
     assert.equal(res.rowsProcessed, 3);
     assert.equal(res.bytesProcessed, res.bytesTotal);

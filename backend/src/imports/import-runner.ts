@@ -1,13 +1,15 @@
 import fs from 'node:fs';
-import { Transform, Writable } from 'node:stream';
+import { Transform, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { parse } from 'csv-parse';
 import type { Knex } from 'knex';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import { copyField, FORMATS, readHeader, readRow, type Cell, type ImportError, type ImportKind } from './formats.js';
+import { csvBatches, MalformedCsv } from './csv-lines.js';
+import { copyField, FORMATS, readHeader, readRow, type ImportError, type ImportKind } from './formats.js';
 
 export const MAX_REPORTED_ERRORS = 100;
+/** Small reads keep each synchronous parsing step short, so other requests are not held up. */
+const READ_CHUNK = 32 * 1024;
 
 export interface Progress {
   bytesProcessed: number;
@@ -36,11 +38,12 @@ class ErrorLog {
   }
 }
 
-/** Rejects bytes that are not UTF-8 (a BOM is fine; csv-parse drops it). */
+class EncodingError extends Error {}
+
+/** Rejects bytes that are not UTF-8. */
 function strictUtf8(): Transform {
   const decoder = new TextDecoder('utf-8', { fatal: true });
   return new Transform({
-    readableObjectMode: false,
     transform(chunk: Buffer, _enc, done) {
       try {
         done(null, decoder.decode(chunk, { stream: true }));
@@ -58,8 +61,6 @@ function strictUtf8(): Transform {
   });
 }
 
-class EncodingError extends Error {}
-
 const STAGE_COLUMNS: Record<ImportKind, string> = {
   customer_groups: 'group_id text, kind text, customer_type smallint, branch text, postcode text, age smallint, industry text, turnover numeric(18,2), rating smallint, negative_flag boolean, online_logins_12m integer',
   products: 'group_id text, product_group text, balance numeric(18,2), balance_avg numeric(18,2), count integer',
@@ -73,19 +74,14 @@ const SQL = Object.fromEntries(
     const keyed = kind === 'customer_groups' ? columns : ['line', ...columns];
     return [kind, {
       stage: `create temp table import_stage (line integer, ${STAGE_COLUMNS[kind]}) on commit drop`,
-      copy: `copy import_stage (line, ${columns.join(', ')}) from stdin`,
+      copyStage: `copy import_stage (line, ${columns.join(', ')}) from stdin`,
       clear: `delete from ${kind} where tenant_id = $1 and container_id = $2`,
       insert: `insert into ${kind} (tenant_id, container_id, ${keyed.join(', ')}) select $1, $2, ${keyed.join(', ')} from import_stage`,
     }];
   }),
-) as Record<ImportKind, { stage: string; copy: string; clear: string; insert: string }>;
+) as Record<ImportKind, { stage: string; copyStage: string; clear: string; insert: string }>;
 
-/**
- * Runs one import file in one transaction on one connection: either every row lands and
- * replaces the kind's rows, or nothing changes. Uses the raw pg client because COPY streams
- * are outside knex; every statement is parameterised.
- */
-export async function runImport(options: {
+interface RunOptions {
   db: Knex;
   tenantId: string;
   containerId: string;
@@ -93,87 +89,110 @@ export async function runImport(options: {
   file: string;
   now: Date;
   onProgress: (p: Progress) => void;
-}): Promise<ImportOutcome> {
-  const { db, tenantId, containerId, kind, file } = options;
-  const columns = FORMATS[kind].map((c) => c.name);
-  const errors = new ErrorLog();
-  let rowsProcessed = 0;
-  let bytesProcessed = 0;
+}
+
+/**
+ * Runs one import file, all or nothing. Rows are validated in Node and streamed with COPY into a
+ * transaction-local staging table (COPY cannot write to row-level-secured tables), then inserted
+ * into the container. The fast pass lets the table's keys catch duplicate and unknown groups; on
+ * any problem it rolls back and a reporting pass checks everything and names the lines. Uses the
+ * raw pg client because COPY streams are outside knex; every statement is parameterised.
+ */
+export async function runImport(options: RunOptions): Promise<ImportOutcome> {
+  const fast = await withClient(options.db, (client) => onePass(client, options, 'direct'));
+  if (fast.ok) return fast;
+  return withClient(options.db, (client) => onePass(client, options, 'staged'));
+}
+
+async function withClient<T>(db: Knex, work: (client: pg.Client) => Promise<T>): Promise<T> {
   const client = (await db.client.acquireConnection()) as pg.Client;
-  let outcome: ImportOutcome;
   try {
-    await client.query('begin');
-    await client.query("select set_config('app.tenant_id', $1, true)", [tenantId]);
-    await client.query(SQL[kind].stage);
-
-    const copy = client.query(copyFrom(SQL[kind].copy));
-    let order: number[] | undefined;
-    let headerFailed = false;
-    const rows = new Transform({
-      writableObjectMode: true,
-      transform(record: { record: string[]; info: { lines: number } }, _enc, done) {
-        if (headerFailed) return done();
-        if (!order) {
-          const header = readHeader(kind, record.record);
-          if ('errors' in header) {
-            header.errors.forEach((e) => errors.add(e));
-            headerFailed = true;
-            return done();
-          }
-          order = header.order;
-          return done();
-        }
-        rowsProcessed++;
-        const result = readRow(kind, order, record.record, record.info.lines);
-        if ('errors' in result) {
-          result.errors.forEach((e) => errors.add(e));
-          return done();
-        }
-        // Valid rows are staged even after an error, so the set checks below can report on all of them.
-        done(null, `${record.info.lines}\t${result.values.map((v: Cell) => copyField(v)).join('\t')}\n`);
-      },
-    });
-    const counter = new Transform({
-      transform(chunk: Buffer, _enc, done) {
-        bytesProcessed += chunk.length;
-        options.onProgress({ bytesProcessed, rowsProcessed });
-        done(null, chunk);
-      },
-    });
-    try {
-      await pipeline(
-        fs.createReadStream(file, { highWaterMark: 256 * 1024 }),
-        counter,
-        strictUtf8(),
-        parse({ delimiter: ';', bom: true, relax_column_count: true, relax_quotes: false, skip_empty_lines: true, info: true }),
-        rows,
-        copy as unknown as Writable,
-      );
-    } catch (err) {
-      if (err instanceof EncodingError) errors.add({ line: null, column: null, code: 'encoding', message: 'The file is not UTF-8 encoded. Export it as UTF-8 and try again.' });
-      else if ((err as { code?: string }).code?.startsWith('CSV_')) errors.add({ line: (err as { lines?: number }).lines ?? null, column: null, code: 'malformed_csv', message: 'The file is not valid CSV here (check quotes and separators).' });
-      else throw err;
-    }
-    if (!order && errors.count === 0) errors.add({ line: null, column: null, code: 'empty_file', message: 'The file has no header row.' });
-    options.onProgress({ bytesProcessed, rowsProcessed });
-
-    const fileReadable = order !== undefined && !errors.first.some((e) => e.code === 'encoding' || e.code === 'malformed_csv');
-    if (fileReadable) await setChecks(client, kind, tenantId, containerId, errors);
-    if (errors.count > 0) {
-      await client.query('rollback');
-      return { ok: false, rowsProcessed, rowsImported: 0, errorCount: errors.count, errors: errors.inLineOrder() };
-    }
-    const rowsImported = await replaceRows(client, kind, tenantId, containerId, options.now);
-    await client.query('commit');
-    outcome = { ok: true, rowsProcessed, rowsImported, errorCount: 0, errors: [] };
+    return await work(client);
   } catch (err) {
     await client.query('rollback').catch(() => undefined);
     throw err;
   } finally {
     await db.client.releaseConnection(client);
   }
-  return outcome;
 }
+
+async function onePass(client: pg.Client, o: RunOptions, mode: 'direct' | 'staged'): Promise<ImportOutcome> {
+  const { kind, tenantId, containerId } = o;
+  const errors = new ErrorLog();
+  let rowsProcessed = 0;
+  let bytesProcessed = 0;
+  let order: number[] | undefined;
+  let headerFailed = false;
+  await client.query('begin');
+  await client.query("select set_config('app.tenant_id', $1, true)", [tenantId]);
+  await client.query(SQL[kind].stage);
+  const copy = client.query(copyFrom(SQL[kind].copyStage));
+  const rows = csvBatches((cells, line) => {
+    if (headerFailed) throw new NeedsReport();
+    if (!order) {
+      const header = readHeader(kind, cells);
+      if ('errors' in header) {
+        header.errors.forEach((e) => errors.add(e));
+        headerFailed = true;
+        throw new NeedsReport();
+      }
+      order = header.order;
+      return undefined;
+    }
+    rowsProcessed++;
+    const result = readRow(kind, order, cells, line);
+    if ('errors' in result) {
+      result.errors.forEach((e) => errors.add(e));
+      // The fast pass cannot report whole-file problems for the remaining rows: leave it early.
+      if (mode === 'direct') throw new NeedsReport();
+      return undefined;
+    }
+    let text = `${line}`;
+    for (let i = 0; i < result.values.length; i++) text += `\t${copyField(result.values[i]!)}`;
+    return `${text}\n`;
+  });
+  const counter = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      bytesProcessed += chunk.length;
+      o.onProgress({ bytesProcessed, rowsProcessed });
+      done(null, chunk);
+    },
+  });
+  try {
+    await pipeline(fs.createReadStream(o.file, { highWaterMark: READ_CHUNK }), counter, strictUtf8(), rows, copy as unknown as Writable);
+  } catch (err) {
+    if (err instanceof EncodingError) errors.add({ line: null, column: null, code: 'encoding', message: 'The file is not UTF-8 encoded. Export it as UTF-8 and try again.' });
+    else if (err instanceof MalformedCsv) errors.add({ line: err.line, column: null, code: 'malformed_csv', message: 'The quotes in this line do not match. Check the line and export the file again.' });
+    else if (!(err instanceof NeedsReport)) throw err;
+  }
+  if (!order && errors.count === 0) errors.add({ line: null, column: null, code: 'empty_file', message: 'The file has no header row.' });
+  o.onProgress({ bytesProcessed, rowsProcessed });
+
+  if (mode === 'staged' && order && !errors.first.some((e) => e.code === 'encoding' || e.code === 'malformed_csv')) {
+    await setChecks(client, kind, tenantId, containerId, errors);
+  }
+  if (errors.count > 0) {
+    await client.query('rollback');
+    return { ok: false, rowsProcessed, rowsImported: 0, errorCount: errors.count, errors: errors.inLineOrder() };
+  }
+  await client.query(SQL[kind].clear, [tenantId, containerId]);
+  let rowsImported: number;
+  try {
+    rowsImported = (await client.query(SQL[kind].insert, [tenantId, containerId])).rowCount ?? 0;
+  } catch (err) {
+    // A duplicate or unknown group: only the reporting pass can say which lines.
+    if (mode === 'direct' && ['23505', '23503'].includes((err as { code?: string }).code ?? '')) {
+      await client.query('rollback');
+      return { ok: false, rowsProcessed, rowsImported: 0, errorCount: 1, errors: [] };
+    }
+    throw err;
+  }
+  await updateCounts(client, tenantId, containerId, o.now);
+  await client.query('commit');
+  return { ok: true, rowsProcessed, rowsImported, errorCount: 0, errors: [] };
+}
+
+class NeedsReport extends Error {}
 
 /** Checks that need the whole file: unique group ids, and groups that exist in the container. */
 async function setChecks(client: pg.Client, kind: ImportKind, tenantId: string, containerId: string, errors: ErrorLog): Promise<void> {
@@ -198,10 +217,7 @@ async function setChecks(client: pg.Client, kind: ImportKind, tenantId: string, 
   if (unknown.rows[0]) errors.count += Number(unknown.rows[0].total) - unknown.rows.length;
 }
 
-/** Replaces the kind's rows with the staged ones and updates the container's counts. */
-async function replaceRows(client: pg.Client, kind: ImportKind, tenantId: string, containerId: string, now: Date): Promise<number> {
-  await client.query(SQL[kind].clear, [tenantId, containerId]);
-  const inserted = await client.query(SQL[kind].insert, [tenantId, containerId]);
+async function updateCounts(client: pg.Client, tenantId: string, containerId: string, now: Date): Promise<void> {
   await client.query(
     `update containers set last_import_at = $3,
        groups_count = (select count(*) from customer_groups where tenant_id = $1 and container_id = $2),
@@ -210,5 +226,4 @@ async function replaceRows(client: pg.Client, kind: ImportKind, tenantId: string
      where tenant_id = $1 and id = $2`,
     [tenantId, containerId, now],
   );
-  return inserted.rowCount ?? 0;
 }
