@@ -1,22 +1,4 @@
-import Route from '@ember/routing/route';
-import { service } from '@ember/service';
-import type RouterService from '@ember/routing/router-service';
-import type ApiService from 'frontend/services/api';
-import type SessionService from 'frontend/services/session';
-import type { RoleView } from 'frontend/components/users-admin';
-import { requireAny } from 'frontend/utils/guard-route';
+import AdminUsersRoute from 'frontend/routes/app/admin/users';
 
-export default class AdminRolesRoute extends Route {
-  @service declare api: ApiService;
-  @service declare session: SessionService;
-  @service declare router: RouterService;
-
-  beforeModel(): void {
-    requireAny(this.session, this.router, [['users', 'read']]);
-  }
-
-  async model(): Promise<{ roles: RoleView[] }> {
-    const roles = await this.api.get<Omit<RoleView, 'rightsText'>[]>('/roles');
-    return { roles: roles.map((r) => ({ ...r, rightsText: r.rights.join(', ') })) };
-  }
-}
+/** Same rights and the same model (the assignable roles) as the users page. */
+export default class AdminRolesRoute extends AdminUsersRoute {}
