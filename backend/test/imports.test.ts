@@ -170,6 +170,40 @@ describe('imports', () => {
     assert.deepEqual(await counts(id), { customerGroups: 0, products: 0, payments: 0 });
   });
 
+  it('slow uploads hold no database connection: six stalled ones do not block anyone', async () => {
+    const id = await container();
+    const url = new URL(`${t.url}/api/containers/${id}/imports/customer_groups`);
+    const stalled = Array.from({ length: 6 }, () => {
+      const req = http.request({ host: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers: {
+        origin: t.url, cookie: c.cookie!, 'content-type': 'text/csv', 'content-length': 50_000,
+      } });
+      req.on('error', () => undefined);
+      req.write('group_id;kind');
+      return req;
+    });
+    await new Promise((r) => setTimeout(r, 300));
+    const started = Date.now();
+    const res = await c.get('/api/containers');
+    assert.equal(res.status, 200);
+    assert.ok(Date.now() - started < 3000, 'a request waited for a pooled connection');
+    stalled.forEach((r) => r.destroy());
+    await new Promise((r) => setTimeout(r, 300));
+    assert.deepEqual(fs.readdirSync(spoolDir), [], 'aborted uploads leave nothing');
+  });
+
+  it('a refused upload is never written to disk', async () => {
+    const reader = await createTenantWithUser(t, { roles: ['reader'] });
+    const rc = new Client(t.url);
+    await rc.login(reader.email, reader.password);
+    const id = await container();
+    const res = await upload(id, 'customer_groups', 'customer-groups-valid.csv', rc);
+    assert.equal(res.status, 403, 'no write right: refused before the body is read');
+    const locked = await container();
+    await c.request('PATCH', `/api/containers/${locked}`, { locked: true });
+    assert.equal((await upload(locked, 'customer_groups', 'customer-groups-valid.csv')).status, 409);
+    assert.deepEqual(fs.readdirSync(spoolDir), []);
+  });
+
   it('two banks importing at once stay apart, and neither can see the other’s container or import', async () => {
     const other = await createTenantWithUser(t, { roles: ['analyst'] });
     const oc = new Client(t.url);

@@ -1,7 +1,8 @@
 import type { Clock } from '../clock.js';
 import { inTenant } from '../db/tenant-transaction.js';
 import { Forbidden, HttpError, Unauthorized } from '../http/errors.js';
-import { send, type Guard } from '../http/route-table.js';
+import type { Request, Response } from 'express';
+import { send, type Guard, type Requirement, type Result } from '../http/route-table.js';
 import { effectiveRights, holds } from '../tenancy/rights.js';
 import { recordAudit } from '../audit/audit-store.js';
 import type { Knex } from 'knex';
@@ -37,7 +38,8 @@ function sessionExpired(): Unauthorized {
  * response is sent only after it committed. Nothing is cached across requests.
  */
 export function createGuard(deps: { db: Knex; tokens: SessionTokens; clock: Clock }): Guard {
-  return (requirement, handler) => async (req, res) => {
+  /** The full check, then `work` in the same tenant transaction; refusals are thrown after commit. */
+  async function checkAndRun(req: Request, res: Response, requirement: Requirement, work: (ctx: RequestContext) => Promise<Result | void>): Promise<Result | void> {
     const claims = (() => {
       const token = readSessionCookie(req);
       return token ? deps.tokens.verify(token, requirement.acceptExpiredToken ? MAX_IDLE_SECONDS : 0) : undefined;
@@ -91,12 +93,31 @@ export function createGuard(deps: { db: Knex; tokens: SessionTokens; clock: Cloc
         userAgent: req.get('user-agent')?.slice(0, 200),
         trx,
       };
-      return handler(ctx, req, res);
+      return work(ctx);
     });
     if (refusal) {
       if (refusal.status === 401) clearSessionCookie(req, res);
       throw refusal;
     }
-    send(res, result);
+    return result;
+  }
+
+  const guard: Guard = (requirement, handler) => async (req, res) => {
+    if (requirement.prepare) {
+      // Refuse before a single byte of the body is read, then do the slow part holding no connection,
+      // then check again (the session may have ended meanwhile) for the short transactional part.
+      const { check, run } = requirement.prepare;
+      await checkAndRun(req, res, requirement, (ctx) => check(ctx, req));
+      const prepared = await run(req);
+      try {
+        send(res, await checkAndRun(req, res, requirement, (ctx) => handler(ctx, req, res, prepared.value)));
+      } catch (err) {
+        prepared.discard();
+        throw err;
+      }
+      return;
+    }
+    send(res, await checkAndRun(req, res, requirement, (ctx) => handler(ctx, req, res)));
   };
+  return guard;
 }

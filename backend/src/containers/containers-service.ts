@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
 import type { Request } from 'express';
 import type { Knex } from 'knex';
 import { recordAudit } from '../audit/audit-store.js';
 import type { RequestContext } from '../auth/context.js';
 import type { Clock } from '../clock.js';
 import { Conflict, NotFound, UnsupportedMediaType } from '../http/errors.js';
+import type { Prepared } from '../http/route-table.js';
 import type { ImportKind } from '../imports/formats.js';
 import type { ImportQueue } from '../imports/import-queue.js';
 import * as imports from '../imports/import-store.js';
@@ -115,8 +117,8 @@ export class ContainersService {
     await this.audit(ctx, 'container.deleted', id, { groups: row.groups_count });
   }
 
-  /** Spools the body, records a queued import and hands it to the background queue. */
-  async startImport(ctx: RequestContext, containerId: string, kind: ImportKind, req: Request): Promise<{ id: string }> {
+  /** Everything that can refuse an import, checked before the upload is read and again after. */
+  async checkImport(ctx: RequestContext, containerId: string, kind: ImportKind, req: Request): Promise<void> {
     const row = await this.row(ctx.trx, ctx.tenantId, containerId);
     if (!req.is('text/csv')) throw new UnsupportedMediaType('Send the file as text/csv.');
     if (row.locked) throw new Conflict('container_locked', 'This container is locked. Unlock it to import data.');
@@ -124,8 +126,19 @@ export class ContainersService {
     if (kind !== 'customer_groups' && row.groups_count === 0) {
       throw new Conflict('import_order', 'Import the customer groups first; products and payments refer to them.');
     }
+  }
+
+  /** Streams the body to a spool file; runs with no database connection held. */
+  async spool(req: Request): Promise<Prepared> {
     const id = randomUUID();
     const spooled = await spoolUpload(req, this.d.spoolDir, id, this.d.importMaxBytes);
+    return { value: { id, ...spooled }, discard: () => fs.rmSync(spooled.file, { force: true }) };
+  }
+
+  /** Records the queued import for a spooled file and hands it to the background queue. */
+  async startImport(ctx: RequestContext, containerId: string, kind: ImportKind, req: Request, spooled: { id: string; file: string; bytes: number }): Promise<{ id: string }> {
+    await this.checkImport(ctx, containerId, kind, req);
+    const { id } = spooled;
     await imports.insertImport(ctx.trx, { tenantId: ctx.tenantId, id, containerId, kind, bytesTotal: spooled.bytes, userId: ctx.userId, at: this.d.clock.now() });
     await this.audit(ctx, 'import.started', containerId, { import: id, kind, bytes: spooled.bytes });
     // Queued after the request's transaction commits, so the job always finds its row.

@@ -35,9 +35,12 @@ export function containerRoutes(routes: RouteTable, containers: ContainersServic
   routes.guarded('delete', '/containers/:id', requires('containers', 'write'), async (ctx, req) => {
     await containers.remove(ctx, id(req));
   });
-  routes.guarded('post', '/containers/:id/imports/:kind', requires('containers', 'write'), async (ctx, req) => {
-    const containerId = id(req);
-    return { status: 202, body: await containers.startImport(ctx, containerId, kind(req), req) };
+  // The upload is streamed to disk between two checks, with no database connection held meanwhile.
+  const upload = requires('containers', 'write', {
+    prepare: { check: (ctx, req) => containers.checkImport(ctx, id(req), kind(req), req), run: (req) => containers.spool(req) },
   });
+  routes.guarded('post', '/containers/:id/imports/:kind', upload, async (ctx, req, _res, spooled) => ({
+    status: 202, body: await containers.startImport(ctx, id(req), kind(req), req, spooled as { id: string; file: string; bytes: number }),
+  }));
   routes.guarded('get', '/imports/:id', requires('containers', 'read'), async (ctx, req) => ({ body: await containers.getImport(ctx, id(req)) }));
 }

@@ -16,6 +16,21 @@ export interface Requirement {
    * The session row's idle and absolute limits are checked as on every route.
    */
   acceptExpiredToken?: boolean;
+  /**
+   * Work on the request body that must not hold a database connection (streaming an upload to
+   * disk). Runs after the full check has passed once; the check runs again before the handler.
+   * `discard` is called when the request is refused or fails afterwards.
+   */
+  prepare?: {
+    /** Cheap checks in the first transaction, so nothing is read for a request that will be refused. */
+    check(ctx: RequestContext, req: Request): Promise<void>;
+    run(req: Request): Promise<Prepared>;
+  };
+}
+
+export interface Prepared {
+  value: unknown;
+  discard(): void;
 }
 
 /** A route names its module and right: `requires('leasing', 'write', { module: 'leasing' })`. */
@@ -34,7 +49,7 @@ export interface Result {
 }
 
 export type PublicHandler = (req: Request, res: Response) => Promise<Result | void>;
-export type GuardedHandler = (ctx: RequestContext, req: Request, res: Response) => Promise<Result | void>;
+export type GuardedHandler = (ctx: RequestContext, req: Request, res: Response, prepared?: unknown) => Promise<Result | void>;
 export type Guard = (requirement: Requirement, handler: GuardedHandler) => (req: Request, res: Response) => Promise<void>;
 
 export interface RouteEntry {
