@@ -37,8 +37,10 @@ export function createMailer(options: { smtpUrl?: string | undefined; home: stri
     async send(mail) {
       const info = await transport.sendMail({ from: FROM, to: mail.to, subject: mail.subject, text: mail.text });
       fs.mkdirSync(outbox, { recursive: true, mode: 0o700 });
-      const stamp = options.clock.now().toISOString().replace(/[:.]/g, '-');
-      fs.writeFileSync(path.join(outbox, `${stamp}-${randomUUID().slice(0, 8)}.eml`), info.message as Buffer, { mode: 0o600 });
+      const name = `${options.clock.now().toISOString().replace(/[:.]/g, '-')}-${randomUUID().slice(0, 8)}`;
+      fs.writeFileSync(path.join(outbox, `${name}.eml`), info.message as Buffer, { mode: 0o600 });
+      // The .eml is MIME-encoded (long links get soft line breaks); the .txt twin reads as is.
+      fs.writeFileSync(path.join(outbox, `${name}.txt`), `To: ${mail.to}\nSubject: ${mail.subject}\n\n${mail.text}`, { mode: 0o600 });
       logger.info({ template: mail.template }, 'mail queued');
     },
   };
