@@ -1,0 +1,75 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { Browser, Page } from 'playwright-core';
+import { seriousViolations } from '../lib/axe.js';
+import { launchChromium } from '../lib/browser.js';
+import { mailCount, waitForMail } from '../lib/mail-drop.js';
+import { atPath, base, fillSignIn } from '../lib/pages.js';
+
+/** Runs last (zz-): it signs in as the superadmin in whatever state earlier suites left it. */
+const home = process.env.E2E_KONTOR_HOME!;
+const mailDir = process.env.E2E_MAIL_DIR!;
+const adminEmail = 'admin@kontor.example';
+let browser: Browser;
+
+before(async () => {
+  browser = await launchChromium();
+});
+after(async () => browser.close());
+
+async function check(page: Page, label: string, failures: string[]): Promise<void> {
+  for (const v of await seriousViolations(page)) failures.push(`${label}: ${v.id} (${v.impact}, ${v.nodes} node(s)): ${v.help}`);
+}
+
+async function superadmin(page: Page): Promise<void> {
+  const password = 'Barrierefrei pruefen 2026';
+  await fillSignIn(page, adminEmail, password);
+  const known = await page.waitForFunction(() => location.pathname === '/' || document.querySelector('[data-test-form-error]'), undefined, { timeout: 15_000 })
+    .then(() => page.evaluate(() => location.pathname === '/'));
+  if (known) return;
+  // Set a known password by the recovery flow (also unlocks, whatever the earlier suites did).
+  await page.goto(`${base()}/recovery`);
+  await page.getByLabel('Email address').fill(adminEmail);
+  const before = mailCount(mailDir);
+  await page.getByRole('button', { name: 'Send code' }).click();
+  const mail = await waitForMail(mailDir, (m) => m.to.includes(adminEmail) && /recovery code/.test(m.subject), before);
+  await page.getByLabel('Code from the email').fill(/(\d{8})/.exec(mail.text)![1]!);
+  await page.getByLabel('New password', { exact: true }).fill(password);
+  await page.getByLabel('Repeat new password').fill(password);
+  await page.getByRole('button', { name: 'Set password and unlock account' }).click();
+  await atPath(page, '/login');
+  await fillSignIn(page, adminEmail, password);
+  await atPath(page, '/');
+}
+
+describe('accessibility (WCAG 2.1 AA, axe-core): no serious or critical violations', () => {
+  it('on the public pages and every main page of the admin, vendor and data areas', async () => {
+    assert.ok(fs.existsSync(path.join(home, 'initial-admin.txt')));
+    const context = await browser.newContext({ locale: 'de-DE', bypassCSP: true });
+    const page = await context.newPage();
+    const failures: string[] = [];
+    // The check must be able to fail: an unlabelled field is a critical violation.
+    await page.goto(`${base()}/login`);
+    await page.locator('main h1').waitFor();
+    await page.evaluate(() => document.querySelector('main')!.insertAdjacentHTML('beforeend', '<input type="text" id="unlabelled">'));
+    assert.ok((await seriousViolations(page)).some((v) => v.id === 'label'), 'axe did not run');
+    for (const p of ['/login', '/recovery']) {
+      await page.goto(`${base()}${p}`);
+      await page.locator('main h1').waitFor();
+      await check(page, p, failures);
+    }
+    await page.close();
+    const en = await (await browser.newContext({ locale: 'en-US', bypassCSP: true })).newPage();
+    await superadmin(en);
+    for (const p of ['/', '/sessions', '/password', '/admin/users', '/admin/roles', '/admin/audit', '/admin/logins', '/admin/settings', '/platform/tenants', '/platform/users']) {
+      await en.goto(`${base()}${p}`);
+      await en.locator('main h1, main table, main form').first().waitFor();
+      await en.waitForTimeout(300);
+      await check(en, p, failures);
+    }
+    await en.context().close();
+    assert.deepEqual(failures, []);
+  });
+});
