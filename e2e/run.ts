@@ -44,6 +44,9 @@ const serverEnv = {
   DATABASE_OWNER_URL: '',
   SMTP_URL: mailDrop.url,
   KONTOR_ADMIN_EMAIL: 'admin@kontor.example',
+  // Every e2e browser signs in from 127.0.0.1: the per-address limits would trip across suites.
+  LOGIN_ATTEMPTS_PER_MINUTE: '1000',
+  RECOVERY_REQUESTS_PER_10_MINUTES: '1000',
 };
 const server = startProcess(process.execPath, [serverMain], serverEnv, 'server');
 let nginx: ReturnType<typeof startProcess> | undefined;

@@ -28,6 +28,8 @@ const envSchema = z
     JSON_BODY_LIMIT: byteSize.default('100kb'),
     TRUST_PROXY: z.enum(['none', 'loopback']).default('loopback'),
     KONTOR_ADMIN_EMAIL: z.string().trim().email('must be an email address').or(z.literal('admin@localhost')).default('admin@localhost'),
+    LOGIN_ATTEMPTS_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(20),
+    RECOVERY_REQUESTS_PER_10_MINUTES: z.coerce.number().int().min(1).max(100_000).default(10),
     IMPORT_MAX_BYTES: z.coerce.number().int().min(1024).default(2 * 1024 ** 3),
     PUBLIC_URL: z.string().regex(/^https?:\/\/[^\s]+$/, 'must be an http(s) URL').optional(),
   })
@@ -52,6 +54,7 @@ export interface Config {
   trustProxy: 'none' | 'loopback';
   adminEmail: string;
   importMaxBytes: number;
+  throttles: { login: { limit: number; windowSeconds: number }; recovery: { limit: number; windowSeconds: number } };
   /** Base of links in mails (invitations). */
   publicUrl: string;
 }
@@ -92,6 +95,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     trustProxy: e.TRUST_PROXY,
     adminEmail: e.KONTOR_ADMIN_EMAIL,
     importMaxBytes: e.IMPORT_MAX_BYTES,
+    throttles: {
+      login: { limit: e.LOGIN_ATTEMPTS_PER_MINUTE, windowSeconds: 60 },
+      recovery: { limit: e.RECOVERY_REQUESTS_PER_10_MINUTES, windowSeconds: 600 },
+    },
     publicUrl: e.PUBLIC_URL ?? `http://${e.HOST}:${e.PORT}`,
   };
 }

@@ -43,6 +43,7 @@ export async function startServer(config: Config, logger: Logger, clock: Clock):
     publicUrl: config.publicUrl,
     spoolDir: path.join(config.home, 'spool'),
     importMaxBytes: config.importMaxBytes,
+    throttles: config.throttles,
   });
   let initialAdminFile: string | undefined;
   try {

@@ -20,7 +20,7 @@ before(async () => {
 after(async () => browser.close());
 
 async function check(page: Page, label: string, failures: string[]): Promise<void> {
-  for (const v of await seriousViolations(page)) failures.push(`${label}: ${v.id} (${v.impact}, ${v.nodes} node(s)): ${v.help}`);
+  for (const v of await seriousViolations(page)) failures.push(`${label}: ${v.id} (${v.impact}, ${v.nodes} node(s), e.g. ${v.first}): ${v.help}`);
 }
 
 async function superadmin(page: Page): Promise<void> {
