@@ -10,7 +10,8 @@ export function fakeApi(routes: Record<string, Handler>, calls: { method: string
   return class FakeApi extends ApiService {
     override async request<T>(method: string, path: string, body?: unknown): Promise<T> {
       calls.push({ method, path, body });
-      const handler = routes[`${method} ${path}`];
+      // An exact route first, then the same route without its query string.
+      const handler = routes[`${method} ${path}`] ?? routes[`${method} ${path.split('?')[0]}`];
       if (!handler) throw new ApiError(401, 'unauthenticated', 'Please sign in.');
       return handler(body) as T;
     }
