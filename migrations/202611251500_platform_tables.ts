@@ -115,7 +115,13 @@ export async function up(knex: Knex): Promise<void> {
   await knex.raw('create index login_events_tenant_time on login_events (tenant_id, created_at)');
   await knex.raw('create index login_events_user_time on login_events (user_id, created_at)');
 
-  const grants: [string, string][] = [
+  const statements = {
+    'select, insert': 'grant select, insert on ?? to kontor_api',
+    'select, insert, delete': 'grant select, insert, delete on ?? to kontor_api',
+    'select, insert, update': 'grant select, insert, update on ?? to kontor_api',
+    'select, insert, update, delete': 'grant select, insert, update, delete on ?? to kontor_api',
+  } as const;
+  const grants: [string, keyof typeof statements][] = [
     ['tenants', 'select, insert, update'],
     ['tenant_modules', 'select, insert, update, delete'],
     ['users', 'select, insert, update'],
@@ -128,7 +134,7 @@ export async function up(knex: Knex): Promise<void> {
     ['login_events', 'select, insert, delete'],
   ];
   for (const [table, privileges] of grants) {
-    await knex.raw(`grant ${privileges} on ?? to kontor_api`, [table]);
+    await knex.raw(statements[privileges], [table]);
   }
   await knex.raw('grant usage on sequence login_events_id_seq to kontor_api');
 }

@@ -6,13 +6,21 @@ import type { Knex } from 'knex';
  * Dependent rows cascade with their customer group, so re-importing customer groups clears
  * products and payments (they must be imported again, and the import order says so).
  */
-const TENANT_MATCH = "tenant_id = nullif(current_setting('app.tenant_id', true), '')::uuid";
+const TENANT_POLICY = "create policy tenant_isolation on ?? using (tenant_id = nullif(current_setting('app.tenant_id', true), '')::uuid) with check (tenant_id = nullif(current_setting('app.tenant_id', true), '')::uuid)";
 
-async function isolate(knex: Knex, table: string, privileges: string): Promise<void> {
+/** The API's privileges, each a whole literal statement (only the table name is bound). */
+const GRANTS = {
+  'select, insert': 'grant select, insert on ?? to kontor_api',
+  'select, insert, delete': 'grant select, insert, delete on ?? to kontor_api',
+  'select, insert, update': 'grant select, insert, update on ?? to kontor_api',
+  'select, insert, update, delete': 'grant select, insert, update, delete on ?? to kontor_api',
+} as const;
+
+async function isolate(knex: Knex, table: string, privileges: keyof typeof GRANTS): Promise<void> {
   await knex.raw('alter table ?? enable row level security', [table]);
   await knex.raw('alter table ?? force row level security', [table]);
-  await knex.raw(`create policy tenant_isolation on ?? using (${TENANT_MATCH}) with check (${TENANT_MATCH})`, [table]);
-  await knex.raw(`grant ${privileges} on ?? to kontor_api`, [table]);
+  await knex.raw(TENANT_POLICY, [table]);
+  await knex.raw(GRANTS[privileges], [table]);
 }
 
 export async function up(knex: Knex): Promise<void> {
