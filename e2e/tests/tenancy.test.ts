@@ -1,17 +1,14 @@
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { launchChromium } from '../lib/browser.js';
-import { mailCount, waitForMail } from '../lib/mail-drop.js';
-import { atPath, fillSignIn, newPage, signIn } from '../lib/pages.js';
+import { waitForMail } from '../lib/mail-drop.js';
+import { atPath, newPage, signIn } from '../lib/pages.js';
+import { signInSuperadmin } from '../lib/superadmin.js';
 
 /** Self-contained: it gets the superadmin in whatever state another suite left it (recovery by code). */
 const base = process.env.E2E_BASE_URL!;
-const home = process.env.E2E_KONTOR_HOME!;
 const mailDir = process.env.E2E_MAIL_DIR!;
-const adminEmail = 'admin@kontor.example';
 const superPassword = 'Mandantenpflege sicher 2026';
 let browser: Browser;
 
@@ -32,40 +29,9 @@ async function acceptInvitation(p: Page, email: string, password: string): Promi
   await atPath(p, '/login');
 }
 
-/** The superadmin's password may already have been changed by another suite: recover it by code. */
 async function superadminPage(): Promise<Page> {
   const p = await page();
-  await fillSignIn(p, adminEmail, superPassword);
-  const known = await p.waitForFunction(() => location.pathname === '/' || document.querySelector('[data-test-form-error]'), undefined, { timeout: 15_000 })
-    .then(() => p.evaluate(() => location.pathname === '/'));
-  if (known) return p;
-  const initial = /password: (\S+)/.exec(fs.readFileSync(path.join(home, 'initial-admin.txt'), 'utf8'))![1]!;
-  await p.goto(`${base}/login`);
-  await p.getByLabel('Email address').fill(adminEmail);
-  await p.getByLabel('Password', { exact: true }).fill(initial);
-  await p.getByRole('button', { name: 'Sign in' }).click();
-  const forced = await p.waitForFunction(() => location.pathname === '/password' || document.querySelector('[data-test-form-error]'), undefined, { timeout: 15_000 })
-    .then(() => p.evaluate(() => location.pathname === '/password'));
-  if (forced) {
-    await p.getByLabel('Current password').fill(initial);
-    await p.getByLabel('New password', { exact: true }).fill(superPassword);
-    await p.getByLabel('Repeat new password').fill(superPassword);
-    await p.getByRole('button', { name: 'Save password' }).click();
-    await atPath(p, '/');
-    return p;
-  }
-  await p.getByRole('link', { name: 'Forgot password?' }).click();
-  await p.getByLabel('Email address').fill(adminEmail);
-  const before = mailCount(mailDir);
-  await p.getByRole('button', { name: 'Send code' }).click();
-  const mail = await waitForMail(mailDir, (m) => m.to.includes(adminEmail) && /recovery code/.test(m.subject), before);
-  await p.getByLabel('Code from the email').fill(/(\d{8})/.exec(mail.text)![1]!);
-  await p.getByLabel('New password', { exact: true }).fill(superPassword);
-  await p.getByLabel('Repeat new password').fill(superPassword);
-  await p.getByRole('button', { name: 'Set password and unlock account' }).click();
-  // (If another suite left the account locked, recovery unlocks it as well.)
-  await atPath(p, '/login');
-  await signIn(p, adminEmail, superPassword);
+  await signInSuperadmin(p, superPassword);
   return p;
 }
 

@@ -5,13 +5,11 @@ import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { seriousViolations } from '../lib/axe.js';
 import { launchChromium } from '../lib/browser.js';
-import { mailCount, waitForMail } from '../lib/mail-drop.js';
-import { atPath, base, fillSignIn } from '../lib/pages.js';
+import { base } from '../lib/pages.js';
+import { signInSuperadmin } from '../lib/superadmin.js';
 
 /** Runs last (zz-): it signs in as the superadmin in whatever state earlier suites left it. */
 const home = process.env.E2E_KONTOR_HOME!;
-const mailDir = process.env.E2E_MAIL_DIR!;
-const adminEmail = 'admin@kontor.example';
 let browser: Browser;
 
 before(async () => {
@@ -21,27 +19,6 @@ after(async () => browser.close());
 
 async function check(page: Page, label: string, failures: string[]): Promise<void> {
   for (const v of await seriousViolations(page)) failures.push(`${label}: ${v.id} (${v.impact}, ${v.nodes} node(s), e.g. ${v.first}): ${v.help}`);
-}
-
-async function superadmin(page: Page): Promise<void> {
-  const password = 'Barrierefrei pruefen 2026';
-  await fillSignIn(page, adminEmail, password);
-  const known = await page.waitForFunction(() => location.pathname === '/' || document.querySelector('[data-test-form-error]'), undefined, { timeout: 15_000 })
-    .then(() => page.evaluate(() => location.pathname === '/'));
-  if (known) return;
-  // Set a known password by the recovery flow (also unlocks, whatever the earlier suites did).
-  await page.goto(`${base()}/recovery`);
-  await page.getByLabel('Email address').fill(adminEmail);
-  const before = mailCount(mailDir);
-  await page.getByRole('button', { name: 'Send code' }).click();
-  const mail = await waitForMail(mailDir, (m) => m.to.includes(adminEmail) && /recovery code/.test(m.subject), before);
-  await page.getByLabel('Code from the email').fill(/(\d{8})/.exec(mail.text)![1]!);
-  await page.getByLabel('New password', { exact: true }).fill(password);
-  await page.getByLabel('Repeat new password').fill(password);
-  await page.getByRole('button', { name: 'Set password and unlock account' }).click();
-  await atPath(page, '/login');
-  await fillSignIn(page, adminEmail, password);
-  await atPath(page, '/');
 }
 
 describe('accessibility (WCAG 2.1 AA, axe-core): no serious or critical violations', () => {
@@ -62,7 +39,7 @@ describe('accessibility (WCAG 2.1 AA, axe-core): no serious or critical violatio
     }
     await page.close();
     const en = await (await browser.newContext({ locale: 'en-US', bypassCSP: true })).newPage();
-    await superadmin(en);
+    await signInSuperadmin(en, 'Barrierefrei pruefen 2026');
     for (const p of ['/', '/sessions', '/password', '/admin/users', '/admin/roles', '/admin/audit', '/admin/logins', '/admin/settings', '/platform/tenants', '/platform/users']) {
       await en.goto(`${base()}${p}`);
       await en.locator('main h1, main table, main form').first().waitFor();
