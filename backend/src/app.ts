@@ -27,6 +27,9 @@ import { ContainersService } from './containers/containers-service.js';
 import { containerRoutes } from './containers/routes.js';
 import { ImportQueue } from './imports/import-queue.js';
 import { userRoutes } from './users/routes.js';
+import { CalculationQueue } from './calculations/calculation-queue.js';
+import { CalculationsService } from './calculations/calculations-service.js';
+import { calculationRoutes } from './calculations/routes.js';
 
 export interface AppDeps {
   db: Knex;
@@ -44,6 +47,8 @@ export interface AppDeps {
   /** Where uploads are spooled ($KONTOR_HOME/spool). */
   spoolDir?: string;
   importMaxBytes?: number;
+  /** Longest a single calculation statement may run (ms). */
+  calculationTimeoutMs?: number;
   throttles?: { login: ThrottleOptions; recovery: ThrottleOptions };
   /** Extra API routers mounted under /api, before the 404 fallback (tests add failing routes here). */
   extraApiRoutes?: express.Router[];
@@ -52,6 +57,7 @@ export interface AppDeps {
 export interface Kontor {
   app: Express;
   imports: ImportQueue;
+  calculations: CalculationQueue;
   auth: AuthService;
   routes: RouteTable;
   hasher: PasswordHasher;
@@ -76,6 +82,8 @@ export function createApp(deps: AppDeps): Kontor {
   auditRoutes(routes);
   settingsRoutes(routes, deps.clock);
   const imports = new ImportQueue({ db: deps.db, clock: deps.clock, logger: deps.logger });
+  const calculations = new CalculationQueue({ db: deps.db, clock: deps.clock, logger: deps.logger, timeoutMs: deps.calculationTimeoutMs ?? 60 * 60_000 });
+  calculationRoutes(routes, new CalculationsService({ clock: deps.clock, queue: calculations }));
   containerRoutes(routes, new ContainersService({
     clock: deps.clock, queue: imports, spoolDir: deps.spoolDir ?? path.join(os.tmpdir(), 'kontor-spool'), importMaxBytes: deps.importMaxBytes ?? 2 * 1024 ** 3,
   }));
@@ -122,5 +130,5 @@ export function createApp(deps: AppDeps): Kontor {
 
   if (deps.staticDir) app.use(spaRoutes(deps.staticDir));
   app.use(errorHandler(deps.logger));
-  return { app, auth, routes, hasher, imports };
+  return { app, auth, routes, hasher, imports, calculations };
 }

@@ -31,6 +31,7 @@ const envSchema = z
     LOGIN_ATTEMPTS_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(20),
     RECOVERY_REQUESTS_PER_10_MINUTES: z.coerce.number().int().min(1).max(100_000).default(10),
     IMPORT_MAX_BYTES: z.coerce.number().int().min(1024).default(2 * 1024 ** 3),
+    CALCULATION_TIMEOUT_MINUTES: z.coerce.number().int().min(1).max(24 * 60).default(60),
     PUBLIC_URL: z.string().regex(/^https?:\/\/[^\s]+$/, 'must be an http(s) URL').optional(),
   })
   .refine((env) => !env.DATABASE_OWNER_URL || env.DATABASE_URL, {
@@ -54,6 +55,7 @@ export interface Config {
   trustProxy: 'none' | 'loopback';
   adminEmail: string;
   importMaxBytes: number;
+  calculationTimeoutMs: number;
   throttles: { login: { limit: number; windowSeconds: number }; recovery: { limit: number; windowSeconds: number } };
   /** Base of links in mails (invitations). */
   publicUrl: string;
@@ -95,6 +97,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     trustProxy: e.TRUST_PROXY,
     adminEmail: e.KONTOR_ADMIN_EMAIL,
     importMaxBytes: e.IMPORT_MAX_BYTES,
+    calculationTimeoutMs: e.CALCULATION_TIMEOUT_MINUTES * 60_000,
     throttles: {
       login: { limit: e.LOGIN_ATTEMPTS_PER_MINUTE, windowSeconds: 60 },
       recovery: { limit: e.RECOVERY_REQUESTS_PER_10_MINUTES, windowSeconds: 600 },

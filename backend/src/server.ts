@@ -12,7 +12,7 @@ import { defaultStaticDir } from './paths.js';
 import { loadOrCreateSecrets } from './secrets.js';
 import { clearSpool } from './imports/spool.js';
 import { containerRetention } from './containers/retention.js';
-import { failInterruptedImports } from './imports/recovery.js';
+import { failInterruptedCalculations, failInterruptedImports } from './imports/recovery.js';
 
 export interface RunningServer {
   url: string;
@@ -43,13 +43,14 @@ export async function startServer(config: Config, logger: Logger, clock: Clock):
     publicUrl: config.publicUrl,
     spoolDir: path.join(config.home, 'spool'),
     importMaxBytes: config.importMaxBytes,
+    calculationTimeoutMs: config.calculationTimeoutMs,
     throttles: config.throttles,
   });
   let initialAdminFile: string | undefined;
   try {
-    // Whatever a crash left behind: spool files go, and interrupted imports are marked failed.
+    // Whatever a crash left behind: spool files go, and interrupted imports and calculations are marked failed.
     const removed = clearSpool(path.join(config.home, 'spool'));
-    const interrupted = await failInterruptedImports(database.api, clock);
+    const interrupted = (await failInterruptedImports(database.api, clock)) + (await failInterruptedCalculations(database.api, clock));
     if (removed || interrupted) logger.info({ removed, interrupted }, 'cleared after restart');
     initialAdminFile = await ensureFirstSuperadmin({
       db: database.api, hasher: kontor.hasher, clock, logger, home: config.home, email: config.adminEmail,

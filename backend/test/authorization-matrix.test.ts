@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { inTenant } from '../src/db/tenant-transaction.js';
 import { after, before, describe, it } from 'node:test';
 import type { Requirement, RouteEntry } from '../src/http/route-table.js';
-import { effectiveRights, holds } from '../src/tenancy/rights.js';
+import { effectiveRights, holds, type Access, type Area } from '../src/tenancy/rights.js';
 import { addUser, createTenantWithUser, startTestKontor, type TestKontor, type TestUser } from './helpers/app.js';
 import { Client } from './helpers/client.js';
 import { customRole, grantTo, randomEmail, roleId, vendorTenant, vendorUser } from './helpers/tenancy.js';
@@ -27,6 +27,7 @@ interface Actor {
   client?: Client;
   tenantId?: string;
   rights: Set<string>;
+  modules: Set<string>;
   isVendorTenant: boolean;
 }
 const actors: Actor[] = [];
@@ -44,6 +45,8 @@ interface Scenario {
   consumesSession?: boolean;
   /** The own-tenant object cannot exist for every actor (someone else's session id): 404 is a fine answer. */
   notFoundIsFine?: boolean;
+  /** The right and module the addressed object adds (`per object` rules): the fixtures use leasing runs. */
+  perObject?: { area: Area; access: Access; module: string };
 }
 
 async function freshContainer(tenantId: string): Promise<Record<string, string>> {
@@ -55,6 +58,31 @@ async function freshContainer(tenantId: string): Promise<Record<string, string>>
 async function foreignContainer(actorTenantId: string): Promise<Record<string, string>> {
   return freshContainer(actorTenantId === tenantB ? tenantA : tenantB);
 }
+
+/** A finished leasing run in a fresh container of the tenant. */
+async function freshCalculation(tenantId: string): Promise<Record<string, string>> {
+  const { id: containerId } = await freshContainer(tenantId);
+  const id = randomUUID();
+  await inTenant(t.owner, tenantId, (trx) => trx('calculations').insert({
+    tenant_id: tenantId, id, container_id: containerId, kind: 'leasing', definition: '{}', status: 'succeeded', summary: '{}', created_at: new Date(), finished_at: new Date(),
+  }));
+  return { id };
+}
+
+async function freshTemplate(tenantId: string): Promise<Record<string, string>> {
+  const id = randomUUID();
+  await inTenant(t.owner, tenantId, (trx) => trx('segmentation_templates').insert({
+    tenant_id: tenantId, id, name: `t-${id}`, definition: JSON.stringify(templateBody()), created_at: new Date(), updated_at: new Date(),
+  }));
+  return { id };
+}
+
+function templateBody() {
+  return { name: `Vorlage ${randomEmail()}`, segments: [{ name: 'Alle', kut: 1, kind: 'ALL', type: 'normal' }] };
+}
+
+const otherTenant = (tid: string) => (tid === tenantB ? tenantA : tenantB);
+const leasingRead = { area: 'leasing', access: 'read', module: 'leasing' } as const;
 
 async function freshImport(tenantId: string): Promise<Record<string, string>> {
   const { id: containerId } = await freshContainer(tenantId);
@@ -126,6 +154,19 @@ const matrix: Record<string, Scenario> = {
   // An empty JSON body is not text/csv: allowed callers get 415, which is neither 401, 403 nor 404.
   'POST /containers/:id/imports/:kind': { rule: 'containers:write', own: async (tid) => ({ ...(await freshContainer(tid)), kind: 'customer_groups' }), foreign: async (tid) => ({ ...(await foreignContainer(tid)), kind: 'customer_groups' }) },
   'GET /imports/:id': { rule: 'containers:read', own: freshImport, foreign: async (tid) => freshImport(tid === tenantB ? tenantA : tenantB) },
+  'GET /segmentation/templates': { rule: 'segmentation:read + module segmentation' },
+  'POST /segmentation/templates': { rule: 'segmentation:write + module segmentation', body: templateBody },
+  'GET /segmentation/templates/:id': { rule: 'segmentation:read + module segmentation', own: freshTemplate, foreign: async (tid) => freshTemplate(otherTenant(tid)) },
+  'PUT /segmentation/templates/:id': { rule: 'segmentation:write + module segmentation', own: freshTemplate, foreign: async (tid) => freshTemplate(otherTenant(tid)), body: templateBody },
+  'DELETE /segmentation/templates/:id': { rule: 'segmentation:write + module segmentation', own: freshTemplate, foreign: async (tid) => freshTemplate(otherTenant(tid)) },
+  // The kind comes from the body: an empty body answers 400 to anyone allowed past the declared rule.
+  'POST /calculations': { rule: 'containers:read + per object' },
+  'GET /calculations': { rule: 'containers:read' },
+  'GET /calculations/:id': { rule: 'containers:read + per object', own: freshCalculation, foreign: async (tid) => freshCalculation(otherTenant(tid)), perObject: leasingRead },
+  'GET /calculations/:id/summary': { rule: 'containers:read + per object', own: freshCalculation, foreign: async (tid) => freshCalculation(otherTenant(tid)), perObject: leasingRead },
+  'GET /calculations/:id/rows': { rule: 'export:read + per object', own: freshCalculation, foreign: async (tid) => freshCalculation(otherTenant(tid)), perObject: leasingRead },
+  'GET /calculations/:id/export.csv': { rule: 'export:read + per object', own: freshCalculation, foreign: async (tid) => freshCalculation(otherTenant(tid)), perObject: leasingRead },
+  'DELETE /calculations/:id': { rule: 'containers:write + per object', own: freshCalculation, foreign: async (tid) => freshCalculation(otherTenant(tid)), perObject: { area: 'leasing', access: 'write', module: 'leasing' } },
   'PATCH /platform/roles/:id': { rule: 'platform.roles:write', own: async () => ({ id: await customRole(t.owner, ['containers:read']) }), body: () => ({ rights: ['containers:read', 'leasing:read'] }) },
 };
 
@@ -134,6 +175,7 @@ function describeRule(e: RouteEntry): string {
   const r = e.access;
   const parts = [r.right ? `${r.right.area}:${r.right.access}` : 'session'];
   if (r.module) parts.push(`module ${r.module}`);
+  if (r.byObject) parts.push('per object');
   if (r.allowPendingPasswordChange) parts[0] += ' (password change pending ok)';
   return parts.join(' + ');
 }
@@ -153,18 +195,21 @@ async function signIn(user: TestUser): Promise<Client> {
   return c;
 }
 
-function allowed(actor: Actor, requirement: Requirement): boolean {
+function allowed(actor: Actor, requirement: Requirement, scenario: Scenario): boolean {
   if (!actor.client) return false;
+  if (requirement.module && !actor.modules.has(requirement.module)) return false;
   if (requirement.right && !holds(actor.rights, requirement.right.area, requirement.right.access)) return false;
+  const more = scenario.perObject;
+  if (more && (!actor.modules.has(more.module) || !holds(actor.rights, more.area, more.access))) return false;
   return true;
 }
 
 before(async () => {
   t = await startTestKontor();
   vendor = await vendorTenant(t.owner);
-  const adminA = await createTenantWithUser(t, { roles: ['tenant_admin'] });
+  const adminA = await createTenantWithUser(t, { roles: ['tenant_admin'], modules: ['segmentation', 'leasing'] });
   tenantA = adminA.tenantId;
-  const adminB = await createTenantWithUser(t, { roles: ['tenant_admin'] });
+  const adminB = await createTenantWithUser(t, { roles: ['tenant_admin'], modules: ['segmentation', 'leasing'] });
   tenantB = adminB.tenantId;
   userB = await addUser(t, tenantB, { roles: ['analyst'] });
   userA = await addUser(t, tenantA, { roles: ['analyst'] });
@@ -176,11 +221,11 @@ before(async () => {
   const superadmin = await vendorUser(t, ['superadmin']);
 
   const rightsOf = async (c: Client) => {
-    const s = (await c.get('/api/auth/session')).body as { permissions: string[]; tenant: { id: string; isVendor: boolean } };
-    return { rights: new Set(s.permissions), tenantId: s.tenant.id, isVendorTenant: s.tenant.isVendor };
+    const s = (await c.get('/api/auth/session')).body as { permissions: string[]; modules: string[]; tenant: { id: string; isVendor: boolean } };
+    return { rights: new Set(s.permissions), modules: new Set(s.modules), tenantId: s.tenant.id, isVendorTenant: s.tenant.isVendor };
   };
   const add = async (name: string, c: Client) => actors.push({ name, client: c, ...(await rightsOf(c)) });
-  actors.push({ name: 'anonymous', rights: new Set(), isVendorTenant: false });
+  actors.push({ name: 'anonymous', rights: new Set(), modules: new Set(), isVendorTenant: false });
   await add('reader', await signIn(reader));
   await add('analyst', await signIn(analyst));
   await add('tenant admin', await signIn(adminA));
@@ -236,7 +281,7 @@ describe('authorization matrix', () => {
         } else if (!actor.client) {
           expected = '401';
           ok = res.status === 401;
-        } else if (!allowed(actor, requirement)) {
+        } else if (!allowed(actor, requirement, scenario)) {
           expected = '403';
           ok = res.status === 403;
         } else {
@@ -245,7 +290,7 @@ describe('authorization matrix', () => {
         }
         if (!ok) failures.push(`${key(entry)} as ${actor.name}: got ${res.status} (${res.body?.error?.code ?? ''}), expected ${expected}`);
 
-        if (scenario.foreign && requirement && actor.client && allowed(actor, requirement)) {
+        if (scenario.foreign && requirement && actor.client && allowed(actor, requirement, scenario)) {
           client = actor.client;
           const foreign = await scenario.foreign(actor.tenantId!);
           const r2 = await client.request(entry.method.toUpperCase(), `/api${fill(entry.path, foreign)}`, body ?? (entry.method === 'get' || entry.method === 'delete' ? undefined : {}));

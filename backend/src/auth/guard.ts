@@ -3,7 +3,7 @@ import { inTenant } from '../db/tenant-transaction.js';
 import { Forbidden, HttpError, Unauthorized } from '../http/errors.js';
 import type { Request, Response } from 'express';
 import { send, type Guard, type Requirement, type Result } from '../http/route-table.js';
-import { effectiveRights, holds } from '../tenancy/rights.js';
+import { effectiveRights, holds, type Access, type Area, type Module } from '../tenancy/rights.js';
 import { recordAudit } from '../audit/audit-store.js';
 import type { Knex } from 'knex';
 import * as store from './auth-store.js';
@@ -71,16 +71,20 @@ export function createGuard(deps: { db: Knex; tokens: SessionTokens; clock: Cloc
       const modules = new Set(row.modules);
       const rights = effectiveRights(row.rights, row.is_vendor);
       const route = `${req.method} ${req.baseUrl}${String(req.route?.path ?? '')}`;
-      if (requirement.module && !modules.has(requirement.module)) {
-        refusal = new Forbidden('module_not_licensed', 'Your bank has no valid licence for this module.');
-        await recordDenial(trx, claims, route, `module:${requirement.module}`, req.requestId, req.ip, now);
+      /** The refusal for a missing module or right, audited; undefined when both are held. */
+      const lacking = async (module: Module | undefined, right: { area: Area; access: Access } | undefined): Promise<HttpError | undefined> => {
+        if (module && !modules.has(module)) {
+          await recordDenial(trx, claims, route, `module:${module}`, req.requestId, req.ip, now);
+          return new Forbidden('module_not_licensed', 'Your bank has no valid licence for this module.');
+        }
+        if (right && !holds(rights, right.area, right.access)) {
+          await recordDenial(trx, claims, route, `${right.area}:${right.access}`, req.requestId, req.ip, now);
+          return new Forbidden('forbidden', 'You do not have the right to do this.');
+        }
         return undefined;
-      }
-      if (requirement.right && !holds(rights, requirement.right.area, requirement.right.access)) {
-        refusal = new Forbidden('forbidden', 'You do not have the right to do this.');
-        await recordDenial(trx, claims, route, `${requirement.right.area}:${requirement.right.access}`, req.requestId, req.ip, now);
-        return undefined;
-      }
+      };
+      refusal = await lacking(requirement.module, requirement.right);
+      if (refusal) return undefined;
       const ctx: RequestContext = {
         requestId: req.requestId,
         sessionId: claims.sid,
@@ -93,6 +97,11 @@ export function createGuard(deps: { db: Knex; tokens: SessionTokens; clock: Cloc
         userAgent: req.get('user-agent')?.slice(0, 200),
         trx,
       };
+      if (requirement.byObject) {
+        const more = await requirement.byObject(ctx, req);
+        refusal = await lacking(more.module, more);
+        if (refusal) return undefined;
+      }
       return work(ctx);
     });
     if (refusal) {

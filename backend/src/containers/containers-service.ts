@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import type { Request } from 'express';
 import type { Knex } from 'knex';
 import { recordAudit } from '../audit/audit-store.js';
+import { activeCalculation, countCalculations } from '../calculations/calculations-store.js';
 import type { RequestContext } from '../auth/context.js';
 import type { Clock } from '../clock.js';
 import { Conflict, NotFound, UnsupportedMediaType } from '../http/errors.js';
@@ -112,7 +113,7 @@ export class ContainersService {
     const row = await this.row(ctx.trx, ctx.tenantId, id);
     if (row.locked) throw new Conflict('container_locked', 'This container is locked. Unlock it before deleting it.');
     if (await imports.activeImport(ctx.trx, ctx.tenantId, id)) throw new Conflict('import_running', 'An import is running in this container. Wait until it has finished.');
-    // Calculation results (the calculation modules) must be deleted first: checked here once they exist.
+    if (await countCalculations(ctx.trx, ctx.tenantId, id)) throw new Conflict('has_results', 'This container has calculation results. Delete them first.');
     await ctx.trx('containers').where({ tenant_id: ctx.tenantId, id }).delete();
     await this.audit(ctx, 'container.deleted', id, { groups: row.groups_count });
   }
@@ -123,6 +124,7 @@ export class ContainersService {
     if (!req.is('text/csv')) throw new UnsupportedMediaType('Send the file as text/csv.');
     if (row.locked) throw new Conflict('container_locked', 'This container is locked. Unlock it to import data.');
     if (await imports.activeImport(ctx.trx, ctx.tenantId, containerId)) throw new Conflict('import_running', 'An import is running in this container. Wait until it has finished.');
+    if (await activeCalculation(ctx.trx, ctx.tenantId, containerId)) throw new Conflict('calculation_running', 'A calculation is running on this container. Import when it has finished.');
     if (kind !== 'customer_groups' && row.groups_count === 0) {
       throw new Conflict('import_order', 'Import the customer groups first; products and payments refer to them.');
     }

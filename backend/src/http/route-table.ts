@@ -21,6 +21,11 @@ export interface Requirement {
    * disk). Runs after the full check has passed once; the check runs again before the handler.
    * `discard` is called when the request is refused or fails afterwards.
    */
+  /**
+   * A further right and module that depend on the object addressed (a calculation's kind). The
+   * guard checks and audits them like the declared ones; throwing NotFound answers 404.
+   */
+  byObject?: (ctx: RequestContext, req: Request) => Promise<{ area: Area; access: Access; module?: Module }>;
   prepare?: {
     /** Cheap checks in the first transaction, so nothing is read for a request that will be refused. */
     check(ctx: RequestContext, req: Request): Promise<void>;

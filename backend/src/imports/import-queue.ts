@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import type { Knex } from 'knex';
+import { SerialQueue } from '../jobs/serial-queue.js';
 import type { Clock } from '../clock.js';
 import { recordAudit } from '../audit/audit-store.js';
 import { inTenant } from '../db/tenant-transaction.js';
@@ -25,29 +26,21 @@ const PROGRESS_EVERY_MS = 500;
  * end whatever the outcome.
  */
 export class ImportQueue {
-  private readonly waiting: ImportJob[] = [];
-  private running: Promise<void> | undefined;
+  private readonly queue: SerialQueue<ImportJob>;
 
-  constructor(private readonly d: { db: Knex; clock: Clock; logger: Logger }) {}
-
-  enqueue(job: ImportJob): void {
-    this.waiting.push(job);
-    this.running ??= this.drain().finally(() => {
-      this.running = undefined;
+  constructor(private readonly d: { db: Knex; clock: Clock; logger: Logger }) {
+    this.queue = new SerialQueue((job) => this.run(job), (job, err) => {
+      this.d.logger.error({ importId: job.importId, errName: (err as Error).name }, 'import crashed');
     });
   }
 
-  /** Resolves when nothing is queued or running (tests, shutdown). */
-  async idle(): Promise<void> {
-    while (this.running) await this.running;
+  enqueue(job: ImportJob): void {
+    this.queue.enqueue(job);
   }
 
-  private async drain(): Promise<void> {
-    for (let job = this.waiting.shift(); job; job = this.waiting.shift()) {
-      await this.run(job).catch((err: unknown) => {
-        this.d.logger.error({ importId: job!.importId, errName: (err as Error).name }, 'import crashed');
-      });
-    }
+  /** Resolves when nothing is queued or running (tests, shutdown). */
+  idle(): Promise<void> {
+    return this.queue.idle();
   }
 
   private async run(job: ImportJob): Promise<void> {

@@ -175,6 +175,8 @@ async function onePass(client: pg.Client, o: RunOptions, mode: 'direct' | 'stage
     await client.query('rollback');
     return { ok: false, rowsProcessed, rowsImported: 0, errorCount: errors.count, errors: errors.inLineOrder() };
   }
+  // Waits for a calculation reading this container to finish, so a run never sees half a replacement.
+  await client.query('select 1 from containers where tenant_id = $1 and id = $2 for update', [tenantId, containerId]);
   await client.query(SQL[kind].clear, [tenantId, containerId]);
   let rowsImported: number;
   try {

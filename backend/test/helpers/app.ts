@@ -59,10 +59,11 @@ export interface TestUser {
 /** A tenant with settings, and a user with the given built-in roles and a known password. */
 export async function createTenantWithUser(
   t: TestKontor,
-  options: { roles?: string[]; tenantName?: string; mustChangePassword?: boolean; settings?: Record<string, unknown>; isVendor?: boolean } = {},
+  options: { roles?: string[]; tenantName?: string; mustChangePassword?: boolean; settings?: Record<string, unknown>; isVendor?: boolean; modules?: string[] } = {},
 ): Promise<TestUser> {
   const [tenant] = await t.owner('tenants').insert({ name: options.tenantName ?? uniqueName('Sparkasse'), is_vendor: options.isVendor ?? false }).returning('id');
   const tenantId = (tenant as { id: string }).id;
+  for (const module of options.modules ?? []) await t.owner('tenant_modules').insert({ tenant_id: tenantId, module });
   await inTenant(t.owner, tenantId, (trx) => trx('tenant_settings').insert({ tenant_id: tenantId, ...(options.settings ?? {}) }));
   return addUser(t, tenantId, options);
 }

@@ -35,18 +35,30 @@ export const tenantRowFixtures: Record<string, (trx: Knex.Transaction, ctx: Fixt
   payments: (trx, c) => trx('payments').insert({
     tenant_id: c.tenantId, container_id: containerIdFor(c), line: 2, group_id: 'G1', category: 'OTHER', count_12m: 1, sum_12m: 1,
   }),
+  segmentation_templates: (trx, c) => trx('segmentation_templates').insert({
+    tenant_id: c.tenantId, id: randomUUID(), name: `fixture-${Math.random().toString(36).slice(2)}`, definition: '{}', created_at: trx.fn.now(), updated_at: trx.fn.now(),
+  }),
+  calculations: (trx, c) => trx('calculations').insert({
+    tenant_id: c.tenantId, id: calculationIdFor(c), container_id: containerIdFor(c), kind: 'segmentation', definition: '{}', status: 'succeeded', created_at: trx.fn.now(),
+  }),
+  segmentation_results: (trx, c) => trx('segmentation_results').insert({
+    tenant_id: c.tenantId, calculation_id: calculationIdFor(c), group_id: 'G1', kind: 'PK', branch: '1', segment_no: 0, segment: 'unassigned', kut: 0, volume: 0,
+  }),
+  leasing_results: (trx, c) => trx('leasing_results').insert({
+    tenant_id: c.tenantId, calculation_id: calculationIdFor(c), group_id: 'G1', customer_type: 400, branch: '1', affinity: 'other',
+    part_leasing: 0, part_industry: 5, part_turnover: 5, part_investment: 0, score: 10, class: 'D', potential: 0,
+  }),
   imports: (trx, c) => trx('imports').insert({
     tenant_id: c.tenantId, id: randomUUID(), container_id: containerIdFor(c), kind: 'customer_groups', created_at: trx.fn.now(),
   }),
 };
 
-/** One fixture container per tenant context (a fixed id derived per context object). */
+/** One fixture container and one fixture calculation per tenant context (fixed ids per context object). */
 const containerIds = new WeakMap<FixtureContext, string>();
-function containerIdFor(c: FixtureContext): string {
-  let id = containerIds.get(c);
-  if (!id) {
-    id = randomUUID();
-    containerIds.set(c, id);
-  }
-  return id;
+const calculationIds = new WeakMap<FixtureContext, string>();
+function idFor(ids: WeakMap<FixtureContext, string>, c: FixtureContext): string {
+  if (!ids.has(c)) ids.set(c, randomUUID());
+  return ids.get(c)!;
 }
+const containerIdFor = (c: FixtureContext) => idFor(containerIds, c);
+const calculationIdFor = (c: FixtureContext) => idFor(calculationIds, c);

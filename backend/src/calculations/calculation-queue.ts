@@ -1,0 +1,119 @@
+import type { Knex } from 'knex';
+import { SerialQueue } from '../jobs/serial-queue.js';
+import { recordAudit } from '../audit/audit-store.js';
+import type { Clock } from '../clock.js';
+import { inTenant } from '../db/tenant-transaction.js';
+import type { Logger } from '../log/logger.js';
+import { leasingSlice, segmentSlice, slices, type RunTarget } from './calculation-sql.js';
+import * as store from './calculations-store.js';
+import type { CalculationKind, LeasingParams, TemplateDefinition } from './definitions.js';
+
+export interface CalculationJob {
+  tenantId: string;
+  calculationId: string;
+  containerId: string;
+  kind: CalculationKind;
+  /** The template copy (segmentation) or the effective parameters (leasing) stored with the run. */
+  definition: TemplateDefinition | LeasingParams;
+  userId: string;
+}
+
+/** About this many groups per statement: enough to keep PostgreSQL efficient, few enough to report progress. */
+const SLICE_GROUPS = 50_000;
+
+class CalculationFailure extends Error {
+  constructor(readonly code: string, readonly reason: string) {
+    super(code);
+  }
+}
+
+/** What went wrong, in words a user can act on; never the database's own message (it may quote data). */
+function failureOf(err: unknown): CalculationFailure {
+  if (err instanceof CalculationFailure) return err;
+  const code = (err as { code?: string }).code;
+  if (code === '57014') return new CalculationFailure('timeout', 'The calculation took longer than the configured limit and was stopped. No results were kept.');
+  if (code === '22003') return new CalculationFailure('numeric_overflow', 'A value in this container is too large for the calculation. No results were kept.');
+  return new CalculationFailure('internal_error', 'The calculation failed on our side. No results were kept; please try again.');
+}
+
+/**
+ * Runs calculations in the background, one at a time per process. A run's results, its summary
+ * and its final status commit in one transaction, so a failure leaves no partial results. The
+ * container row is share-locked for the run: an import into it waits until the run has finished.
+ */
+export class CalculationQueue {
+  private readonly queue: SerialQueue<CalculationJob>;
+
+  constructor(private readonly d: { db: Knex; clock: Clock; logger: Logger; timeoutMs: number }) {
+    this.queue = new SerialQueue((job) => this.run(job), (job, err) => {
+      this.d.logger.error({ calculationId: job.calculationId, errName: (err as Error).name }, 'calculation crashed');
+    });
+  }
+
+  enqueue(job: CalculationJob): void {
+    this.queue.enqueue(job);
+  }
+
+  /** Resolves when nothing is queued or running (tests, shutdown). */
+  idle(): Promise<void> {
+    return this.queue.idle();
+  }
+
+  private async run(job: CalculationJob): Promise<void> {
+    const { db, clock, logger } = this.d;
+    const started = clock.now();
+    const startedMs = Date.now();
+    const setProgress = (progress: number) => inTenant(db, job.tenantId, (trx) => store.updateCalculation(trx, job.tenantId, job.calculationId, { progress }));
+    await inTenant(db, job.tenantId, (trx) => store.updateCalculation(trx, job.tenantId, job.calculationId, { status: 'running', started_at: started }));
+    logger.info({ calculationId: job.calculationId, kind: job.kind }, 'calculation started');
+    try {
+      const outcome = await inTenant(db, job.tenantId, async (trx) => {
+        await store.limitStatementTime(trx, this.d.timeoutMs);
+        if (!(await store.lockContainerForRun(trx, job.tenantId, job.containerId))) {
+          throw new CalculationFailure('container_gone', 'The data container was deleted during the calculation.');
+        }
+        const groups = await store.countGroups(trx, job.tenantId, job.containerId);
+        if (groups === 0) throw new CalculationFailure('no_data', 'The container holds no customer groups. Import them first.');
+        const target: RunTarget = { tenantId: job.tenantId, containerId: job.containerId, calculationId: job.calculationId };
+        const parts = await slices(trx, job.tenantId, job.containerId, SLICE_GROUPS);
+        let results = 0;
+        for (const [i, slice] of parts.entries()) {
+          results += job.kind === 'segmentation'
+            ? await segmentSlice(trx, target, job.definition as TemplateDefinition, slice)
+            : await leasingSlice(trx, target, job.definition as LeasingParams, slice);
+          if (i < parts.length - 1) await setProgress((i + 1) / parts.length);
+        }
+        const summary = job.kind === 'segmentation'
+          ? await store.segmentationAggregates(trx, job.tenantId, job.calculationId)
+          : await store.leasingAggregates(trx, job.tenantId, job.calculationId);
+        const finished = clock.now();
+        const durationMs = Date.now() - startedMs;
+        await store.updateCalculation(trx, job.tenantId, job.calculationId, {
+          status: 'succeeded', progress: 1, finished_at: finished, groups_count: groups, results_count: results, summary: JSON.stringify(summary),
+        });
+        await store.markContainerCalculated(trx, job.tenantId, job.containerId, finished);
+        await recordAudit(trx, {
+          tenantId: job.tenantId, actorUserId: job.userId, type: 'calculation.succeeded', subjectType: 'container', subjectId: job.containerId,
+          details: { calculation: job.calculationId, kind: job.kind, groups, results, durationMs },
+        }, finished);
+        return { groups, results, durationMs };
+      });
+      logger.info({ calculationId: job.calculationId, ...outcome }, 'calculation succeeded');
+    } catch (err) {
+      const failure = failureOf(err);
+      if (failure.code === 'internal_error') logger.error({ calculationId: job.calculationId, errName: (err as Error).name, code: (err as { code?: string }).code}, 'calculation error');
+      const finished = clock.now();
+      await inTenant(db, job.tenantId, async (trx) => {
+        const updated = await store.updateCalculation(trx, job.tenantId, job.calculationId, {
+          status: 'failed', finished_at: finished, error_code: failure.code, error_message: failure.reason,
+        });
+        if (updated === 0) return; // deleted with its container meanwhile
+        await recordAudit(trx, {
+          tenantId: job.tenantId, actorUserId: job.userId, type: 'calculation.failed', level: 'error', subjectType: 'container', subjectId: job.containerId,
+          details: { calculation: job.calculationId, kind: job.kind, reason: failure.code, durationMs: Date.now() - startedMs },
+        }, finished);
+      });
+      logger.info({ calculationId: job.calculationId, reason: failure.code }, 'calculation failed');
+    }
+  }
+}

@@ -1,0 +1,250 @@
+import { randomUUID } from 'node:crypto';
+import { ZodError } from 'zod';
+import { recordAudit } from '../audit/audit-store.js';
+import type { RequestContext } from '../auth/context.js';
+import type { Clock } from '../clock.js';
+import { Conflict, Invalid, NotFound } from '../http/errors.js';
+import * as imports from '../imports/import-store.js';
+import { holds, type Access, type Area, type Module } from '../tenancy/rights.js';
+import type { CalculationQueue } from './calculation-queue.js';
+import * as store from './calculations-store.js';
+import {
+  BUILTIN_TEMPLATES, CALCULATION_KINDS, effectiveLeasingParams, templateDefinition, UNASSIGNED,
+  type CalculationKind, type LeasingParams, type TemplateDefinition,
+} from './definitions.js';
+
+export interface TemplateView {
+  id: string;
+  name: string;
+  builtin: boolean;
+  definition: TemplateDefinition;
+  createdAt: string | null;
+  updatedAt: string | null;
+}
+
+export interface CalculationView {
+  id: string;
+  containerId: string;
+  kind: CalculationKind;
+  status: store.CalculationStatus;
+  progress: number;
+  templateId: string | null;
+  templateName: string | null;
+  definition: unknown;
+  groupsCount: number;
+  resultsCount: number;
+  error: { code: string; message: string } | null;
+  createdBy: { id: string | null; name: string | null };
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+  durationMs: number | null;
+}
+
+export interface StartRequest {
+  containerId: string;
+  kind: CalculationKind;
+  templateId?: string | undefined;
+  params?: unknown;
+}
+
+function calculationView(r: store.CalculationRow): CalculationView {
+  return {
+    id: r.id, containerId: r.container_id, kind: r.kind, status: r.status, progress: r.progress,
+    templateId: r.template_id, templateName: r.template_name, definition: r.definition,
+    groupsCount: r.groups_count, resultsCount: r.results_count,
+    error: r.error_code ? { code: r.error_code, message: r.error_message ?? '' } : null,
+    createdBy: { id: r.created_by, name: r.created_by_name ?? null },
+    createdAt: r.created_at.toISOString(), startedAt: r.started_at?.toISOString() ?? null, finishedAt: r.finished_at?.toISOString() ?? null,
+    durationMs: r.started_at && r.finished_at ? r.finished_at.getTime() - r.started_at.getTime() : null,
+  };
+}
+
+function builtinView(b: (typeof BUILTIN_TEMPLATES)[number]): TemplateView {
+  return { id: b.id, name: b.definition.name, builtin: true, definition: b.definition, createdAt: null, updatedAt: null };
+}
+
+function templateView(r: store.TemplateRow): TemplateView {
+  return { id: r.id, name: r.name, builtin: false, definition: r.definition as TemplateDefinition, createdAt: r.created_at.toISOString(), updatedAt: r.updated_at.toISOString() };
+}
+
+/** Validation errors of a nested object name the field from the request body's top. */
+function validated<T>(prefix: string, parse: () => T): T {
+  try {
+    return parse();
+  } catch (err) {
+    if (!(err instanceof ZodError)) throw err;
+    const issue = err.issues[0];
+    const field = [prefix, ...(issue?.path ?? []).map(String)].join('.');
+    throw new Invalid(`${field}: ${issue?.message ?? 'is invalid'}`, field);
+  }
+}
+
+/** Segmentation templates and calculation runs of one bank (DESIGN §1, §6). */
+export class CalculationsService {
+  constructor(private readonly d: { clock: Clock; queue: CalculationQueue }) {}
+
+  private audit(ctx: RequestContext, type: string, subject: { type: string; id: string }, details: Record<string, string | number | boolean | null> = {}) {
+    return recordAudit(ctx.trx, {
+      tenantId: ctx.tenantId, actorUserId: ctx.userId, type, subjectType: subject.type, subjectId: subject.id, details, requestId: ctx.requestId, ip: ctx.ip,
+    }, this.d.clock.now());
+  }
+
+  // --- templates ---------------------------------------------------------------------------------
+
+  async listTemplates(ctx: RequestContext): Promise<TemplateView[]> {
+    return [...BUILTIN_TEMPLATES.map(builtinView), ...(await store.listTemplates(ctx.trx, ctx.tenantId)).map(templateView)];
+  }
+
+  async getTemplate(ctx: RequestContext, id: string): Promise<TemplateView> {
+    const builtin = BUILTIN_TEMPLATES.find((b) => b.id === id);
+    if (builtin) return builtinView(builtin);
+    const row = await store.findTemplate(ctx.trx, ctx.tenantId, id);
+    if (!row) throw new NotFound('There is no such segmentation template.');
+    return templateView(row);
+  }
+
+  async createTemplate(ctx: RequestContext, body: unknown): Promise<TemplateView> {
+    const definition = validated('template', () => templateDefinition.parse(body));
+    if (await store.templateNameTaken(ctx.trx, ctx.tenantId, definition.name)) throw new Conflict('name_taken', 'A template with this name exists already.');
+    const id = randomUUID();
+    await store.insertTemplate(ctx.trx, { tenantId: ctx.tenantId, id, name: definition.name, definition, userId: ctx.userId, at: this.d.clock.now() });
+    await this.audit(ctx, 'template.created', { type: 'template', id }, { segments: definition.segments.length });
+    return this.getTemplate(ctx, id);
+  }
+
+  async updateTemplate(ctx: RequestContext, id: string, body: unknown): Promise<TemplateView> {
+    await this.ownTemplate(ctx, id);
+    const definition = validated('template', () => templateDefinition.parse(body));
+    if (await store.templateNameTaken(ctx.trx, ctx.tenantId, definition.name, id)) throw new Conflict('name_taken', 'A template with this name exists already.');
+    await store.updateTemplate(ctx.trx, ctx.tenantId, id, definition.name, definition, this.d.clock.now());
+    await this.audit(ctx, 'template.updated', { type: 'template', id }, { segments: definition.segments.length });
+    return this.getTemplate(ctx, id);
+  }
+
+  /** Finished runs keep their own copy of the template, so deleting it changes no result. */
+  async deleteTemplate(ctx: RequestContext, id: string): Promise<void> {
+    await this.ownTemplate(ctx, id);
+    await store.deleteTemplate(ctx.trx, ctx.tenantId, id);
+    await this.audit(ctx, 'template.deleted', { type: 'template', id });
+  }
+
+  private async ownTemplate(ctx: RequestContext, id: string): Promise<store.TemplateRow> {
+    if (BUILTIN_TEMPLATES.some((b) => b.id === id)) throw new Conflict('builtin_template', 'The shipped templates cannot be changed. Copy one and change the copy.');
+    const row = await store.findTemplate(ctx.trx, ctx.tenantId, id);
+    if (!row) throw new NotFound('There is no such segmentation template.');
+    return row;
+  }
+
+  // --- runs --------------------------------------------------------------------------------------
+
+  /** The right and module a calculation of this id needs (the guard checks and audits them). */
+  async requirementFor(ctx: RequestContext, id: string, access: Access): Promise<{ area: Area; access: Access; module: Module }> {
+    const row = await store.findCalculation(ctx.trx, ctx.tenantId, id);
+    if (!row) throw new NotFound('There is no such calculation.');
+    return { area: row.kind, access, module: row.kind };
+  }
+
+  async start(ctx: RequestContext, req: StartRequest): Promise<{ id: string }> {
+    const container = await ctx.trx('containers').where({ tenant_id: ctx.tenantId, id: req.containerId }).first('id', 'groups_count');
+    if (!container) throw new NotFound('There is no such data container.');
+    let definition: TemplateDefinition | LeasingParams;
+    let template: { id: string; name: string } | undefined;
+    if (req.kind === 'segmentation') {
+      if (req.params !== undefined) throw new Invalid('params: a segmentation takes a template, not parameters.', 'params');
+      if (!req.templateId) throw new Invalid('templateId: choose a segmentation template.', 'templateId');
+      const chosen = await this.getTemplate(ctx, req.templateId).catch((err: unknown) => {
+        if (err instanceof NotFound) throw new Invalid('templateId: there is no such template.', 'templateId');
+        throw err;
+      });
+      definition = chosen.definition;
+      template = { id: chosen.id, name: chosen.name };
+    } else {
+      if (req.templateId !== undefined) throw new Invalid('templateId: the leasing calculation takes parameters, not a template.', 'templateId');
+      definition = validated('params', () => effectiveLeasingParams(req.params));
+    }
+    if ((container as { groups_count: number }).groups_count === 0) throw new Conflict('no_data', 'This container holds no customer groups yet. Import them first.');
+    if (await imports.activeImport(ctx.trx, ctx.tenantId, req.containerId)) throw new Conflict('import_running', 'An import is running in this container. Wait until it has finished.');
+    if (await store.activeCalculation(ctx.trx, ctx.tenantId, req.containerId)) throw this.alreadyRunning();
+    const id = randomUUID();
+    try {
+      // A savepoint, so a lost race on the one-active-run index leaves the request's transaction usable.
+      await ctx.trx.transaction((sp) => store.insertCalculation(sp, {
+        tenantId: ctx.tenantId, id, containerId: req.containerId, kind: req.kind, templateId: template?.id ?? null, templateName: template?.name ?? null,
+        definition, userId: ctx.userId, at: this.d.clock.now(),
+      }));
+    } catch (err) {
+      if ((err as { code?: string }).code === '23505') throw this.alreadyRunning();
+      throw err;
+    }
+    await this.audit(ctx, 'calculation.started', { type: 'container', id: req.containerId }, { calculation: id, kind: req.kind, template: template?.id ?? null });
+    const job = { tenantId: ctx.tenantId, calculationId: id, containerId: req.containerId, kind: req.kind, definition, userId: ctx.userId };
+    // Queued after the request's transaction commits, so the job always finds its row.
+    setImmediate(() => this.d.queue.enqueue(job));
+    return { id };
+  }
+
+  private alreadyRunning(): Conflict {
+    return new Conflict('calculation_running', 'A calculation is already running on this container. Wait until it has finished.');
+  }
+
+  /** A container's runs of the kinds this user may see, newest first. */
+  async list(ctx: RequestContext, containerId: string): Promise<CalculationView[]> {
+    if (!(await ctx.trx('containers').where({ tenant_id: ctx.tenantId, id: containerId }).first('id'))) throw new NotFound('There is no such data container.');
+    const kinds = CALCULATION_KINDS.filter((k) => ctx.modules.has(k) && holds(ctx.rights, k, 'read'));
+    return (await store.listCalculations(ctx.trx, ctx.tenantId, containerId, kinds)).map(calculationView);
+  }
+
+  async get(ctx: RequestContext, id: string): Promise<CalculationView> {
+    return calculationView(await this.row(ctx, id));
+  }
+
+  private async row(ctx: RequestContext, id: string): Promise<store.CalculationRow> {
+    const row = await store.findCalculation(ctx.trx, ctx.tenantId, id);
+    if (!row) throw new NotFound('There is no such calculation.');
+    return row;
+  }
+
+  private async finished(ctx: RequestContext, id: string): Promise<store.CalculationRow> {
+    const row = await this.row(ctx, id);
+    if (row.status !== 'succeeded') throw new Conflict('not_finished', 'This calculation has no results (it is still running or it failed).');
+    return row;
+  }
+
+  /** The aggregates behind the charts; no customer-level data, so no export right needed. */
+  async summary(ctx: RequestContext, id: string): Promise<unknown> {
+    const row = await this.finished(ctx, id);
+    if (row.kind === 'leasing') return { kind: row.kind, ...(row.summary as store.LeasingAggregates) };
+    // Every segment of the template is listed, empty ones too, in template order, then "unassigned".
+    const stored = row.summary as store.SegmentationAggregates;
+    const template = row.definition as TemplateDefinition;
+    const bySegment = new Map(stored.segments.map((s) => [s.segment_no, s]));
+    const segments = [...template.segments.map((s, i) => ({ no: i + 1, name: s.name, kut: s.kut })), { no: 0, name: UNASSIGNED, kut: 0 }]
+      .map((s) => ({ segment: s.name, kut: s.kut, count: bySegment.get(s.no)?.count ?? 0, volume: bySegment.get(s.no)?.volume ?? '0' }));
+    const names = new Map([...template.segments.map((s, i) => [i + 1, s.name] as const), [0, UNASSIGNED] as const]);
+    const matrix = stored.matrix.map((m) => ({ segment: names.get(m.segment_no) ?? UNASSIGNED, branch: m.branch, count: m.count }));
+    return { kind: row.kind, total: row.results_count, segments, branches: [...new Set(stored.matrix.map((m) => m.branch))].sort(), matrix };
+  }
+
+  /** Per-group results: customer-level data, so every page read is audited (who, which run, how many rows). */
+  async rows(ctx: RequestContext, id: string, q: store.RowQuery): Promise<{ items: Record<string, unknown>[]; total: number; page: number; pageSize: number }> {
+    const row = await this.finished(ctx, id);
+    const { items, total } = await store.resultRows(ctx.trx, ctx.tenantId, row, q);
+    await this.audit(ctx, 'calculation.rows_viewed', { type: 'calculation', id }, { kind: row.kind, rows: items.length, page: q.page });
+    return { items, total, page: q.page, pageSize: q.pageSize };
+  }
+
+  async exportCsv(ctx: RequestContext, id: string): Promise<{ csv: string; filename: string }> {
+    const row = await this.finished(ctx, id);
+    const { csv, rows } = await store.exportCsv(ctx.trx, ctx.tenantId, row);
+    await this.audit(ctx, 'calculation.exported', { type: 'calculation', id }, { kind: row.kind, rows });
+    return { csv, filename: `${row.kind}-${row.finished_at!.toISOString().slice(0, 10)}-${id.slice(0, 8)}.csv` };
+  }
+
+  async remove(ctx: RequestContext, id: string): Promise<void> {
+    const row = await this.row(ctx, id);
+    if (row.status === 'queued' || row.status === 'running') throw this.alreadyRunning();
+    await store.deleteCalculation(ctx.trx, ctx.tenantId, id);
+    await this.audit(ctx, 'calculation.deleted', { type: 'container', id: row.container_id }, { calculation: id, kind: row.kind, results: row.results_count });
+  }
+}
