@@ -16,6 +16,8 @@ Router.map(function () {
     this.route('sessions');
     this.route('containers');
     this.route('container', { path: '/containers/:id' });
+    this.route('calculation', { path: '/calculations/:id' });
+    this.route('templates');
     this.route('admin', function () {
       this.route('users');
       this.route('roles');

@@ -52,7 +52,7 @@ export default class ApiService extends Service {
     } catch {
       throw new ApiError(0, 'network_error', 'The server cannot be reached.');
     }
-    if (response.status === 204 || response.status === 202) {
+    if (response.status === 204) {
       await response.text().catch(() => '');
       return undefined as T;
     }

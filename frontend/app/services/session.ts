@@ -65,6 +65,11 @@ export default class SessionService extends Service {
     return p.includes(`${area}:${access}`) || (access === 'read' && p.includes(`${area}:write`));
   }
 
+  /** A licensed module (segmentation, leasing) and the right of the same name. */
+  canUse(module: string, access: 'read' | 'write'): boolean {
+    return (this.info?.modules ?? []).includes(module) && this.can(module, access);
+  }
+
   /** Asks the server whether the cookie still names a live session. */
   async load(): Promise<boolean> {
     if (this.info) return true;
