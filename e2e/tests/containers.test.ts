@@ -103,4 +103,69 @@ describe('data containers in the browser', () => {
     assert.deepEqual(failures, []);
     await a11y.context().close();
   });
+
+  it('an analyst runs both calculations on the demo container, sees the charts and downloads the CSV', async () => {
+    const p = await newPage(browser);
+    const cspViolations: string[] = [];
+    p.on('console', (m) => {
+      if (/Content.Security.Policy/i.test(m.text())) cspViolations.push(m.text());
+    });
+    await signIn(p, analyst, password);
+    await p.getByRole('link', { name: 'Data containers' }).click();
+    await p.getByRole('link', { name: 'Demo-Bestand' }).click();
+    await p.locator('[data-test-calculations]').waitFor();
+
+    const runs = p.locator('[data-test-open-result]');
+    const before = await runs.count();
+    await p.locator('[data-test-kind]').selectOption('segmentation');
+    await p.locator('[data-test-template]').selectOption({ label: 'Privatkunden (Standard)' });
+    await p.locator('[data-test-start]').click();
+    await runs.nth(before).waitFor({ timeout: 60_000 });
+    await p.locator('[data-test-kind]').selectOption('leasing');
+    await p.locator('[data-test-start]').click();
+    await runs.nth(before + 1).waitFor({ timeout: 60_000 });
+
+    // Newest first: the leasing run, then the segmentation.
+    await runs.nth(1).click();
+    await p.locator('[data-test-result-title]').waitFor();
+    assert.match((await p.locator('[data-test-result-title]').textContent()) ?? '', /Segmentation · Privatkunden \(Standard\)/);
+    await p.locator('[data-test-charts] canvas').nth(1).waitFor();
+    assert.ok(await drawn(p, 0), 'the segment chart has been drawn');
+    assert.ok((await p.locator('[data-test-segments] tbody tr').count()) >= 2);
+
+    await p.goBack();
+    await runs.first().click();
+    await p.locator('[data-test-leasing-total]').waitFor();
+    assert.equal(await p.locator('[data-test-charts] canvas').count(), 4);
+    assert.ok(await drawn(p, 0), 'the histogram has been drawn');
+    const [download] = await Promise.all([p.waitForEvent('download'), p.locator('[data-test-download]').click()]);
+    const csv = fs.readFileSync((await download.path())!, 'utf8').trimEnd().split('\n');
+    assert.equal(csv[0], 'group_id;score;class;potential');
+    assert.ok(csv.length > 1, 'the demo bank has eligible business customers');
+    for (const line of csv.slice(1)) assert.match(line, /^[A-Za-z0-9_-]+;\d{1,3};[ABCD];\d+$/);
+    assert.deepEqual(cspViolations, [], 'the charts work under the strict CSP');
+
+    const resultPath = await p.evaluate(() => location.pathname);
+    await p.context().close();
+    const a11y = await (await browser.newContext({ locale: 'en-US', bypassCSP: true })).newPage();
+    await signIn(a11y, analyst, password);
+    const failures: string[] = [];
+    for (const target of [resultPath, '/templates']) {
+      await a11y.goto(`${base()}${target}`);
+      await a11y.locator('main h1').first().waitFor();
+      await a11y.waitForTimeout(300);
+      for (const v of await seriousViolations(a11y)) failures.push(`${target}: ${v.id} (${v.impact}): ${v.help}`);
+    }
+    assert.deepEqual(failures, []);
+    await a11y.context().close();
+  });
 });
+
+/** Whether the n-th chart canvas holds any painted pixel. */
+async function drawn(p: Page, n: number): Promise<boolean> {
+  return p.locator('[data-test-charts] canvas').nth(n).evaluate((c: HTMLCanvasElement) => {
+    const data = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+    for (let i = 3; i < data.length; i += 4) if (data[i]! > 0) return true;
+    return false;
+  });
+}
