@@ -5,62 +5,24 @@
  * authenticated GET during the import against idle.
  * Run: npm run bench:import [-- --groups N]   (default 1 000 000; not a test, never gates CI)
  */
-import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import argon2 from 'argon2';
-import { createKnex } from '../../backend/src/db/connection.js';
 import { inTenant } from '../../backend/src/db/tenant-transaction.js';
 import { fmt, load } from '../lib/load.js';
+import { newContainer as create, startBenchServer, waitUntilDone } from '../lib/server.js';
 
 const groupsArg = process.argv.indexOf('--groups');
 const GROUPS = groupsArg > 0 ? Number(process.argv[groupsArg + 1]) : 1_000_000;
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const freePort = () => new Promise<number>((resolve) => {
-  const s = net.createServer().listen(0, '127.0.0.1', () => {
-    const { port } = s.address() as net.AddressInfo;
-    s.close(() => resolve(port));
-  });
-});
 
-const home = fs.mkdtempSync(path.join(os.tmpdir(), 'kontor-bench-import-'));
-fs.chmodSync(home, 0o711);
-const data = path.join(home, 'data');
-const [apiPort, pgPort] = [await freePort(), await freePort()];
-const env = { ...process.env, PORT: String(apiPort), KONTOR_HOME: home, KONTOR_PG_PORT: String(pgPort), LOG_LEVEL: 'warn', DATABASE_URL: '', SMTP_URL: '' };
-const cli = (...args: string[]) => execFileSync(process.execPath, [path.join(root, 'backend/dist/backend/src/cli/main.js'), ...args], { env, encoding: 'utf8' });
-const base = `http://127.0.0.1:${apiPort}`;
-
-const server = spawn(process.execPath, [path.join(root, 'backend/dist/backend/src/main.js')], { env, stdio: 'ignore' });
+const s = await startBenchServer('import');
+const { base, headers, cli, api, server } = s;
+const data = path.join(s.home, 'data');
+const user = { tenant_id: s.tenantId };
+const newContainer = (name: string) => create(s, name);
 try {
-  for (let i = 0; ; i++) {
-    try {
-      if ((await fetch(`${base}/api/health`)).ok) break;
-    } catch { /* starting */ }
-    if (i > 300) throw new Error('server did not start');
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  cli('demo', '--groups', '10');
   const t0 = performance.now();
   cli('generate', '--groups', String(GROUPS), '--seed', '42', '--out', data);
   const generateSeconds = (performance.now() - t0) / 1000;
-
-  // The bench signs in as the demo analyst: give it a password directly with the owner role.
-  const secrets = JSON.parse(fs.readFileSync(path.join(home, 'secrets.json'), 'utf8')) as { pgOwnerPassword: string; pgApiPassword: string };
-  const owner = createKnex(`postgres://kontor_owner:${secrets.pgOwnerPassword}@127.0.0.1:${pgPort}/kontor`, 2);
-  const api = createKnex(`postgres://kontor_app:${secrets.pgApiPassword}@127.0.0.1:${pgPort}/kontor`, 4);
-  const email = 'demo-analyst@sparkasse-musterstadt.example';
-  const password = 'bench analyst passphrase';
-  const user = await owner('users').where({ email }).first('id', 'tenant_id');
-  await owner('password_credentials').insert({ user_id: user.id, hash: await argon2.hash(password, { type: argon2.argon2id }) }).onConflict('user_id').merge();
-  const login = await fetch(`${base}/api/auth/login`, { method: 'POST', headers: { origin: base, 'content-type': 'application/json' }, body: JSON.stringify({ email, password }) });
-  const cookie = login.headers.getSetCookie()[0]!.split(';')[0]!;
-  const headers = { origin: base, cookie };
-  const newContainer = async (name: string) =>
-    ((await (await fetch(`${base}/api/containers`, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify({ name }) })).json()) as { id: string }).id;
   const probe = async () => (await fetch(`${base}/api/containers`, { headers })).ok;
 
   const idle = await load(5, 4, probe);
@@ -73,17 +35,13 @@ try {
       method: 'POST', headers: { ...headers, 'content-type': 'text/csv' }, body: fs.createReadStream(file) as unknown as BodyInit, duplex: 'half',
     } as RequestInit);
     const { id } = (await upload.json()) as { id: string };
-    let status = '';
     const state = { finished: false };
-    const poll = (async () => {
-      while (!state.finished) {
-        status = ((await (await fetch(`${base}/api/imports/${id}`, { headers: { ...headers, 'x-kontor-background': '1' } })).json()) as { status: string }).status;
-        if (status === 'succeeded' || status === 'failed') state.finished = true;
-        else await new Promise((r) => setTimeout(r, 200));
-      }
-    })();
+    const poll = waitUntilDone(s, `/imports/${id}`).then((status) => {
+      state.finished = true;
+      return status;
+    });
     const loadDuring = whileRunning ? (async () => { while (!state.finished) await whileRunning(); })() : Promise.resolve();
-    await Promise.all([poll, loadDuring]);
+    const [status] = await Promise.all([poll, loadDuring]);
     return { seconds: (performance.now() - started) / 1000, status };
   };
 
@@ -127,10 +85,6 @@ try {
     `  p99 ratio during/idle: ${(duringAll.p99 / idle.p99).toFixed(2)} (target <= 3)`,
   ];
   process.stdout.write(`${out.join('\n')}\n`);
-  await owner.destroy();
-  await api.destroy();
 } finally {
-  server.kill('SIGTERM');
-  await new Promise((r) => server.once('exit', r));
-  fs.rmSync(home, { recursive: true, force: true });
+  await s.stop();
 }

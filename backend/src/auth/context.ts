@@ -12,4 +12,6 @@ export interface RequestContext {
   ip: string | undefined;
   userAgent: string | undefined;
   trx: Knex.Transaction;
+  /** Runs `work` once the request's transaction has committed (starting a background job on its rows). */
+  afterCommit(work: () => void): void;
 }

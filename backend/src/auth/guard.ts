@@ -47,6 +47,7 @@ export function createGuard(deps: { db: Knex; tokens: SessionTokens; clock: Cloc
     if (!claims) throw new Unauthorized();
 
     let refusal: HttpError | undefined;
+    const committed: (() => void)[] = [];
     const result = await inTenant(deps.db, claims.tid, async (trx) => {
       const now = deps.clock.now();
       const background = req.get(BACKGROUND_HEADER) === '1';
@@ -96,6 +97,7 @@ export function createGuard(deps: { db: Knex; tokens: SessionTokens; clock: Cloc
         ip: req.ip,
         userAgent: req.get('user-agent')?.slice(0, 200),
         trx,
+        afterCommit: (fn) => void committed.push(fn),
       };
       if (requirement.byObject) {
         const more = await requirement.byObject(ctx, req);
@@ -108,6 +110,7 @@ export function createGuard(deps: { db: Knex; tokens: SessionTokens; clock: Cloc
       if (refusal.status === 401) clearSessionCookie(req, res);
       throw refusal;
     }
+    for (const fn of committed) fn();
     return result;
   }
 

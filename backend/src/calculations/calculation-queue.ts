@@ -50,6 +50,7 @@ export class CalculationQueue {
     });
   }
 
+  /** Call after the row of the job has committed (RequestContext.afterCommit). */
   enqueue(job: CalculationJob): void {
     this.queue.enqueue(job);
   }

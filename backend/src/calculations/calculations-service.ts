@@ -179,8 +179,8 @@ export class CalculationsService {
     }
     await this.audit(ctx, 'calculation.started', { type: 'container', id: req.containerId }, { calculation: id, kind: req.kind, template: template?.id ?? null });
     const job = { tenantId: ctx.tenantId, calculationId: id, containerId: req.containerId, kind: req.kind, definition, userId: ctx.userId };
-    // Queued after the request's transaction commits, so the job always finds its row.
-    setImmediate(() => this.d.queue.enqueue(job));
+    // Only a committed run row may be picked up by the job.
+    ctx.afterCommit(() => this.d.queue.enqueue(job));
     return { id };
   }
 

@@ -143,8 +143,9 @@ export class ContainersService {
     const { id } = spooled;
     await imports.insertImport(ctx.trx, { tenantId: ctx.tenantId, id, containerId, kind, bytesTotal: spooled.bytes, userId: ctx.userId, at: this.d.clock.now() });
     await this.audit(ctx, 'import.started', containerId, { import: id, kind, bytes: spooled.bytes });
-    // Queued after the request's transaction commits, so the job always finds its row.
-    setImmediate(() => this.d.queue.enqueue({ tenantId: ctx.tenantId, importId: id, containerId, kind, file: spooled.file, userId: ctx.userId }));
+    const job = { tenantId: ctx.tenantId, importId: id, containerId, kind, file: spooled.file, userId: ctx.userId };
+    // Only a committed import row may be picked up by the job.
+    ctx.afterCommit(() => this.d.queue.enqueue(job));
     return { id };
   }
 

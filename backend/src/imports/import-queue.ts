@@ -34,6 +34,7 @@ export class ImportQueue {
     });
   }
 
+  /** Call after the row of the job has committed (RequestContext.afterCommit). */
   enqueue(job: ImportJob): void {
     this.queue.enqueue(job);
   }
