@@ -54,7 +54,7 @@ function segmentRows(template: TemplateDefinition): Record<string, unknown>[] {
 
 const SEGMENTATION = `
 insert into segmentation_results (tenant_id, calculation_id, group_id, kind, branch, segment_no, segment, kut, volume)
-with segs as (
+with segs as materialized (
   select * from jsonb_to_recordset(?::jsonb) as s(
     ord int, name text, kut int, kind text, type text, age_min int, age_max int,
     volume_min numeric, volume_max numeric, turnover_min numeric, turnover_max numeric, rating_max int,
@@ -136,32 +136,36 @@ function leasingRecord(p: LeasingParams): Record<string, unknown> {
 const LEASING = `
 insert into leasing_results (tenant_id, calculation_id, group_id, customer_type, branch, industry, division, affinity, turnover, rating,
   part_leasing, part_industry, part_turnover, part_investment, score, class, potential)
-with prm as (
+with prm as materialized (
   select * from jsonb_to_record(?::jsonb) as x(
     rating_max int, w_leasing_other int, w_high int, w_medium int, w_other int,
     w_t0 int, w_t1 int, w_t2 int, w_t3 int, w_investment int, b0 numeric, b1 numeric, b2 numeric,
     c_a int, c_b int, c_c int, r_high numeric, r_medium numeric, r_other numeric)
 ),
-scored as (
+leasing_elsewhere as materialized (
+  select distinct group_id from payments
+  where tenant_id = ? and container_id = ? and group_id >= ? and (?::text is null or group_id < ?)
+    and category = 'LEASING_OTHER' and sum_12m > 0
+),
+investment_loans as materialized (
+  select distinct group_id from products
+  where tenant_id = ? and container_id = ? and group_id >= ? and (?::text is null or group_id < ?)
+    and product_group = 'INVESTMENT_LOAN' and balance <> 0
+),
+scored as materialized (
   select g.tenant_id, g.group_id, g.customer_type, g.branch, g.industry, d.division, a.affinity, g.turnover, g.rating,
-    case when exists (
-      select 1 from payments y
-      where y.tenant_id = g.tenant_id and y.container_id = g.container_id and y.group_id = g.group_id
-        and y.category = 'LEASING_OTHER' and y.sum_12m > 0
-    ) then prm.w_leasing_other else 0 end as part_leasing,
+    case when le.group_id is not null then prm.w_leasing_other else 0 end as part_leasing,
     case a.affinity when 'high' then prm.w_high when 'medium' then prm.w_medium else prm.w_other end as part_industry,
     case when coalesce(g.turnover, 0) < prm.b0 then prm.w_t0
          when coalesce(g.turnover, 0) < prm.b1 then prm.w_t1
          when coalesce(g.turnover, 0) < prm.b2 then prm.w_t2
          else prm.w_t3 end as part_turnover,
-    case when exists (
-      select 1 from products p
-      where p.tenant_id = g.tenant_id and p.container_id = g.container_id and p.group_id = g.group_id
-        and p.product_group = 'INVESTMENT_LOAN' and p.balance <> 0
-    ) then prm.w_investment else 0 end as part_investment,
+    case when il.group_id is not null then prm.w_investment else 0 end as part_investment,
     case a.affinity when 'high' then prm.r_high when 'medium' then prm.r_medium else prm.r_other end as rate
   from customer_groups g
   cross join prm
+  left join leasing_elsewhere le on le.group_id = g.group_id
+  left join investment_loans il on il.group_id = g.group_id
   cross join lateral (select case when g.industry ~ '^[0-9]{2}' then substr(g.industry, 1, 2)::smallint end as division) d
   cross join lateral (select case
       when d.division between 1 and 3 or d.division between 10 and 33 or d.division between 41 and 43 or d.division between 49 and 53 then 'high'
@@ -181,6 +185,6 @@ cross join lateral (select s.part_leasing + s.part_industry + s.part_turnover + 
 export async function leasingSlice(trx: Knex.Transaction, run: RunTarget, params: LeasingParams, slice: Slice): Promise<number> {
   const { tenantId: t, containerId: c, calculationId } = run;
   const { from, to } = slice;
-  const result = await trx.raw(LEASING, [JSON.stringify(leasingRecord(params)), t, c, from, to, to, calculationId]);
+  const result = await trx.raw(LEASING, [JSON.stringify(leasingRecord(params)), t, c, from, to, to, t, c, from, to, to, t, c, from, to, to, calculationId]);
   return (result as { rowCount: number }).rowCount;
 }
