@@ -1,6 +1,7 @@
 /**
  * End-to-end run: the real compiled server on an embedded PostgreSQL, real nginx in front with the
- * repository's config, and the tests in tests/ driving Debian's Chromium through nginx.
+ * repository's production server config over TLS (a throw-away self-signed certificate), and the
+ * tests in tests/ driving Debian's Chromium through nginx.
  * Expects `npm run build` to have run (the root test command does it).
  */
 import { spawn } from 'node:child_process';
@@ -9,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startMailDrop } from './lib/mail-drop.js';
-import { renderLocalConfig } from './lib/nginx.js';
+import { renderLocalConfig, selfSignedCertificate } from './lib/nginx.js';
 import { freePort, startProcess, stopProcess, waitForHttp } from './lib/processes.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -34,6 +35,9 @@ const mailDrop = await startMailDrop(mailDir);
 const apiPort = await freePort();
 const pgPort = await freePort();
 const webPort = await freePort();
+const plainPort = await freePort();
+const tls = selfSignedCertificate(nginxPrefix);
+const webBase = `https://127.0.0.1:${webPort}`;
 const serverEnv = {
   ...process.env,
   PORT: String(apiPort),
@@ -53,9 +57,9 @@ let nginx: ReturnType<typeof startProcess> | undefined;
 let code = 1;
 try {
   await waitForHttp(`http://127.0.0.1:${apiPort}/api/health`);
-  const conf = renderLocalConfig({ repoRoot, prefix: nginxPrefix, listenPort: webPort, apiUpstream: `127.0.0.1:${apiPort}`, staticRoot });
+  const conf = renderLocalConfig({ repoRoot, prefix: nginxPrefix, httpPort: plainPort, httpsPort: webPort, apiUpstream: `127.0.0.1:${apiPort}`, staticRoot, tls });
   nginx = startProcess('nginx', ['-c', conf, '-p', nginxPrefix, '-g', 'daemon off;'], process.env, 'nginx');
-  await waitForHttp(`http://127.0.0.1:${webPort}/`);
+  await waitForHttp(`http://127.0.0.1:${plainPort}/`);
 
   const files = fs.readdirSync(path.join(here, 'tests')).filter((f) => f.endsWith('.test.ts')).sort().map((f) => path.join(here, 'tests', f));
   const filter = process.argv.slice(2);
@@ -63,9 +67,11 @@ try {
   const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=1', ...selected], {
     stdio: 'inherit',
     env: {
-      ...process.env, E2E_BASE_URL: `http://127.0.0.1:${webPort}`, E2E_API_URL: `http://127.0.0.1:${apiPort}`, E2E_KONTOR_HOME: home, E2E_MAIL_DIR: mailDir,
+      ...process.env, E2E_BASE_URL: webBase, E2E_PLAIN_URL: `http://127.0.0.1:${plainPort}`, E2E_API_URL: `http://127.0.0.1:${apiPort}`, E2E_KONTOR_HOME: home, E2E_MAIL_DIR: mailDir,
+      // Node's fetch in the tests trusts the throw-away certificate, and only it.
+      NODE_EXTRA_CA_CERTS: tls.cert,
       // What an operator command needs to reach this instance (it attaches to the running cluster).
-      E2E_CLI_ENV: JSON.stringify({ PORT: String(apiPort), KONTOR_HOME: home, KONTOR_PG_PORT: String(pgPort), SMTP_URL: mailDrop.url, PUBLIC_URL: `http://127.0.0.1:${webPort}` }),
+      E2E_CLI_ENV: JSON.stringify({ PORT: String(apiPort), KONTOR_HOME: home, KONTOR_PG_PORT: String(pgPort), SMTP_URL: mailDrop.url, PUBLIC_URL: webBase }),
     },
   });
   code = await new Promise<number>((resolve) => child.on('exit', (c) => resolve(c ?? 1)));

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Runs every suite (backend, frontend, e2e) after one build, then prints "N passed, N failed"
+// Runs every suite (backend, frontend, e2e, release checks) after one build, then prints "N passed, N failed"
 // and exits non-zero if any suite failed or ran no test. `npm test -- backend` runs one suite.
 import { spawn } from 'node:child_process';
 
@@ -7,6 +7,7 @@ const suites = [
   { name: 'backend', command: ['npm', 'test', '-w', 'backend'] },
   { name: 'frontend', command: ['npm', 'test', '-w', 'frontend'] },
   { name: 'e2e', command: ['npm', 'test', '-w', 'e2e'], needsBuild: true },
+  { name: 'checks', command: ['node', '--import', 'tsx', '--test', '--test-reporter=spec', 'scripts/checks/'] },
 ];
 const only = process.argv.slice(2);
 const selected = suites.filter((s) => only.length === 0 || only.includes(s.name));

@@ -40,7 +40,8 @@ export interface AppDeps {
   hmacKey: string;
   jsonBodyLimit: string;
   staticDir?: string | undefined;
-  trustProxy?: 'none' | 'loopback';
+  /** Whose X-Forwarded-For to believe: nobody, a proxy on this host, or one on a private network (compose). */
+  trustProxy?: 'none' | 'loopback' | 'uniquelocal';
   hasher?: PasswordHasher;
   /** Base of links in mails. */
   publicUrl?: string;
@@ -91,7 +92,7 @@ export function createApp(deps: AppDeps): Kontor {
   const app = express();
   app.disable('x-powered-by');
   // Behind nginx the client address arrives in X-Forwarded-For; trust only the local proxy.
-  app.set('trust proxy', deps.trustProxy === 'none' ? false : 'loopback');
+  app.set('trust proxy', deps.trustProxy === 'none' ? false : (deps.trustProxy ?? 'loopback'));
   app.use(assignRequestId);
   app.use(logRequests(deps.logger, deps.clock));
   app.use(

@@ -26,7 +26,7 @@ const envSchema = z
     SMTP_URL: z.string().regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL').optional(),
     STATIC_DIR: z.string().min(1).optional(),
     JSON_BODY_LIMIT: byteSize.default('100kb'),
-    TRUST_PROXY: z.enum(['none', 'loopback']).default('loopback'),
+    TRUST_PROXY: z.enum(['none', 'loopback', 'uniquelocal']).default('loopback'),
     KONTOR_ADMIN_EMAIL: z.string().trim().email('must be an email address').or(z.literal('admin@localhost')).default('admin@localhost'),
     LOGIN_ATTEMPTS_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(20),
     RECOVERY_REQUESTS_PER_10_MINUTES: z.coerce.number().int().min(1).max(100_000).default(10),
@@ -52,7 +52,7 @@ export interface Config {
   smtpUrl: string | undefined;
   staticDir: string | undefined;
   jsonBodyLimit: string;
-  trustProxy: 'none' | 'loopback';
+  trustProxy: 'none' | 'loopback' | 'uniquelocal';
   adminEmail: string;
   importMaxBytes: number;
   calculationTimeoutMs: number;

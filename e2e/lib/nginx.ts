@@ -1,21 +1,54 @@
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 
-/** Fills nginx/kontor-local.conf.template for a throw-away prefix directory. */
+/** Replaces ${NAME} as the official nginx image's envsubst does: only the names given, nginx's own $vars stay. */
+export function envsubst(template: string, vars: Record<string, string>): string {
+  return template.replace(/\$\{([A-Z0-9_]+)\}/g, (whole, name: string) => vars[name] ?? whole);
+}
+
+/** A throw-away self-signed certificate for 127.0.0.1 and localhost, valid for a day. */
+export function selfSignedCertificate(dir: string): { cert: string; key: string } {
+  const cert = path.join(dir, 'tls.crt');
+  const key = path.join(dir, 'tls.key');
+  execFileSync('openssl', [
+    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
+    '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost', '-keyout', key, '-out', cert,
+  ], { stdio: 'ignore' });
+  fs.chmodSync(key, 0o600);
+  return { cert, key };
+}
+
+/**
+ * Renders the production server blocks (nginx/templates/kontor.conf.template) and the local main
+ * config around them into a throw-away prefix directory; returns the main config's path.
+ */
 export function renderLocalConfig(options: {
   repoRoot: string;
   prefix: string;
-  listenPort: number;
+  httpPort: number;
+  httpsPort: number;
   apiUpstream: string;
   staticRoot: string;
+  tls: { cert: string; key: string };
 }): string {
-  const template = fs.readFileSync(path.join(options.repoRoot, 'nginx', 'kontor-local.conf.template'), 'utf8');
-  const conf = template
-    .replaceAll('@@PREFIX@@', options.prefix)
-    .replaceAll('@@LISTEN_PORT@@', String(options.listenPort))
-    .replaceAll('@@API_UPSTREAM@@', options.apiUpstream)
-    .replaceAll('@@STATIC_ROOT@@', options.staticRoot);
+  const nginxDir = path.join(options.repoRoot, 'nginx');
+  const server = envsubst(fs.readFileSync(path.join(nginxDir, 'templates', 'kontor.conf.template'), 'utf8'), {
+    KONTOR_SERVER_NAME: 'localhost 127.0.0.1',
+    KONTOR_API_UPSTREAM: options.apiUpstream,
+    KONTOR_HTTP_PORT: `127.0.0.1:${options.httpPort}`,
+    KONTOR_HTTPS_PORT: `127.0.0.1:${options.httpsPort}`,
+    KONTOR_TLS_CERT: options.tls.cert,
+    KONTOR_TLS_KEY: options.tls.key,
+    KONTOR_STATIC_ROOT: options.staticRoot,
+    KONTOR_SNIPPETS: path.join(nginxDir, 'snippets'),
+    KONTOR_IMPORT_MAX: '2g',
+  });
+  const unfilled = /\$\{[A-Z0-9_]+\}/.exec(server);
+  if (unfilled) throw new Error(`nginx template variable not set: ${unfilled[0]}`);
+  fs.writeFileSync(path.join(options.prefix, 'kontor.conf'), server);
+  const main = fs.readFileSync(path.join(nginxDir, 'kontor-local.conf.template'), 'utf8').replaceAll('@@PREFIX@@', options.prefix);
   const file = path.join(options.prefix, 'nginx.conf');
-  fs.writeFileSync(file, conf);
+  fs.writeFileSync(file, main);
   return file;
 }

@@ -61,8 +61,18 @@ describe('the SPA through nginx', () => {
     assert.deepEqual(await res.json(), { status: 'ok', db: 'ok' });
   });
 
+  it('plain HTTP is redirected to HTTPS', async () => {
+    const res = await fetch(`${process.env.E2E_PLAIN_URL}/containers?x=1`, { redirect: 'manual' });
+    assert.equal(res.status, 301);
+    assert.match(res.headers.get('location') ?? '', /^https:\/\/127\.0\.0\.1\/containers\?x=1$/);
+  });
+
   it('sends the security headers and caches correctly', async () => {
     const index = await fetch(`${base}/`);
+    assert.ok(base.startsWith('https://'), 'the e2e run goes through TLS');
+    assert.match(index.headers.get('strict-transport-security') ?? '', /max-age=\d{8,}; includeSubDomains/);
+    assert.equal(index.headers.get('referrer-policy'), 'no-referrer');
+    assert.match(index.headers.get('permissions-policy') ?? '', /camera=\(\)/);
     const csp = index.headers.get('content-security-policy') ?? '';
     assert.match(csp, /script-src 'self';/);
     assert.doesNotMatch(csp, /unsafe-(inline|eval)/);
@@ -76,5 +86,9 @@ describe('the SPA through nginx', () => {
     assert.equal(res.status, 200);
     assert.match(res.headers.get('cache-control') ?? '', /immutable/);
     assert.equal(res.headers.get('content-encoding'), 'gzip');
+    assert.ok(res.headers.get('content-length'), 'a precompressed file (on-the-fly gzip would be chunked)');
+    assert.match(res.headers.get('strict-transport-security') ?? '', /max-age/, 'assets carry the security headers too');
+    const api = await fetch(`${base}/api/health`);
+    assert.match(api.headers.get('content-security-policy') ?? '', /frame-ancestors 'none'/, 'and the API');
   });
 });

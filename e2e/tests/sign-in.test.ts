@@ -67,13 +67,16 @@ describe('first sign-in of the superadmin (flows run in order)', () => {
     await page.context().close();
   });
 
-  it('the session cookie is HttpOnly and nothing sits in web storage', async () => {
+  it('the session cookie is __Host-, Secure (behind TLS), HttpOnly, SameSite=Strict, and nothing sits in web storage', async () => {
     const page = await freshPage();
     await signIn(page, adminEmail, newPassword);
     await atPath(page, '/');
     const cookies = await page.context().cookies();
-    const session = cookies.find((c) => c.name === 'kontor_session');
-    assert.ok(session?.httpOnly);
+    const session = cookies.find((c) => c.name === '__Host-kontor_session');
+    assert.ok(session, `cookies: ${cookies.map((c) => c.name).join(', ')}`);
+    assert.ok(session.secure);
+    assert.equal(session.path, '/');
+    assert.ok(session.httpOnly);
     assert.equal(session?.sameSite, 'Strict');
     const storage = await page.evaluate(() => localStorage.length + sessionStorage.length);
     assert.equal(storage, 0);

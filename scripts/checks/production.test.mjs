@@ -1,0 +1,83 @@
+// Release checks (issue "Production"): SBOM and licences current and allowed, the compose file and
+// the nginx config valid, no high or critical advisory in the shipped dependencies.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const run = (cmd, args, options = {}) => spawnSync(cmd, args, { cwd: root, encoding: 'utf8', ...options });
+const has = (cmd) => run('sh', ['-c', `command -v ${cmd}`]).status === 0;
+
+describe('release checks', () => {
+  it('bom.json is the CycloneDX SBOM of the installed (lockfile) production dependencies', () => {
+    const r = run(process.execPath, ['scripts/sbom.mjs', '--check']);
+    assert.equal(r.status, 0, r.stderr);
+    const bom = JSON.parse(fs.readFileSync(path.join(root, 'bom.json'), 'utf8'));
+    assert.equal(bom.bomFormat, 'CycloneDX');
+    for (const name of ['express', 'knex', 'pg', 'argon2', 'ember-source', 'bootstrap', 'chart.js']) {
+      assert.ok(bom.components.some((c) => c.name === name), `${name} is shipped and must be in the SBOM`);
+    }
+  });
+
+  it('every shipped package has its licence text, and every licence is on the allow-list', () => {
+    const r = run(process.execPath, ['scripts/licenses.mjs', '--check']);
+    assert.equal(r.status, 0, r.stderr);
+  });
+
+  it('the licence check fails for a licence outside the policy (the check can fail)', () => {
+    const policy = JSON.parse(fs.readFileSync(path.join(root, 'licenses/policy.json'), 'utf8'));
+    assert.ok(!policy.allowed.some((l) => /^(A?GPL|SSPL)/.test(l)), 'no strong copyleft allowed');
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'kontor-policy-'));
+    const stricter = path.join(tmp, 'policy.json');
+    fs.writeFileSync(stricter, JSON.stringify({ ...policy, allowed: policy.allowed.filter((l) => l !== 'MIT') }));
+    const r = run(process.execPath, ['scripts/licenses.mjs', '--check', '--policy', stricter]);
+    fs.rmSync(tmp, { recursive: true, force: true });
+    assert.notEqual(r.status, 0);
+    assert.match(r.stderr, /licence "MIT" is not in licenses\/policy.json/);
+  });
+
+  it('docker-compose.yml is valid, and refuses to run without the operator\'s secrets', { skip: !has('docker-compose') && 'docker-compose is not installed (.ci/run installs it)' }, () => {
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'kontor-compose-'));
+    const env = path.join(tmp, 'env');
+    const secret = () => Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('base64');
+    fs.writeFileSync(env, [
+      `POSTGRES_PASSWORD=${secret()}`, `KONTOR_OWNER_DB_PASSWORD=${secret()}`, `KONTOR_API_DB_PASSWORD=${secret()}`, `SESSION_SECRET=${secret()}`,
+      'KONTOR_SERVER_NAME=kontor.example', 'SMTP_URL=smtp://mail.example:25', 'KONTOR_ADMIN_EMAIL=admin@kontor.example',
+      `TLS_CERT_FILE=${tmp}/cert.pem`, `TLS_KEY_FILE=${tmp}/key.pem`,
+    ].join('\n'));
+    const ok = run('docker-compose', ['--env-file', env, '-f', 'docker-compose.yml', 'config', '-q']);
+    assert.equal(ok.status, 0, ok.stderr);
+    const config = run('docker-compose', ['--env-file', env, '-f', 'docker-compose.yml', 'config']).stdout;
+    assert.doesNotMatch(config.split('frontend:')[0].split('db:')[1] ?? '', /ports:/, 'the database is not published');
+    assert.doesNotMatch(config.split('  backend:')[1]?.split('  db:')[0] ?? '', /DATABASE_OWNER_URL/, 'the API has no owner credentials');
+    const missing = run('docker-compose', ['--env-file', '/dev/null', '-f', 'docker-compose.yml', 'config', '-q']);
+    assert.notEqual(missing.status, 0, 'no secret has a usable default');
+    fs.rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('nginx accepts the production config (nginx -t) with a throw-away certificate', { skip: !has('nginx') && 'nginx is not installed (.ci/run installs it)' }, async () => {
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'kontor-nginx-'));
+    const { renderLocalConfig, selfSignedCertificate } = await import('../../e2e/lib/nginx.ts');
+    const conf = renderLocalConfig({ repoRoot: root, prefix: tmp, httpPort: 8080, httpsPort: 8443, apiUpstream: '127.0.0.1:3000', staticRoot: tmp, tls: selfSignedCertificate(tmp) });
+    const r = run('nginx', ['-t', '-c', conf, '-p', tmp]);
+    fs.rmSync(tmp, { recursive: true, force: true });
+    assert.equal(r.status, 0, r.stderr);
+  });
+
+  it('npm audit: no high or critical advisory in the production dependencies', (t) => {
+    const r = run('npm', ['audit', '--omit=dev', '--audit-level=high', '--json']);
+    const report = JSON.parse(r.stdout || '{}');
+    if (report.error) {
+      // The advisory endpoint is not reachable from every network (this workplace's registry
+      // mirror answers 405); say so visibly instead of passing silently.
+      t.skip(`npm audit could not run here: ${report.error.code ?? ""} ${String(report.error.summary ?? report.error.detail ?? "").split("\n")[0]}`.trim());
+      return;
+    }
+    const v = report.metadata?.vulnerabilities ?? {};
+    assert.equal((v.high ?? 0) + (v.critical ?? 0), 0, JSON.stringify(v));
+  });
+});
