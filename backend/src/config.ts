@@ -19,6 +19,7 @@ const envSchema = z
     KONTOR_PG_PORT: z.coerce.number().int().min(1).max(65535).optional(),
     DATABASE_URL: postgresUrl.optional(),
     DATABASE_OWNER_URL: postgresUrl.optional(),
+    DATABASE_RETENTION_URL: postgresUrl.optional(),
     DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
     LOG_LEVEL: z.enum(logLevels).default('info'),
     LOG_KEEP_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
@@ -45,7 +46,7 @@ export interface Config {
   home: string;
   database:
     | { kind: 'embedded'; port: number; poolMax: number }
-    | { kind: 'external'; apiUrl: string; ownerUrl: string | undefined; poolMax: number };
+    | { kind: 'external'; apiUrl: string; ownerUrl: string | undefined; retentionUrl: string | undefined; poolMax: number };
   logLevel: (typeof logLevels)[number];
   logKeepDays: number;
   sessionSecret: string | undefined;
@@ -86,7 +87,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     host: e.HOST,
     home,
     database: e.DATABASE_URL
-      ? { kind: 'external', apiUrl: e.DATABASE_URL, ownerUrl: e.DATABASE_OWNER_URL, poolMax: e.DATABASE_POOL_MAX }
+      ? { kind: 'external', apiUrl: e.DATABASE_URL, ownerUrl: e.DATABASE_OWNER_URL, retentionUrl: e.DATABASE_RETENTION_URL, poolMax: e.DATABASE_POOL_MAX }
       : { kind: 'embedded', port: embeddedPort, poolMax: e.DATABASE_POOL_MAX },
     logLevel: e.LOG_LEVEL,
     logKeepDays: e.LOG_KEEP_DAYS,

@@ -7,10 +7,13 @@ export interface Secrets {
   pgSuperPassword: string;
   pgOwnerPassword: string;
   pgApiPassword: string;
+  pgRetentionPassword: string;
   loginEventKey: string;
+  /** Encrypts TOTP seeds at rest (AES-256-GCM). */
+  totpKey: string;
 }
 
-const KEYS: (keyof Secrets)[] = ['sessionSecret', 'pgSuperPassword', 'pgOwnerPassword', 'pgApiPassword', 'loginEventKey'];
+const KEYS: (keyof Secrets)[] = ['sessionSecret', 'pgSuperPassword', 'pgOwnerPassword', 'pgApiPassword', 'pgRetentionPassword', 'loginEventKey', 'totpKey'];
 
 /**
  * $KONTOR_HOME is 0711: other users cannot list it, but the embedded cluster's `postgres`

@@ -11,7 +11,7 @@ import { createMailer } from './mail/mailer.js';
 import { defaultStaticDir } from './paths.js';
 import { loadOrCreateSecrets } from './secrets.js';
 import { clearSpool } from './imports/spool.js';
-import { containerRetention } from './containers/retention.js';
+import { runRetention } from './maintenance/retention-run.js';
 import { failInterruptedCalculations, failInterruptedImports } from './imports/recovery.js';
 
 export interface RunningServer {
@@ -66,12 +66,12 @@ export async function startServer(config: Config, logger: Logger, clock: Clock):
     await database.close();
     throw err;
   });
-  const runRetention = () =>
-    Promise.all([kontor.auth.purge(), containerRetention({ db: database.api, clock, mailer, logger })]).then(
-      ([purged, containers]) => logger.info({ ...purged, containersDeleted: containers.deleted, containersWarned: containers.warned }, 'retention run'),
+  const runDailyRetention = () =>
+    runRetention({ api: database.api, retentionUrl: database.retentionUrl, auth: kontor.auth, clock, mailer, logger }).then(
+      (done) => logger.info({ ...done }, 'retention run'),
       (err: unknown) => logger.error({ errName: (err as Error).name }, 'retention run failed'),
     );
-  const retentionTimer = setInterval(runRetention, DAY_MS);
+  const retentionTimer = setInterval(runDailyRetention, DAY_MS);
   retentionTimer.unref();
   return {
     url: `http://${config.host}:${config.port}`,

@@ -125,6 +125,7 @@ const matrix: Record<string, Scenario> = {
   'GET /roles': { rule: 'users:read',},
   'GET /audit/events': { rule: 'audit:read',},
   'GET /audit/logins': { rule: 'audit:read',},
+  'GET /audit/verify': { rule: 'audit:read' },
   'GET /settings': { rule: 'settings:read',},
   'PATCH /settings': { rule: 'settings:write', body: () => ({ idleMinutes: 30 }) },
   'GET /platform/tenants': { rule: 'platform.tenants:read',},

@@ -3,6 +3,8 @@ import { after, before, describe, it } from 'node:test';
 import { inTenant } from '../src/db/tenant-transaction.js';
 import { createTenantWithUser, startTestKontor, type TestKontor } from './helpers/app.js';
 import { Client } from './helpers/client.js';
+import { retentionDb } from './helpers/db.js';
+import { purgeChainedRecords } from '../src/audit/chains.js';
 
 let t: TestKontor;
 before(async () => {
@@ -22,7 +24,10 @@ describe('retention run', () => {
     await fresh.login(u.email, u.password);
 
     // Scoped to this suite's tenant: other suites share the database and run meanwhile.
-    const purged = await t.kontor.auth.purge([u.tenantId]);
+    await t.kontor.auth.purge([u.tenantId]);
+    const retention = retentionDb();
+    const purged = await purgeChainedRecords(retention, t.clock.now(), [u.tenantId]);
+    await retention.destroy();
     assert.ok(purged.loginEvents >= 2);
     const events = await t.owner('login_events').where({ user_id: u.id }).select('outcome');
     assert.deepEqual(events.map((e) => e.outcome).sort(), ['failure', 'success'], 'old failure kept, only the recent success kept');

@@ -13,7 +13,7 @@ import { ensureEmbeddedRolesAndDatabase } from '../src/db/bootstrap.js';
 import { createKnex } from '../src/db/connection.js';
 import { startEmbeddedPostgres } from '../src/db/embedded.js';
 import { migrateToLatest } from '../src/db/migrations.js';
-import { DATABASE_NAME, EMBEDDED_API_LOGIN, OWNER_ROLE } from '../src/db/roles.js';
+import { DATABASE_NAME, EMBEDDED_API_LOGIN, OWNER_ROLE, RETENTION_ROLE } from '../src/db/roles.js';
 import { createLogger } from '../src/log/logger.js';
 import { systemClock } from '../src/clock.js';
 import { randomBytes } from 'node:crypto';
@@ -47,17 +47,18 @@ if (!env.KONTOR_TEST_DATABASE_URL) {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'kontor-test-'));
   fs.chmodSync(home, 0o711);
   const port = await freePort();
-  const pw = { super: randomBytes(24).toString('hex'), owner: randomBytes(24).toString('hex'), api: randomBytes(24).toString('hex') };
+  const pw = { super: randomBytes(24).toString('hex'), owner: randomBytes(24).toString('hex'), api: randomBytes(24).toString('hex'), retention: randomBytes(24).toString('hex') };
   const logger = createLogger({ level: 'warn', clock: systemClock });
   const pg = await startEmbeddedPostgres({ dataDir: path.join(home, 'pg'), port, superPassword: pw.super, logger });
   stop = async () => {
     await pg.stop();
     fs.rmSync(home, { recursive: true, force: true });
   };
-  await ensureEmbeddedRolesAndDatabase(pg.superUrl('postgres'), { owner: pw.owner, api: pw.api });
+  await ensureEmbeddedRolesAndDatabase(pg.superUrl('postgres'), { owner: pw.owner, api: pw.api, retention: pw.retention });
   env.KONTOR_TEST_DATABASE_OWNER_URL = `postgres://${OWNER_ROLE}:${pw.owner}@127.0.0.1:${port}/${DATABASE_NAME}`;
   env.KONTOR_TEST_DATABASE_URL = `postgres://${EMBEDDED_API_LOGIN}:${pw.api}@127.0.0.1:${port}/${DATABASE_NAME}`;
   env.KONTOR_TEST_SUPER_URL = pg.superUrl(DATABASE_NAME);
+  env.KONTOR_TEST_RETENTION_URL = `postgres://${RETENTION_ROLE}:${pw.retention}@127.0.0.1:${port}/${DATABASE_NAME}`;
 }
 const owner = createKnex(env.KONTOR_TEST_DATABASE_OWNER_URL!, 1);
 await migrateToLatest(owner);

@@ -97,7 +97,8 @@ describe('tenant isolation as the API role (RLS)', () => {
     for (const [table, insert] of Object.entries(tenantRowFixtures)) {
       await assert.rejects(
         inTenant(api, a.tenantId, (trx) => insert(trx, b)),
-        /row-level security/,
+        // Refused by the policy, or for tables the API may not write at all (chain anchors) by the grant.
+        /row-level security|permission denied/,
         `${table}: insert for B was accepted`,
       );
     }

@@ -45,7 +45,7 @@ describe('release checks', () => {
     const env = path.join(tmp, 'env');
     const secret = () => Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('base64');
     fs.writeFileSync(env, [
-      `POSTGRES_PASSWORD=${secret()}`, `KONTOR_OWNER_DB_PASSWORD=${secret()}`, `KONTOR_API_DB_PASSWORD=${secret()}`, `SESSION_SECRET=${secret()}`,
+      `POSTGRES_PASSWORD=${secret()}`, `KONTOR_OWNER_DB_PASSWORD=${secret()}`, `KONTOR_API_DB_PASSWORD=${secret()}`, `KONTOR_RETENTION_DB_PASSWORD=${secret()}`, `SESSION_SECRET=${secret()}`,
       'KONTOR_SERVER_NAME=kontor.example', 'SMTP_URL=smtp://mail.example:25', 'KONTOR_ADMIN_EMAIL=admin@kontor.example',
       `TLS_CERT_FILE=${tmp}/cert.pem`, `TLS_KEY_FILE=${tmp}/key.pem`,
     ].join('\n'));
@@ -53,7 +53,9 @@ describe('release checks', () => {
     assert.equal(ok.status, 0, ok.stderr);
     const config = run('docker-compose', ['--env-file', env, '-f', 'docker-compose.yml', 'config']).stdout;
     assert.doesNotMatch(config.split('frontend:')[0].split('db:')[1] ?? '', /ports:/, 'the database is not published');
-    assert.doesNotMatch(config.split('  backend:')[1]?.split('  db:')[0] ?? '', /DATABASE_OWNER_URL/, 'the API has no owner credentials');
+    const backend = config.split('\n  backend:')[1]?.split(/\n  [a-z]+:\n/)[0] ?? '';
+    assert.match(backend, /DATABASE_URL/);
+    assert.doesNotMatch(backend, /DATABASE_OWNER_URL|DATABASE_RETENTION_URL/, 'the API has neither owner nor retention credentials');
     const missing = run('docker-compose', ['--env-file', '/dev/null', '-f', 'docker-compose.yml', 'config', '-q']);
     assert.notEqual(missing.status, 0, 'no secret has a usable default');
     fs.rmSync(tmp, { recursive: true, force: true });

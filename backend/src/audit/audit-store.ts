@@ -81,7 +81,3 @@ export async function listLoginEvents(
   return { items, total: Number(n), page: f.page, pageSize: f.pageSize };
 }
 
-/** Retention for audit events: info events after `days`, error events are kept. */
-export async function purgeInfoEvents(trx: Knex.Transaction, tenantId: string, before: Date): Promise<number> {
-  return trx('audit_events').where({ tenant_id: tenantId, level: 'info' }).where('created_at', '<', before).delete();
-}

@@ -113,12 +113,6 @@ export async function previousLogin(db: Knex, userId: string): Promise<{ at: Dat
   return { at: last.created_at as Date, ip: (last.ip as string | null) ?? null, failuresSince: Number(n) };
 }
 
-export async function purgeSuccessfulLoginEvents(db: Knex, before: Date, onlyTenants?: string[]): Promise<number> {
-  const q = db('login_events').where({ outcome: 'success' }).where('created_at', '<', before);
-  if (onlyTenants) q.whereIn('tenant_id', onlyTenants);
-  return q.delete();
-}
-
 /** Tenants a user can have sessions in: the home tenant and every tenant granted to a vendor user. */
 export async function tenantsOfUser(db: Knex, userId: string): Promise<string[]> {
   const user = await db('users').where({ id: userId }).first('tenant_id');

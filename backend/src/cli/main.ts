@@ -10,7 +10,8 @@ import { PasswordHasher } from '../auth/password-hasher.js';
 import { SessionTokens } from '../auth/session-token.js';
 import { createDemo, DEMO_TENANT } from '../demo/demo-tenant.js';
 import { generate } from '../demo/generator.js';
-import { containerRetention } from '../containers/retention.js';
+import { describeVerification, verifyAll } from '../audit/chains.js';
+import { runRetention } from '../maintenance/retention-run.js';
 
 interface Command {
   usage: string;
@@ -97,12 +98,23 @@ const commands: Record<string, Command> = {
     summary: 'Delete what has outlived its retention: unlocked containers past the bank\'s retention period (admins warned 30 days before), successful login events and info audit events after 30 days (failures and errors are kept), expired sessions. The server also runs this daily.',
     async run() {
       const config = loadConfig();
-      const [purged, containers] = await withInstance(async (db, { auth }) => {
+      const done = await withInstance(async (db, { auth }) => {
         const logger = createLogger({ level: 'warn', clock: systemClock });
         const mailer = createMailer({ smtpUrl: config.smtpUrl, home: config.home, logger, clock: systemClock });
-        return [await auth.purge(), await containerRetention({ db: db.api, clock: systemClock, mailer, logger })] as const;
+        return runRetention({ api: db.api, retentionUrl: db.retentionUrl, auth, clock: systemClock, mailer, logger });
       });
-      console.log(`Retention done: ${purged.loginEvents} successful login event(s), ${purged.auditEvents} info audit event(s), ${purged.sessions} expired session(s) and ${containers.deleted} expired container(s) deleted; ${containers.warned} container(s) announced to their admins.`);
+      console.log(`Retention done: ${done.loginEvents} successful login event(s), ${done.auditEvents} info audit event(s), ${done.sessions} expired session(s) and ${done.containersDeleted} expired container(s) deleted; ${done.containersWarned} container(s) announced to their admins.`);
+      if (done.recordsSkipped) console.log('Audit events and sign-in records were kept: set DATABASE_RETENTION_URL (the kontor_retention role) to delete old ones.');
+    },
+  },
+  audit: {
+    usage: 'audit verify',
+    summary: 'Verify every hash chain of audit events and sign-in records; names the first broken row of each chain and fails if any is broken.',
+    async run(args) {
+      if (args[0] !== 'verify') throw new Error('usage: audit verify');
+      const results = await withInstance((db) => verifyAll(db.api));
+      for (const line of describeVerification(results)) console.log(line);
+      if (results.some((r) => !r.ok)) throw new Error('at least one chain is broken (see above).');
     },
   },
 };

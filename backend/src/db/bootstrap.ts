@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import { createKnex, withDatabase } from './connection.js';
-import { API_GROUP_ROLE, DATABASE_NAME, EMBEDDED_API_LOGIN, OWNER_ROLE } from './roles.js';
+import { API_GROUP_ROLE, DATABASE_NAME, EMBEDDED_API_LOGIN, OWNER_ROLE, RETENTION_ROLE } from './roles.js';
 
 /**
  * Utility statements (CREATE ROLE …) take no bind parameters, so the statement is
@@ -19,11 +19,11 @@ async function roleExists(db: Knex, name: string): Promise<boolean> {
 
 /**
  * Embedded mode only: as the cluster superuser, make sure the owner role, the API group role,
- * the API login role and the database exist, with the passwords from $KONTOR_HOME/secrets.json.
+ * the API login role, the retention role and the database exist, with the passwords from $KONTOR_HOME/secrets.json.
  */
 export async function ensureEmbeddedRolesAndDatabase(
   superUrl: string,
-  passwords: { owner: string; api: string },
+  passwords: { owner: string; api: string; retention: string },
 ): Promise<void> {
   const su = createKnex(withDatabase(superUrl, 'postgres'), 1);
   try {
@@ -35,12 +35,15 @@ export async function ensureEmbeddedRolesAndDatabase(
       await execFormatted(su, `CREATE ROLE %I LOGIN ${safe} IN ROLE %I`, EMBEDDED_API_LOGIN, API_GROUP_ROLE);
     }
     await execFormatted(su, 'ALTER ROLE %I WITH LOGIN PASSWORD %L', EMBEDDED_API_LOGIN, passwords.api);
+    if (!(await roleExists(su, RETENTION_ROLE))) await execFormatted(su, `CREATE ROLE %I LOGIN ${safe}`, RETENTION_ROLE);
+    await execFormatted(su, 'ALTER ROLE %I WITH LOGIN PASSWORD %L', RETENTION_ROLE, passwords.retention);
     const db = await su.raw('select 1 from pg_database where datname = ?', [DATABASE_NAME]);
     if (db.rows.length === 0) {
       await execFormatted(su, "CREATE DATABASE %I OWNER %I ENCODING 'UTF8' TEMPLATE template0", DATABASE_NAME, OWNER_ROLE);
     }
     await execFormatted(su, 'REVOKE ALL ON DATABASE %I FROM PUBLIC', DATABASE_NAME);
     await execFormatted(su, 'GRANT CONNECT, TEMPORARY ON DATABASE %I TO %I', DATABASE_NAME, API_GROUP_ROLE);
+    await execFormatted(su, 'GRANT CONNECT ON DATABASE %I TO %I', DATABASE_NAME, RETENTION_ROLE);
   } finally {
     await su.destroy();
   }

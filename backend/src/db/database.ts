@@ -7,13 +7,15 @@ import { checkApiRole, ensureEmbeddedRolesAndDatabase } from './bootstrap.js';
 import { createKnex } from './connection.js';
 import { startEmbeddedPostgres } from './embedded.js';
 import { migrateToLatest } from './migrations.js';
-import { DATABASE_NAME, EMBEDDED_API_LOGIN, OWNER_ROLE } from './roles.js';
+import { DATABASE_NAME, EMBEDDED_API_LOGIN, OWNER_ROLE, RETENTION_ROLE } from './roles.js';
 
 export interface Database {
   /** The restricted API role: all request work runs through this. */
   api: Knex;
   /** Owner credentials, when this process has them (migrations, operator commands). */
   ownerUrl: string | undefined;
+  /** The retention role (deletes old ends of the audit chains), when this process has it. */
+  retentionUrl: string | undefined;
   close(): Promise<void>;
 }
 
@@ -31,6 +33,7 @@ export async function openDatabase(config: Config, secrets: Secrets, logger: Log
   let stopEmbedded: (() => Promise<void>) | undefined;
   let apiUrl: string;
   let ownerUrl: string | undefined;
+  let retentionUrl: string | undefined;
 
   if (config.database.kind === 'embedded') {
     const embedded = await startEmbeddedPostgres({
@@ -44,6 +47,7 @@ export async function openDatabase(config: Config, secrets: Secrets, logger: Log
       await ensureEmbeddedRolesAndDatabase(embedded.superUrl('postgres'), {
         owner: secrets.pgOwnerPassword,
         api: secrets.pgApiPassword,
+        retention: secrets.pgRetentionPassword,
       });
     } catch (err) {
       await embedded.stop();
@@ -51,9 +55,11 @@ export async function openDatabase(config: Config, secrets: Secrets, logger: Log
     }
     ownerUrl = credentialsUrl('127.0.0.1', config.database.port, OWNER_ROLE, secrets.pgOwnerPassword);
     apiUrl = credentialsUrl('127.0.0.1', config.database.port, EMBEDDED_API_LOGIN, secrets.pgApiPassword);
+    retentionUrl = credentialsUrl('127.0.0.1', config.database.port, RETENTION_ROLE, secrets.pgRetentionPassword);
   } else {
     apiUrl = config.database.apiUrl;
     ownerUrl = config.database.ownerUrl;
+    retentionUrl = config.database.retentionUrl;
   }
 
   const api = createKnex(apiUrl, config.database.poolMax);
@@ -78,6 +84,6 @@ export async function openDatabase(config: Config, secrets: Secrets, logger: Log
     await close();
     throw err;
   }
-  return { api, ownerUrl, close };
+  return { api, ownerUrl, retentionUrl, close };
 }
 

@@ -19,6 +19,13 @@ export function apiDb(poolMax = 4): Knex {
   return createKnex(apiUrl(), poolMax);
 }
 
+/** A knex for the retention role: the only one that may delete audit events and sign-in records. */
+export function retentionDb(): Knex {
+  const url = process.env.KONTOR_TEST_RETENTION_URL;
+  if (!url) throw new Error('run the backend tests through test/run.ts (npm test -w backend), or set KONTOR_TEST_RETENTION_URL');
+  return createKnex(url, 1);
+}
+
 /** A knex for the owner role, for fixtures that the API could not write itself. */
 export function ownerDb(): Knex {
   return createKnex(ownerUrl(), 2);

@@ -25,6 +25,8 @@ export const tenantRowFixtures: Record<string, (trx: Knex.Transaction, ctx: Fixt
       absolute_expires_at: trx.raw("now() + interval '8 hours'"),
     }),
   audit_events: (trx, c) => trx('audit_events').insert({ tenant_id: c.tenantId, type: 'test.fixture' }),
+  audit_chain_heads: (trx, c) => trx('audit_chain_heads').insert({ tenant_id: c.tenantId, chain: 'fixture', last_seq: 0, last_hash: Buffer.alloc(32) }),
+  audit_chain_anchors: (trx, c) => trx('audit_chain_anchors').insert({ tenant_id: c.tenantId, chain: 'fixture', first_seq: 1, prev_hash: Buffer.alloc(32), moved_at: trx.fn.now() }),
   containers: (trx, c) => trx('containers').insert({ id: containerIdFor(c), tenant_id: c.tenantId, name: `fixture-${Math.random().toString(36).slice(2)}` }),
   customer_groups: (trx, c) => trx('customer_groups').insert({
     tenant_id: c.tenantId, container_id: containerIdFor(c), group_id: 'G1', kind: 'PK', customer_type: 100, branch: '1', postcode: '12345', age: 40, negative_flag: false, online_logins_12m: 0,
