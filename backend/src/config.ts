@@ -33,6 +33,7 @@ const envSchema = z
     RECOVERY_REQUESTS_PER_10_MINUTES: z.coerce.number().int().min(1).max(100_000).default(10),
     IMPORT_MAX_BYTES: z.coerce.number().int().min(1024).default(2 * 1024 ** 3),
     CALCULATION_TIMEOUT_MINUTES: z.coerce.number().int().min(1).max(24 * 60).default(60),
+    AUDIT_SYSLOG_URL: z.string().regex(/^tcp:\/\/[^/:\s]+:\d{1,5}$/, 'must be tcp://host:port').optional(),
     PUBLIC_URL: z.string().regex(/^https?:\/\/[^\s]+$/, 'must be an http(s) URL').optional(),
   })
   .refine((env) => !env.DATABASE_OWNER_URL || env.DATABASE_URL, {
@@ -57,6 +58,8 @@ export interface Config {
   adminEmail: string;
   importMaxBytes: number;
   calculationTimeoutMs: number;
+  /** RFC 5424 over TCP: where audit and sign-in records are streamed as JSON lines. */
+  auditSyslogUrl: string | undefined;
   throttles: { login: { limit: number; windowSeconds: number }; recovery: { limit: number; windowSeconds: number } };
   /** Base of links in mails (invitations). */
   publicUrl: string;
@@ -99,6 +102,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     adminEmail: e.KONTOR_ADMIN_EMAIL,
     importMaxBytes: e.IMPORT_MAX_BYTES,
     calculationTimeoutMs: e.CALCULATION_TIMEOUT_MINUTES * 60_000,
+    auditSyslogUrl: e.AUDIT_SYSLOG_URL,
     throttles: {
       login: { limit: e.LOGIN_ATTEMPTS_PER_MINUTE, windowSeconds: 60 },
       recovery: { limit: e.RECOVERY_REQUESTS_PER_10_MINUTES, windowSeconds: 600 },

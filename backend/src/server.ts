@@ -12,6 +12,7 @@ import { defaultStaticDir } from './paths.js';
 import { loadOrCreateSecrets } from './secrets.js';
 import { clearSpool } from './imports/spool.js';
 import { runRetention } from './maintenance/retention-run.js';
+import { SyslogShipper } from './audit/syslog-shipper.js';
 import { failInterruptedCalculations, failInterruptedImports } from './imports/recovery.js';
 
 export interface RunningServer {
@@ -73,6 +74,8 @@ export async function startServer(config: Config, logger: Logger, clock: Clock):
     );
   const retentionTimer = setInterval(runDailyRetention, DAY_MS);
   retentionTimer.unref();
+  const shipper = config.auditSyslogUrl ? new SyslogShipper({ db: database.api, url: config.auditSyslogUrl, logger }) : undefined;
+  shipper?.start();
   return {
     url: `http://${config.host}:${config.port}`,
     database,
@@ -80,6 +83,7 @@ export async function startServer(config: Config, logger: Logger, clock: Clock):
     initialAdminFile,
     stop: async () => {
       clearInterval(retentionTimer);
+      await shipper?.stop();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
       await database.close();
