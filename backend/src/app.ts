@@ -11,6 +11,7 @@ import { createGuard } from './auth/guard.js';
 import { PasswordHasher } from './auth/password-hasher.js';
 import { authRoutes } from './auth/routes.js';
 import { SessionTokens } from './auth/session-token.js';
+import { SecondFactor } from './auth/second-factor.js';
 import type { ThrottleOptions } from './auth/throttle.js';
 import { apiNotFound, errorHandler } from './http/error-handler.js';
 import { assignRequestId, logRequests } from './http/request-context.js';
@@ -38,6 +39,8 @@ export interface AppDeps {
   mailer: Mailer;
   sessionSecret: string;
   hmacKey: string;
+  /** Encrypts TOTP seeds at rest. */
+  totpKey: string;
   jsonBodyLimit: string;
   staticDir?: string | undefined;
   /** Whose X-Forwarded-For to believe: nobody, a proxy on this host, or one on a private network (compose). */
@@ -59,6 +62,7 @@ export interface Kontor {
   app: Express;
   imports: ImportQueue;
   calculations: CalculationQueue;
+  secondFactor: SecondFactor;
   auth: AuthService;
   routes: RouteTable;
   hasher: PasswordHasher;
@@ -72,7 +76,8 @@ export const DEFAULT_THROTTLES = {
 export function createApp(deps: AppDeps): Kontor {
   const hasher = deps.hasher ?? new PasswordHasher();
   const tokens = new SessionTokens(deps.sessionSecret, deps.clock);
-  const auth = new AuthService({ db: deps.db, hasher, tokens, mailer: deps.mailer, clock: deps.clock, logger: deps.logger, hmacKey: deps.hmacKey });
+  const secondFactor = new SecondFactor({ totpKey: deps.totpKey, hmacKey: deps.hmacKey });
+  const auth = new AuthService({ db: deps.db, hasher, tokens, mailer: deps.mailer, clock: deps.clock, logger: deps.logger, hmacKey: deps.hmacKey, secondFactor });
   const routes = new RouteTable(createGuard({ db: deps.db, tokens, clock: deps.clock }));
   const throttles = deps.throttles ?? DEFAULT_THROTTLES;
   healthRoutes(routes, deps.db);
@@ -131,5 +136,5 @@ export function createApp(deps: AppDeps): Kontor {
 
   if (deps.staticDir) app.use(spaRoutes(deps.staticDir));
   app.use(errorHandler(deps.logger));
-  return { app, auth, routes, hasher, imports, calculations };
+  return { app, auth, routes, hasher, imports, calculations, secondFactor };
 }

@@ -38,6 +38,7 @@ export async function startServer(config: Config, logger: Logger, clock: Clock):
     mailer,
     sessionSecret: config.sessionSecret ?? secrets.sessionSecret,
     hmacKey: secrets.loginEventKey,
+    totpKey: secrets.totpKey,
     jsonBodyLimit: config.jsonBodyLimit,
     staticDir: fs.existsSync(staticDir) ? staticDir : undefined,
     trustProxy: config.trustProxy,

@@ -19,7 +19,7 @@ describe('login', () => {
     const c = new Client(t.url);
     const res = await c.login(u.email, u.password);
     assert.equal(res.status, 200);
-    assert.deepEqual(Object.keys(res.body).sort(), ['modules', 'mustChangePassword', 'passwordPolicy', 'permissions', 'previousLogin', 'session', 'tenant', 'tenants', 'user']);
+    assert.deepEqual(Object.keys(res.body).sort(), ['mfa', 'modules', 'mustChangePassword', 'passwordPolicy', 'permissions', 'previousLogin', 'session', 'tenant', 'tenants', 'user']);
     assert.equal(res.body.user.email, u.email);
     assert.equal(res.body.tenant.id, u.tenantId);
     assert.ok(res.body.permissions.includes('containers:write'));

@@ -104,9 +104,15 @@ const matrix: Record<string, Scenario> = {
   'GET /health': { rule: 'public',},
   'POST /auth/login': { rule: 'public', body: () => ({ email: 'nobody@bank.example', password: 'whatever-it-is' }) },
   'POST /auth/logout': { rule: 'public', consumesSession: true },
-  'GET /auth/session': { rule: 'session (password change pending ok)',},
-  'POST /auth/refresh': { rule: 'session', consumesSession: true },
-  'POST /auth/password': { rule: 'session (password change pending ok)', body: () => ({ currentPassword: 'wrong-current-password', newPassword: 'irrelevant passphrase 1' }) },
+  'GET /auth/session': { rule: 'session (password change pending ok) (second-factor enrolment pending ok)',},
+  'POST /auth/refresh': { rule: 'session (second-factor enrolment pending ok)', consumesSession: true },
+  'POST /auth/password': { rule: 'session (password change pending ok) (second-factor enrolment pending ok)', body: () => ({ currentPassword: 'wrong-current-password', newPassword: 'irrelevant passphrase 1' }) },
+  'POST /auth/login/second-factor': { rule: 'public', body: () => ({ code: '123456' }) },
+  'GET /auth/totp': { rule: 'session (password change pending ok) (second-factor enrolment pending ok)' },
+  'POST /auth/totp/enrol': { rule: 'session (password change pending ok) (second-factor enrolment pending ok)' },
+  'POST /auth/totp/confirm': { rule: 'session (password change pending ok) (second-factor enrolment pending ok)', body: () => ({ code: '000000' }) },
+  'POST /users/:id/totp/reset': { rule: 'users:write', own: freshUser, foreign: foreignUser },
+  'POST /platform/users/:id/totp/reset': { rule: 'platform.users:write', own: async () => ({ id: (await vendorUser(t, ['support'])).id }) },
   'POST /auth/recovery': { rule: 'public', body: () => ({ email: 'nobody@bank.example' }) },
   'POST /auth/recovery/confirm': { rule: 'public', body: () => ({ email: 'nobody@bank.example', code: '12345678', newPassword: 'some new passphrase' }) },
   'POST /auth/invitation': { rule: 'public', body: () => ({ token: 'x'.repeat(43), newPassword: 'some new passphrase' }) },
@@ -178,6 +184,7 @@ function describeRule(e: RouteEntry): string {
   if (r.module) parts.push(`module ${r.module}`);
   if (r.byObject) parts.push('per object');
   if (r.allowPendingPasswordChange) parts[0] += ' (password change pending ok)';
+  if (r.allowPendingMfaEnrolment) parts[0] += ' (second-factor enrolment pending ok)';
   return parts.join(' + ');
 }
 

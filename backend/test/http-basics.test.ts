@@ -19,6 +19,7 @@ function deps(database: typeof db, extraApiRoutes: Router[] = []): AppDeps {
     mailer: { send: async () => undefined },
     sessionSecret: randomBytes(32).toString('hex'),
     hmacKey: randomBytes(32).toString('hex'),
+    totpKey: randomBytes(32).toString('hex'),
   };
 }
 

@@ -28,6 +28,7 @@ const kontor = createApp({
   mailer: { send: async () => undefined },
   sessionSecret: randomBytes(32).toString('hex'),
   hmacKey: randomBytes(32).toString('hex'),
+  totpKey: randomBytes(32).toString('hex'),
   jsonBodyLimit: '100kb',
   throttles: { login: { limit: 1e9, windowSeconds: 60 }, recovery: { limit: 1e9, windowSeconds: 60 } },
   extraApiRoutes: [baseline],

@@ -3,15 +3,17 @@ import type { Knex } from 'knex';
 import type { Clock } from '../clock.js';
 import { recordAudit } from '../audit/audit-store.js';
 import { inTenant } from '../db/tenant-transaction.js';
-import { Forbidden, HttpError, Invalid, NotFound, Unauthorized } from '../http/errors.js';
+import { Conflict, Forbidden, HttpError, Invalid, NotFound, Unauthorized } from '../http/errors.js';
 import type { Logger } from '../log/logger.js';
 import { sendInBackground, type Mailer } from '../mail/mailer.js';
-import { accountLockedMail, invitationMail, recoveryCodeMail } from '../mail/templates.js';
+import { accountLockedMail, factorResetMail, invitationMail, recoveryCodeMail } from '../mail/templates.js';
 import * as store from './auth-store.js';
 import type { RequestContext } from './context.js';
 import { brokenRule, describePolicy, MAX_PASSWORD_LENGTH, type PolicyDescription } from './password-policy.js';
 import type { PasswordHasher } from './password-hasher.js';
 import type { SessionTokens } from './session-token.js';
+import type { SecondFactor } from './second-factor.js';
+import { mfaRequiredFor } from './mfa-policy.js';
 import { effectiveRights } from '../tenancy/rights.js';
 
 export const RECOVERY_CODE_MINUTES = 10;
@@ -34,6 +36,13 @@ export interface SessionInfo {
   passwordPolicy: PolicyDescription;
   /** Tenants this user may switch to (home tenant and vendor grants); one entry for bank staff. */
   tenants: { id: string; name: string }[];
+  /** Second factor: enrolled, used for this session, and required of this user here. */
+  mfa: { enrolled: boolean; verified: boolean; required: boolean };
+}
+
+/** Password accepted, second factor outstanding: no session yet, only a short-lived challenge. */
+export interface SecondFactorChallenge {
+  challenge: string;
 }
 
 export interface LoginResult extends SessionInfo {
@@ -48,6 +57,7 @@ export interface AuthDeps {
   clock: Clock;
   logger: Logger;
   hmacKey: string;
+  secondFactor: SecondFactor;
 }
 
 function invalidCredentials(): Unauthorized {
@@ -70,7 +80,7 @@ export class AuthService {
     return createHmac('sha256', this.d.hmacKey).update(`recovery:${userId}:${code}`).digest('hex');
   }
 
-  async login(email: string, password: string, meta: ClientMeta): Promise<{ token: string; result: LoginResult }> {
+  async login(email: string, password: string, meta: ClientMeta): Promise<{ token: string; result: LoginResult } | SecondFactorChallenge> {
     const now = this.d.clock.now();
     const user = await store.findUserByEmail(this.d.db, email);
     // Equal work for every outcome: a hash is always verified, real or dummy.
@@ -99,16 +109,32 @@ export class AuthService {
     if (user.status === 'locked') return failure('locked');
     if (!tenant || tenant.deactivated_at) return failure('tenant_inactive');
 
+    const factor = await store.findFactor(this.d.db, user.id);
+    if (factor?.confirmed_at) {
+      const member = await inTenant(this.d.db, user.tenant_id, (trx) => store.hasMembership(trx, user.tenant_id, user.id));
+      if (!member) return failure('no_membership');
+      // The failure counter is left alone: only the second step decides the outcome of this sign-in.
+      this.d.logger.info({ requestId: meta.requestId, userId: user.id }, 'login awaits second factor');
+      return { challenge: this.d.tokens.signChallenge(user.id, user.tenant_id) };
+    }
+    return this.completeLogin(user, meta, now, false);
+  }
+
+  /** Opens the session after every factor passed; records the success and resets the failure counter. */
+  private async completeLogin(user: { id: string; tenant_id: string }, meta: ClientMeta, now: Date, mfaVerified: boolean, reason = 'ok'): Promise<{ token: string; result: LoginResult }> {
     const previous = await store.previousLogin(this.d.db, user.id);
     const created = await inTenant(this.d.db, user.tenant_id, async (trx) => {
       if (!(await store.hasMembership(trx, user.tenant_id, user.id))) return undefined;
-      return this.openSession(trx, user.id, user.tenant_id, meta, now);
+      return this.openSession(trx, user.id, user.tenant_id, meta, now, undefined, mfaVerified);
     });
-    if (!created) return failure('no_membership');
+    if (!created) {
+      await store.insertLoginEvent(this.d.db, { tenantId: user.tenant_id, userId: user.id, emailHash: null, outcome: 'failure', reason: 'no_membership', ip: meta.ip, at: now });
+      throw invalidCredentials();
+    }
 
     await store.markSuccessfulLogin(this.d.db, user.id, now, meta.ip);
     await store.insertLoginEvent(this.d.db, {
-      tenantId: user.tenant_id, userId: user.id, emailHash: null, outcome: 'success', reason: 'ok', ip: meta.ip, at: now,
+      tenantId: user.tenant_id, userId: user.id, emailHash: null, outcome: 'success', reason, ip: meta.ip, at: now,
     });
     this.d.logger.info({ requestId: meta.requestId, userId: user.id, tenantId: user.tenant_id }, 'login succeeded');
     return {
@@ -120,16 +146,55 @@ export class AuthService {
     };
   }
 
+  /**
+   * The second step: a current TOTP code (each accepted once) or an unused recovery code. Wrong
+   * codes count toward the same lockout as wrong passwords and are recorded as failed sign-ins.
+   */
+  async completeSecondFactor(challenge: string | undefined, answer: { code?: string | undefined; recoveryCode?: string | undefined }, meta: ClientMeta): Promise<{ token: string; result: LoginResult }> {
+    const now = this.d.clock.now();
+    const claims = challenge ? this.d.tokens.verifyChallenge(challenge) : undefined;
+    if (!claims) throw new Unauthorized('challenge_expired', 'Please sign in again with your password.');
+    const user = await store.findUser(this.d.db, claims.sub);
+    const fail = async (reason: string): Promise<never> => {
+      await store.insertLoginEvent(this.d.db, { tenantId: claims.tid, userId: claims.sub, emailHash: null, outcome: 'failure', reason, ip: meta.ip, at: now });
+      this.d.logger.info({ requestId: meta.requestId, reason }, 'second factor refused');
+      throw new Unauthorized('invalid_code', 'The code is not correct. Enter the current code from your app, or a recovery code.');
+    };
+    if (!user || user.status !== 'active') return fail(user?.status === 'locked' ? 'locked' : 'inactive');
+    const factor = await store.findFactor(this.d.db, user.id);
+    if (!factor?.confirmed_at) return fail('no_factor');
+    let accepted = false;
+    let reason = 'ok_totp';
+    if (answer.code !== undefined) {
+      const secret = this.d.secondFactor.decrypt(factor.secret_enc);
+      const step = this.d.secondFactor.acceptedStep(secret, answer.code, now, factor.last_step === null ? null : Number(factor.last_step));
+      accepted = step !== undefined && (await store.useStep(this.d.db, user.id, step));
+    } else if (answer.recoveryCode !== undefined) {
+      reason = 'ok_recovery_code';
+      accepted = await store.useRecoveryCode(this.d.db, user.id, this.d.secondFactor.recoveryHash(user.id, answer.recoveryCode), now);
+    }
+    if (!accepted) {
+      const failures = await store.countFailedLogin(this.d.db, user.id, now);
+      if (failures === store.LOCK_AFTER_FAILURES) {
+        sendInBackground(this.d.mailer, accountLockedMail(user.email), this.d.logger);
+        this.d.logger.info({ userId: user.id }, 'account locked after failed logins');
+      }
+      return fail(failures >= store.LOCK_AFTER_FAILURES ? 'locked' : 'wrong_code');
+    }
+    return this.completeLogin(user, meta, now, true, reason);
+  }
+
   /** A new session row and token; `absoluteExpiresAt` is carried over on renewal so it never extends. */
   private async openSession(
     trx: Knex.Transaction, userId: string, tenantId: string, meta: ClientMeta, now: Date,
     carry?: { createdAt: Date; absoluteExpiresAt: Date },
+    mfaVerified = false,
   ): Promise<{ token: string; info: SessionInfo }> {
     const settings = await store.tenantSettings(trx, tenantId);
     const absoluteExpiresAt = carry?.absoluteExpiresAt ?? new Date(now.getTime() + settings.absolute_hours * 3_600_000);
     const sessionId = await store.insertSession(trx, {
       tenant_id: tenantId, user_id: userId, created_at: carry?.createdAt ?? now, last_activity_at: now,
-      absolute_expires_at: absoluteExpiresAt, ip: meta.ip ?? null, user_agent: meta.userAgent?.slice(0, 200) ?? null,
+      absolute_expires_at: absoluteExpiresAt, ip: meta.ip ?? null, user_agent: meta.userAgent?.slice(0, 200) ?? null, mfa_verified: mfaVerified,
     });
     const token = this.d.tokens.sign({ sid: sessionId, sub: userId, tid: tenantId });
     return { token, info: await this.describeSession(trx, userId, tenantId, sessionId, absoluteExpiresAt) };
@@ -145,17 +210,25 @@ export class AuthService {
       await store.licensedModules(trx, tenantId, now.toISOString().slice(0, 10)),
     ];
     if (!user || !tenant) throw new Unauthorized('session_expired', 'Your session has ended. Please sign in again.');
+    const session = await store.findSession(trx, tenantId, sessionId);
+    const factor = await store.findFactor(trx, userId);
+    const effective = effectiveRights(rights, tenant.is_vendor);
     const reachable = await store.tenantsOfUser(trx, userId);
     const tenants = (await trx('tenants').whereIn('id', reachable).whereNull('deactivated_at').orderBy('name').select('id', 'name')) as { id: string; name: string }[];
     return {
       user: { id: user.id, email: user.email, name: user.name },
       tenant: { id: tenant.id, name: tenant.name, isVendor: tenant.is_vendor },
-      permissions: [...effectiveRights(rights, tenant.is_vendor)].sort(),
+      permissions: [...effective].sort(),
       modules: [...modules].sort(),
       mustChangePassword: user.must_change_password,
       session: { id: sessionId, idleMinutes: settings.idle_minutes, absoluteExpiresAt: absoluteExpiresAt.toISOString() },
       passwordPolicy: describePolicy(settings.password_profile),
       tenants,
+      mfa: {
+        enrolled: Boolean(factor?.confirmed_at),
+        verified: Boolean(session?.mfa_verified),
+        required: mfaRequiredFor(settings.mfa_required, effective, tenant.is_vendor),
+      },
     };
   }
 
@@ -172,7 +245,7 @@ export class AuthService {
     await store.deleteSession(ctx.trx, ctx.tenantId, ctx.sessionId);
     return this.openSession(ctx.trx, ctx.userId, ctx.tenantId, meta, this.d.clock.now(), {
       createdAt: old.created_at, absoluteExpiresAt: old.absolute_expires_at,
-    });
+    }, Boolean(old.mfa_verified));
   }
 
   /**
@@ -189,9 +262,11 @@ export class AuthService {
     }
     const old = await store.findSession(ctx.trx, ctx.tenantId, ctx.sessionId);
     if (!old) throw new Unauthorized('session_expired', 'Your session has ended. Please sign in again.');
+    // Reaching into another bank's data needs a session that passed the second factor.
+    if (!old.mfa_verified) throw new Forbidden('mfa_required', 'Switching banks needs a sign-in with your second factor. Set it up under "Security", then sign in again.');
     const opened = await inTenant(this.d.db, targetTenantId, async (trx) => {
       if (!(await store.hasMembership(trx, targetTenantId, ctx.userId))) return undefined;
-      const session = await this.openSession(trx, ctx.userId, targetTenantId, meta, now, { createdAt: now, absoluteExpiresAt: old.absolute_expires_at });
+      const session = await this.openSession(trx, ctx.userId, targetTenantId, meta, now, { createdAt: now, absoluteExpiresAt: old.absolute_expires_at }, true);
       await recordAudit(trx, {
         tenantId: targetTenantId, actorUserId: ctx.userId, type: 'auth.tenant_switch_in', details: { from: ctx.tenantId }, requestId: ctx.requestId, ip: ctx.ip,
       }, now);
@@ -346,6 +421,50 @@ export class AuthService {
   }
 
   /** Retention: successful login events and info audit events after 30 days, expired sessions. Errors are kept. `onlyTenants` narrows it (tests share one database). */
+  // --- second factor: enrolment and reset ---------------------------------------------------------
+
+  async factorStatus(ctx: RequestContext): Promise<{ enrolled: boolean; recoveryCodesLeft: number }> {
+    const factor = await store.findFactor(this.d.db, ctx.userId);
+    return { enrolled: Boolean(factor?.confirmed_at), recoveryCodesLeft: factor?.confirmed_at ? await store.recoveryCodesLeft(this.d.db, ctx.userId) : 0 };
+  }
+
+  /** A new seed to scan; not in force until a code from it is confirmed. */
+  async startEnrolment(ctx: RequestContext): Promise<{ secret: string; uri: string; qr: string }> {
+    const factor = await store.findFactor(this.d.db, ctx.userId);
+    if (factor?.confirmed_at) throw new Conflict('already_enrolled', 'A second factor is set up already. Ask an administrator to reset it if you lost it.');
+    const user = await store.findUser(this.d.db, ctx.userId);
+    const secret = this.d.secondFactor.newSecret();
+    await store.startFactor(this.d.db, ctx.userId, this.d.secondFactor.encrypt(secret), this.d.clock.now());
+    const uri = this.d.secondFactor.uri(secret, user!.email);
+    return { secret, uri, qr: await this.d.secondFactor.qrDataUrl(uri) };
+  }
+
+  /** A correct code puts the factor in force: this session counts as verified, ten recovery codes are shown once. */
+  async confirmEnrolment(ctx: RequestContext, code: string): Promise<{ recoveryCodes: string[] }> {
+    const now = this.d.clock.now();
+    const factor = await store.findFactor(this.d.db, ctx.userId);
+    if (!factor || factor.confirmed_at) throw new Conflict('no_enrolment', 'Start the set-up first.');
+    const step = this.d.secondFactor.acceptedStep(this.d.secondFactor.decrypt(factor.secret_enc), code, now, null);
+    if (step === undefined || !(await store.useStep(this.d.db, ctx.userId, step, now))) {
+      throw new Invalid('The code does not match. Check the time on your phone and enter the current code.', 'code', 'invalid_code');
+    }
+    const codes = this.d.secondFactor.newRecoveryCodes();
+    await store.replaceRecoveryCodes(this.d.db, ctx.userId, codes.map((c) => this.d.secondFactor.recoveryHash(ctx.userId, c)));
+    await ctx.trx('sessions').where({ tenant_id: ctx.tenantId, id: ctx.sessionId }).update({ mfa_verified: true });
+    await recordAudit(ctx.trx, { tenantId: ctx.tenantId, actorUserId: ctx.userId, type: 'auth.totp_enrolled', subjectType: 'user', subjectId: ctx.userId, requestId: ctx.requestId, ip: ctx.ip }, now);
+    return { recoveryCodes: codes };
+  }
+
+  /** An administrator removes a user's factor (lost phone): the user's sessions end and the user is told by mail. */
+  async resetFactor(userId: string): Promise<boolean> {
+    const removed = await store.deleteFactor(this.d.db, userId);
+    if (!removed) return false;
+    await this.endAllSessions(userId);
+    const user = await store.findUser(this.d.db, userId);
+    if (user) sendInBackground(this.d.mailer, factorResetMail(user.email), this.d.logger);
+    return true;
+  }
+
   /**
    * Sessions past their idle limit. Old sign-in records and audit events are the retention role's
    * (audit/chains.ts): the API role can insert them but not delete them.

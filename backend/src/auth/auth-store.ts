@@ -29,15 +29,18 @@ export interface SessionRow {
   absolute_expires_at: Date;
   ip: string | null;
   user_agent: string | null;
+  /** The session was opened with the second factor (or the factor was enrolled in it). */
+  mfa_verified?: boolean;
 }
 
 export interface TenantSettings {
   idle_minutes: number;
   absolute_hours: number;
   password_profile: 'standard' | 'classic';
+  mfa_required: 'none' | 'admins' | 'all';
 }
 
-const DEFAULT_SETTINGS: TenantSettings = { idle_minutes: 30, absolute_hours: 8, password_profile: 'standard' };
+const DEFAULT_SETTINGS: TenantSettings = { idle_minutes: 30, absolute_hours: 8, password_profile: 'standard', mfa_required: 'none' };
 
 export const LOCK_AFTER_FAILURES = 4;
 export const ACTIVITY_GRANULARITY_SECONDS = 30;
@@ -175,7 +178,7 @@ export async function consumeInvitationToken(db: Knex, tokenHash: string, at: Da
 // ---- tenant tables (inside inTenant) -----------------------------------------------------------
 
 export async function tenantSettings(trx: Knex.Transaction, tenantId: string): Promise<TenantSettings> {
-  const row = await trx('tenant_settings').where({ tenant_id: tenantId }).first('idle_minutes', 'absolute_hours', 'password_profile');
+  const row = await trx('tenant_settings').where({ tenant_id: tenantId }).first('idle_minutes', 'absolute_hours', 'password_profile', 'mfa_required');
   return (row as TenantSettings | undefined) ?? DEFAULT_SETTINGS;
 }
 
@@ -245,6 +248,9 @@ export interface RequestSessionRow {
   member: boolean;
   rights: string[];
   modules: string[];
+  mfa_verified: boolean;
+  has_factor: boolean;
+  mfa_required: string;
 }
 
 /**
@@ -258,4 +264,52 @@ export async function loadRequestSession(
     tenantId, sessionId, now, touch, ACTIVITY_GRANULARITY_SECONDS, 30,
   ]);
   return result.rows[0] as RequestSessionRow | undefined;
+}
+
+// --- second factor (platform tables user_totp, user_recovery_codes) --------------------------------
+
+export interface FactorRow {
+  user_id: string;
+  secret_enc: string;
+  confirmed_at: Date | null;
+  last_step: string | null;
+}
+
+export async function findFactor(db: Knex, userId: string): Promise<FactorRow | undefined> {
+  return db('user_totp').where({ user_id: userId }).first();
+}
+
+/** A new, unconfirmed seed replaces any unconfirmed one; a confirmed factor is never overwritten here. */
+export async function startFactor(db: Knex, userId: string, secretEnc: string, at: Date): Promise<void> {
+  await db('user_totp').where({ user_id: userId }).whereNull('confirmed_at').delete();
+  await db('user_totp').insert({ user_id: userId, secret_enc: secretEnc, created_at: at });
+}
+
+/** Records the step of an accepted code, only if it is newer than the last: a replay updates nothing. */
+export async function useStep(db: Knex, userId: string, step: number, confirmAt?: Date): Promise<boolean> {
+  const changes: Record<string, unknown> = { last_step: step };
+  if (confirmAt) changes.confirmed_at = confirmAt;
+  const updated = await db('user_totp').where({ user_id: userId })
+    .where((q) => q.whereNull('last_step').orWhere('last_step', '<', step)).update(changes);
+  return updated === 1;
+}
+
+export async function replaceRecoveryCodes(db: Knex, userId: string, hashes: string[]): Promise<void> {
+  await db('user_recovery_codes').where({ user_id: userId }).delete();
+  await db('user_recovery_codes').insert(hashes.map((code_hash) => ({ user_id: userId, code_hash })));
+}
+
+/** Marks a recovery code used; false if it does not exist or was used before. */
+export async function useRecoveryCode(db: Knex, userId: string, hash: string, at: Date): Promise<boolean> {
+  return (await db('user_recovery_codes').where({ user_id: userId, code_hash: hash }).whereNull('used_at').update({ used_at: at })) === 1;
+}
+
+export async function recoveryCodesLeft(db: Knex, userId: string): Promise<number> {
+  const row = await db('user_recovery_codes').where({ user_id: userId }).whereNull('used_at').count<{ n: string }[]>('* as n').first();
+  return Number(row?.n ?? 0);
+}
+
+export async function deleteFactor(db: Knex, userId: string): Promise<boolean> {
+  await db('user_recovery_codes').where({ user_id: userId }).delete();
+  return (await db('user_totp').where({ user_id: userId }).delete()) > 0;
 }

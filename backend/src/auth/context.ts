@@ -7,6 +7,8 @@ export interface RequestContext {
   userId: string;
   tenantId: string;
   isVendorTenant: boolean;
+  /** This session passed the second factor. */
+  mfaVerified: boolean;
   rights: ReadonlySet<string>;
   modules: ReadonlySet<string>;
   ip: string | undefined;

@@ -19,3 +19,18 @@ export function setSessionCookie(req: Request, res: Response, token: string): vo
 export function clearSessionCookie(req: Request, res: Response): void {
   res.append('Set-Cookie', serialize(cookieName(req), '', { httpOnly: true, sameSite: 'strict', secure: req.secure, path: '/', maxAge: 0 }));
 }
+
+/** The second-factor challenge travels like the session: HttpOnly, SameSite=Strict, 5 minutes. */
+function challengeName(req: Request): string {
+  return req.secure ? '__Host-kontor_challenge' : 'kontor_challenge';
+}
+
+export function readChallengeCookie(req: Request): string | undefined {
+  const header = req.headers.cookie;
+  if (!header) return undefined;
+  return parse(header)[challengeName(req)] ?? undefined;
+}
+
+export function setChallengeCookie(req: Request, res: Response, token: string | undefined): void {
+  res.append('Set-Cookie', serialize(challengeName(req), token ?? '', { httpOnly: true, sameSite: 'strict', secure: req.secure, path: '/', maxAge: token ? 300 : 0 }));
+}

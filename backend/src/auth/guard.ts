@@ -3,7 +3,8 @@ import { inTenant } from '../db/tenant-transaction.js';
 import { Forbidden, HttpError, Unauthorized } from '../http/errors.js';
 import type { Request, Response } from 'express';
 import { send, type Guard, type Requirement, type Result } from '../http/route-table.js';
-import { effectiveRights, holds, type Access, type Area, type Module } from '../tenancy/rights.js';
+import { effectiveRights, holds, isVendorOnly, type Access, type Area, type Module } from '../tenancy/rights.js';
+import { mfaRequiredFor } from './mfa-policy.js';
 import { recordAudit } from '../audit/audit-store.js';
 import type { Knex } from 'knex';
 import * as store from './auth-store.js';
@@ -72,6 +73,18 @@ export function createGuard(deps: { db: Knex; tokens: SessionTokens; clock: Cloc
       const modules = new Set(row.modules);
       const rights = effectiveRights(row.rights, row.is_vendor);
       const route = `${req.method} ${req.baseUrl}${String(req.route?.path ?? '')}`;
+      // A second factor where the bank requires it, and on every vendor route (their rights reach many banks).
+      const vendorRoute = Boolean(requirement.right && isVendorOnly(requirement.right.area));
+      if ((vendorRoute || mfaRequiredFor(row.mfa_required, rights, row.is_vendor)) && !requirement.allowPendingMfaEnrolment) {
+        if (!row.has_factor) {
+          refusal = new Forbidden('mfa_enrolment_required', 'Set up your second factor (authenticator app) before you continue.');
+          return undefined;
+        }
+        if (!row.mfa_verified) {
+          refusal = new Forbidden('mfa_required', 'Sign in again with your second factor to continue.');
+          return undefined;
+        }
+      }
       /** The refusal for a missing module or right, audited; undefined when both are held. */
       const lacking = async (module: Module | undefined, right: { area: Area; access: Access } | undefined): Promise<HttpError | undefined> => {
         if (module && !modules.has(module)) {
@@ -92,6 +105,7 @@ export function createGuard(deps: { db: Knex; tokens: SessionTokens; clock: Cloc
         userId: claims.sub,
         tenantId: claims.tid,
         isVendorTenant: row.is_vendor,
+        mfaVerified: row.mfa_verified,
         rights,
         modules,
         ip: req.ip,

@@ -3,7 +3,7 @@ import type { Clock } from '../clock.js';
 import { NotFound } from '../http/errors.js';
 import { signedIn, type RouteTable } from '../http/route-table.js';
 import type { AuthService, ClientMeta } from './auth-service.js';
-import { clearSessionCookie, readSessionCookie, setSessionCookie } from './cookies.js';
+import { clearSessionCookie, readChallengeCookie, readSessionCookie, setChallengeCookie, setSessionCookie } from './cookies.js';
 import * as schemas from './schemas.js';
 import { switchTenantBody } from '../tenancy/schemas.js';
 import { throttle, type ThrottleOptions } from './throttle.js';
@@ -26,25 +26,46 @@ export function authRoutes(routes: RouteTable, auth: AuthService, options: AuthR
 
   routes.public('post', '/auth/login', async (req, res) => {
     const body = schemas.loginBody.parse(req.body);
-    const { token, result } = await auth.login(body.email, body.password, meta(req));
+    const outcome = await auth.login(body.email, body.password, meta(req));
+    if ('challenge' in outcome) {
+      // No session yet: only a short-lived challenge for the second step.
+      setChallengeCookie(req, res, outcome.challenge);
+      return { body: { secondFactorRequired: true } };
+    }
+    setSessionCookie(req, res, outcome.token);
+    return { body: outcome.result };
+  });
+
+  routes.public('post', '/auth/login/second-factor', async (req, res) => {
+    const body = schemas.secondFactorBody.parse(req.body);
+    const { token, result } = await auth.completeSecondFactor(readChallengeCookie(req), body, meta(req));
+    setChallengeCookie(req, res, undefined);
     setSessionCookie(req, res, token);
     return { body: result };
   });
+
+  // Enrolment is reachable while it is still required, like the password change.
+  const enrolling = { allowPendingPasswordChange: true, allowPendingMfaEnrolment: true };
+  routes.guarded('get', '/auth/totp', enrolling, async (ctx) => ({ body: await auth.factorStatus(ctx) }));
+  routes.guarded('post', '/auth/totp/enrol', enrolling, async (ctx) => ({ body: await auth.startEnrolment(ctx) }));
+  routes.guarded('post', '/auth/totp/confirm', enrolling, async (ctx, req) => ({
+    body: await auth.confirmEnrolment(ctx, schemas.totpConfirmBody.parse(req.body).code),
+  }));
 
   routes.public('post', '/auth/logout', async (req, res) => {
     await auth.logout(readSessionCookie(req));
     clearSessionCookie(req, res);
   });
 
-  routes.guarded('get', '/auth/session', { allowPendingPasswordChange: true }, async (ctx) => ({ body: await auth.sessionInfo(ctx) }));
+  routes.guarded('get', '/auth/session', { allowPendingPasswordChange: true, allowPendingMfaEnrolment: true }, async (ctx) => ({ body: await auth.sessionInfo(ctx) }));
 
-  routes.guarded('post', '/auth/refresh', { acceptExpiredToken: true }, async (ctx, req, res) => {
+  routes.guarded('post', '/auth/refresh', { acceptExpiredToken: true, allowPendingMfaEnrolment: true }, async (ctx, req, res) => {
     const { token, info } = await auth.refresh(ctx, meta(req));
     setSessionCookie(req, res, token);
     return { body: info };
   });
 
-  routes.guarded('post', '/auth/password', { allowPendingPasswordChange: true }, async (ctx, req) => {
+  routes.guarded('post', '/auth/password', { allowPendingPasswordChange: true, allowPendingMfaEnrolment: true }, async (ctx, req) => {
     const body = schemas.passwordChangeBody.parse(req.body);
     await auth.changePassword(ctx, body.currentPassword, body.newPassword);
   });

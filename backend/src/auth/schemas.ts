@@ -14,3 +14,11 @@ export const recoveryConfirmBody = z.object({
 });
 export const invitationBody = z.object({ token: z.string().min(20).max(200), newPassword: password });
 export const sessionIdParam = z.object({ id: z.string().uuid('must be a session id') });
+
+/** Exactly one of: the 6-digit code from the app, or a recovery code. */
+export const secondFactorBody = z.object({
+  code: z.string().regex(/^\d{6}$/, 'must be the 6 digits from your app').optional(),
+  recoveryCode: z.string().trim().min(10).max(40).optional(),
+}).strict().refine((b) => (b.code === undefined) !== (b.recoveryCode === undefined), { message: 'send either code or recoveryCode', path: ['code'] });
+
+export const totpConfirmBody = z.object({ code: z.string().regex(/^\d{6}$/, 'must be the 6 digits from your app') }).strict();

@@ -5,6 +5,9 @@ import type { Clock } from '../clock.js';
 export const TOKEN_TTL_SECONDS = 15 * 60;
 const ISSUER = 'kontor';
 const AUDIENCE = 'kontor-api';
+/** A password-accepted, second-factor-pending sign-in: a different audience, so it never passes as a session. */
+const CHALLENGE_AUDIENCE = 'kontor-second-factor';
+export const CHALLENGE_TTL_SECONDS = 5 * 60;
 
 export interface TokenClaims {
   sid: string;
@@ -31,6 +34,24 @@ export class SessionTokens {
       issuer: ISSUER,
       audience: AUDIENCE,
     });
+  }
+
+  signChallenge(userId: string, tenantId: string): string {
+    const iat = Math.floor(this.clock.now().getTime() / 1000);
+    return jwt.sign({ sub: userId, tid: tenantId, iat, exp: iat + CHALLENGE_TTL_SECONDS }, this.key, { algorithm: 'HS256', issuer: ISSUER, audience: CHALLENGE_AUDIENCE });
+  }
+
+  verifyChallenge(token: string): { sub: string; tid: string } | undefined {
+    try {
+      const payload = jwt.verify(token, this.key, {
+        algorithms: ['HS256'], issuer: ISSUER, audience: CHALLENGE_AUDIENCE, clockTimestamp: Math.floor(this.clock.now().getTime() / 1000),
+      });
+      if (typeof payload !== 'object') return undefined;
+      const { sub, tid } = payload as Record<string, unknown>;
+      return isUuid(sub) && isUuid(tid) ? { sub, tid } : undefined;
+    } catch {
+      return undefined;
+    }
   }
 
   /**

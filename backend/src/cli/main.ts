@@ -11,6 +11,7 @@ import { SessionTokens } from '../auth/session-token.js';
 import { createDemo, DEMO_TENANT } from '../demo/demo-tenant.js';
 import { generate } from '../demo/generator.js';
 import { describeVerification, verifyAll } from '../audit/chains.js';
+import { SecondFactor } from '../auth/second-factor.js';
 import { runRetention } from '../maintenance/retention-run.js';
 
 interface Command {
@@ -35,6 +36,7 @@ async function withInstance<T>(work: (db: Database, services: { auth: AuthServic
       clock: systemClock,
       logger,
       hmacKey: secrets.loginEventKey,
+      secondFactor: new SecondFactor({ totpKey: secrets.totpKey, hmacKey: secrets.loginEventKey }),
     });
     return await work(db, { auth, publicUrl: config.publicUrl });
   } finally {

@@ -10,6 +10,8 @@ export interface Requirement {
   module?: Module;
   /** Reachable while a password change is pending (session info, password change, logout). */
   allowPendingPasswordChange?: boolean;
+  /** Reachable while a required second factor is not yet set up (session info, enrolment, renewal). */
+  allowPendingMfaEnrolment?: boolean;
   /**
    * Renewal only: accept a genuine token up to 2 h (the largest idle limit) past its expiry, so a
    * user who read quietly for longer than the token's 15 minutes can still "stay signed in".

@@ -24,6 +24,20 @@ export function accountLockedMail(to: string): Mail {
   );
 }
 
+export function factorResetMail(to: string): Mail {
+  return bilingual(
+    'factor_reset',
+    to,
+    ['Ihr zweiter Faktor für Kontor wurde zurückgesetzt', 'Your Kontor second factor has been reset'],
+    'Eine Administratorin oder ein Administrator hat Ihren zweiten Faktor (Authenticator-App) entfernt; alle Ihre Sitzungen wurden beendet.\n' +
+      'Melden Sie sich mit Ihrem Passwort an und richten Sie den zweiten Faktor unter "Sicherheit" neu ein.\n' +
+      'Haben Sie das nicht veranlasst? Dann informieren Sie bitte sofort Ihre Administration.',
+    'An administrator removed your second factor (authenticator app); all your sessions have been ended.\n' +
+      'Sign in with your password and set up the second factor again under "Security".\n' +
+      'If you did not ask for this, please tell your administrator at once.',
+  );
+}
+
 export function recoveryCodeMail(to: string, code: string, minutes: number): Mail {
   return bilingual(
     'recovery_code',

@@ -188,6 +188,13 @@ export class PlatformService {
     await this.audit(ctx.trx, ctx.tenantId, ctx, 'platform.user_roles_changed', 'user', userId, { roles: roleIds.length });
   }
 
+  async resetVendorFactor(ctx: RequestContext, userId: string): Promise<void> {
+    await this.vendorStaff(ctx, userId);
+    if (userId === ctx.userId) throw new Forbidden('own_account', 'You cannot reset your own second factor.');
+    if (!(await this.d.auth.resetFactor(userId))) throw new Conflict('no_factor', 'This user has no second factor to reset.');
+    await this.audit(ctx.trx, ctx.tenantId, ctx, 'platform.user_totp_reset', 'user', userId);
+  }
+
   // ---- roles -------------------------------------------------------------------------------------
 
   listRoles(ctx: RequestContext, onlyAssignable: boolean) {

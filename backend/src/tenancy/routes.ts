@@ -29,6 +29,9 @@ export function platformRoutes(routes: RouteTable, platform: PlatformService): v
     const { id } = params(schemas.idParam, req);
     await platform.setVendorRoles(ctx, id, schemas.patchVendorUserBody.parse(req.body).roleIds);
   });
+  routes.guarded('post', '/platform/users/:id/totp/reset', requires('platform.users', 'write'), async (ctx, req) => {
+    await platform.resetVendorFactor(ctx, params(schemas.idParam, req).id);
+  });
   routes.guarded('post', '/platform/users/:id/grants/:tenantId', requires('platform.users', 'write'), async (ctx, req) => {
     const { id, tenantId } = params(schemas.grantParams, req);
     await platform.grant(ctx, id, tenantId, schemas.grantBody.parse(req.body).roleIds);

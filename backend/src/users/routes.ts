@@ -39,6 +39,9 @@ export function userRoutes(routes: RouteTable, users: UsersService): void {
   routes.guarded('post', '/users/:id/reset', requires('users', 'write'), async (ctx, req) => {
     await users.sendReset(ctx, userId(req));
   });
+  routes.guarded('post', '/users/:id/totp/reset', requires('users', 'write'), async (ctx, req) => {
+    await users.resetFactor(ctx, userId(req));
+  });
   routes.guarded('delete', '/users/:id/sessions', requires('users', 'write'), async (ctx, req) => ({
     body: { ended: await users.endSessions(ctx, userId(req)) },
   }));

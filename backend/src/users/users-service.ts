@@ -115,6 +115,13 @@ export class UsersService {
     await this.d.auth.issueInvitation(userId, 'reset', this.d.publicUrl, ctx.trx);
   }
 
+  /** A lost phone: the user's second factor is removed (audited), their sessions end, they are mailed. */
+  async resetFactor(ctx: RequestContext, userId: string): Promise<void> {
+    await this.manageable(ctx, userId);
+    if (!(await this.d.auth.resetFactor(userId))) throw new Conflict('no_factor', 'This user has no second factor to reset.');
+    await this.audit(ctx, 'user.totp_reset', userId);
+  }
+
   async endSessions(ctx: RequestContext, userId: string): Promise<number> {
     const member = await store.findMember(ctx.trx, ctx.tenantId, userId);
     if (!member) throw new NotFound('There is no such user in your bank.');

@@ -33,6 +33,7 @@ export async function startTestKontor(overrides: Partial<AppDeps> = {}): Promise
     mailer: createMailer({ smtpUrl, home: '/nonexistent', logger, clock }),
     sessionSecret: randomBytes(32).toString('hex'),
     hmacKey: randomBytes(32).toString('hex'),
+    totpKey: randomBytes(32).toString('hex'),
     jsonBodyLimit: '100kb',
     throttles: { login: { limit: 1000, windowSeconds: 60 }, recovery: { limit: 1000, windowSeconds: 60 } },
     ...overrides,

@@ -1,6 +1,19 @@
+/** Email → a function that yields a fresh valid TOTP code (registered by helpers/factors.ts). */
+export const testFactors = new Map<string, () => Promise<string>>();
+
 /** A tiny cookie-keeping HTTP client: real requests, as a browser on the same origin would send them. */
 export class Client {
-  cookie: string | undefined;
+  session: string | undefined;
+  challenge: string | undefined;
+
+  /** The cookies a browser would send (session, and a pending second-factor challenge). */
+  get cookie(): string | undefined {
+    return [this.session, this.challenge].filter(Boolean).join('; ') || undefined;
+  }
+
+  set cookie(value: string | undefined) {
+    this.session = value;
+  }
 
   constructor(readonly base: string) {}
 
@@ -19,7 +32,8 @@ export class Client {
     for (const c of setCookie) {
       const [pair] = c.split(';');
       const [name, value] = pair!.split('=');
-      if (name === 'kontor_session') this.cookie = value ? `${name}=${value}` : undefined;
+      if (name === 'kontor_session') this.session = value ? `${name}=${value}` : undefined;
+      if (name === 'kontor_challenge') this.challenge = value ? `${name}=${value}` : undefined;
     }
     const text = await res.text();
     const json = res.headers.get('content-type')?.includes('application/json');
@@ -38,12 +52,16 @@ export class Client {
     return this.request('DELETE', path);
   }
 
-  login(email: string, password: string) {
-    return this.post('/api/auth/login', { email, password });
+  /** Signs in; for a user with a test factor (helpers/factors.ts) the second step follows by itself. */
+  async login(email: string, password: string) {
+    const first = await this.post('/api/auth/login', { email, password });
+    const factor = testFactors.get(email.toLowerCase());
+    if (first.status !== 200 || !first.body?.secondFactorRequired || !factor) return first;
+    return this.post('/api/auth/login/second-factor', { code: await factor() });
   }
 
   /** The raw session token, for tests that tamper with it. */
   get token(): string | undefined {
-    return this.cookie?.split('=')[1];
+    return this.session?.split('=')[1];
   }
 }

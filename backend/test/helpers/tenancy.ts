@@ -1,3 +1,4 @@
+import { enrolFactor } from './factors.js';
 import { randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
 import { inTenant } from '../../src/db/tenant-transaction.js';
@@ -27,8 +28,11 @@ export async function grantTo(t: TestKontor, user: TestUser, tenantId: string, r
   });
 }
 
-export async function vendorUser(t: TestKontor, roles: string[]): Promise<TestUser> {
-  return addUser(t, await vendorTenant(t.owner), { roles });
+/** Vendor staff must have a second factor for every vendor route: these get one. */
+export async function vendorUser(t: TestKontor, roles: string[], options: { withFactor?: boolean } = {}): Promise<TestUser> {
+  const user = await addUser(t, await vendorTenant(t.owner), { roles });
+  if (options.withFactor ?? true) await enrolFactor(t, user);
+  return user;
 }
 
 export async function customRole(owner: Knex, rights: string[], assignable = true): Promise<string> {
