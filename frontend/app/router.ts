@@ -13,6 +13,7 @@ Router.map(function () {
   // Everything below needs a live session; the backend decides, this only routes.
   this.route('app', { path: '/' }, function () {
     this.route('password');
+    this.route('security');
     this.route('sessions');
     this.route('containers');
     this.route('container', { path: '/containers/:id' });

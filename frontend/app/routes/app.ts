@@ -13,8 +13,7 @@ export default class AppRoute extends Route {
       this.router.transitionTo('login');
       return;
     }
-    if (this.session.info?.mustChangePassword && transition.to?.name !== 'app.password') {
-      this.router.transitionTo('app.password');
-    }
+    const pending = this.session.pendingStep;
+    if (pending && transition.to?.name !== pending) this.router.transitionTo(pending);
   }
 }

@@ -62,6 +62,7 @@ export default class ApiService extends Service {
       const apiError = new ApiError(response.status, err?.code ?? 'http_error', err?.message ?? response.statusText, err?.field, err?.reason);
       if (response.status === 401 && !options.expectUnauthenticated) this.session.handleUnauthenticated();
       if (apiError.code === 'password_change_required') this.session.handlePasswordChangeRequired();
+      if (apiError.code === 'mfa_enrolment_required') this.session.handleMfaEnrolmentRequired();
       throw apiError;
     }
     return data as T;

@@ -21,6 +21,7 @@ export interface SessionInfo {
   session: { id: string; idleMinutes: number; absoluteExpiresAt: string };
   passwordPolicy: PasswordPolicy;
   tenants: { id: string; name: string }[];
+  mfa: { enrolled: boolean; verified: boolean; required: boolean };
 }
 
 export interface PreviousLogin {
@@ -83,18 +84,46 @@ export default class SessionService extends Service {
     }
   }
 
-  async login(email: string, password: string): Promise<SessionInfo> {
-    const result = await this.api.post<SessionInfo & { previousLogin: PreviousLogin | null }>(
+  /** Step one; answers 'second_factor' when the account has a factor (no session exists yet). */
+  async login(email: string, password: string): Promise<SessionInfo | 'second_factor'> {
+    const result = await this.api.post<(SessionInfo & { previousLogin: PreviousLogin | null }) | { secondFactorRequired: true }>(
       '/auth/login',
       { email, password },
       { expectUnauthenticated: true },
     );
+    if ('secondFactorRequired' in result) return 'second_factor';
+    return this.signedIn(result);
+  }
+
+  /** Step two: the code from the app, or a recovery code. */
+  async secondFactor(answer: { code: string } | { recoveryCode: string }): Promise<SessionInfo> {
+    const result = await this.api.post<SessionInfo & { previousLogin: PreviousLogin | null }>('/auth/login/second-factor', answer, { expectUnauthenticated: true });
+    return this.signedIn(result);
+  }
+
+  private signedIn(result: SessionInfo & { previousLogin: PreviousLogin | null }): SessionInfo {
     const { previousLogin, ...info } = result;
     this.info = info;
     this.previousLogin = previousLogin;
     this.notice = null;
     this.startWatching();
     return info;
+  }
+
+  /** Where a fresh session must go first: a pending password change, then a required second factor. */
+  get pendingStep(): 'app.password' | 'app.security' | null {
+    if (this.info?.mustChangePassword) return 'app.password';
+    if (this.info?.mfa?.required && !this.info.mfa.enrolled) return 'app.security';
+    return null;
+  }
+
+  /** After enrolment the session counts as verified. */
+  markEnrolled(): void {
+    if (this.info) this.info = { ...this.info, mfa: { ...this.info.mfa, enrolled: true, verified: true } };
+  }
+
+  handleMfaEnrolmentRequired(): void {
+    void this.router.transitionTo('app.security');
   }
 
   async logout(noticeKey = 'login.signedOut'): Promise<void> {

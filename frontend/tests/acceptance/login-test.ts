@@ -30,6 +30,58 @@ module('Acceptance | login', function (hooks) {
     assert.true(document.documentElement.lang.startsWith('en'), 'html lang follows the locale');
   });
 
+  test('with a second factor: password, then the code from the app (or a recovery code)', async function (assert) {
+    const calls: { method: string; path: string; body: unknown }[] = [];
+    let wrongOnce = true;
+    this.owner.register('service:api', fakeApi({
+      'POST /auth/login': () => ({ secondFactorRequired: true }),
+      'POST /auth/login/second-factor': () => {
+        if (wrongOnce) {
+          wrongOnce = false;
+          throw new ApiError(401, 'invalid_code', 'x');
+        }
+        return { ...sessionInfo({ mfa: { enrolled: true, verified: true, required: true } }), previousLogin: null };
+      },
+      'GET /auth/session': () => sessionInfo(),
+    }, calls));
+    await visit('/login');
+    await fillIn('#login-email', 'erika@bank.example');
+    await fillIn('#login-password', 'the right one');
+    await click('[data-test-login-submit]');
+    assert.dom('[data-test-second-factor-form]').exists('no session yet: the code is asked for');
+    await fillIn('#login-code', '000 000');
+    await click('[data-test-code-submit]');
+    assert.dom('[data-test-form-error]').includesText('lock the account');
+    await click('[data-test-toggle-recovery]');
+    await fillIn('#login-recovery', 'ABCDEF-GHJKLM-NPQRST-UVWXYZ');
+    await click('[data-test-code-submit]');
+    assert.strictEqual(currentURL(), '/');
+    const steps = calls.filter((c) => c.path === '/auth/login/second-factor').map((c) => c.body);
+    assert.deepEqual(steps, [{ code: '000000' }, { recoveryCode: 'ABCDEF-GHJKLM-NPQRST-UVWXYZ' }]);
+  });
+
+  test('a user whose bank requires a second factor is taken to set it up first', async function (assert) {
+    this.owner.register('service:api', fakeApi({
+      'POST /auth/login': () => ({ ...sessionInfo({ mfa: { enrolled: false, verified: false, required: true } }), previousLogin: null }),
+      'GET /auth/session': () => sessionInfo({ mfa: { enrolled: false, verified: false, required: true } }),
+      'GET /auth/totp': () => ({ enrolled: false, recoveryCodesLeft: 0 }),
+      'POST /auth/totp/enrol': () => ({ secret: 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP', uri: 'otpauth://totp/x', qr: 'data:image/svg+xml;base64,PHN2Zy8+' }),
+      'POST /auth/totp/confirm': () => ({ recoveryCodes: Array.from({ length: 10 }, (_, i) => `CODE${i}-AAAAAA-BBBBBB-CCCCCC`) }),
+    }));
+    await visit('/login');
+    await fillIn('#login-email', 'erika@bank.example');
+    await fillIn('#login-password', 'the right one');
+    await click('[data-test-login-submit]');
+    assert.strictEqual(currentURL(), '/security');
+    assert.dom('[data-test-mfa-required]').exists();
+    await click('[data-test-totp-start]');
+    assert.dom('[data-test-qr]').hasAttribute('src', /^data:image\/svg\+xml/);
+    assert.dom('[data-test-secret]').hasText('JBSW Y3DP EHPK 3PXP JBSW Y3DP EHPK 3PXP');
+    await fillIn('[data-test-totp-code]', '123456');
+    await click('[data-test-totp-confirm]');
+    assert.dom('[data-test-recovery-code]').exists({ count: 10 });
+  });
+
   test('a refused sign-in explains what to do', async function (assert) {
     this.owner.register('service:api', fakeApi({
       'POST /auth/login': () => { throw new ApiError(401, 'invalid_credentials', 'x'); },

@@ -27,6 +27,7 @@ export function sessionInfo(overrides: Record<string, unknown> = {}) {
     mustChangePassword: false,
     session: { id: 's1', idleMinutes: 30, absoluteExpiresAt: new Date(Date.now() + 8 * 3600_000).toISOString() },
     passwordPolicy: { profile: 'standard', minLength: 12, maxLength: 128, requiresDigit: false, requiresLowercase: false, requiresUppercase: false },
+    mfa: { enrolled: false, verified: false, required: false },
     ...overrides,
   };
 }
