@@ -5,7 +5,8 @@ import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { launchChromium } from '../lib/browser.js';
 import { mailCount, waitForMail } from '../lib/mail-drop.js';
-import { atPath, fillSignIn, newPage } from '../lib/pages.js';
+import { atPath, fillSignIn, newPage, passSecondFactor } from '../lib/pages.js';
+import { currentStep, rememberFactor, totpCode } from '../lib/totp.js';
 
 const base = process.env.E2E_BASE_URL!;
 const home = process.env.E2E_KONTOR_HOME!;
@@ -43,6 +44,19 @@ describe('first sign-in of the superadmin (flows run in order)', () => {
     assert.equal(await page.locator('[data-test-hint="password.hint.minLength"]').getAttribute('data-test-hint-state'), 'met');
     await page.getByLabel('Repeat new password').fill(newPassword);
     await page.getByRole('button', { name: 'Save password' }).click();
+    // Vendor staff must set up a second factor before anything else.
+    await atPath(page, '/security');
+    await page.locator('[data-test-mfa-required]').waitFor();
+    await page.locator('[data-test-totp-start]').click();
+    assert.match((await page.locator('[data-test-qr]').getAttribute('src')) ?? '', /^data:image\/svg\+xml;base64,/);
+    const secret = ((await page.locator('[data-test-secret]').textContent()) ?? '').replace(/\s/g, '');
+    const step = currentStep();
+    rememberFactor(adminEmail, secret, step);
+    await page.locator('[data-test-totp-code]').fill(totpCode(secret, step));
+    await page.locator('[data-test-totp-confirm]').click();
+    await page.locator('[data-test-recovery-code]').first().waitFor();
+    assert.equal(await page.locator('[data-test-recovery-code]').count(), 10, 'ten recovery codes, shown once');
+    await page.locator('[data-test-recovery-saved]').click();
     await atPath(page, '/');
     await page.locator('[data-test-home-title]').waitFor();
     await page.getByRole('button', { name: 'Sign out' }).click();
@@ -56,6 +70,10 @@ describe('first sign-in of the superadmin (flows run in order)', () => {
     await signIn(page, adminEmail, 'definitely-wrong-1');
     await page.locator('[data-test-form-error]').waitFor();
     await signIn(page, adminEmail, newPassword);
+    // The password alone opens nothing: the code from the app is asked for.
+    await page.locator('[data-test-second-factor-form]').waitFor();
+    assert.equal((await page.context().cookies()).some((c) => c.name.endsWith('kontor_session')), false);
+    await passSecondFactor(page, adminEmail);
     await atPath(page, '/');
     const notice = page.locator('[data-test-previous-login]');
     await notice.waitFor();
@@ -70,6 +88,7 @@ describe('first sign-in of the superadmin (flows run in order)', () => {
   it('the session cookie is __Host-, Secure (behind TLS), HttpOnly, SameSite=Strict, and nothing sits in web storage', async () => {
     const page = await freshPage();
     await signIn(page, adminEmail, newPassword);
+    await passSecondFactor(page, adminEmail);
     await atPath(page, '/');
     const cookies = await page.context().cookies();
     const session = cookies.find((c) => c.name === '__Host-kontor_session');
@@ -109,6 +128,9 @@ describe('first sign-in of the superadmin (flows run in order)', () => {
     await atPath(page, '/login');
     await page.locator('[data-test-login-notice]', { hasText: 'unlocked' }).waitFor();
     await signIn(page, adminEmail, recoveredPassword);
+    // Recovery does not bypass the second factor.
+    await page.locator('[data-test-second-factor-form]').waitFor();
+    await passSecondFactor(page, adminEmail);
     await atPath(page, '/');
     await page.locator('[data-test-home-title]').waitFor();
     await page.context().close();

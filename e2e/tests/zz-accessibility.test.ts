@@ -40,7 +40,7 @@ describe('accessibility (WCAG 2.1 AA, axe-core): no serious or critical violatio
     await page.close();
     const en = await (await browser.newContext({ locale: 'en-US', bypassCSP: true })).newPage();
     await signInSuperadmin(en, 'Barrierefrei pruefen 2026');
-    for (const p of ['/', '/sessions', '/password', '/admin/users', '/admin/roles', '/admin/audit', '/admin/logins', '/admin/settings', '/platform/tenants', '/platform/users']) {
+    for (const p of ['/', '/sessions', '/password', '/security', '/admin/users', '/admin/roles', '/admin/audit', '/admin/logins', '/admin/settings', '/platform/tenants', '/platform/users']) {
       await en.goto(`${base()}${p}`);
       await en.locator('main h1, main table, main form').first().waitFor();
       await en.waitForTimeout(300);
