@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
-import type { Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { base, signIn } from './pages.js';
 
 const axePath = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 
@@ -26,4 +27,19 @@ export async function seriousViolations(page: Page): Promise<Violation[]> {
   return result.violations
     .filter((v) => v.impact === 'serious' || v.impact === 'critical')
     .map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.length, first: v.nodes[0]?.target.join(' ') ?? '' }));
+}
+
+/** Signs in (a context with bypassCSP, for axe) and lists the serious violations on each path. */
+export async function violationsOn(browser: Browser, email: string, password: string, paths: string[]): Promise<string[]> {
+  const page = await (await browser.newContext({ locale: 'en-US', bypassCSP: true })).newPage();
+  await signIn(page, email, password);
+  const failures: string[] = [];
+  for (const target of paths) {
+    await page.goto(`${base()}${target}`);
+    await page.locator('main h1').first().waitFor();
+    await page.waitForTimeout(300);
+    for (const v of await seriousViolations(page)) failures.push(`${target}: ${v.id} (${v.impact}): ${v.help}`);
+  }
+  await page.context().close();
+  return failures;
 }

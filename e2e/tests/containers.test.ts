@@ -8,7 +8,7 @@ import { launchChromium } from '../lib/browser.js';
 import { kontorCli } from '../lib/cli.js';
 import { mailCount, waitForMail } from '../lib/mail-drop.js';
 import { atPath, base, newPage, signIn } from '../lib/pages.js';
-import { seriousViolations } from '../lib/axe.js';
+import { violationsOn } from '../lib/axe.js';
 
 const mailDir = process.env.E2E_MAIL_DIR!;
 const analyst = 'demo-analyst@sparkasse-musterstadt.example';
@@ -91,17 +91,7 @@ describe('data containers in the browser', () => {
     await p.context().close();
 
     // Accessibility of the data pages, error table included (axe needs the CSP bypassed to load).
-    const a11y = await (await browser.newContext({ locale: 'en-US', bypassCSP: true })).newPage();
-    await signIn(a11y, analyst, password);
-    const failures: string[] = [];
-    for (const target of ['/containers', containerPath]) {
-      await a11y.goto(`${base()}${target}`);
-      await a11y.locator('main h1').first().waitFor();
-      await a11y.waitForTimeout(300);
-      for (const v of await seriousViolations(a11y)) failures.push(`${target}: ${v.id} (${v.impact}): ${v.help}`);
-    }
-    assert.deepEqual(failures, []);
-    await a11y.context().close();
+    assert.deepEqual(await violationsOn(browser, analyst, password, ['/containers', containerPath]), []);
   });
 
   it('an analyst runs both calculations on the demo container, sees the charts and downloads the CSV', async () => {
@@ -147,17 +137,7 @@ describe('data containers in the browser', () => {
 
     const resultPath = await p.evaluate(() => location.pathname);
     await p.context().close();
-    const a11y = await (await browser.newContext({ locale: 'en-US', bypassCSP: true })).newPage();
-    await signIn(a11y, analyst, password);
-    const failures: string[] = [];
-    for (const target of [resultPath, '/templates']) {
-      await a11y.goto(`${base()}${target}`);
-      await a11y.locator('main h1').first().waitFor();
-      await a11y.waitForTimeout(300);
-      for (const v of await seriousViolations(a11y)) failures.push(`${target}: ${v.id} (${v.impact}): ${v.help}`);
-    }
-    assert.deepEqual(failures, []);
-    await a11y.context().close();
+    assert.deepEqual(await violationsOn(browser, analyst, password, [resultPath, '/templates']), []);
   });
 });
 

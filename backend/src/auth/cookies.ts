@@ -1,36 +1,31 @@
 import { parse, serialize } from 'cookie';
 import type { Request, Response } from 'express';
 
-/** Behind TLS the cookie gets `Secure` and the `__Host-` prefix (no Domain, Path=/). */
-function cookieName(req: Request): string {
-  return req.secure ? '__Host-kontor_session' : 'kontor_session';
+/**
+ * The session cookie and the second-factor challenge cookie: HttpOnly, SameSite=Strict, Path=/;
+ * behind TLS `Secure` with the `__Host-` prefix (no Domain). The challenge lives 5 minutes.
+ */
+type Kind = 'session' | 'challenge';
+
+function cookieName(req: Request, kind: Kind): string {
+  return `${req.secure ? '__Host-' : ''}kontor_${kind}`;
 }
 
-export function readSessionCookie(req: Request): string | undefined {
+function read(req: Request, kind: Kind): string | undefined {
   const header = req.headers.cookie;
   if (!header) return undefined;
-  return parse(header)[cookieName(req)] ?? undefined;
+  return parse(header)[cookieName(req, kind)] ?? undefined;
 }
 
-export function setSessionCookie(req: Request, res: Response, token: string): void {
-  res.append('Set-Cookie', serialize(cookieName(req), token, { httpOnly: true, sameSite: 'strict', secure: req.secure, path: '/' }));
+function write(req: Request, res: Response, kind: Kind, value: string, maxAge?: number): void {
+  res.append('Set-Cookie', serialize(cookieName(req, kind), value, { httpOnly: true, sameSite: 'strict', secure: req.secure, path: '/', ...(maxAge === undefined ? {} : { maxAge }) }));
 }
 
-export function clearSessionCookie(req: Request, res: Response): void {
-  res.append('Set-Cookie', serialize(cookieName(req), '', { httpOnly: true, sameSite: 'strict', secure: req.secure, path: '/', maxAge: 0 }));
-}
+export const readSessionCookie = (req: Request) => read(req, 'session');
+export const setSessionCookie = (req: Request, res: Response, token: string) => write(req, res, 'session', token);
+export const clearSessionCookie = (req: Request, res: Response) => write(req, res, 'session', '', 0);
 
-/** The second-factor challenge travels like the session: HttpOnly, SameSite=Strict, 5 minutes. */
-function challengeName(req: Request): string {
-  return req.secure ? '__Host-kontor_challenge' : 'kontor_challenge';
-}
-
-export function readChallengeCookie(req: Request): string | undefined {
-  const header = req.headers.cookie;
-  if (!header) return undefined;
-  return parse(header)[challengeName(req)] ?? undefined;
-}
-
+export const readChallengeCookie = (req: Request) => read(req, 'challenge');
 export function setChallengeCookie(req: Request, res: Response, token: string | undefined): void {
-  res.append('Set-Cookie', serialize(challengeName(req), token ?? '', { httpOnly: true, sameSite: 'strict', secure: req.secure, path: '/', maxAge: token ? 300 : 0 }));
+  write(req, res, 'challenge', token ?? '', token ? 300 : 0);
 }
