@@ -31,6 +31,14 @@ describe('login', () => {
     assert.equal((await c.get('/api/auth/session')).status, 200);
   });
 
+  it('accepts an address without a public TLD, such as the first superadmin\'s default admin@localhost', async () => {
+    const u = await createTenantWithUser(t, { roles: ['analyst'] });
+    const local = `${u.email.split('@')[0]}@localhost`;
+    await t.owner('users').where({ id: u.id }).update({ email: local });
+    const res = await new Client(t.url).login(local, u.password);
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+  });
+
   it('is case-insensitive in the email', async () => {
     const u = await createTenantWithUser(t);
     assert.equal((await new Client(t.url).login(u.email.toUpperCase(), u.password)).status, 200);

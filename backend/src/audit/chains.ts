@@ -164,11 +164,13 @@ export async function purgeChainedRecords(db: Knex, now: Date, onlyTenants?: str
 
 /** One line per chain, for the operator: which chain, how many rows, and the first broken row. */
 export function describeVerification(results: (ChainReport & { tenantId: string | null })[]): string[] {
-  return results.map((r) => {
+  const broken = results.filter((r) => !r.ok).length;
+  const summary = `${results.length} chain(s), ${results.reduce((n, r) => n + r.rows, 0)} row(s): ${broken === 0 ? 'all verified' : `${broken} broken`}`;
+  return [...results.map((r) => {
     const where = r.kind === 'audit' ? `audit events of tenant ${r.tenantId} (${r.chain})` : `sign-in records ${r.chain}`;
     if (r.ok) return `ok      ${where}: ${r.rows} row(s) verified`;
     const b = r.firstBroken!;
     const row = b.id ? `row id ${b.id}, seq ${b.seq}` : `seq ${b.seq}`;
     return `BROKEN  ${where}: first broken at ${row} (${b.reason})`;
-  });
+  }), summary];
 }

@@ -1,7 +1,12 @@
 import { z } from 'zod';
 import { MAX_PASSWORD_LENGTH } from './password-policy.js';
 
-const email = z.string().trim().min(3).max(254).email('must be an email address');
+/**
+ * Sign-in and recovery take any address of the shape local@host: accounts may exist on hosts
+ * without a public TLD (the first superadmin's default is admin@localhost), and these routes only
+ * look an account up. Creating users keeps the strict check (tenancy/schemas.ts).
+ */
+const email = z.string().trim().min(3).max(254).regex(/^[^\s@]+@[^\s@]+$/, 'must be an email address');
 const password = z.string().min(1, 'is required').max(MAX_PASSWORD_LENGTH, `may have at most ${MAX_PASSWORD_LENGTH} characters`);
 
 export const loginBody = z.object({ email, password });
