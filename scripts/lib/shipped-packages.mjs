@@ -12,6 +12,9 @@ export function shippedPackages(root) {
     cwd: root, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024,
   });
   const tree = JSON.parse(out);
+  // Integrity from the lockfile itself: `npm ls` reports it only for some install histories.
+  const lock = JSON.parse(fs.readFileSync(path.join(root, 'package-lock.json'), 'utf8')).packages ?? {};
+  const integrityOf = (dir) => lock[path.relative(root, dir).split(path.sep).join('/')]?.integrity ?? null;
   const found = new Map();
   const walk = (node) => {
     for (const [name, dep] of Object.entries(node.dependencies ?? {})) {
@@ -19,7 +22,7 @@ export function shippedPackages(root) {
       const key = `${name}@${dep.version}`;
       if (found.has(key)) continue;
       const manifest = JSON.parse(fs.readFileSync(path.join(dep.path, 'package.json'), 'utf8'));
-      found.set(key, { name, version: dep.version, license: licenseOf(manifest), integrity: dep.integrity ?? null, dir: dep.path });
+      found.set(key, { name, version: dep.version, license: licenseOf(manifest), integrity: integrityOf(dep.path), dir: dep.path });
       walk(dep);
     }
   };
