@@ -27,10 +27,10 @@ export async function benchDatabase(poolMax = 10): Promise<{ api: Knex; owner: K
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'kontor-bench-'));
   fs.chmodSync(home, 0o711);
   const port = await freePort();
-  const pw = { super: randomBytes(24).toString('hex'), owner: randomBytes(24).toString('hex'), api: randomBytes(24).toString('hex') };
+  const pw = { super: randomBytes(24).toString('hex'), owner: randomBytes(24).toString('hex'), api: randomBytes(24).toString('hex'), retention: randomBytes(24).toString('hex') };
   const logger = createLogger({ level: 'warn', clock: systemClock });
   const pg = await startEmbeddedPostgres({ dataDir: path.join(home, 'pg'), port, superPassword: pw.super, logger });
-  await ensureEmbeddedRolesAndDatabase(pg.superUrl('postgres'), { owner: pw.owner, api: pw.api });
+  await ensureEmbeddedRolesAndDatabase(pg.superUrl('postgres'), { owner: pw.owner, api: pw.api, retention: pw.retention });
   const owner = createKnex(`postgres://${OWNER_ROLE}:${pw.owner}@127.0.0.1:${port}/${DATABASE_NAME}`, 4);
   await migrateToLatest(owner);
   const api = createKnex(`postgres://${EMBEDDED_API_LOGIN}:${pw.api}@127.0.0.1:${port}/${DATABASE_NAME}`, poolMax);

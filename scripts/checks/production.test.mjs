@@ -70,6 +70,11 @@ describe('release checks', () => {
     assert.equal(r.status, 0, r.stderr);
   });
 
+  it('the benchmarks typecheck against the current code (they are not run in CI)', () => {
+    const r = run(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', 'bench/tsconfig.json']);
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+  });
+
   it('npm audit: no high or critical advisory in the production dependencies', (t) => {
     const r = run('npm', ['audit', '--omit=dev', '--audit-level=high', '--json']);
     const report = JSON.parse(r.stdout || '{}');
