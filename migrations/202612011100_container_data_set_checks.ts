@@ -1,0 +1,160 @@
+import type { Knex } from 'knex';
+
+/**
+ * Referential integrity of container data, checked once per statement instead of once per row.
+ *
+ * The declarative foreign keys (customer_groups → containers, products/payments → customer_groups)
+ * fired one trigger and one lookup per row: 6.8 µs of a 10 µs insert, 16 s of a 2.3 M-row products
+ * import. These statement-level triggers enforce the same rules over the statement's transition
+ * table in one set-based query each:
+ * - a customer group needs its container, a product or payment its customer group (23503);
+ * - deleting a container deletes its customer groups, deleting customer groups deletes their
+ *   products and payments (the former ON DELETE CASCADE);
+ * - the keys they hang on (containers.id; container_id and group_id of the data rows) never change.
+ * Concurrency, which a foreign key handles with a KEY SHARE lock per parent row, is handled on the
+ * container row: inserting data takes KEY SHARE on its container, deleting customer groups takes
+ * FOR UPDATE on it before cascading. So an insert and a delete of the same container's data never
+ * interleave: whichever comes second waits, then checks (or cascades) with a fresh READ COMMITTED
+ * snapshot. The API runs every transaction READ COMMITTED.
+ * The functions are SECURITY INVOKER: they see exactly what the caller's row-level security allows.
+ */
+export async function up(knex: Knex): Promise<void> {
+  await knex.raw('alter table customer_groups drop constraint customer_groups_tenant_id_container_id_foreign');
+  await knex.raw('alter table products drop constraint products_tenant_id_container_id_group_id_foreign');
+  await knex.raw('alter table payments drop constraint payments_tenant_id_container_id_group_id_foreign');
+
+  await knex.raw(`
+    create function container_data_lock_containers(p_containers jsonb, p_mode text) returns void
+    language plpgsql security invoker set search_path = public as $$
+    begin
+      -- p_mode is one of two literals chosen by the callers below, never data.
+      if p_mode = 'update' then
+        perform 1 from containers c
+          join jsonb_to_recordset(p_containers) as k(tenant_id uuid, container_id uuid) on c.tenant_id = k.tenant_id and c.id = k.container_id
+          order by c.tenant_id, c.id for update of c;
+      else
+        perform 1 from containers c
+          join jsonb_to_recordset(p_containers) as k(tenant_id uuid, container_id uuid) on c.tenant_id = k.tenant_id and c.id = k.container_id
+          order by c.tenant_id, c.id for key share of c;
+      end if;
+    end $$`);
+
+  await knex.raw(`
+    create function customer_groups_need_container() returns trigger
+    language plpgsql security invoker set search_path = public as $$
+    declare
+      keys jsonb;
+    begin
+      select coalesce(jsonb_agg(jsonb_build_object('tenant_id', tenant_id, 'container_id', container_id)), '[]') into keys
+        from (select distinct tenant_id, container_id from added) d;
+      perform container_data_lock_containers(keys, 'share');
+      if exists (select 1 from jsonb_to_recordset(keys) as k(tenant_id uuid, container_id uuid)
+                  where not exists (select 1 from containers c where c.tenant_id = k.tenant_id and c.id = k.container_id)) then
+        raise exception 'customer groups must belong to an existing container'
+          using errcode = 'foreign_key_violation', table = 'customer_groups', constraint = 'customer_groups_container';
+      end if;
+      return null;
+    end $$`);
+
+  // One container per statement is what the API writes; the constant filter lets the planner hash
+  // that container's groups once instead of probing the key per row.
+  await knex.raw(`
+    create function container_rows_need_group() returns trigger
+    language plpgsql security invoker set search_path = public as $$
+    declare
+      keys jsonb;
+      one_tenant uuid;
+      one_container uuid;
+      orphan boolean;
+    begin
+      select coalesce(jsonb_agg(jsonb_build_object('tenant_id', tenant_id, 'container_id', container_id)), '[]') into keys
+        from (select distinct tenant_id, container_id from added) d;
+      perform container_data_lock_containers(keys, 'share');
+      if jsonb_array_length(keys) = 1 then
+        one_tenant := (keys->0->>'tenant_id')::uuid;
+        one_container := (keys->0->>'container_id')::uuid;
+        select exists (select 1 from added a where not exists (
+            select 1 from customer_groups g where g.tenant_id = one_tenant and g.container_id = one_container and g.group_id = a.group_id))
+          into orphan;
+      else
+        select exists (select 1 from added a where not exists (
+            select 1 from customer_groups g where g.tenant_id = a.tenant_id and g.container_id = a.container_id and g.group_id = a.group_id))
+          into orphan;
+      end if;
+      if orphan then
+        raise exception '% rows must belong to a customer group of their container', TG_TABLE_NAME
+          using errcode = 'foreign_key_violation', table = TG_TABLE_NAME, constraint = TG_TABLE_NAME || '_customer_group';
+      end if;
+      return null;
+    end $$`);
+
+  await knex.raw(`
+    create function customer_groups_cascade_delete() returns trigger
+    language plpgsql security invoker set search_path = public as $$
+    declare
+      keys jsonb;
+    begin
+      select coalesce(jsonb_agg(jsonb_build_object('tenant_id', tenant_id, 'container_id', container_id)), '[]') into keys
+        from (select distinct tenant_id, container_id from removed) d;
+      -- Waits for any transaction still adding products or payments to these containers.
+      perform container_data_lock_containers(keys, 'update');
+      if exists (select 1 from products p join jsonb_to_recordset(keys) as k(tenant_id uuid, container_id uuid)
+                   on p.tenant_id = k.tenant_id and p.container_id = k.container_id) then
+        delete from products p using removed r
+          where p.tenant_id = r.tenant_id and p.container_id = r.container_id and p.group_id = r.group_id;
+      end if;
+      if exists (select 1 from payments p join jsonb_to_recordset(keys) as k(tenant_id uuid, container_id uuid)
+                   on p.tenant_id = k.tenant_id and p.container_id = k.container_id) then
+        delete from payments p using removed r
+          where p.tenant_id = r.tenant_id and p.container_id = r.container_id and p.group_id = r.group_id;
+      end if;
+      return null;
+    end $$`);
+
+  await knex.raw(`
+    create function containers_cascade_delete() returns trigger
+    language plpgsql security invoker set search_path = public as $$
+    begin
+      delete from customer_groups g using (select distinct tenant_id, id from removed) r
+        where g.tenant_id = r.tenant_id and g.container_id = r.id;
+      return null;
+    end $$`);
+
+  await knex.raw(`
+    create function container_data_keys_fixed() returns trigger
+    language plpgsql security invoker set search_path = public as $$
+    begin
+      raise exception 'the key of a % row cannot change', TG_TABLE_NAME
+        using errcode = 'foreign_key_violation', table = TG_TABLE_NAME;
+    end $$`);
+
+  await knex.raw('create trigger customer_groups_need_container after insert on customer_groups referencing new table as added for each statement execute function customer_groups_need_container()');
+  await knex.raw('create trigger products_need_group after insert on products referencing new table as added for each statement execute function container_rows_need_group()');
+  await knex.raw('create trigger payments_need_group after insert on payments referencing new table as added for each statement execute function container_rows_need_group()');
+  await knex.raw('create trigger customer_groups_cascade_delete after delete on customer_groups referencing old table as removed for each statement execute function customer_groups_cascade_delete()');
+  await knex.raw('create trigger containers_cascade_delete after delete on containers referencing old table as removed for each statement execute function containers_cascade_delete()');
+  await knex.raw('create trigger containers_id_fixed before update of id on containers for each row when (old.id is distinct from new.id) execute function container_data_keys_fixed()');
+  for (const table of ['customer_groups', 'products', 'payments']) {
+    await knex.raw(
+      'create trigger ?? before update of container_id, group_id on ?? for each row when (old.container_id is distinct from new.container_id or old.group_id is distinct from new.group_id) execute function container_data_keys_fixed()',
+      [`${table}_keys_fixed`, table],
+    );
+  }
+}
+
+export async function down(knex: Knex): Promise<void> {
+  for (const table of ['customer_groups', 'products', 'payments']) await knex.raw('drop trigger ?? on ??', [`${table}_keys_fixed`, table]);
+  await knex.raw('drop trigger containers_id_fixed on containers');
+  await knex.raw('drop trigger containers_cascade_delete on containers');
+  await knex.raw('drop trigger customer_groups_cascade_delete on customer_groups');
+  await knex.raw('drop trigger payments_need_group on payments');
+  await knex.raw('drop trigger products_need_group on products');
+  await knex.raw('drop trigger customer_groups_need_container on customer_groups');
+  for (const fn of ['container_data_keys_fixed', 'containers_cascade_delete', 'customer_groups_cascade_delete', 'container_rows_need_group', 'customer_groups_need_container']) {
+    await knex.raw('drop function ??()', [fn]);
+  }
+  await knex.raw('drop function container_data_lock_containers(jsonb, text)');
+  await knex.raw('alter table customer_groups add constraint customer_groups_tenant_id_container_id_foreign foreign key (tenant_id, container_id) references containers (tenant_id, id) on delete cascade');
+  await knex.raw('alter table products add constraint products_tenant_id_container_id_group_id_foreign foreign key (tenant_id, container_id, group_id) references customer_groups (tenant_id, container_id, group_id) on delete cascade');
+  await knex.raw('alter table payments add constraint payments_tenant_id_container_id_group_id_foreign foreign key (tenant_id, container_id, group_id) references customer_groups (tenant_id, container_id, group_id) on delete cascade');
+}
