@@ -56,8 +56,9 @@ export async function up(knex: Knex): Promise<void> {
       return null;
     end $$`);
 
-  // One container per statement is what the API writes; the constant filter lets the planner hash
-  // that container's groups once instead of probing the key per row.
+  // Matching millions of rows against their groups must be one hash join, never a probe per row:
+  // right after an import the statistics still describe the empty container, and the planner would
+  // pick the probes. The two settings are changed for this query only and restored.
   await knex.raw(`
     create function container_rows_need_group() returns trigger
     language plpgsql security invoker set search_path = public as $$
@@ -66,11 +67,15 @@ export async function up(knex: Knex): Promise<void> {
       one_tenant uuid;
       one_container uuid;
       orphan boolean;
+      nestloop text := current_setting('enable_nestloop');
+      memory text := current_setting('work_mem');
     begin
       select coalesce(jsonb_agg(jsonb_build_object('tenant_id', tenant_id, 'container_id', container_id)), '[]') into keys
         from (select distinct tenant_id, container_id from added) d;
       perform container_data_lock_containers(keys, 'share');
+      perform set_config('enable_nestloop', 'off', true), set_config('work_mem', '64MB', true);
       if jsonb_array_length(keys) = 1 then
+        -- The API's case: a constant container lets the planner read just that container's groups.
         one_tenant := (keys->0->>'tenant_id')::uuid;
         one_container := (keys->0->>'container_id')::uuid;
         select exists (select 1 from added a where not exists (
@@ -81,6 +86,7 @@ export async function up(knex: Knex): Promise<void> {
             select 1 from customer_groups g where g.tenant_id = a.tenant_id and g.container_id = a.container_id and g.group_id = a.group_id))
           into orphan;
       end if;
+      perform set_config('enable_nestloop', nestloop, true), set_config('work_mem', memory, true);
       if orphan then
         raise exception '% rows must belong to a customer group of their container', TG_TABLE_NAME
           using errcode = 'foreign_key_violation', table = TG_TABLE_NAME, constraint = TG_TABLE_NAME || '_customer_group';
@@ -93,18 +99,25 @@ export async function up(knex: Knex): Promise<void> {
     language plpgsql security invoker set search_path = public as $$
     declare
       keys jsonb;
+      k record;
+      partial boolean := false;
     begin
       select coalesce(jsonb_agg(jsonb_build_object('tenant_id', tenant_id, 'container_id', container_id)), '[]') into keys
         from (select distinct tenant_id, container_id from removed) d;
       -- Waits for any transaction still adding products or payments to these containers.
       perform container_data_lock_containers(keys, 'update');
-      if exists (select 1 from products p join jsonb_to_recordset(keys) as k(tenant_id uuid, container_id uuid)
-                   on p.tenant_id = k.tenant_id and p.container_id = k.container_id) then
+      for k in select * from jsonb_to_recordset(keys) as x(tenant_id uuid, container_id uuid) loop
+        -- The usual case, a re-import or a deleted container: no group is left, so neither is any product.
+        if not exists (select 1 from customer_groups g where g.tenant_id = k.tenant_id and g.container_id = k.container_id) then
+          delete from products where tenant_id = k.tenant_id and container_id = k.container_id;
+          delete from payments where tenant_id = k.tenant_id and container_id = k.container_id;
+        else
+          partial := true;
+        end if;
+      end loop;
+      if partial then
         delete from products p using removed r
           where p.tenant_id = r.tenant_id and p.container_id = r.container_id and p.group_id = r.group_id;
-      end if;
-      if exists (select 1 from payments p join jsonb_to_recordset(keys) as k(tenant_id uuid, container_id uuid)
-                   on p.tenant_id = k.tenant_id and p.container_id = k.container_id) then
         delete from payments p using removed r
           where p.tenant_id = r.tenant_id and p.container_id = r.container_id and p.group_id = r.group_id;
       end if;

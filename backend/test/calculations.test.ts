@@ -271,7 +271,7 @@ describe('calculation runs', () => {
       assert.equal(run.status, 'failed');
       assert.equal(run.error.code, 'timeout');
       assert.match(run.error.message, /No results were kept/);
-      const left = await inTenant(t.owner, analyst.tenantId, (trx) => trx('leasing_results').where({ tenant_id: analyst.tenantId, calculation_id: run.id }).count('* as n').first());
+      const left = await inTenant(t.owner, analyst.tenantId, (trx) => trx('leasing_result_chunks').where({ tenant_id: analyst.tenantId, calculation_id: run.id }).count('* as n').first());
       assert.equal(Number(left!.n), 0);
       assert.equal((await client.get(`/api/calculations/${run.id}/summary`)).body.error.code, 'not_finished');
       const failed = await auditTypes(analyst.tenantId, 'calculation.failed');

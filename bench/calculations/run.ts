@@ -19,7 +19,7 @@ async function importFile(s: BenchServer, containerId: string, kind: string, fil
     method: 'POST', headers: { ...s.headers, 'content-type': 'text/csv' }, body: fs.createReadStream(file) as unknown as BodyInit, duplex: 'half',
   } as RequestInit);
   const { id } = (await res.json()) as { id: string };
-  const status = await waitUntilDone(s, `/imports/${id}`, 500);
+  const status = await waitUntilDone(s, `/imports/${id}`, 50);
   if (status !== 'succeeded') throw new Error(`import of ${kind} ${status}`);
 }
 

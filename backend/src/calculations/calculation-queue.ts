@@ -4,7 +4,7 @@ import { recordAudit } from '../audit/audit-store.js';
 import type { Clock } from '../clock.js';
 import { inTenant } from '../db/tenant-transaction.js';
 import type { Logger } from '../log/logger.js';
-import { leasingSlice, segmentSlice, slices, type RunTarget } from './calculation-sql.js';
+import { leasingSlice, preferOrderedPlans, segmentSlice, slices, type RunTarget } from './calculation-sql.js';
 import * as store from './calculations-store.js';
 import type { CalculationKind, LeasingParams, TemplateDefinition } from './definitions.js';
 
@@ -78,14 +78,16 @@ export class CalculationQueue {
         const target: RunTarget = { tenantId: job.tenantId, containerId: job.containerId, calculationId: job.calculationId };
         const parts = await slices(trx, job.tenantId, job.containerId, SLICE_GROUPS);
         let results = 0;
+        const restorePlanSettings = await preferOrderedPlans(trx);
         for (const [i, slice] of parts.entries()) {
           results += job.kind === 'segmentation'
-            ? await segmentSlice(trx, target, job.definition as TemplateDefinition, slice)
-            : await leasingSlice(trx, target, job.definition as LeasingParams, slice);
+            ? await segmentSlice(trx, target, job.definition as TemplateDefinition, slice, i)
+            : await leasingSlice(trx, target, job.definition as LeasingParams, slice, i);
           if (i < parts.length - 1) await setProgress((i + 1) / parts.length);
         }
+        await restorePlanSettings();
         const summary = job.kind === 'segmentation'
-          ? await store.segmentationAggregates(trx, job.tenantId, job.calculationId)
+          ? await store.segmentationAggregates(trx, job.tenantId, job.calculationId, job.definition as TemplateDefinition)
           : await store.leasingAggregates(trx, job.tenantId, job.calculationId);
         const finished = clock.now();
         const durationMs = Date.now() - startedMs;

@@ -1,11 +1,18 @@
 import type { Knex } from 'knex';
-import type { LeasingParams, TemplateDefinition } from './definitions.js';
+import { PRODUCT_GROUPS } from '../imports/formats.js';
+import type { LeasingParams, Segment, TemplateDefinition } from './definitions.js';
 
 /**
  * The two calculations as set-based statements inside PostgreSQL (DESIGN §1). Each statement
- * works on one slice of a container's customer groups (a group_id range), so a run can report
- * progress between slices; all slices of a run share one transaction.
- * Every value is a binding; the template and the parameters travel as one JSON binding each.
+ * works on one slice of a container's customer groups (a group_id range) and writes that slice's
+ * results as one chunk row (aligned arrays in group order), so a run can report progress between
+ * slices; all slices of a run share one transaction.
+ *
+ * Every value is a binding. The segmentation's shape follows the template: one CASE branch per
+ * segment and one sum per distinct set of volume product groups, each built from a fixed fragment
+ * of SQL with placeholders, so the planner sees the rules as constants (a CASE over bound values
+ * is evaluated once per group and stops at the first match; the former lateral search over a
+ * segment table ran a sub-plan per group).
  */
 
 export interface Slice {
@@ -21,7 +28,7 @@ export interface RunTarget {
   calculationId: string;
 }
 
-/** Slices of about `size` groups each, cut at group_ids in the key's order. */
+/** Slices of about `size` groups each, cut at group_ids in the key's (byte) order. */
 export async function slices(trx: Knex.Transaction, tenantId: string, containerId: string, size: number): Promise<Slice[]> {
   const { rows } = await trx.raw(
     `select group_id from (
@@ -35,85 +42,114 @@ export async function slices(trx: Knex.Transaction, tenantId: string, containerI
   return bounds.map((from, i) => ({ from, to: cuts[i] ?? null }));
 }
 
-/** The template's segments as rows for jsonb_to_recordset: position, rules and one flag per product group. */
-function segmentRows(template: TemplateDefinition): Record<string, unknown>[] {
-  return template.segments.map((s, i) => {
-    const r = s.rules;
-    const inVolume = (group: string) => r.volumeGroups === undefined || (r.volumeGroups as string[]).includes(group);
-    return {
-      ord: i + 1, name: s.name, kut: s.kut, kind: s.kind, type: s.type,
-      age_min: r.ageMin ?? null, age_max: r.ageMax ?? null,
-      volume_min: r.volumeMin ?? null, volume_max: r.volumeMax ?? null,
-      turnover_min: r.turnoverMin ?? null, turnover_max: r.turnoverMax ?? null,
-      rating_max: r.ratingMax ?? null,
-      giro: inVolume('GIRO'), savings: inVolume('SAVINGS'), securities: inVolume('SECURITIES'), building_savings: inVolume('BUILDING_SAVINGS'),
-      insurance: inVolume('INSURANCE'), loan: inVolume('LOAN'), investment_loan: inVolume('INVESTMENT_LOAN'), leasing: inVolume('LEASING'),
-    };
-  });
+/**
+ * Both tables are read in key order within a slice: an index range scan, a running aggregate per
+ * group and a merge join, with nothing to hash or sort. PostgreSQL's estimates right after an
+ * import describe an empty container and lead it to hash instead, which costs a third more; these
+ * settings hold only for the calculation's own transaction.
+ */
+export async function preferOrderedPlans(trx: Knex.Transaction): Promise<() => Promise<void>> {
+  const { rows } = await trx.raw("select current_setting('enable_hashagg') as hashagg, current_setting('enable_hashjoin') as hashjoin, current_setting('enable_bitmapscan') as bitmapscan");
+  const before = rows[0] as { hashagg: string; hashjoin: string; bitmapscan: string };
+  await trx.raw("select set_config('enable_hashagg', 'off', true), set_config('enable_hashjoin', 'off', true), set_config('enable_bitmapscan', 'off', true)");
+  return async () => {
+    await trx.raw("select set_config('enable_hashagg', ?, true), set_config('enable_hashjoin', ?, true), set_config('enable_bitmapscan', ?, true)", [before.hashagg, before.hashjoin, before.bitmapscan]);
+  };
 }
 
-const SEGMENTATION = `
-insert into segmentation_results (tenant_id, calculation_id, group_id, kind, branch, segment_no, segment, kut, volume)
-with segs as materialized (
-  select * from jsonb_to_recordset(?::jsonb) as s(
-    ord int, name text, kut int, kind text, type text, age_min int, age_max int,
-    volume_min numeric, volume_max numeric, turnover_min numeric, turnover_max numeric, rating_max int,
-    giro boolean, savings boolean, securities boolean, building_savings boolean,
-    insurance boolean, loan boolean, investment_loan boolean, leasing boolean)
-),
-holdings as (
-  select p.group_id, bool_and(p.balance = 0) as all_zero, sum(p.balance) as total,
-    coalesce(sum(p.balance) filter (where p.product_group = 'GIRO'), 0) as giro,
-    coalesce(sum(p.balance) filter (where p.product_group = 'SAVINGS'), 0) as savings,
-    coalesce(sum(p.balance) filter (where p.product_group = 'SECURITIES'), 0) as securities,
-    coalesce(sum(p.balance) filter (where p.product_group = 'BUILDING_SAVINGS'), 0) as building_savings,
-    coalesce(sum(p.balance) filter (where p.product_group = 'INSURANCE'), 0) as insurance,
-    coalesce(sum(p.balance) filter (where p.product_group = 'LOAN'), 0) as loan,
-    coalesce(sum(p.balance) filter (where p.product_group = 'INVESTMENT_LOAN'), 0) as investment_loan,
-    coalesce(sum(p.balance) filter (where p.product_group = 'LEASING'), 0) as leasing
-  from products p
-  where p.tenant_id = ? and p.container_id = ? and p.group_id >= ? and (?::text is null or p.group_id < ?)
-  group by p.group_id
-)
-select g.tenant_id, ?, g.group_id, g.kind, g.branch,
-  coalesce(m.ord, 0), coalesce(m.name, 'unassigned'), coalesce(m.kut, 0), coalesce(m.volume, h.total, 0)
-from customer_groups g
-left join holdings h on h.group_id = g.group_id
-left join lateral (
-  select s.ord, s.name, s.kut, v.volume
-  from segs s
-  cross join lateral (select
-      case when s.giro then coalesce(h.giro, 0) else 0 end
-    + case when s.savings then coalesce(h.savings, 0) else 0 end
-    + case when s.securities then coalesce(h.securities, 0) else 0 end
-    + case when s.building_savings then coalesce(h.building_savings, 0) else 0 end
-    + case when s.insurance then coalesce(h.insurance, 0) else 0 end
-    + case when s.loan then coalesce(h.loan, 0) else 0 end
-    + case when s.investment_loan then coalesce(h.investment_loan, 0) else 0 end
-    + case when s.leasing then coalesce(h.leasing, 0) else 0 end as volume) v
-  where (s.kind = 'ALL' or s.kind = g.kind)
-    and case s.type
-          when 'negative' then g.negative_flag
-          when 'no_products' then h.group_id is null
-          when 'inactive' then coalesce(h.all_zero, false)
-          else true end
-    and (s.age_min is null or (g.age <> -1 and g.age >= s.age_min))
-    and (s.age_max is null or (g.age <> -1 and g.age < s.age_max))
-    and (s.volume_min is null or v.volume >= s.volume_min)
-    and (s.volume_max is null or v.volume < s.volume_max)
-    and (s.turnover_min is null or coalesce(g.turnover >= s.turnover_min, false))
-    and (s.turnover_max is null or coalesce(g.turnover < s.turnover_max, false))
-    and (s.rating_max is null or g.rating is null or g.rating <= s.rating_max)
-  order by s.ord
-  limit 1
-) m on true
-where g.tenant_id = ? and g.container_id = ? and g.group_id >= ? and (?::text is null or g.group_id < ?)`;
+/** A fragment of SQL and its bindings, in order. */
+interface Sql {
+  text: string;
+  bindings: Knex.RawBinding[];
+}
 
-export async function segmentSlice(trx: Knex.Transaction, run: RunTarget, template: TemplateDefinition, slice: Slice): Promise<number> {
+const join = (parts: Sql[], separator: string): Sql => ({ text: parts.map((p) => p.text).join(separator), bindings: parts.flatMap((p) => p.bindings) });
+
+/** The distinct product-group sets of the template's volume rules, as sorted lists. */
+function volumeSets(template: TemplateDefinition): string[][] {
+  const seen = new Map<string, string[]>();
+  for (const s of template.segments) {
+    const groups = s.rules.volumeGroups;
+    if (!groups || groups.length === PRODUCT_GROUPS.length) continue;
+    const sorted = [...groups].sort();
+    seen.set(sorted.join(','), sorted);
+  }
+  return [...seen.values()];
+}
+
+/** The volume a segment's rules look at: its product groups' balances, or all of them. */
+function volumeOf(s: Segment, sets: string[][]): string {
+  const groups = s.rules.volumeGroups;
+  if (!groups || groups.length === PRODUCT_GROUPS.length) return 'coalesce(h.total, 0)';
+  const key = [...groups].sort().join(',');
+  return `coalesce(h.v${sets.findIndex((set) => set.join(',') === key)}, 0)`;
+}
+
+/** DESIGN §1: kind, type condition, then every rule the segment has. */
+function segmentCondition(s: Segment, sets: string[][]): Sql {
+  const parts: Sql[] = [];
+  const r = s.rules;
+  const volume = volumeOf(s, sets);
+  if (s.kind !== 'ALL') parts.push({ text: 'g.kind = ?', bindings: [s.kind] });
+  if (s.type === 'negative') parts.push({ text: 'g.negative_flag', bindings: [] });
+  if (s.type === 'no_products') parts.push({ text: 'h.group_id is null', bindings: [] });
+  if (s.type === 'inactive') parts.push({ text: 'coalesce(h.all_zero, false)', bindings: [] });
+  // An unknown age (-1) fails any age rule; an empty turnover fails any turnover rule; an empty rating passes.
+  if (r.ageMin !== undefined) parts.push({ text: '(g.age <> -1 and g.age >= ?)', bindings: [r.ageMin] });
+  if (r.ageMax !== undefined) parts.push({ text: '(g.age <> -1 and g.age < ?)', bindings: [r.ageMax] });
+  if (r.volumeMin !== undefined) parts.push({ text: `${volume} >= ?::numeric`, bindings: [String(r.volumeMin)] });
+  if (r.volumeMax !== undefined) parts.push({ text: `${volume} < ?::numeric`, bindings: [String(r.volumeMax)] });
+  if (r.turnoverMin !== undefined) parts.push({ text: 'coalesce(g.turnover >= ?::numeric, false)', bindings: [String(r.turnoverMin)] });
+  if (r.turnoverMax !== undefined) parts.push({ text: 'coalesce(g.turnover < ?::numeric, false)', bindings: [String(r.turnoverMax)] });
+  if (r.ratingMax !== undefined) parts.push({ text: '(g.rating is null or g.rating <= ?)', bindings: [r.ratingMax] });
+  return parts.length ? join(parts, ' and ') : { text: 'true', bindings: [] };
+}
+
+/** The products of one slice, aggregated per group: what the segment rules need. */
+function holdings(sets: string[][]): Sql {
+  const sums = sets.map((set, i) => ({ text: `, sum(p.balance) filter (where p.product_group = any(?::text[])) as v${i}`, bindings: [set] }));
+  return {
+    text: `select p.group_id, bool_and(p.balance = 0) as all_zero, sum(p.balance) as total${sums.map((s) => s.text).join('')}
+      from products p
+      where p.tenant_id = ? and p.container_id = ? and p.group_id >= ? and (?::text is null or p.group_id < ?)
+      group by p.group_id`,
+    bindings: sums.flatMap((s) => s.bindings),
+  };
+}
+
+/**
+ * One slice of a segmentation: every group gets the number of the first matching segment (1 =
+ * the template's first; 0 = unassigned) and the volume that segment looks at (unassigned: all
+ * products). Returns the number of groups written.
+ */
+export async function segmentSlice(trx: Knex.Transaction, run: RunTarget, template: TemplateDefinition, slice: Slice, chunk: number): Promise<number> {
   const { tenantId: t, containerId: c, calculationId } = run;
   const { from, to } = slice;
-  const result = await trx.raw(SEGMENTATION, [JSON.stringify(segmentRows(template)), t, c, from, to, to, calculationId, t, c, from, to, to]);
-  return (result as { rowCount: number }).rowCount;
+  const sets = volumeSets(template);
+  const conditions = template.segments.map((s) => segmentCondition(s, sets));
+  const segmentNo = {
+    text: `case ${conditions.map((cond, i) => `when ${cond.text} then ${i + 1}`).join(' ')} else 0 end`,
+    bindings: conditions.flatMap((cond) => cond.bindings),
+  };
+  const volumes = template.segments.map((s, i) => `when ${i + 1} then ${volumeOf(s, sets)}`).join(' ');
+  const h = holdings(sets);
+  const sql = `
+    insert into segmentation_result_chunks (tenant_id, calculation_id, chunk, group_ids, kinds, branches, segment_nos, volumes)
+    select ?, ?, ?, array_agg(r.group_id order by r.group_id), array_agg(r.kind order by r.group_id), array_agg(r.branch order by r.group_id),
+           array_agg(r.segment_no order by r.group_id), array_agg(r.volume order by r.group_id)
+    from (
+      select g.group_id, g.kind, g.branch, s.segment_no::smallint as segment_no,
+             case s.segment_no ${volumes} else coalesce(h.total, 0) end as volume
+      from customer_groups g
+      left join (${h.text}) h on h.group_id = g.group_id
+      cross join lateral (select ${segmentNo.text} as segment_no offset 0) s
+      where g.tenant_id = ? and g.container_id = ? and g.group_id >= ? and (?::text is null or g.group_id < ?)
+    ) r
+    having count(*) > 0
+    returning cardinality(group_ids) as n`;
+  const bindings = [t, calculationId, chunk, ...h.bindings, t, c, from, to, to, ...segmentNo.bindings, t, c, from, to, to];
+  const result = await trx.raw(sql, bindings);
+  return Number((result as { rows: { n: number }[] }).rows[0]?.n ?? 0);
 }
 
 /** Parameters flattened for jsonb_to_record; decimals as text so they reach numeric unchanged. */
@@ -132,59 +168,76 @@ function leasingRecord(p: LeasingParams): Record<string, unknown> {
 /*
  * Potential = turnover × rate × score / 100, written as × 0.01 because numeric multiplication is
  * exact while numeric division rounds to a chosen scale; round(numeric) rounds half away from zero.
+ * The division (first two digits of the WZ code) is computed once per group behind `offset 0`:
+ * referenced by every band test, it would otherwise be re-evaluated for each.
  */
 const LEASING = `
-insert into leasing_results (tenant_id, calculation_id, group_id, customer_type, branch, industry, division, affinity, turnover, rating,
-  part_leasing, part_industry, part_turnover, part_investment, score, class, potential)
+insert into leasing_result_chunks (tenant_id, calculation_id, chunk, group_ids, customer_types, branches, industries, divisions, affinities, turnovers, ratings,
+  parts_leasing, parts_industry, parts_turnover, parts_investment, scores, classes, potentials)
 with prm as materialized (
   select * from jsonb_to_record(?::jsonb) as x(
     rating_max int, w_leasing_other int, w_high int, w_medium int, w_other int,
     w_t0 int, w_t1 int, w_t2 int, w_t3 int, w_investment int, b0 numeric, b1 numeric, b2 numeric,
     c_a int, c_b int, c_c int, r_high numeric, r_medium numeric, r_other numeric)
 ),
-leasing_elsewhere as materialized (
+eligible as (
+  select g.group_id, g.customer_type, g.branch, g.industry, g.turnover, g.rating,
+    case when g.industry ~ '^[0-9]{2}' then substr(g.industry, 1, 2)::smallint end as division
+  from customer_groups g cross join prm
+  where g.tenant_id = ? and g.container_id = ? and g.group_id >= ? and (?::text is null or g.group_id < ?)
+    and g.kind = 'FK' and not g.negative_flag and (g.rating is null or g.rating <= prm.rating_max)
+  offset 0
+),
+leasing_elsewhere as (
   select distinct group_id from payments
   where tenant_id = ? and container_id = ? and group_id >= ? and (?::text is null or group_id < ?)
     and category = 'LEASING_OTHER' and sum_12m > 0
 ),
-investment_loans as materialized (
+investment_loans as (
   select distinct group_id from products
   where tenant_id = ? and container_id = ? and group_id >= ? and (?::text is null or group_id < ?)
     and product_group = 'INVESTMENT_LOAN' and balance <> 0
 ),
-scored as materialized (
-  select g.tenant_id, g.group_id, g.customer_type, g.branch, g.industry, d.division, a.affinity, g.turnover, g.rating,
+scored as (
+  select e.*, a.affinity,
     case when le.group_id is not null then prm.w_leasing_other else 0 end as part_leasing,
     case a.affinity when 'high' then prm.w_high when 'medium' then prm.w_medium else prm.w_other end as part_industry,
-    case when coalesce(g.turnover, 0) < prm.b0 then prm.w_t0
-         when coalesce(g.turnover, 0) < prm.b1 then prm.w_t1
-         when coalesce(g.turnover, 0) < prm.b2 then prm.w_t2
+    case when coalesce(e.turnover, 0) < prm.b0 then prm.w_t0
+         when coalesce(e.turnover, 0) < prm.b1 then prm.w_t1
+         when coalesce(e.turnover, 0) < prm.b2 then prm.w_t2
          else prm.w_t3 end as part_turnover,
     case when il.group_id is not null then prm.w_investment else 0 end as part_investment,
     case a.affinity when 'high' then prm.r_high when 'medium' then prm.r_medium else prm.r_other end as rate
-  from customer_groups g
+  from eligible e
   cross join prm
-  left join leasing_elsewhere le on le.group_id = g.group_id
-  left join investment_loans il on il.group_id = g.group_id
-  cross join lateral (select case when g.industry ~ '^[0-9]{2}' then substr(g.industry, 1, 2)::smallint end as division) d
+  left join leasing_elsewhere le on le.group_id = e.group_id
+  left join investment_loans il on il.group_id = e.group_id
   cross join lateral (select case
-      when d.division between 1 and 3 or d.division between 10 and 33 or d.division between 41 and 43 or d.division between 49 and 53 then 'high'
-      when d.division between 45 and 47 or d.division between 69 and 82 or d.division between 86 and 88 then 'medium'
+      when e.division between 1 and 3 or e.division between 10 and 33 or e.division between 41 and 43 or e.division between 49 and 53 then 'high'
+      when e.division between 45 and 47 or e.division between 69 and 82 or e.division between 86 and 88 then 'medium'
       else 'other' end as affinity) a
-  where g.tenant_id = ? and g.container_id = ? and g.group_id >= ? and (?::text is null or g.group_id < ?)
-    and g.kind = 'FK' and not g.negative_flag and (g.rating is null or g.rating <= prm.rating_max)
+),
+final as (
+  select s.*, t.score,
+    case when t.score >= prm.c_a then 'A' when t.score >= prm.c_b then 'B' when t.score >= prm.c_c then 'C' else 'D' end as class,
+    round(coalesce(s.turnover, 0) * s.rate * t.score * 0.01) as potential
+  from scored s
+  cross join prm
+  cross join lateral (select s.part_leasing + s.part_industry + s.part_turnover + s.part_investment as score) t
 )
-select s.tenant_id, ?, s.group_id, s.customer_type, s.branch, s.industry, s.division, s.affinity, s.turnover, s.rating,
-  s.part_leasing, s.part_industry, s.part_turnover, s.part_investment, t.score,
-  case when t.score >= prm.c_a then 'A' when t.score >= prm.c_b then 'B' when t.score >= prm.c_c then 'C' else 'D' end,
-  round(coalesce(s.turnover, 0) * s.rate * t.score * 0.01)
-from scored s
-cross join prm
-cross join lateral (select s.part_leasing + s.part_industry + s.part_turnover + s.part_investment as score) t`;
+select ?, ?, ?, array_agg(group_id order by group_id), array_agg(customer_type order by group_id), array_agg(branch order by group_id),
+  array_agg(industry order by group_id), array_agg(division order by group_id), array_agg(affinity order by group_id), array_agg(turnover order by group_id),
+  array_agg(rating order by group_id), array_agg(part_leasing order by group_id), array_agg(part_industry order by group_id),
+  array_agg(part_turnover order by group_id), array_agg(part_investment order by group_id), array_agg(score order by group_id),
+  array_agg(class order by group_id), array_agg(potential order by group_id)
+from final
+having count(*) > 0
+returning cardinality(group_ids) as n`;
 
-export async function leasingSlice(trx: Knex.Transaction, run: RunTarget, params: LeasingParams, slice: Slice): Promise<number> {
+/** One slice of the leasing calculation: eligible business groups only. Returns the number of results written. */
+export async function leasingSlice(trx: Knex.Transaction, run: RunTarget, params: LeasingParams, slice: Slice, chunk: number): Promise<number> {
   const { tenantId: t, containerId: c, calculationId } = run;
   const { from, to } = slice;
-  const result = await trx.raw(LEASING, [JSON.stringify(leasingRecord(params)), t, c, from, to, to, t, c, from, to, to, t, c, from, to, to, calculationId]);
-  return (result as { rowCount: number }).rowCount;
+  const result = await trx.raw(LEASING, [JSON.stringify(leasingRecord(params)), t, c, from, to, to, t, c, from, to, to, t, c, from, to, to, t, calculationId, chunk]);
+  return Number((result as { rows: { n: number }[] }).rows[0]?.n ?? 0);
 }

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { WZ_SECTIONS, type CalculationKind } from './definitions.js';
+import { UNASSIGNED, WZ_SECTIONS, type CalculationKind, type TemplateDefinition } from './definitions.js';
 
 /** Runs, templates and results: the only module besides calculation-sql.ts that speaks SQL for calculations. */
 
@@ -33,8 +33,6 @@ export interface TemplateRow {
   created_at: Date;
   updated_at: Date;
 }
-
-const RESULT_TABLE: Record<CalculationKind, string> = { segmentation: 'segmentation_results', leasing: 'leasing_results' };
 
 // --- templates ---------------------------------------------------------------------------------
 
@@ -141,21 +139,50 @@ export async function countGroups(trx: Knex.Transaction, tenantId: string, conta
 
 // --- summaries (stored with the run when it finishes) -------------------------------------------
 
+/*
+ * Results are stored as chunks of aligned arrays (migration 202612011200): these views unnest them.
+ * Element order within a chunk and chunk order are both the groups' byte order.
+ */
+const SEGMENTATION_ROWS = `
+  select r.group_id, r.kind, r.branch, r.segment_no, r.volume, c.chunk, r.ord
+  from segmentation_result_chunks c
+  cross join lateral unnest(c.group_ids, c.kinds, c.branches, c.segment_nos, c.volumes) with ordinality as r(group_id, kind, branch, segment_no, volume, ord)
+  where c.tenant_id = ? and c.calculation_id = ?`;
+
+const LEASING_ROWS = `
+  select r.*, c.chunk
+  from leasing_result_chunks c
+  cross join lateral unnest(c.group_ids, c.customer_types, c.branches, c.industries, c.divisions, c.affinities, c.turnovers, c.ratings,
+    c.parts_leasing, c.parts_industry, c.parts_turnover, c.parts_investment, c.scores, c.classes, c.potentials) with ordinality
+    as r(group_id, customer_type, branch, industry, division, affinity, turnover, rating,
+         part_leasing, part_industry, part_turnover, part_investment, score, class, potential, ord)
+  where c.tenant_id = ? and c.calculation_id = ?`;
+
+/** Segment numbers as the results store them: 1 = the template's first segment, 0 = unassigned. */
+export function segmentNames(template: TemplateDefinition): Map<number, { name: string; kut: number }> {
+  return new Map([...template.segments.map((s, i) => [i + 1, { name: s.name, kut: s.kut }] as const), [0, { name: UNASSIGNED, kut: 0 }] as const]);
+}
+
 export interface SegmentationAggregates {
   segments: { segment_no: number; segment: string; kut: number; count: number; volume: string }[];
   matrix: { segment_no: number; branch: string; count: number }[];
 }
 
-export async function segmentationAggregates(trx: Knex.Transaction, tenantId: string, calculationId: string): Promise<SegmentationAggregates> {
-  const base = () => trx('segmentation_results').where({ tenant_id: tenantId, calculation_id: calculationId });
-  const segments = await base().select('segment_no', 'segment', 'kut').count<{ count: string }[]>('* as count').sum('volume as volume')
-    .groupBy('segment_no', 'segment', 'kut').orderBy('segment_no');
-  const matrix = await base().select('segment_no', 'branch').count('* as count').groupBy('segment_no', 'branch').orderBy(['segment_no', 'branch']);
+export async function segmentationAggregates(trx: Knex.Transaction, tenantId: string, calculationId: string, template: TemplateDefinition): Promise<SegmentationAggregates> {
+  const { rows } = await trx.raw(
+    `select segment_no, branch, count(*) as count, sum(volume) as volume
+       from (${SEGMENTATION_ROWS}) r
+      group by grouping sets ((segment_no), (segment_no, branch))
+      order by segment_no, branch nulls first`,
+    [tenantId, calculationId],
+  );
+  const names = segmentNames(template);
+  const all = rows as { segment_no: number; branch: string | null; count: string; volume: string | null }[];
   return {
-    segments: (segments as unknown as Record<string, unknown>[]).map((r) => ({
-      segment_no: Number(r.segment_no), segment: String(r.segment), kut: Number(r.kut), count: Number(r.count), volume: String(r.volume ?? '0'),
+    segments: all.filter((r) => r.branch === null).map((r) => ({
+      segment_no: r.segment_no, segment: names.get(r.segment_no)?.name ?? UNASSIGNED, kut: names.get(r.segment_no)?.kut ?? 0, count: Number(r.count), volume: String(r.volume ?? '0'),
     })),
-    matrix: (matrix as Record<string, unknown>[]).map((r) => ({ segment_no: Number(r.segment_no), branch: String(r.branch), count: Number(r.count) })),
+    matrix: all.filter((r) => r.branch !== null).map((r) => ({ segment_no: r.segment_no, branch: String(r.branch), count: Number(r.count) })),
   };
 }
 
@@ -169,27 +196,29 @@ export interface LeasingAggregates {
 }
 
 export async function leasingAggregates(trx: Knex.Transaction, tenantId: string, calculationId: string): Promise<LeasingAggregates> {
-  const base = () => trx('leasing_results').where({ tenant_id: tenantId, calculation_id: calculationId });
-  const bins = (await base().select(trx.raw('least(score / 10, 9) as bin')).count('* as count').groupByRaw('1')) as { bin: number; count: string }[];
-  const histogram = Array.from({ length: 10 }, () => 0);
-  for (const b of bins) histogram[Number(b.bin)] = Number(b.count);
-  const classes = (await base().select('class').count('* as count').sum('potential as potential').groupBy('class').orderBy('class')) as Record<string, unknown>[];
-  const sections = await trx.raw(
-    `select s.section,  count(*) as count, sum(r.potential) as potential
-     from leasing_results r
-     left join jsonb_to_recordset(?::jsonb) as s(section text, lo int, hi int) on r.division between s.lo and s.hi
-     where r.tenant_id = ? and r.calculation_id = ?
-     group by 1 order by 1 nulls last`,
-    [JSON.stringify(WZ_SECTIONS.map(([section, lo, hi]) => ({ section, lo, hi }))), tenantId, calculationId],
+  // One pass over the results, each view a grouping set (a null marks the sets a row is not in).
+  const { rows } = await trx.raw(
+    `with r as materialized (${LEASING_ROWS}),
+     sections as (select * from jsonb_to_recordset(?::jsonb) as s(section text, lo int, hi int))
+     select least(r.score / 10, 9) as bin, r.class, s.section, r.customer_type, grouping(least(r.score / 10, 9)) as no_bin, grouping(r.class) as no_class,
+            grouping(s.section) as no_section, grouping(r.customer_type) as no_type, count(*) as count, sum(r.potential) as potential
+       from r left join sections s on r.division between s.lo and s.hi
+      group by grouping sets ((least(r.score / 10, 9)), (r.class), (s.section), (r.customer_type), ())`,
+    [tenantId, calculationId, JSON.stringify(WZ_SECTIONS.map(([section, lo, hi]) => ({ section, lo, hi })))],
   );
-  const types = (await base().select('customer_type').count('* as count').sum('potential as potential').groupBy('customer_type').orderBy('customer_type')) as Record<string, unknown>[];
-  const total = (await base().count('* as count').sum('potential as potential').first()) as Record<string, unknown>;
+  type Row = { bin: number | null; class: string | null; section: string | null; customer_type: number | null; no_bin: number; no_class: number; no_section: number; no_type: number; count: string; potential: string | null };
+  const all = rows as Row[];
+  const histogram = Array.from({ length: 10 }, () => 0);
+  for (const r of all.filter((x) => !x.no_bin)) histogram[Number(r.bin)] = Number(r.count);
+  const sum = (r: Row) => ({ count: Number(r.count), potential: String(r.potential ?? '0') });
+  const total = all.find((r) => r.no_bin && r.no_class && r.no_section && r.no_type);
   return {
     histogram,
-    classes: classes.map((r) => ({ class: String(r.class), count: Number(r.count), potential: String(r.potential ?? '0') })),
-    bySection: (sections.rows as Record<string, unknown>[]).map((r) => ({ section: r.section === null ? null : String(r.section), count: Number(r.count), potential: String(r.potential ?? '0') })),
-    byCustomerType: types.map((r) => ({ customerType: Number(r.customer_type), count: Number(r.count), potential: String(r.potential ?? '0') })),
-    total: { count: Number(total.count), potential: String(total.potential ?? '0') },
+    classes: all.filter((r) => !r.no_class).map((r) => ({ class: String(r.class), ...sum(r) })).sort((a, b) => a.class.localeCompare(b.class)),
+    bySection: all.filter((r) => !r.no_section).map((r) => ({ section: r.section, ...sum(r) }))
+      .sort((a, b) => (a.section === null ? 1 : b.section === null ? -1 : a.section.localeCompare(b.section))),
+    byCustomerType: all.filter((r) => !r.no_type).map((r) => ({ customerType: Number(r.customer_type), ...sum(r) })).sort((a, b) => a.customerType - b.customerType),
+    total: total ? sum(total) : { count: 0, potential: '0' },
   };
 }
 
@@ -205,32 +234,69 @@ export interface RowQuery {
   sort: 'group_id' | 'potential' | 'score';
 }
 
-export async function resultRows(trx: Knex.Transaction, tenantId: string, calc: { id: string; kind: CalculationKind }, q: RowQuery): Promise<{ items: Record<string, unknown>[]; total: number }> {
-  const table = RESULT_TABLE[calc.kind];
-  const base = trx(table).where({ tenant_id: tenantId, calculation_id: calc.id });
-  if (q.groupId) base.whereRaw('starts_with(group_id, ?)', [q.groupId]);
-  if (q.branch) base.where({ branch: q.branch });
-  if (calc.kind === 'segmentation' && q.segment) base.where({ segment: q.segment });
-  if (calc.kind === 'leasing' && q.class) base.where({ class: q.class });
-  const total = Number(((await base.clone().count('* as n').first()) as { n: string }).n);
-  const ordered = base.clone().offset((q.page - 1) * q.pageSize).limit(q.pageSize);
-  if (calc.kind === 'leasing' && q.sort !== 'group_id') ordered.orderBy([{ column: q.sort, order: 'desc' }, { column: 'group_id' }]);
-  else ordered.orderBy('group_id');
-  const columns = calc.kind === 'segmentation'
-    ? ['group_id', 'kind', 'branch', 'segment', 'kut', 'volume']
-    : ['group_id', 'customer_type', 'branch', 'industry', 'turnover', 'rating', 'part_leasing', 'part_industry', 'part_turnover', 'part_investment', 'score', 'class', 'potential'];
-  return { items: await ordered.select(columns), total };
+export async function resultRows(trx: Knex.Transaction, tenantId: string, calc: { id: string; kind: CalculationKind; definition: unknown }, q: RowQuery): Promise<{ items: Record<string, unknown>[]; total: number }> {
+  const filters: string[] = [];
+  const bindings: Knex.RawBinding[] = [tenantId, calc.id];
+  if (q.groupId) {
+    filters.push('starts_with(group_id, ?)');
+    bindings.push(q.groupId);
+  }
+  if (q.branch) {
+    filters.push('branch = ?');
+    bindings.push(q.branch);
+  }
+  const names = calc.kind === 'segmentation' ? segmentNames(calc.definition as TemplateDefinition) : new Map<number, { name: string; kut: number }>();
+  if (calc.kind === 'segmentation' && q.segment) {
+    const numbers = [...names].filter(([, s]) => s.name === q.segment).map(([no]) => no);
+    filters.push('segment_no = any(?::smallint[])');
+    bindings.push(numbers);
+  }
+  if (calc.kind === 'leasing' && q.class) {
+    filters.push('class = ?');
+    bindings.push(q.class);
+  }
+  const where = filters.length ? `where ${filters.join(' and ')}` : '';
+  const order = calc.kind === 'leasing' && q.sort !== 'group_id' ? `${q.sort === 'score' ? 'score' : 'potential'} desc, group_id` : 'chunk, ord';
+  const { rows } = await trx.raw(
+    `select *, count(*) over () as total from (${calc.kind === 'segmentation' ? SEGMENTATION_ROWS : LEASING_ROWS}) r ${where}
+      order by ${order} offset ? limit ?`,
+    [...bindings, (q.page - 1) * q.pageSize, q.pageSize],
+  );
+  const found = rows as Record<string, unknown>[];
+  const total = found.length ? Number(found[0]!.total) : (await countRows(trx, tenantId, calc, where, bindings));
+  const items = found.map((r) => {
+    if (calc.kind === 'segmentation') {
+      const s = names.get(Number(r.segment_no)) ?? { name: UNASSIGNED, kut: 0 };
+      return { group_id: r.group_id, kind: r.kind, branch: r.branch, segment: s.name, kut: s.kut, volume: r.volume };
+    }
+    const { chunk: _chunk, ord: _ord, total: _total, division: _division, affinity: _affinity, ...item } = r;
+    return item;
+  });
+  return { items, total };
 }
 
-/** The export of DESIGN §1, built in one statement; group_id is collated "C", so this is byte order. */
-export async function exportCsv(trx: Knex.Transaction, tenantId: string, calc: { id: string; kind: CalculationKind }): Promise<{ csv: string; rows: number }> {
-  const sql = calc.kind === 'segmentation'
-    ? `select count(*) as rows, coalesce(string_agg(group_id || ';' || segment || ';' || kut, E'\\n' order by group_id), '') as body
-       from segmentation_results where tenant_id = ? and calculation_id = ?`
-    : `select count(*) as rows, coalesce(string_agg(group_id || ';' || score || ';' || class || ';' || potential, E'\\n' order by group_id), '') as body
-       from leasing_results where tenant_id = ? and calculation_id = ?`;
+/** A page past the end has no rows to carry the count. */
+async function countRows(trx: Knex.Transaction, tenantId: string, calc: { id: string; kind: CalculationKind }, where: string, bindings: Knex.RawBinding[]): Promise<number> {
+  const { rows } = await trx.raw(`select count(*) as n from (${calc.kind === 'segmentation' ? SEGMENTATION_ROWS : LEASING_ROWS}) r ${where}`, bindings);
+  return Number((rows as { n: string }[])[0]!.n);
+}
+
+/** The export of DESIGN §1, built in one statement, in the groups' byte order. */
+export async function exportCsv(trx: Knex.Transaction, tenantId: string, calc: { id: string; kind: CalculationKind; definition: unknown }): Promise<{ csv: string; rows: number }> {
+  let sql: string;
+  let bindings: Knex.RawBinding[];
+  if (calc.kind === 'segmentation') {
+    const names = [...segmentNames(calc.definition as TemplateDefinition)].map(([no, s]) => ({ no, name: s.name, kut: s.kut }));
+    sql = `select count(*) as rows, coalesce(string_agg(r.group_id || ';' || s.name || ';' || s.kut, E'\\n' order by r.chunk, r.ord), '') as body
+             from (${SEGMENTATION_ROWS}) r join jsonb_to_recordset(?::jsonb) as s(no int, name text, kut int) on s.no = r.segment_no`;
+    bindings = [tenantId, calc.id, JSON.stringify(names)];
+  } else {
+    sql = `select count(*) as rows, coalesce(string_agg(r.group_id || ';' || r.score || ';' || r.class || ';' || r.potential, E'\\n' order by r.chunk, r.ord), '') as body
+             from (${LEASING_ROWS}) r`;
+    bindings = [tenantId, calc.id];
+  }
   const header = calc.kind === 'segmentation' ? 'group_id;segment;kut' : 'group_id;score;class;potential';
-  const { rows } = await trx.raw(sql, [tenantId, calc.id]);
+  const { rows } = await trx.raw(sql, bindings);
   const row = rows[0] as { rows: string; body: string };
   const count = Number(row.rows);
   return { csv: `${header}\n${row.body}${count > 0 ? '\n' : ''}`, rows: count };

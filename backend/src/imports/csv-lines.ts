@@ -1,5 +1,3 @@
-import { Transform } from 'node:stream';
-
 export class MalformedCsv extends Error {
   constructor(readonly line: number) {
     super('malformed csv');
@@ -43,53 +41,4 @@ export function splitLine(text: string, line: number): string[] {
       i = sep + 1;
     }
   }
-}
-
-/**
- * Decoded text in, batches of lines out: calls `onLine` for every non-empty line (BOM and CRs
- * removed) and pushes whatever it returns, joined, once per input chunk. One stream step per
- * chunk instead of per row is what makes the import fast.
- */
-export function csvBatches(onLine: (cells: string[], line: number) => string | undefined): Transform {
-  let rest = '';
-  let line = 0;
-  let first = true;
-  const handle = (text: string, out: string[]) => {
-    line++;
-    const clean = text.endsWith('\r') ? text.slice(0, -1) : text;
-    if (clean.trim() === '') return;
-    const produced = onLine(splitLine(clean, line), line);
-    if (produced) out.push(produced);
-  };
-  return new Transform({
-    decodeStrings: false,
-    transform(chunk: string, _enc, done) {
-      let text = rest + chunk;
-      if (first) {
-        if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-        first = false;
-      }
-      const out: string[] = [];
-      try {
-        let start = 0;
-        for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', start)) {
-          handle(text.slice(start, nl), out);
-          start = nl + 1;
-        }
-        rest = text.slice(start);
-        done(null, out.length ? out.join('') : undefined);
-      } catch (err) {
-        done(err as Error);
-      }
-    },
-    flush(done) {
-      const out: string[] = [];
-      try {
-        if (rest) handle(rest, out);
-        done(null, out.length ? out.join('') : undefined);
-      } catch (err) {
-        done(err as Error);
-      }
-    },
-  });
 }

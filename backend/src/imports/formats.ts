@@ -9,10 +9,26 @@ export const IMPORT_KINDS: ImportKind[] = ['customer_groups', 'products', 'payme
 export type Cell = string | number | boolean | null;
 export type Parsed = { ok: true; value: Cell } | { ok: false; code: string; message: string };
 
+/**
+ * The byte-level fast check of a column (copy-encoder.ts). It must accept only cells that `parse`
+ * accepts and that need no change but a decimal comma; declining a valid cell is always allowed.
+ */
+export type FastCheck = { businessOnly?: boolean; kindColumn?: boolean } & (
+  | { type: 'group_id' }
+  | { type: 'enum'; values: Buffer[] }
+  | { type: 'integer'; min: number; max: number }
+  | { type: 'text'; maxLength: number }
+  | { type: 'digits'; length: number }
+  | { type: 'industry' }
+  | { type: 'decimal'; nonNegative: boolean }
+  | { type: 'flag' }
+);
+
 interface Column {
   name: string;
   required: boolean;
   parse(raw: string): Parsed;
+  fast: FastCheck;
 }
 
 const ok = (value: Cell): Parsed => ({ ok: true, value });
@@ -44,7 +60,8 @@ function pattern(re: RegExp, message: string) {
   return (raw: string): Parsed => (re.test(raw) ? ok(raw) : bad('invalid_format', message));
 }
 
-const groupId: Column = { name: 'group_id', required: true, parse: pattern(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1 to 64 letters, digits, _ or -') };
+const groupId: Column = { name: 'group_id', required: true, parse: pattern(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1 to 64 letters, digits, _ or -'), fast: { type: 'group_id' } };
+const values = (list: readonly string[]) => list.map((v) => Buffer.from(v));
 
 export const PRODUCT_GROUPS = ['GIRO', 'SAVINGS', 'SECURITIES', 'BUILDING_SAVINGS', 'INSURANCE', 'LOAN', 'INVESTMENT_LOAN', 'LEASING'] as const;
 export const PAYMENT_CATEGORIES = ['LEASING_OTHER', 'LEASING_OWN', 'VEHICLE_FINANCE', 'INVESTMENT', 'OTHER'] as const;
@@ -52,29 +69,29 @@ export const PAYMENT_CATEGORIES = ['LEASING_OTHER', 'LEASING_OWN', 'VEHICLE_FINA
 export const FORMATS: Record<ImportKind, Column[]> = {
   customer_groups: [
     groupId,
-    { name: 'kind', required: true, parse: oneOf(['PK', 'FK']) },
-    { name: 'customer_type', required: true, parse: integer(100, 999) },
-    { name: 'branch', required: true, parse: pattern(/^[^\t\r\n\\]{1,16}$/, 'must be 1 to 16 characters') },
-    { name: 'postcode', required: true, parse: pattern(/^\d{5}$/, 'must be 5 digits') },
-    { name: 'age', required: true, parse: integer(-1, 120) },
-    { name: 'industry', required: false, parse: pattern(/^\d{2}(\.\d{1,2}){0,2}$/, 'must be a WZ 2008 code like 49.41') },
-    { name: 'turnover', required: false, parse: decimal(0) },
-    { name: 'rating', required: false, parse: integer(1, 18) },
-    { name: 'negative_flag', required: true, parse: (raw) => (raw === '0' || raw === '1' ? ok(raw === '1') : bad('invalid_value', 'must be 0 or 1')) },
-    { name: 'online_logins_12m', required: true, parse: integer(0, 2_000_000_000) },
+    { name: 'kind', required: true, parse: oneOf(['PK', 'FK']), fast: { type: 'enum', values: values(['PK', 'FK']), kindColumn: true } },
+    { name: 'customer_type', required: true, parse: integer(100, 999), fast: { type: 'integer', min: 100, max: 999 } },
+    { name: 'branch', required: true, parse: pattern(/^[^\t\r\n\\]{1,16}$/, 'must be 1 to 16 characters'), fast: { type: 'text', maxLength: 16 } },
+    { name: 'postcode', required: true, parse: pattern(/^\d{5}$/, 'must be 5 digits'), fast: { type: 'digits', length: 5 } },
+    { name: 'age', required: true, parse: integer(-1, 120), fast: { type: 'integer', min: -1, max: 120 } },
+    { name: 'industry', required: false, parse: pattern(/^\d{2}(\.\d{1,2}){0,2}$/, 'must be a WZ 2008 code like 49.41'), fast: { type: 'industry', businessOnly: true } },
+    { name: 'turnover', required: false, parse: decimal(0), fast: { type: 'decimal', nonNegative: true, businessOnly: true } },
+    { name: 'rating', required: false, parse: integer(1, 18), fast: { type: 'integer', min: 1, max: 18 } },
+    { name: 'negative_flag', required: true, parse: (raw) => (raw === '0' || raw === '1' ? ok(raw === '1') : bad('invalid_value', 'must be 0 or 1')), fast: { type: 'flag' } },
+    { name: 'online_logins_12m', required: true, parse: integer(0, 2_000_000_000), fast: { type: 'integer', min: 0, max: 2_000_000_000 } },
   ],
   products: [
     groupId,
-    { name: 'product_group', required: true, parse: oneOf(PRODUCT_GROUPS) },
-    { name: 'balance', required: true, parse: decimal(null) },
-    { name: 'balance_avg', required: true, parse: decimal(null) },
-    { name: 'count', required: true, parse: integer(1, 2_000_000_000) },
+    { name: 'product_group', required: true, parse: oneOf(PRODUCT_GROUPS), fast: { type: 'enum', values: values(PRODUCT_GROUPS) } },
+    { name: 'balance', required: true, parse: decimal(null), fast: { type: 'decimal', nonNegative: false } },
+    { name: 'balance_avg', required: true, parse: decimal(null), fast: { type: 'decimal', nonNegative: false } },
+    { name: 'count', required: true, parse: integer(1, 2_000_000_000), fast: { type: 'integer', min: 1, max: 2_000_000_000 } },
   ],
   payments: [
     groupId,
-    { name: 'category', required: true, parse: oneOf(PAYMENT_CATEGORIES) },
-    { name: 'count_12m', required: true, parse: integer(0, 2_000_000_000) },
-    { name: 'sum_12m', required: true, parse: decimal(0) },
+    { name: 'category', required: true, parse: oneOf(PAYMENT_CATEGORIES), fast: { type: 'enum', values: values(PAYMENT_CATEGORIES) } },
+    { name: 'count_12m', required: true, parse: integer(0, 2_000_000_000), fast: { type: 'integer', min: 0, max: 2_000_000_000 } },
+    { name: 'sum_12m', required: true, parse: decimal(0), fast: { type: 'decimal', nonNegative: true } },
   ],
 };
 
@@ -138,4 +155,11 @@ export function copyField(value: Cell): string {
   if (value === null) return '\\N';
   if (typeof value === 'boolean') return value ? 't' : 'f';
   return String(value).replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r');
+}
+
+/** One validated row as a line of COPY text, its line number first (the staging table's key). */
+export function copyLine(line: number, values: Cell[]): string {
+  let text = `${line}`;
+  for (const value of values) text += `\t${copyField(value)}`;
+  return `${text}\n`;
 }

@@ -4,12 +4,13 @@ import { pipeline } from 'node:stream/promises';
 import type { Knex } from 'knex';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import { csvBatches, MalformedCsv } from './csv-lines.js';
-import { copyField, FORMATS, readHeader, readRow, type ImportError, type ImportKind } from './formats.js';
+import { CopyEncoder, EncodingError } from './copy-encoder.js';
+import { MalformedCsv } from './csv-lines.js';
+import { copyLine, FORMATS, readHeader, readRow, type ImportError, type ImportKind } from './formats.js';
 
 export const MAX_REPORTED_ERRORS = 100;
-/** Small reads keep each synchronous parsing step short, so other requests are not held up. */
-const READ_CHUNK = 32 * 1024;
+/** Small reads keep each synchronous encoding step short (about a millisecond), so other requests are not held up. */
+const READ_CHUNK = 64 * 1024;
 
 export interface Progress {
   bytesProcessed: number;
@@ -36,29 +37,6 @@ class ErrorLog {
   inLineOrder(): ImportError[] {
     return [...this.first].sort((a, b) => (a.line ?? 0) - (b.line ?? 0)).slice(0, MAX_REPORTED_ERRORS);
   }
-}
-
-class EncodingError extends Error {}
-
-/** Rejects bytes that are not UTF-8. */
-function strictUtf8(): Transform {
-  const decoder = new TextDecoder('utf-8', { fatal: true });
-  return new Transform({
-    transform(chunk: Buffer, _enc, done) {
-      try {
-        done(null, decoder.decode(chunk, { stream: true }));
-      } catch {
-        done(new EncodingError());
-      }
-    },
-    flush(done) {
-      try {
-        done(null, decoder.decode());
-      } catch {
-        done(new EncodingError());
-      }
-    },
-  });
 }
 
 const STAGE_COLUMNS: Record<ImportKind, string> = {
@@ -119,52 +97,48 @@ async function withClient<T>(db: Knex, work: (client: pg.Client) => Promise<T>):
 async function onePass(client: pg.Client, o: RunOptions, mode: 'direct' | 'staged'): Promise<ImportOutcome> {
   const { kind, tenantId, containerId } = o;
   const errors = new ErrorLog();
-  let rowsProcessed = 0;
   let bytesProcessed = 0;
   let order: number[] | undefined;
-  let headerFailed = false;
   await client.query('begin');
   await client.query("select set_config('app.tenant_id', $1, true)", [tenantId]);
   await client.query(SQL[kind].stage);
   const copy = client.query(copyFrom(SQL[kind].copyStage));
-  const rows = csvBatches((cells, line) => {
-    if (headerFailed) throw new NeedsReport();
-    if (!order) {
+  const encoder = new CopyEncoder(kind, {
+    header(cells) {
       const header = readHeader(kind, cells);
       if ('errors' in header) {
         header.errors.forEach((e) => errors.add(e));
-        headerFailed = true;
         throw new NeedsReport();
       }
       order = header.order;
-      return undefined;
-    }
-    rowsProcessed++;
-    const result = readRow(kind, order, cells, line);
-    if ('errors' in result) {
-      result.errors.forEach((e) => errors.add(e));
-      // The fast pass cannot report whole-file problems for the remaining rows: leave it early.
-      if (mode === 'direct') throw new NeedsReport();
-      return undefined;
-    }
-    let text = `${line}`;
-    for (let i = 0; i < result.values.length; i++) text += `\t${copyField(result.values[i]!)}`;
-    return `${text}\n`;
+      return order;
+    },
+    row(cells, line) {
+      const result = readRow(kind, order!, cells, line);
+      if ('errors' in result) {
+        result.errors.forEach((e) => errors.add(e));
+        // The fast pass cannot report whole-file problems for the remaining rows: leave it early.
+        if (mode === 'direct') throw new NeedsReport();
+        return undefined;
+      }
+      return copyLine(line, result.values);
+    },
   });
   const counter = new Transform({
     transform(chunk: Buffer, _enc, done) {
       bytesProcessed += chunk.length;
-      o.onProgress({ bytesProcessed, rowsProcessed });
+      o.onProgress({ bytesProcessed, rowsProcessed: encoder.rows });
       done(null, chunk);
     },
   });
   try {
-    await pipeline(fs.createReadStream(o.file, { highWaterMark: READ_CHUNK }), counter, strictUtf8(), rows, copy as unknown as Writable);
+    await pipeline(fs.createReadStream(o.file, { highWaterMark: READ_CHUNK }), counter, encoder, copy as unknown as Writable);
   } catch (err) {
     if (err instanceof EncodingError) errors.add({ line: null, column: null, code: 'encoding', message: 'The file is not UTF-8 encoded. Export it as UTF-8 and try again.' });
     else if (err instanceof MalformedCsv) errors.add({ line: err.line, column: null, code: 'malformed_csv', message: 'The quotes in this line do not match. Check the line and export the file again.' });
     else if (!(err instanceof NeedsReport)) throw err;
   }
+  const rowsProcessed = encoder.rows;
   if (!order && errors.count === 0) errors.add({ line: null, column: null, code: 'empty_file', message: 'The file has no header row.' });
   o.onProgress({ bytesProcessed, rowsProcessed });
 
@@ -189,7 +163,7 @@ async function onePass(client: pg.Client, o: RunOptions, mode: 'direct' | 'stage
     }
     throw err;
   }
-  await updateCounts(client, tenantId, containerId, o.now);
+  await updateCounts(client, kind, tenantId, containerId, rowsImported, o.now);
   await client.query('commit');
   return { ok: true, rowsProcessed, rowsImported, errorCount: 0, errors: [] };
 }
@@ -219,13 +193,15 @@ async function setChecks(client: pg.Client, kind: ImportKind, tenantId: string, 
   if (unknown.rows[0]) errors.count += Number(unknown.rows[0].total) - unknown.rows.length;
 }
 
-async function updateCounts(client: pg.Client, tenantId: string, containerId: string, now: Date): Promise<void> {
-  await client.query(
-    `update containers set last_import_at = $3,
-       groups_count = (select count(*) from customer_groups where tenant_id = $1 and container_id = $2),
-       products_count = (select count(*) from products where tenant_id = $1 and container_id = $2),
-       payments_count = (select count(*) from payments where tenant_id = $1 and container_id = $2)
-     where tenant_id = $1 and id = $2`,
-    [tenantId, containerId, now],
-  );
+/**
+ * The container's counts without counting: replacing customer groups removes every product and
+ * payment (they hang on the groups), replacing products or payments touches nothing else.
+ */
+async function updateCounts(client: pg.Client, kind: ImportKind, tenantId: string, containerId: string, rows: number, now: Date): Promise<void> {
+  const sql = {
+    customer_groups: 'update containers set last_import_at = $3, groups_count = $4, products_count = 0, payments_count = 0 where tenant_id = $1 and id = $2',
+    products: 'update containers set last_import_at = $3, products_count = $4 where tenant_id = $1 and id = $2',
+    payments: 'update containers set last_import_at = $3, payments_count = $4 where tenant_id = $1 and id = $2',
+  }[kind];
+  await client.query(sql, [tenantId, containerId, now, rows]);
 }

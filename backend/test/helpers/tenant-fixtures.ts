@@ -43,12 +43,12 @@ export const tenantRowFixtures: Record<string, (trx: Knex.Transaction, ctx: Fixt
   calculations: (trx, c) => trx('calculations').insert({
     tenant_id: c.tenantId, id: calculationIdFor(c), container_id: containerIdFor(c), kind: 'segmentation', definition: '{}', status: 'succeeded', created_at: trx.fn.now(),
   }),
-  segmentation_results: (trx, c) => trx('segmentation_results').insert({
-    tenant_id: c.tenantId, calculation_id: calculationIdFor(c), group_id: 'G1', kind: 'PK', branch: '1', segment_no: 0, segment: 'unassigned', kut: 0, volume: 0,
+  segmentation_result_chunks: (trx, c) => trx('segmentation_result_chunks').insert({
+    tenant_id: c.tenantId, calculation_id: calculationIdFor(c), chunk: 0, group_ids: ['G1'], kinds: ['PK'], branches: ['1'], segment_nos: [0], volumes: [0],
   }),
-  leasing_results: (trx, c) => trx('leasing_results').insert({
-    tenant_id: c.tenantId, calculation_id: calculationIdFor(c), group_id: 'G1', customer_type: 400, branch: '1', affinity: 'other',
-    part_leasing: 0, part_industry: 5, part_turnover: 5, part_investment: 0, score: 10, class: 'D', potential: 0,
+  leasing_result_chunks: (trx, c) => trx('leasing_result_chunks').insert({
+    tenant_id: c.tenantId, calculation_id: calculationIdFor(c), chunk: 0, group_ids: ['G1'], customer_types: [400], branches: ['1'], industries: [null], divisions: [null],
+    affinities: ['other'], turnovers: [null], ratings: [null], parts_leasing: [0], parts_industry: [5], parts_turnover: [5], parts_investment: [0], scores: [10], classes: ['D'], potentials: [0],
   }),
   imports: (trx, c) => trx('imports').insert({
     tenant_id: c.tenantId, id: randomUUID(), container_id: containerIdFor(c), kind: 'customer_groups', created_at: trx.fn.now(),
