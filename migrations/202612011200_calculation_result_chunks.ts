@@ -13,6 +13,15 @@ import type { Knex } from 'knex';
  */
 const TENANT_POLICY = "create policy tenant_isolation on ?? using (tenant_id = nullif(current_setting('app.tenant_id', true), '')::uuid) with check (tenant_id = nullif(current_setting('app.tenant_id', true), '')::uuid)";
 
+/**
+ * The arrays are stored out of line but uncompressed: pglz (this PostgreSQL has no lz4) cost a
+ * fifth of a segmentation run for a threefold saving on data that is deleted with its run.
+ */
+async function storeUncompressed(knex: Knex, table: string): Promise<void> {
+  const { rows } = await knex.raw("select column_name from information_schema.columns where table_name = ? and data_type = 'ARRAY'", [table]);
+  for (const { column_name } of rows as { column_name: string }[]) await knex.raw('alter table ?? alter column ?? set storage external', [table, column_name]);
+}
+
 async function isolate(knex: Knex, table: string): Promise<void> {
   await knex.raw('alter table ?? enable row level security', [table]);
   await knex.raw('alter table ?? force row level security', [table]);
@@ -47,6 +56,7 @@ export async function up(knex: Knex): Promise<void> {
       foreign key (tenant_id, calculation_id) references calculations (tenant_id, id) on delete cascade
     )`);
   await isolate(knex, 'segmentation_result_chunks');
+  await storeUncompressed(knex, 'segmentation_result_chunks');
 
   await knex.raw(`
     create table leasing_result_chunks (
@@ -72,6 +82,7 @@ export async function up(knex: Knex): Promise<void> {
       foreign key (tenant_id, calculation_id) references calculations (tenant_id, id) on delete cascade
     )`);
   await isolate(knex, 'leasing_result_chunks');
+  await storeUncompressed(knex, 'leasing_result_chunks');
 
   await perTenant(knex, async () => {
     await knex.raw(`

@@ -4,8 +4,9 @@ import { recordAudit } from '../audit/audit-store.js';
 import type { Clock } from '../clock.js';
 import { inTenant } from '../db/tenant-transaction.js';
 import type { Logger } from '../log/logger.js';
-import { leasingSlice, preferOrderedPlans, segmentSlice, slices, type RunTarget } from './calculation-sql.js';
+import { createPartsTable, leasingSlice, nextCut, preferOrderedPlans, segmentSlice, summedParts, type RunTarget } from './calculation-sql.js';
 import * as store from './calculations-store.js';
+import { leasingAggregates, segmentationAggregates } from './summaries.js';
 import type { CalculationKind, LeasingParams, TemplateDefinition } from './definitions.js';
 
 export interface CalculationJob {
@@ -70,25 +71,30 @@ export class CalculationQueue {
     try {
       const outcome = await inTenant(db, job.tenantId, async (trx) => {
         await store.limitStatementTime(trx, this.d.timeoutMs);
-        if (!(await store.lockContainerForRun(trx, job.tenantId, job.containerId))) {
-          throw new CalculationFailure('container_gone', 'The data container was deleted during the calculation.');
-        }
-        const groups = await store.countGroups(trx, job.tenantId, job.containerId);
+        const groups = await store.lockContainerForRun(trx, job.tenantId, job.containerId);
+        if (groups === undefined) throw new CalculationFailure('container_gone', 'The data container was deleted during the calculation.');
         if (groups === 0) throw new CalculationFailure('no_data', 'The container holds no customer groups. Import them first.');
         const target: RunTarget = { tenantId: job.tenantId, containerId: job.containerId, calculationId: job.calculationId };
-        const parts = await slices(trx, job.tenantId, job.containerId, SLICE_GROUPS);
-        let results = 0;
+        await createPartsTable(trx);
         const restorePlanSettings = await preferOrderedPlans(trx);
-        for (const [i, slice] of parts.entries()) {
+        const count = Math.ceil(groups / SLICE_GROUPS);
+        let results = 0;
+        let from = '';
+        for (let i = 0; i < count; i++) {
+          const to = i < count - 1 ? await nextCut(trx, job.tenantId, job.containerId, from, SLICE_GROUPS) : null;
+          const slice = { from, to };
           results += job.kind === 'segmentation'
             ? await segmentSlice(trx, target, job.definition as TemplateDefinition, slice, i)
             : await leasingSlice(trx, target, job.definition as LeasingParams, slice, i);
-          if (i < parts.length - 1) await setProgress((i + 1) / parts.length);
+          if (i < count - 1) await setProgress((i + 1) / count);
+          if (to === null) break;
+          from = to;
         }
         await restorePlanSettings();
+        const parts = await summedParts(trx);
         const summary = job.kind === 'segmentation'
-          ? await store.segmentationAggregates(trx, job.tenantId, job.calculationId, job.definition as TemplateDefinition)
-          : await store.leasingAggregates(trx, job.tenantId, job.calculationId);
+          ? segmentationAggregates(parts, job.definition as TemplateDefinition)
+          : leasingAggregates(parts);
         const finished = clock.now();
         const durationMs = Date.now() - startedMs;
         await store.updateCalculation(trx, job.tenantId, job.calculationId, {

@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import { PRODUCT_GROUPS } from '../imports/formats.js';
-import type { LeasingParams, Segment, TemplateDefinition } from './definitions.js';
+import { WZ_SECTIONS, type LeasingParams, type Segment, type TemplateDefinition } from './definitions.js';
 
 /**
  * The two calculations as set-based statements inside PostgreSQL (DESIGN §1). Each statement
@@ -28,32 +28,60 @@ export interface RunTarget {
   calculationId: string;
 }
 
-/** Slices of about `size` groups each, cut at group_ids in the key's (byte) order. */
-export async function slices(trx: Knex.Transaction, tenantId: string, containerId: string, size: number): Promise<Slice[]> {
+/**
+ * Where the next slice starts: the group `size` places after `from` in the key's (byte) order, or
+ * null when fewer remain. An index-only scan of one slice's keys, not a numbering of all groups.
+ */
+export async function nextCut(trx: Knex.Transaction, tenantId: string, containerId: string, from: string, size: number): Promise<string | null> {
   const { rows } = await trx.raw(
-    `select group_id from (
-       select group_id, row_number() over (order by group_id) as n
-       from customer_groups where tenant_id = ? and container_id = ?
-     ) numbered where n % ? = 1 and n > 1 order by group_id`,
-    [tenantId, containerId, size],
+    'select group_id from customer_groups where tenant_id = ? and container_id = ? and group_id >= ? order by group_id offset ? limit 1',
+    [tenantId, containerId, from, size],
   );
-  const cuts = (rows as { group_id: string }[]).map((r) => r.group_id);
-  const bounds = ['', ...cuts];
-  return bounds.map((from, i) => ({ from, to: cuts[i] ?? null }));
+  return (rows as { group_id: string }[])[0]?.group_id ?? null;
 }
 
 /**
- * Both tables are read in key order within a slice: an index range scan, a running aggregate per
- * group and a merge join, with nothing to hash or sort. PostgreSQL's estimates right after an
- * import describe an empty container and lead it to hash instead, which costs a third more; these
- * settings hold only for the calculation's own transaction.
+ * The partial aggregates of a run's slices (per segment and branch; per score bin, class, section
+ * and customer type), summed into the summary at the end: one pass over the results instead of
+ * two. Transaction-local, so it is gone with the run's transaction whatever its outcome.
+ */
+export async function createPartsTable(trx: Knex.Transaction): Promise<void> {
+  await trx.raw('create temp table calculation_parts (dimension text not null, a text, b text, count bigint not null, amount numeric) on commit drop');
+}
+
+export interface Part {
+  dimension: string;
+  a: string | null;
+  b: string | null;
+  count: number;
+  amount: string;
+  /** 'key': one (a, b); 'a': summed over b; 'all': summed over the whole dimension. */
+  level: 'key' | 'a' | 'all';
+}
+
+/** The parts summed per key, per first key and per dimension (in SQL, so amounts stay exact decimals). */
+export async function summedParts(trx: Knex.Transaction): Promise<Part[]> {
+  const { rows } = await trx.raw(
+    `select dimension, a, b, case grouping(a, b) when 0 then 'key' when 1 then 'a' else 'all' end as level,
+            sum(count) as count, coalesce(sum(amount), 0) as amount
+       from calculation_parts group by grouping sets ((dimension, a, b), (dimension, a), (dimension))`,
+  );
+  return (rows as { dimension: string; a: string | null; b: string | null; level: Part['level']; count: string; amount: string }[])
+    .map((r) => ({ dimension: r.dimension, a: r.a, b: r.b, count: Number(r.count), amount: String(r.amount), level: r.level }));
+}
+
+/**
+ * Both tables are read in key order within a slice: index range scans, a running aggregate per
+ * group and a merge join, with nothing to hash or sort. Right after an import PostgreSQL's
+ * estimates still describe an empty container and lead it to bitmap scans and hash joins, which
+ * cost a third more; these two settings hold only until the run's slices are written.
  */
 export async function preferOrderedPlans(trx: Knex.Transaction): Promise<() => Promise<void>> {
-  const { rows } = await trx.raw("select current_setting('enable_hashagg') as hashagg, current_setting('enable_hashjoin') as hashjoin, current_setting('enable_bitmapscan') as bitmapscan");
-  const before = rows[0] as { hashagg: string; hashjoin: string; bitmapscan: string };
-  await trx.raw("select set_config('enable_hashagg', 'off', true), set_config('enable_hashjoin', 'off', true), set_config('enable_bitmapscan', 'off', true)");
+  const { rows } = await trx.raw("select current_setting('enable_hashjoin') as hashjoin, current_setting('enable_bitmapscan') as bitmapscan");
+  const before = rows[0] as { hashjoin: string; bitmapscan: string };
+  await trx.raw("select set_config('enable_hashjoin', 'off', true), set_config('enable_bitmapscan', 'off', true)");
   return async () => {
-    await trx.raw("select set_config('enable_hashagg', ?, true), set_config('enable_hashjoin', ?, true), set_config('enable_bitmapscan', ?, true)", [before.hashagg, before.hashjoin, before.bitmapscan]);
+    await trx.raw("select set_config('enable_hashjoin', ?, true), set_config('enable_bitmapscan', ?, true)", [before.hashjoin, before.bitmapscan]);
   };
 }
 
@@ -134,22 +162,31 @@ export async function segmentSlice(trx: Knex.Transaction, run: RunTarget, templa
   const volumes = template.segments.map((s, i) => `when ${i + 1} then ${volumeOf(s, sets)}`).join(' ');
   const h = holdings(sets);
   const sql = `
-    insert into segmentation_result_chunks (tenant_id, calculation_id, chunk, group_ids, kinds, branches, segment_nos, volumes)
-    select ?, ?, ?, array_agg(r.group_id order by r.group_id), array_agg(r.kind order by r.group_id), array_agg(r.branch order by r.group_id),
-           array_agg(r.segment_no order by r.group_id), array_agg(r.volume order by r.group_id)
-    from (
-      select g.group_id, g.kind, g.branch, s.segment_no::smallint as segment_no,
-             case s.segment_no ${volumes} else coalesce(h.total, 0) end as volume
-      from customer_groups g
-      left join (${h.text}) h on h.group_id = g.group_id
-      cross join lateral (select ${segmentNo.text} as segment_no offset 0) s
-      where g.tenant_id = ? and g.container_id = ? and g.group_id >= ? and (?::text is null or g.group_id < ?)
-    ) r
-    having count(*) > 0
-    returning cardinality(group_ids) as n`;
+    with chunk as (
+      insert into segmentation_result_chunks (tenant_id, calculation_id, chunk, group_ids, kinds, branches, segment_nos, volumes)
+      select ?, ?, ?, array_agg(r.group_id order by r.group_id), array_agg(r.kind order by r.group_id), array_agg(r.branch order by r.group_id),
+             array_agg(r.segment_no order by r.group_id), array_agg(r.volume order by r.group_id)
+      from (
+        select g.group_id, g.kind, g.branch, s.segment_no::smallint as segment_no,
+               case s.segment_no ${volumes} else coalesce(h.total, 0) end as volume
+        from customer_groups g
+        left join (${h.text}) h on h.group_id = g.group_id
+        cross join lateral (select ${segmentNo.text} as segment_no offset 0) s
+        where g.tenant_id = ? and g.container_id = ? and g.group_id >= ? and (?::text is null or g.group_id < ?)
+      ) r
+      having count(*) > 0
+      returning segment_nos, branches, volumes
+    ), parts as (
+      insert into calculation_parts (dimension, a, b, count, amount)
+      select 'segment', u.segment_no::text, u.branch, count(*), sum(u.volume)
+      from chunk cross join lateral unnest(chunk.segment_nos, chunk.branches, chunk.volumes) as u(segment_no, branch, volume)
+      group by u.segment_no, u.branch
+      returning count
+    )
+    select coalesce(sum(count), 0) as n from parts`;
   const bindings = [t, calculationId, chunk, ...h.bindings, t, c, from, to, to, ...segmentNo.bindings, t, c, from, to, to];
   const result = await trx.raw(sql, bindings);
-  return Number((result as { rows: { n: number }[] }).rows[0]?.n ?? 0);
+  return Number((result as { rows: { n: string }[] }).rows[0]?.n ?? 0);
 }
 
 /** Parameters flattened for jsonb_to_record; decimals as text so they reach numeric unchanged. */
@@ -172,8 +209,6 @@ function leasingRecord(p: LeasingParams): Record<string, unknown> {
  * referenced by every band test, it would otherwise be re-evaluated for each.
  */
 const LEASING = `
-insert into leasing_result_chunks (tenant_id, calculation_id, chunk, group_ids, customer_types, branches, industries, divisions, affinities, turnovers, ratings,
-  parts_leasing, parts_industry, parts_turnover, parts_investment, scores, classes, potentials)
 with prm as materialized (
   select * from jsonb_to_record(?::jsonb) as x(
     rating_max int, w_leasing_other int, w_high int, w_medium int, w_other int,
@@ -224,20 +259,47 @@ final as (
   from scored s
   cross join prm
   cross join lateral (select s.part_leasing + s.part_industry + s.part_turnover + s.part_investment as score) t
+),
+chunk as (
+  insert into leasing_result_chunks (tenant_id, calculation_id, chunk, group_ids, customer_types, branches, industries, divisions, affinities, turnovers, ratings,
+    parts_leasing, parts_industry, parts_turnover, parts_investment, scores, classes, potentials)
+  select ?, ?, ?, array_agg(group_id order by group_id), array_agg(customer_type order by group_id), array_agg(branch order by group_id),
+    array_agg(industry order by group_id), array_agg(division order by group_id), array_agg(affinity order by group_id), array_agg(turnover order by group_id),
+    array_agg(rating order by group_id), array_agg(part_leasing order by group_id), array_agg(part_industry order by group_id),
+    array_agg(part_turnover order by group_id), array_agg(part_investment order by group_id), array_agg(score order by group_id),
+    array_agg(class order by group_id), array_agg(potential order by group_id)
+  from final
+  having count(*) > 0
+  returning scores, classes, divisions, customer_types, potentials
+),
+sections as materialized (
+  -- sections.of[division + 1] is the division's WZ 2008 section letter, null where WZ defines none.
+  select array(select jsonb_array_elements_text(?::jsonb)) as of
+),
+parts as (
+  insert into calculation_parts (dimension, a, count, amount)
+  select case when grouping(least(u.score / 10, 9)) = 0 then 'bin' when grouping(u.class) = 0 then 'class'
+              when grouping(sections.of[u.division + 1]) = 0 then 'section' else 'customer_type' end,
+         coalesce(least(u.score / 10, 9)::text, u.class, sections.of[u.division + 1], u.customer_type::text),
+         count(*), sum(u.potential)
+  from chunk
+  cross join lateral unnest(chunk.scores, chunk.classes, chunk.divisions, chunk.customer_types, chunk.potentials) as u(score, class, division, customer_type, potential)
+  cross join sections
+  group by grouping sets ((least(u.score / 10, 9)), (u.class), (sections.of[u.division + 1]), (u.customer_type))
+  returning dimension, count
 )
-select ?, ?, ?, array_agg(group_id order by group_id), array_agg(customer_type order by group_id), array_agg(branch order by group_id),
-  array_agg(industry order by group_id), array_agg(division order by group_id), array_agg(affinity order by group_id), array_agg(turnover order by group_id),
-  array_agg(rating order by group_id), array_agg(part_leasing order by group_id), array_agg(part_industry order by group_id),
-  array_agg(part_turnover order by group_id), array_agg(part_investment order by group_id), array_agg(score order by group_id),
-  array_agg(class order by group_id), array_agg(potential order by group_id)
-from final
-having count(*) > 0
-returning cardinality(group_ids) as n`;
+select coalesce(sum(count) filter (where dimension = 'class'), 0) as n from parts`;
+
+/** Index d + 1 holds the WZ 2008 section letter of division d (00…99), null where WZ defines none. */
+const SECTION_OF_DIVISION: (string | null)[] = Array.from({ length: 100 }, (_, d) => WZ_SECTIONS.find(([, lo, hi]) => d >= lo && d <= hi)?.[0] ?? null);
 
 /** One slice of the leasing calculation: eligible business groups only. Returns the number of results written. */
 export async function leasingSlice(trx: Knex.Transaction, run: RunTarget, params: LeasingParams, slice: Slice, chunk: number): Promise<number> {
   const { tenantId: t, containerId: c, calculationId } = run;
   const { from, to } = slice;
-  const result = await trx.raw(LEASING, [JSON.stringify(leasingRecord(params)), t, c, from, to, to, t, c, from, to, to, t, c, from, to, to, t, calculationId, chunk]);
-  return Number((result as { rows: { n: number }[] }).rows[0]?.n ?? 0);
+  const result = await trx.raw(LEASING, [
+    JSON.stringify(leasingRecord(params)), t, c, from, to, to, t, c, from, to, to, t, c, from, to, to, t, calculationId, chunk,
+    JSON.stringify(SECTION_OF_DIVISION),
+  ]);
+  return Number((result as { rows: { n: string }[] }).rows[0]?.n ?? 0);
 }

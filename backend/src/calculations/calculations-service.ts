@@ -8,6 +8,7 @@ import * as imports from '../imports/import-store.js';
 import { holds, type Access, type Area, type Module } from '../tenancy/rights.js';
 import type { CalculationQueue } from './calculation-queue.js';
 import * as store from './calculations-store.js';
+import type { LeasingAggregates, SegmentationAggregates } from './summaries.js';
 import {
   BUILTIN_TEMPLATES, CALCULATION_KINDS, effectiveLeasingParams, templateDefinition, UNASSIGNED,
   type CalculationKind, type LeasingParams, type TemplateDefinition,
@@ -214,9 +215,9 @@ export class CalculationsService {
   /** The aggregates behind the charts; no customer-level data, so no export right needed. */
   async summary(ctx: RequestContext, id: string): Promise<unknown> {
     const row = await this.finished(ctx, id);
-    if (row.kind === 'leasing') return { kind: row.kind, ...(row.summary as store.LeasingAggregates) };
+    if (row.kind === 'leasing') return { kind: row.kind, ...(row.summary as LeasingAggregates) };
     // Every segment of the template is listed, empty ones too, in template order, then "unassigned".
-    const stored = row.summary as store.SegmentationAggregates;
+    const stored = row.summary as SegmentationAggregates;
     const template = row.definition as TemplateDefinition;
     const bySegment = new Map(stored.segments.map((s) => [s.segment_no, s]));
     const segments = [...template.segments.map((s, i) => ({ no: i + 1, name: s.name, kut: s.kut })), { no: 0, name: UNASSIGNED, kut: 0 }]

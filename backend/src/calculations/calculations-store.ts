@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
-import { UNASSIGNED, WZ_SECTIONS, type CalculationKind, type TemplateDefinition } from './definitions.js';
+import { UNASSIGNED, type CalculationKind, type TemplateDefinition } from './definitions.js';
+import { segmentNames } from './summaries.js';
 
 /** Runs, templates and results: the only module besides calculation-sql.ts that speaks SQL for calculations. */
 
@@ -122,19 +123,18 @@ export async function markContainerCalculated(trx: Knex.Transaction, tenantId: s
   await trx('containers').where({ tenant_id: tenantId, id: containerId }).update({ last_calculated_at: at });
 }
 
-/** Holds the container for the run: an import into it waits until the run's transaction ends. */
-export async function lockContainerForRun(trx: Knex.Transaction, tenantId: string, containerId: string): Promise<boolean> {
-  return Boolean(await trx('containers').where({ tenant_id: tenantId, id: containerId }).forShare().first('id'));
+/**
+ * Holds the container for the run: an import into it waits until the run's transaction ends, so
+ * its group count (kept by the imports) stays true. Undefined when the container is gone.
+ */
+export async function lockContainerForRun(trx: Knex.Transaction, tenantId: string, containerId: string): Promise<number | undefined> {
+  const row = await trx('containers').where({ tenant_id: tenantId, id: containerId }).forShare().first('groups_count');
+  return row ? Number(row.groups_count) : undefined;
 }
 
 /** Sets a per-transaction statement time limit (`set` takes no bind parameters; set_config does). */
 export async function limitStatementTime(trx: Knex.Transaction, ms: number): Promise<void> {
   await trx.raw("select set_config('statement_timeout', ?, true)", [String(ms)]);
-}
-
-export async function countGroups(trx: Knex.Transaction, tenantId: string, containerId: string): Promise<number> {
-  const row = await trx('customer_groups').where({ tenant_id: tenantId, container_id: containerId }).count<{ n: string }[]>('* as n').first();
-  return Number(row?.n ?? 0);
 }
 
 // --- summaries (stored with the run when it finishes) -------------------------------------------
@@ -158,69 +158,6 @@ const LEASING_ROWS = `
          part_leasing, part_industry, part_turnover, part_investment, score, class, potential, ord)
   where c.tenant_id = ? and c.calculation_id = ?`;
 
-/** Segment numbers as the results store them: 1 = the template's first segment, 0 = unassigned. */
-export function segmentNames(template: TemplateDefinition): Map<number, { name: string; kut: number }> {
-  return new Map([...template.segments.map((s, i) => [i + 1, { name: s.name, kut: s.kut }] as const), [0, { name: UNASSIGNED, kut: 0 }] as const]);
-}
-
-export interface SegmentationAggregates {
-  segments: { segment_no: number; segment: string; kut: number; count: number; volume: string }[];
-  matrix: { segment_no: number; branch: string; count: number }[];
-}
-
-export async function segmentationAggregates(trx: Knex.Transaction, tenantId: string, calculationId: string, template: TemplateDefinition): Promise<SegmentationAggregates> {
-  const { rows } = await trx.raw(
-    `select segment_no, branch, count(*) as count, sum(volume) as volume
-       from (${SEGMENTATION_ROWS}) r
-      group by grouping sets ((segment_no), (segment_no, branch))
-      order by segment_no, branch nulls first`,
-    [tenantId, calculationId],
-  );
-  const names = segmentNames(template);
-  const all = rows as { segment_no: number; branch: string | null; count: string; volume: string | null }[];
-  return {
-    segments: all.filter((r) => r.branch === null).map((r) => ({
-      segment_no: r.segment_no, segment: names.get(r.segment_no)?.name ?? UNASSIGNED, kut: names.get(r.segment_no)?.kut ?? 0, count: Number(r.count), volume: String(r.volume ?? '0'),
-    })),
-    matrix: all.filter((r) => r.branch !== null).map((r) => ({ segment_no: r.segment_no, branch: String(r.branch), count: Number(r.count) })),
-  };
-}
-
-export interface LeasingAggregates {
-  histogram: number[];
-  classes: { class: string; count: number; potential: string }[];
-  /** WZ 2008 section letter; null for groups without an industry or with a division WZ 2008 does not define. */
-  bySection: { section: string | null; count: number; potential: string }[];
-  byCustomerType: { customerType: number; count: number; potential: string }[];
-  total: { count: number; potential: string };
-}
-
-export async function leasingAggregates(trx: Knex.Transaction, tenantId: string, calculationId: string): Promise<LeasingAggregates> {
-  // One pass over the results, each view a grouping set (a null marks the sets a row is not in).
-  const { rows } = await trx.raw(
-    `with r as materialized (${LEASING_ROWS}),
-     sections as (select * from jsonb_to_recordset(?::jsonb) as s(section text, lo int, hi int))
-     select least(r.score / 10, 9) as bin, r.class, s.section, r.customer_type, grouping(least(r.score / 10, 9)) as no_bin, grouping(r.class) as no_class,
-            grouping(s.section) as no_section, grouping(r.customer_type) as no_type, count(*) as count, sum(r.potential) as potential
-       from r left join sections s on r.division between s.lo and s.hi
-      group by grouping sets ((least(r.score / 10, 9)), (r.class), (s.section), (r.customer_type), ())`,
-    [tenantId, calculationId, JSON.stringify(WZ_SECTIONS.map(([section, lo, hi]) => ({ section, lo, hi })))],
-  );
-  type Row = { bin: number | null; class: string | null; section: string | null; customer_type: number | null; no_bin: number; no_class: number; no_section: number; no_type: number; count: string; potential: string | null };
-  const all = rows as Row[];
-  const histogram = Array.from({ length: 10 }, () => 0);
-  for (const r of all.filter((x) => !x.no_bin)) histogram[Number(r.bin)] = Number(r.count);
-  const sum = (r: Row) => ({ count: Number(r.count), potential: String(r.potential ?? '0') });
-  const total = all.find((r) => r.no_bin && r.no_class && r.no_section && r.no_type);
-  return {
-    histogram,
-    classes: all.filter((r) => !r.no_class).map((r) => ({ class: String(r.class), ...sum(r) })).sort((a, b) => a.class.localeCompare(b.class)),
-    bySection: all.filter((r) => !r.no_section).map((r) => ({ section: r.section, ...sum(r) }))
-      .sort((a, b) => (a.section === null ? 1 : b.section === null ? -1 : a.section.localeCompare(b.section))),
-    byCustomerType: all.filter((r) => !r.no_type).map((r) => ({ customerType: Number(r.customer_type), ...sum(r) })).sort((a, b) => a.customerType - b.customerType),
-    total: total ? sum(total) : { count: 0, potential: '0' },
-  };
-}
 
 // --- per-group rows and exports (customer-level data: callers audit every read) -------------------
 
