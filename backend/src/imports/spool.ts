@@ -12,7 +12,7 @@ export async function spoolUpload(req: Request, dir: string, id: string, maxByte
   const file = path.join(dir, `${id}.csv`);
   const declared = Number(req.get('content-length') ?? NaN);
   if (Number.isFinite(declared) && declared > maxBytes) throw new TooLarge(`The file is larger than the allowed ${maxBytes} bytes.`);
-  const out = fs.createWriteStream(file, { mode: 0o600 });
+  const out = fs.createWriteStream(file, { mode: 0o600, highWaterMark: 1 << 20 });
   let bytes = 0;
   try {
     await new Promise<void>((resolve, reject) => {
