@@ -87,20 +87,20 @@ export async function up(knex: Knex): Promise<void> {
   await perTenant(knex, async () => {
     await knex.raw(`
       insert into segmentation_result_chunks (tenant_id, calculation_id, chunk, group_ids, kinds, branches, segment_nos, volumes)
-      select tenant_id, calculation_id, n / ?, array_agg(group_id order by group_id), array_agg(kind order by group_id), array_agg(branch order by group_id),
+      select tenant_id, calculation_id, chunk, array_agg(group_id order by group_id), array_agg(kind order by group_id), array_agg(branch order by group_id),
              array_agg(segment_no order by group_id), array_agg(volume order by group_id)
-        from (select r.*, (row_number() over (partition by calculation_id order by group_id) - 1)::int as n from segmentation_results r) s
-       group by tenant_id, calculation_id, n / ?`, [CHUNK, CHUNK]);
+        from (select r.*, ((row_number() over (partition by calculation_id order by group_id) - 1) / ?)::int as chunk from segmentation_results r) s
+       group by tenant_id, calculation_id, chunk`, [CHUNK]);
     await knex.raw(`
       insert into leasing_result_chunks (tenant_id, calculation_id, chunk, group_ids, customer_types, branches, industries, divisions, affinities, turnovers, ratings,
         parts_leasing, parts_industry, parts_turnover, parts_investment, scores, classes, potentials)
-      select tenant_id, calculation_id, n / ?, array_agg(group_id order by group_id), array_agg(customer_type order by group_id), array_agg(branch order by group_id),
+      select tenant_id, calculation_id, chunk, array_agg(group_id order by group_id), array_agg(customer_type order by group_id), array_agg(branch order by group_id),
              array_agg(industry order by group_id), array_agg(division order by group_id), array_agg(affinity order by group_id), array_agg(turnover order by group_id),
              array_agg(rating order by group_id), array_agg(part_leasing order by group_id), array_agg(part_industry order by group_id),
              array_agg(part_turnover order by group_id), array_agg(part_investment order by group_id), array_agg(score order by group_id),
              array_agg(class order by group_id), array_agg(potential order by group_id)
-        from (select r.*, (row_number() over (partition by calculation_id order by group_id) - 1)::int as n from leasing_results r) s
-       group by tenant_id, calculation_id, n / ?`, [CHUNK, CHUNK]);
+        from (select r.*, ((row_number() over (partition by calculation_id order by group_id) - 1) / ?)::int as chunk from leasing_results r) s
+       group by tenant_id, calculation_id, chunk`, [CHUNK]);
   });
   await knex.raw('drop table segmentation_results');
   await knex.raw('drop table leasing_results');
