@@ -85,6 +85,17 @@ describe('upgrading results to chunks', { skip: !superUrl && 'needs the embedded
       assert.deepEqual(lines.slice(1).map((l) => l.split(';')[0]), expectedOrder);
       const i = ids.indexOf('G000009');
       assert.equal(lines[expectedOrder.indexOf('G000009') + 1], `G000009;${template.segments[(i % 8) - 1]!.name};${template.segments[(i % 8) - 1]!.kut}`);
+      // Plain pages are read from the one or two chunks that hold them: one across the boundary, one past the end.
+      const across = await resultRows(trx, tenantId, calc, { page: 10_000, pageSize: 5, sort: 'group_id' });
+      assert.equal(across.total, 50_003);
+      assert.deepEqual(across.items.map((r) => r.group_id), expectedOrder.slice(49_995, 50_000));
+      const boundary = await resultRows(trx, tenantId, calc, { page: 5_000, pageSize: 10, sort: 'group_id' });
+      assert.deepEqual(boundary.items.map((r) => r.group_id), expectedOrder.slice(49_990, 50_000));
+      const last = await resultRows(trx, tenantId, calc, { page: 2_500, pageSize: 20, sort: 'group_id' });
+      assert.deepEqual(last.items.map((r) => r.group_id), expectedOrder.slice(49_980, 50_000));
+      const spanning = await resultRows(trx, tenantId, calc, { page: 3_334, pageSize: 15, sort: 'group_id' });
+      assert.deepEqual(spanning.items.map((r) => r.group_id), expectedOrder.slice(49_995, 50_003));
+      assert.deepEqual((await resultRows(trx, tenantId, calc, { page: 9_999, pageSize: 10, sort: 'group_id' })).items, []);
       const page = await resultRows(trx, tenantId, calc, { page: 1, pageSize: 2, sort: 'group_id', groupId: 'G00001' });
       assert.equal(page.total, 10);
       assert.deepEqual(page.items.map((r) => [r.group_id, r.volume]), [['G000010', '10.25'], ['G000011', '11.25']]);

@@ -192,15 +192,11 @@ export async function resultRows(trx: Knex.Transaction, tenantId: string, calc: 
     filters.push('class = ?');
     bindings.push(q.class);
   }
-  const where = filters.length ? `where ${filters.join(' and ')}` : '';
-  const order = calc.kind === 'leasing' && q.sort !== 'group_id' ? `${q.sort === 'score' ? 'score' : 'potential'} desc, group_id` : 'chunk, ord';
-  const { rows } = await trx.raw(
-    `select *, count(*) over () as total from (${calc.kind === 'segmentation' ? SEGMENTATION_ROWS : LEASING_ROWS}) r ${where}
-      order by ${order} offset ? limit ?`,
-    [...bindings, (q.page - 1) * q.pageSize, q.pageSize],
-  );
-  const found = rows as Record<string, unknown>[];
-  const total = found.length ? Number(found[0]!.total) : (await countRows(trx, tenantId, calc, where, bindings));
+  const offset = (q.page - 1) * q.pageSize;
+  const byKey = calc.kind === 'segmentation' || q.sort === 'group_id';
+  const { found, total } = filters.length === 0 && byKey
+    ? await pageInKeyOrder(trx, tenantId, calc, offset, q.pageSize)
+    : await searchPage(trx, tenantId, calc, filters, bindings, byKey ? 'chunk, ord' : `${q.sort === 'score' ? 'score' : 'potential'} desc, group_id`, offset, q.pageSize);
   const items = found.map((r) => {
     if (calc.kind === 'segmentation') {
       const s = names.get(Number(r.segment_no)) ?? { name: UNASSIGNED, kut: 0 };
@@ -212,10 +208,41 @@ export async function resultRows(trx: Knex.Transaction, tenantId: string, calc: 
   return { items, total };
 }
 
-/** A page past the end has no rows to carry the count. */
-async function countRows(trx: Knex.Transaction, tenantId: string, calc: { id: string; kind: CalculationKind }, where: string, bindings: Knex.RawBinding[]): Promise<number> {
-  const { rows } = await trx.raw(`select count(*) as n from (${calc.kind === 'segmentation' ? SEGMENTATION_ROWS : LEASING_ROWS}) r ${where}`, bindings);
-  return Number((rows as { n: string }[])[0]!.n);
+const CHUNK_TABLE: Record<CalculationKind, string> = { segmentation: 'segmentation_result_chunks', leasing: 'leasing_result_chunks' };
+const ROWS: Record<CalculationKind, string> = { segmentation: SEGMENTATION_ROWS, leasing: LEASING_ROWS };
+
+/**
+ * The plain page (no filter, key order), the one a user pages through: the chunks' sizes say
+ * which one or two chunks hold it, and only those are unnested.
+ */
+async function pageInKeyOrder(trx: Knex.Transaction, tenantId: string, calc: { id: string; kind: CalculationKind }, offset: number, limit: number): Promise<{ found: Record<string, unknown>[]; total: number }> {
+  const sizes = (await trx(CHUNK_TABLE[calc.kind]).where({ tenant_id: tenantId, calculation_id: calc.id }).orderBy('chunk')
+    .select('chunk', trx.raw('cardinality(group_ids) as n'))) as { chunk: number; n: number }[];
+  const total = sizes.reduce((sum, c) => sum + c.n, 0);
+  const wanted: number[] = [];
+  let start = 0;
+  let skip = 0;
+  for (const c of sizes) {
+    if (start + c.n > offset && start < offset + limit) {
+      if (wanted.length === 0) skip = offset - start;
+      wanted.push(c.chunk);
+    }
+    start += c.n;
+  }
+  if (wanted.length === 0) return { found: [], total };
+  const { rows } = await trx.raw(`select * from (${ROWS[calc.kind]}) r where chunk = any(?::int[]) order by chunk, ord offset ? limit ?`, [tenantId, calc.id, wanted, skip, limit]);
+  return { found: rows as Record<string, unknown>[], total };
+}
+
+/** Filtered or re-sorted: every result is unnested, then filtered, counted and sorted. */
+async function searchPage(trx: Knex.Transaction, tenantId: string, calc: { id: string; kind: CalculationKind }, filters: string[], bindings: Knex.RawBinding[], order: string, offset: number, limit: number): Promise<{ found: Record<string, unknown>[]; total: number }> {
+  const where = filters.length ? `where ${filters.join(' and ')}` : '';
+  const { rows } = await trx.raw(`select *, count(*) over () as total from (${ROWS[calc.kind]}) r ${where} order by ${order} offset ? limit ?`, [...bindings, offset, limit]);
+  const found = rows as Record<string, unknown>[];
+  if (found.length) return { found, total: Number(found[0]!.total) };
+  // A page past the end has no rows to carry the count.
+  const counted = await trx.raw(`select count(*) as n from (${ROWS[calc.kind]}) r ${where}`, bindings);
+  return { found, total: Number((counted.rows as { n: string }[])[0]!.n) };
 }
 
 /** The export of DESIGN §1, built in one statement, in the groups' byte order. */
