@@ -231,8 +231,27 @@ describe('calculation runs', () => {
 
   it('one running calculation per container (409); a container with results cannot be deleted (409 has_results)', async () => {
     const id = await filledContainer(c, { customer_groups: fixture('customer_groups.csv') });
-    const first = await c.post('/api/calculations', { containerId: id, kind: 'leasing' });
-    const second = await c.post('/api/calculations', { containerId: id, kind: 'segmentation', templateId });
+    // The container row held (NO KEY UPDATE: the requests' own key checks still pass) keeps the first
+    // run waiting for its share lock, so the second request surely meets it running.
+    let release!: () => void;
+    const released = new Promise<void>((r) => { release = r; });
+    let locked!: () => void;
+    const isLocked = new Promise<void>((r) => { locked = r; });
+    const holder = inTenant(t.owner, analyst.tenantId, async (trx) => {
+      await trx.raw('select 1 from containers where tenant_id = ? and id = ? for no key update', [analyst.tenantId, id]);
+      locked();
+      await released;
+    });
+    await isLocked;
+    let first: Awaited<ReturnType<typeof c.post>>;
+    let second: Awaited<ReturnType<typeof c.post>>;
+    try {
+      first = await c.post('/api/calculations', { containerId: id, kind: 'leasing' });
+      second = await c.post('/api/calculations', { containerId: id, kind: 'segmentation', templateId });
+    } finally {
+      release();
+      await holder;
+    }
     assert.equal(first.status, 202);
     assert.equal(second.status, 409);
     assert.equal(second.body.error.code, 'calculation_running');
