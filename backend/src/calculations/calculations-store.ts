@@ -137,7 +137,7 @@ export async function limitStatementTime(trx: Knex.Transaction, ms: number): Pro
   await trx.raw("select set_config('statement_timeout', ?, true)", [String(ms)]);
 }
 
-// --- summaries (stored with the run when it finishes) -------------------------------------------
+// --- result chunks ----------------------------------------------------------------------------
 
 /*
  * Results are stored as chunks of aligned arrays (migration 202612011200): these views unnest them.
@@ -157,7 +157,6 @@ const LEASING_ROWS = `
     as r(group_id, customer_type, branch, industry, division, affinity, turnover, rating,
          part_leasing, part_industry, part_turnover, part_investment, score, class, potential, ord)
   where c.tenant_id = ? and c.calculation_id = ?`;
-
 
 // --- per-group rows and exports (customer-level data: callers audit every read) -------------------
 
