@@ -7,7 +7,7 @@ import type { Clock } from '../clock.js';
 import { inTenant } from '../db/tenant-transaction.js';
 import { Conflict, Forbidden, Invalid, NotFound } from '../http/errors.js';
 import * as users from '../users/users-store.js';
-import { assertAssignableInTenant, resolveRoles } from './assignment.js';
+import { added, assertAssignableInTenant, assertMayHandOut, resolveRoles } from './assignment.js';
 import { isKnownRight, isVendorOnly, type Module } from './rights.js';
 import * as roles from './roles-store.js';
 import { writeSettings, type SettingsPatch } from './settings-store.js';
@@ -136,7 +136,7 @@ export class PlatformService {
   }
 
   async createVendorUser(ctx: RequestContext, input: { email: string; name: string; roleIds: string[] }) {
-    await resolveRoles(ctx.trx, input.roleIds);
+    assertMayHandOut(ctx.rights, await resolveRoles(ctx.trx, input.roleIds));
     if (await users.emailTaken(ctx.trx, input.email)) throw new Conflict('email_taken', 'This email address already has an account.');
     const userId = await users.insertUser(ctx.trx, ctx.tenantId, input.email, input.name);
     await users.addMembership(ctx.trx, ctx.tenantId, userId, input.roleIds);
@@ -145,11 +145,12 @@ export class PlatformService {
     return (await this.listVendorUsers(ctx)).find((u) => u.id === userId)!;
   }
 
-  private async vendorStaff(ctx: RequestContext, userId: string): Promise<void> {
+  private async vendorStaff(ctx: RequestContext, userId: string): Promise<users.MemberRow> {
     if (userId === ctx.userId) throw new Forbidden('self_change_forbidden', 'Nobody can change their own rights; ask another administrator.');
     const member = await users.findMember(ctx.trx, ctx.tenantId, userId);
     if (!member || !member.homeTenant) throw new NotFound('There is no such vendor user.');
     if (member.status === 'deleted') throw new Conflict('user_deleted', 'This user has been deleted.');
+    return member;
   }
 
   /** A vendor user's access to a bank: a grant plus a membership there with tenant-level roles. */
@@ -158,10 +159,12 @@ export class PlatformService {
     const tenant = await ctx.trx('tenants').where({ id: tenantId }).first('id', 'is_vendor');
     if (!tenant || tenant.is_vendor) throw new NotFound('There is no such bank tenant.');
     if (roleIds.length === 0) throw new Invalid('roleIds: a grant needs at least one role.', 'roleIds');
-    await assertAssignableInTenant(ctx.trx, roleIds);
+    const roles = await assertAssignableInTenant(ctx.trx, roleIds);
     await ctx.trx('vendor_grants').insert({ user_id: userId, tenant_id: tenantId, granted_by: ctx.userId, created_at: this.d.clock.now() })
       .onConflict(['user_id', 'tenant_id']).ignore();
     await inTenant(this.d.db, tenantId, async (trx) => {
+      // Roles the user holds in that bank already are kept, not handed out again.
+      assertMayHandOut(ctx.rights, added(roles, (await users.findMember(trx, tenantId, userId))?.roleIds ?? []));
       await users.addMembership(trx, tenantId, userId, roleIds);
       await trx('sessions').where({ tenant_id: tenantId, user_id: userId }).delete();
       await this.audit(trx, tenantId, ctx, 'grant.given', 'user', userId, { roles: roleIds.length });
@@ -181,8 +184,8 @@ export class PlatformService {
   }
 
   async setVendorRoles(ctx: RequestContext, userId: string, roleIds: string[]): Promise<void> {
-    await this.vendorStaff(ctx, userId);
-    await resolveRoles(ctx.trx, roleIds);
+    const member = await this.vendorStaff(ctx, userId);
+    assertMayHandOut(ctx.rights, added(await resolveRoles(ctx.trx, roleIds), member.roleIds));
     await users.setRoles(ctx.trx, ctx.tenantId, userId, roleIds);
     await users.endSessionsInTenant(ctx.trx, ctx.tenantId, userId);
     await this.audit(ctx.trx, ctx.tenantId, ctx, 'platform.user_roles_changed', 'user', userId, { roles: roleIds.length });
@@ -211,6 +214,7 @@ export class PlatformService {
 
   async createRole(ctx: RequestContext, input: { name: string; assignableInTenants: boolean; rights: string[] }) {
     this.validateRights(input.rights, input.assignableInTenants);
+    assertMayHandOut(ctx.rights, [input]);
     if (await ctx.trx('roles').where({ name: input.name }).first('id')) throw new Conflict('role_name_taken', 'A role with this name exists already.');
     const id = await roles.insertRole(ctx.trx, { ...input, rights: [...new Set(input.rights)] });
     await this.audit(ctx.trx, ctx.tenantId, ctx, 'role.created', 'role', id, { rights: input.rights.length });
@@ -225,6 +229,7 @@ export class PlatformService {
       throw new Forbidden('self_change_forbidden', 'Nobody can change the rights of a role they hold themselves.');
     }
     this.validateRights(patch.rights ?? role.rights, patch.assignableInTenants ?? role.assignableInTenants);
+    assertMayHandOut(ctx.rights, [{ name: patch.name ?? role.name, rights: patch.rights ?? role.rights }]);
     await roles.updateRole(ctx.trx, id, { ...patch, ...(patch.rights ? { rights: [...new Set(patch.rights)] } : {}) });
     await this.audit(ctx.trx, ctx.tenantId, ctx, 'role.updated', 'role', id, { rights: patch.rights?.length ?? null });
     return (await roles.listRoles(ctx.trx, [id]))[0]!;

@@ -3,7 +3,7 @@ import type { AuthService } from '../auth/auth-service.js';
 import type { RequestContext } from '../auth/context.js';
 import type { Clock } from '../clock.js';
 import { Conflict, Forbidden, NotFound } from '../http/errors.js';
-import { assertAssignableInTenant } from '../tenancy/assignment.js';
+import { added, assertAssignableInTenant, assertMayHandOut } from '../tenancy/assignment.js';
 import * as store from './users-store.js';
 
 export interface UsersDeps {
@@ -62,7 +62,7 @@ export class UsersService {
   }
 
   async invite(ctx: RequestContext, input: { email: string; name: string; roleIds: string[] }): Promise<UserView> {
-    await assertAssignableInTenant(ctx.trx, input.roleIds);
+    assertMayHandOut(ctx.rights, await assertAssignableInTenant(ctx.trx, input.roleIds));
     if (await store.emailTaken(ctx.trx, input.email)) throw new Conflict('email_taken', 'This email address already has an account.');
     const userId = await store.insertUser(ctx.trx, ctx.tenantId, input.email, input.name);
     await store.addMembership(ctx.trx, ctx.tenantId, userId, input.roleIds);
@@ -76,7 +76,7 @@ export class UsersService {
     if (member.status === 'deleted') throw new Conflict('user_deleted', 'This user has been deleted.');
     if (patch.name !== undefined) await store.setName(ctx.trx, userId, patch.name);
     if (patch.roleIds !== undefined) {
-      await assertAssignableInTenant(ctx.trx, patch.roleIds);
+      assertMayHandOut(ctx.rights, added(await assertAssignableInTenant(ctx.trx, patch.roleIds), member.roleIds));
       await store.setRoles(ctx.trx, ctx.tenantId, userId, patch.roleIds);
       // Rights count on the next request anyway; ending sessions makes the change visible at once.
       await store.endSessionsInTenant(ctx.trx, ctx.tenantId, userId);
