@@ -124,6 +124,21 @@ describe('imports', () => {
     });
   }
 
+  for (const [kind, fixture] of [['customer_groups', 'customer-groups-header-only.csv'], ['products', 'products-header-only.csv']]) {
+    it(`a ${kind} file with a header and no data rows fails with empty_file and wipes nothing`, async () => {
+      const id = await container();
+      await imported(id, 'customer_groups', 'customer-groups-valid.csv');
+      await imported(id, 'products', 'products-valid.csv');
+      const before = await counts(id);
+      const res = await imported(id, kind!, fixture!);
+      assert.equal(res.status, 'failed');
+      assert.deepEqual(res.errors.map((e: any) => ({ line: e.line, code: e.code })), [{ line: null, code: 'empty_file' }]);
+      assert.deepEqual(await counts(id), before);
+      const rows = await inTenant(t.owner, analyst.tenantId, (trx) => trx('customer_groups').where({ container_id: id }).count({ n: '*' }));
+      assert.equal(Number(rows[0]!.n), 3, 'the groups are still there');
+    });
+  }
+
   it('re-importing a kind replaces its rows; customer groups again clear products and payments', async () => {
     const id = await container();
     await imported(id, 'customer_groups', 'customer-groups-valid.csv');

@@ -139,7 +139,10 @@ async function onePass(client: pg.Client, o: RunOptions, mode: 'direct' | 'stage
     else if (!(err instanceof NeedsReport)) throw err;
   }
   const rowsProcessed = encoder.rows;
-  if (!order && errors.count === 0) errors.add({ line: null, column: null, code: 'empty_file', message: 'The file has no header row.' });
+  // A header-only file would otherwise "succeed" and replace the container's rows with nothing.
+  if (errors.count === 0 && (!order || rowsProcessed === 0)) {
+    errors.add({ line: null, column: null, code: 'empty_file', message: order ? 'The file has a header but no data rows. Nothing was changed.' : 'The file is empty. Nothing was changed.' });
+  }
   o.onProgress({ bytesProcessed, rowsProcessed });
 
   if (mode === 'staged' && order && !errors.first.some((e) => e.code === 'encoding' || e.code === 'malformed_csv')) {
