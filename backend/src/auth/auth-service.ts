@@ -111,6 +111,8 @@ export class AuthService {
 
     const factor = await store.findFactor(this.d.db, user.id);
     if (factor?.confirmed_at) {
+      // The status read above is from before the hash: a concurrent failure may have locked the account since.
+      if ((await store.findUser(this.d.db, user.id))?.status !== 'active') return failure('locked');
       const member = await inTenant(this.d.db, user.tenant_id, (trx) => store.hasMembership(trx, user.tenant_id, user.id));
       if (!member) return failure('no_membership');
       // The failure counter is left alone: only the second step decides the outcome of this sign-in.
@@ -124,15 +126,18 @@ export class AuthService {
   private async completeLogin(user: { id: string; tenant_id: string }, meta: ClientMeta, now: Date, mfaVerified: boolean, reason = 'ok'): Promise<{ token: string; result: LoginResult }> {
     const previous = await store.previousLogin(this.d.db, user.id);
     const created = await inTenant(this.d.db, user.tenant_id, async (trx) => {
-      if (!(await store.hasMembership(trx, user.tenant_id, user.id))) return undefined;
+      if (!(await store.hasMembership(trx, user.tenant_id, user.id))) return 'no_membership' as const;
+      // Decided in one statement, in the transaction that opens the session: a lock set by a
+      // concurrent failure wins, and then no session exists.
+      if (!(await store.claimSuccessfulLogin(trx, user.id, now, meta.ip))) return 'locked' as const;
       return this.openSession(trx, user.id, user.tenant_id, meta, now, undefined, mfaVerified);
     });
-    if (!created) {
-      await store.insertLoginEvent(this.d.db, { tenantId: user.tenant_id, userId: user.id, emailHash: null, outcome: 'failure', reason: 'no_membership', ip: meta.ip, at: now });
+    if (typeof created === 'string') {
+      await store.insertLoginEvent(this.d.db, { tenantId: user.tenant_id, userId: user.id, emailHash: null, outcome: 'failure', reason: created, ip: meta.ip, at: now });
+      this.d.logger.info({ requestId: meta.requestId, reason: created }, 'login refused');
       throw invalidCredentials();
     }
 
-    await store.markSuccessfulLogin(this.d.db, user.id, now, meta.ip);
     await store.insertLoginEvent(this.d.db, {
       tenantId: user.tenant_id, userId: user.id, emailHash: null, outcome: 'success', reason, ip: meta.ip, at: now,
     });
@@ -349,13 +354,15 @@ export class AuthService {
     const expected = Buffer.from(active.code_hash, 'hex');
     const given = Buffer.from(this.codeHash(user.id, code), 'hex');
     if (!timingSafeEqual(expected, given)) {
-      await store.countRecoveryAttempt(this.d.db, active.id);
-      await store.insertLoginEvent(this.d.db, { tenantId: user.tenant_id, userId: user.id, emailHash: null, outcome: 'failure', reason: 'recovery_code_wrong', ip: meta.ip, at: now });
+      // Counted in one statement that also enforces the limit: concurrent guesses never exceed it.
+      const counted = await store.countRecoveryAttempt(this.d.db, active.id, RECOVERY_MAX_ATTEMPTS);
+      const reason = counted === undefined ? 'recovery_code_exhausted' : 'recovery_code_wrong';
+      await store.insertLoginEvent(this.d.db, { tenantId: user.tenant_id, userId: user.id, emailHash: null, outcome: 'failure', reason, ip: meta.ip, at: now });
       throw invalidCode();
     }
     const failure = await this.policyFailure(user.id, user.tenant_id, newPassword, user.hash);
     if (failure) throw failure;
-    if (!(await store.consumeRecoveryCode(this.d.db, active.id, now))) throw invalidCode();
+    if (!(await store.consumeRecoveryCode(this.d.db, active.id, now, RECOVERY_MAX_ATTEMPTS))) throw invalidCode();
     await store.setPassword(this.d.db, user.id, await this.d.hasher.hash(newPassword), now);
     await store.unlockUser(this.d.db, user.id);
     await this.endAllSessions(user.id);

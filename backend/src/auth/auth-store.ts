@@ -75,8 +75,15 @@ export async function countFailedLogin(db: Knex, userId: string, at: Date): Prom
   return (row as { failed_login_count: number }).failed_login_count;
 }
 
-export async function markSuccessfulLogin(db: Knex, userId: string, at: Date, ip: string | undefined): Promise<void> {
-  await db('users').where({ id: userId }).update({ failed_login_count: 0, last_login_at: at, last_login_ip: ip ?? null });
+/**
+ * The success decision, in one statement after the password (and factor) passed: only an account
+ * that is still active succeeds and has its failure counter reset. A lock that a concurrent
+ * failure set meanwhile wins (false), and the row lock orders it against countFailedLogin.
+ */
+export async function claimSuccessfulLogin(db: Knex, userId: string, at: Date, ip: string | undefined): Promise<boolean> {
+  const rows = await db('users').where({ id: userId, status: 'active' })
+    .update({ failed_login_count: 0, last_login_at: at, last_login_ip: ip ?? null }).returning('id');
+  return rows.length === 1;
 }
 
 export async function setPassword(db: Knex, userId: string, hash: string, at: Date): Promise<void> {
@@ -147,14 +154,20 @@ export async function activeRecoveryCode(db: Knex, userId: string): Promise<Reco
   return db('recovery_codes').where({ user_id: userId }).whereNull('used_at').orderBy('created_at', 'desc').first('id', 'code_hash', 'attempts', 'expires_at');
 }
 
-export async function countRecoveryAttempt(db: Knex, codeId: string): Promise<number> {
-  const [row] = await db('recovery_codes').where({ id: codeId }).increment('attempts', 1).returning('attempts');
-  return (row as { attempts: number }).attempts;
+/**
+ * Counts a wrong code in one statement, only while the code is unused and below `maxAttempts`:
+ * concurrent wrong codes never record more than the limit. Undefined when the limit was reached.
+ */
+export async function countRecoveryAttempt(db: Knex, codeId: string, maxAttempts: number): Promise<number | undefined> {
+  const [row] = await db('recovery_codes').where({ id: codeId }).whereNull('used_at').where('attempts', '<', maxAttempts)
+    .increment('attempts', 1).returning('attempts');
+  return (row as { attempts: number } | undefined)?.attempts;
 }
 
-/** Marks the code used; false if someone else used it first (single use under concurrency). */
-export async function consumeRecoveryCode(db: Knex, codeId: string, at: Date): Promise<boolean> {
-  return (await db('recovery_codes').where({ id: codeId }).whereNull('used_at').update({ used_at: at })) === 1;
+/** Marks the code used; false if someone else used it first, it expired, or its attempts ran out meanwhile. */
+export async function consumeRecoveryCode(db: Knex, codeId: string, at: Date, maxAttempts: number): Promise<boolean> {
+  return (await db('recovery_codes').where({ id: codeId }).whereNull('used_at').where('attempts', '<', maxAttempts)
+    .where('expires_at', '>', at).update({ used_at: at })) === 1;
 }
 
 export async function insertInvitationToken(
