@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { describe, it } from 'node:test';
-import { CopyEncoder, EncodingError } from '../src/imports/copy-encoder.js';
+import { CopyEncoder, EncodingError, LineTooLong, MAX_LINE_BYTES } from '../src/imports/copy-encoder.js';
 import { MalformedCsv, splitLine } from '../src/imports/csv-lines.js';
 import { copyLine, FORMATS, readHeader, readRow, type ImportError, type ImportKind } from '../src/imports/formats.js';
 
@@ -15,7 +15,7 @@ interface Encoded {
 }
 
 /** Runs the encoder over `chunks` with the import's own handlers (errors collected, never thrown). */
-async function encode(kind: ImportKind, chunks: Buffer[]): Promise<Encoded> {
+async function encode(kind: ImportKind, chunks: Iterable<Buffer>): Promise<Encoded> {
   const errors: ImportError[] = [];
   let order: number[] = [];
   let referenceRows = 0;
@@ -176,5 +176,28 @@ describe('COPY encoder', () => {
     const ok = await encode('payments', [Buffer.from('group_id;category;count_12m;sum_12m\n"A";"OTHER";"1";"2,5"\n')]);
     assert.equal(ok.copy, '2\tA\tOTHER\t1\t2.5\n');
     await assert.rejects(encode('payments', [Buffer.from('group_id;category;count_12m;sum_12m\n"A;OTHER;1;2\n')]), (e: unknown) => e instanceof MalformedCsv && e.line === 2);
+  });
+
+  it('a line over the bound fails at that line, having read little more than the bound (memory independent of the file)', async () => {
+    assert.equal(MAX_LINE_BYTES, 64 * 1024);
+    for (const mib of [2, 8]) {
+      let fed = 0;
+      function* file(): Generator<Buffer> {
+        fed += 47;
+        yield Buffer.from('group_id;category;count_12m;sum_12m\nA;OTHER;1;0\n');
+        for (let i = 0; i < mib * 16; i++) {
+          fed += 65536;
+          yield Buffer.alloc(65536, 0x61);
+        }
+      }
+      await assert.rejects(encode('payments', file()), (e: unknown) => e instanceof LineTooLong && e.line === 3 && e.limit === MAX_LINE_BYTES);
+      // Readable.from reads a few chunks ahead; the encoder stops within one chunk after the bound.
+      assert.ok(fed < 24 * 65536, `read ${fed} bytes of a ${mib} MiB line`);
+    }
+    // A line of exactly the bound is still a line (here a ragged row, reported as such).
+    const exact = await encode('payments', [Buffer.from(`group_id;category;count_12m;sum_12m\n${'a'.repeat(MAX_LINE_BYTES)}\r\n`)]);
+    assert.deepEqual(exact.errors.map((e) => e.code), ['ragged_row']);
+    await assert.rejects(encode('payments', [Buffer.from(`group_id;category;count_12m;sum_12m\n${'a'.repeat(MAX_LINE_BYTES + 1)}\nA;OTHER;1;0\n`)]), (e: unknown) => e instanceof LineTooLong && e.line === 2);
+    await assert.rejects(encode('payments', [Buffer.from('x'.repeat(MAX_LINE_BYTES + 1))]), (e: unknown) => e instanceof LineTooLong && e.line === 1);
   });
 });

@@ -7,6 +7,16 @@ type Check = FastCheck & { required: boolean };
 
 export class EncodingError extends Error {}
 
+/** The longest line read; the longest legal line of any format is a few hundred bytes. */
+export const MAX_LINE_BYTES = 64 * 1024;
+
+export class LineTooLong extends Error {
+  readonly limit = MAX_LINE_BYTES;
+  constructor(readonly line: number) {
+    super('line too long');
+  }
+}
+
 export interface EncoderHandlers {
   /** The header row's cells; returns the file's column positions in format order (or throws to stop). */
   header(cells: string[]): number[];
@@ -68,9 +78,12 @@ export class CopyEncoder extends Transform {
     }
     const last = data.lastIndexOf(NEWLINE);
     if (last < 0) {
+      // The unfinished line is kept whole, so it must stay short: this also keeps the copying above linear.
+      if (data.length > MAX_LINE_BYTES + 1) return done(new LineTooLong(this.line + 1));
       this.rest = data;
       return done();
     }
+    if (data.length - last - 1 > MAX_LINE_BYTES + 1) return this.run(data.subarray(0, last + 1), done, new LineTooLong(this.line + 1));
     // A line break never sits inside a UTF-8 sequence, so whole lines can be checked on their own.
     this.rest = Buffer.from(data.subarray(last + 1));
     this.run(data.subarray(0, last + 1), done);
@@ -83,19 +96,23 @@ export class CopyEncoder extends Transform {
     this.run(Buffer.concat([tail, Buffer.from([NEWLINE])]), done);
   }
 
-  private run(lines: Buffer, done: TransformCallback): void {
+  /** Encodes whole lines; `then` is an error for what follows them (a line that is too long). */
+  private run(lines: Buffer, done: TransformCallback, then?: Error): void {
     if (!isUtf8(lines)) return done(new EncodingError());
     this.pos = 0;
     try {
       let start = 0;
       for (let nl = lines.indexOf(NEWLINE, start); nl >= 0; nl = lines.indexOf(NEWLINE, start)) {
         this.line++;
-        this.encodeLine(lines, start, nl > start && lines[nl - 1] === CR ? nl - 1 : nl);
+        const end = nl > start && lines[nl - 1] === CR ? nl - 1 : nl;
+        if (end - start > MAX_LINE_BYTES) throw new LineTooLong(this.line);
+        this.encodeLine(lines, start, end);
         start = nl + 1;
       }
     } catch (err) {
       return done(err as Error);
     }
+    if (then) return done(then);
     done(null, this.pos ? Buffer.from(this.out.subarray(0, this.pos)) : undefined);
   }
 

@@ -100,6 +100,10 @@ export interface ImportError {
   column: string | null;
   code: string;
   message: string;
+  /** Values the message is made of, so the SPA can say it in the user's language (a limit). */
+  params?: Record<string, number | string>;
+  /** The message was cut to its bound (it quoted something long). */
+  truncated?: boolean;
 }
 
 /** Checks the header row; returns the file's column order mapped to the format, or the errors. */

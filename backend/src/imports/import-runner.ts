@@ -4,7 +4,7 @@ import { pipeline } from 'node:stream/promises';
 import type { Knex } from 'knex';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import { CopyEncoder, EncodingError } from './copy-encoder.js';
+import { CopyEncoder, EncodingError, LineTooLong } from './copy-encoder.js';
 import { MalformedCsv } from './csv-lines.js';
 import { copyLine, FORMATS, readHeader, readRow, type ImportError, type ImportKind } from './formats.js';
 
@@ -135,7 +135,9 @@ async function onePass(client: pg.Client, o: RunOptions, mode: 'direct' | 'stage
     await pipeline(fs.createReadStream(o.file, { highWaterMark: READ_CHUNK }), counter, encoder, copy as unknown as Writable);
   } catch (err) {
     if (err instanceof EncodingError) errors.add({ line: null, column: null, code: 'encoding', message: 'The file is not UTF-8 encoded. Export it as UTF-8 and try again.' });
-    else if (err instanceof MalformedCsv) errors.add({ line: err.line, column: null, code: 'malformed_csv', message: 'The quotes in this line do not match. Check the line and export the file again.' });
+    else if (err instanceof LineTooLong) {
+      errors.add({ line: err.line, column: null, code: 'line_too_long', params: { limit: err.limit }, message: `The line is longer than ${err.limit} bytes; no line of an import file is that long. Check that the file is this kind's CSV export with one record per line.` });
+    } else if (err instanceof MalformedCsv) errors.add({ line: err.line, column: null, code: 'malformed_csv', message: 'The quotes in this line do not match. Check the line and export the file again.' });
     else if (!(err instanceof NeedsReport)) throw err;
   }
   const rowsProcessed = encoder.rows;
@@ -145,7 +147,7 @@ async function onePass(client: pg.Client, o: RunOptions, mode: 'direct' | 'stage
   }
   o.onProgress({ bytesProcessed, rowsProcessed });
 
-  if (mode === 'staged' && order && !errors.first.some((e) => e.code === 'encoding' || e.code === 'malformed_csv')) {
+  if (mode === 'staged' && order && !errors.first.some((e) => FILE_LEVEL.has(e.code))) {
     await setChecks(client, kind, tenantId, containerId, errors);
   }
   if (errors.count > 0) {
@@ -172,6 +174,9 @@ async function onePass(client: pg.Client, o: RunOptions, mode: 'direct' | 'stage
 }
 
 class NeedsReport extends Error {}
+
+/** Errors that stop reading the file: the whole-file checks have no complete stage to look at. */
+const FILE_LEVEL = new Set(['encoding', 'malformed_csv', 'line_too_long']);
 
 /** Checks that need the whole file: unique group ids, and groups that exist in the container. */
 async function setChecks(client: pg.Client, kind: ImportKind, tenantId: string, containerId: string, errors: ErrorLog): Promise<void> {

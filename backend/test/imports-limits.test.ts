@@ -1,0 +1,87 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { createTenantWithUser, startTestKontor, type TestKontor, type TestUser } from './helpers/app.js';
+import { Client } from './helpers/client.js';
+
+const fixtures = path.join(import.meta.dirname, 'fixtures/imports');
+const spoolDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kontor-spool-limits-'));
+let t: TestKontor;
+let analyst: TestUser;
+let c: Client;
+
+before(async () => {
+  t = await startTestKontor({ spoolDir, importMaxBytes: 24 * 1024 ** 2 });
+  analyst = await createTenantWithUser(t, { roles: ['analyst'] });
+  c = await signIn(analyst);
+});
+after(async () => {
+  await t.close();
+  fs.rmSync(spoolDir, { recursive: true, force: true });
+});
+
+async function signIn(user: TestUser): Promise<Client> {
+  const client = new Client(t.url);
+  await client.login(user.email, user.password);
+  return client;
+}
+
+async function container(client = c): Promise<string> {
+  const res = await client.post('/api/containers', { name: `Bestand ${Math.random().toString(36).slice(2, 8)}` });
+  assert.equal(res.status, 201);
+  return res.body.id as string;
+}
+
+async function upload(client: Client, containerId: string, kind: string, body: Buffer | string) {
+  const res = await fetch(`${t.url}/api/containers/${containerId}/imports/${kind}`, {
+    method: 'POST', headers: { origin: t.url, cookie: client.cookie!, 'content-type': 'text/csv' }, body: typeof body === 'string' ? body : new Uint8Array(body),
+  });
+  return { status: res.status, body: (await res.json()) as any };
+}
+
+async function finished(importId: string, client = c, timeoutMs = 60_000): Promise<any> {
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    const res = await client.get(`/api/imports/${importId}`, { 'x-kontor-background': '1' });
+    if (res.body.status === 'succeeded' || res.body.status === 'failed') return res.body;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  return undefined;
+}
+
+/** Upload and import, timed from the first byte sent to the finished import. */
+async function timedImport(client: Client, containerId: string, kind: string, body: Buffer | string): Promise<{ ms: number; result: any }> {
+  const started = performance.now();
+  const res = await upload(client, containerId, kind, body);
+  assert.equal(res.status, 202, JSON.stringify(res.body));
+  const result = await finished(res.body.id, client);
+  return { ms: performance.now() - started, result };
+}
+
+const header = fs.readFileSync(path.join(fixtures, 'customer-groups-valid.csv'), 'utf8').split('\n')[0]!;
+
+describe('import bounds', () => {
+  it('a multi-MiB line without a line break fails at that line, in time linear in its length', async () => {
+    const id = await container();
+    const file = (mib: number) => Buffer.concat([Buffer.from(`${header}\nG001;PK;100;0815;12345;45;;;;0;12\n`), Buffer.alloc(mib * 1024 ** 2, 0x61)]);
+    const small = file(4);
+    const large = file(16);
+    const runs: Record<string, number[]> = { small: [], large: [] };
+    for (let i = 0; i < 2; i++) {
+      for (const [name, body] of [['small', small], ['large', large]] as const) {
+        const { ms, result } = await timedImport(c, id, 'customer_groups', body);
+        assert.equal(result.status, 'failed');
+        assert.deepEqual(result.errors.map((e: any) => ({ line: e.line, code: e.code, limit: e.params?.limit })), [{ line: 3, code: 'line_too_long', limit: 65536 }]);
+        assert.ok(JSON.stringify(result).length < 2000, 'the answer does not echo the line');
+        runs[name]!.push(ms);
+      }
+    }
+    const ratio = Math.min(...runs.large!) / Math.min(...runs.small!);
+    t.logLines.push(`line_too_long timing: 4 MiB ${Math.min(...runs.small!).toFixed(0)} ms, 16 MiB ${Math.min(...runs.large!).toFixed(0)} ms`);
+    console.log(`line_too_long: 4 MiB ${Math.min(...runs.small!).toFixed(0)} ms, 16 MiB ${Math.min(...runs.large!).toFixed(0)} ms, ratio ${ratio.toFixed(2)}`);
+    assert.ok(ratio < 6, `4× the bytes took ${ratio.toFixed(1)}× the time (quadratic would be 16×)`);
+    assert.deepEqual((await c.get(`/api/containers/${id}`)).body.counts, { customerGroups: 0, products: 0, payments: 0 });
+  });
+});
