@@ -17,6 +17,7 @@ import { apiNotFound, errorHandler } from './http/error-handler.js';
 import { assignRequestId, logRequests } from './http/request-context.js';
 import { RouteTable } from './http/route-table.js';
 import { requireSameOrigin } from './http/same-origin.js';
+import { rejectUnstorableText } from './http/params.js';
 import { spaRoutes } from './http/spa.js';
 import { healthRoutes } from './health/routes.js';
 import { auditRoutes } from './audit/routes.js';
@@ -129,6 +130,7 @@ export function createApp(deps: AppDeps): Kontor {
   // Import uploads are streamed to disk by their route, whatever they claim to be; never parsed here.
   const json = express.json({ limit: deps.jsonBodyLimit });
   api.use((req, res, next) => (/^\/containers\/[^/]+\/imports\//.test(req.path) ? next() : json(req, res, next)));
+  api.use(rejectUnstorableText);
   api.use(routes.router);
   for (const router of deps.extraApiRoutes ?? []) api.use(router);
   api.use(apiNotFound);

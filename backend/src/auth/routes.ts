@@ -1,6 +1,6 @@
 import type { Request } from 'express';
 import type { Clock } from '../clock.js';
-import { NotFound } from '../http/errors.js';
+import { pathId } from '../http/params.js';
 import { signedIn, type RouteTable } from '../http/route-table.js';
 import type { AuthService, ClientMeta } from './auth-service.js';
 import { clearSessionCookie, readChallengeCookie, readSessionCookie, setChallengeCookie, setSessionCookie } from './cookies.js';
@@ -96,8 +96,6 @@ export function authRoutes(routes: RouteTable, auth: AuthService, options: AuthR
   routes.guarded('get', '/auth/sessions', signedIn, async (ctx) => ({ body: await auth.listSessions(ctx) }));
 
   routes.guarded('delete', '/auth/sessions/:id', signedIn, async (ctx, req) => {
-    const parsed = schemas.sessionIdParam.safeParse(req.params);
-    if (!parsed.success) throw new NotFound('There is no such session.');
-    await auth.endOwnSession(ctx, parsed.data.id);
+    await auth.endOwnSession(ctx, pathId(req));
   });
 }

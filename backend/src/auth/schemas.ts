@@ -18,7 +18,6 @@ export const recoveryConfirmBody = z.object({
   newPassword: password,
 });
 export const invitationBody = z.object({ token: z.string().min(20).max(200), newPassword: password });
-export const sessionIdParam = z.object({ id: z.string().uuid('must be a session id') });
 
 /** Exactly one of: the 6-digit code from the app, or a recovery code. */
 export const secondFactorBody = z.object({

@@ -1,18 +1,9 @@
-import type { Request } from 'express';
 import { z } from 'zod';
-import { NotFound } from '../http/errors.js';
+import { pathId as id } from '../http/params.js';
 import { requires, type RouteTable } from '../http/route-table.js';
 import type { Access } from '../tenancy/rights.js';
 import type { CalculationsService } from './calculations-service.js';
 import { CALCULATION_KINDS } from './definitions.js';
-
-const idParam = z.object({ id: z.string().uuid() });
-
-function id(req: Request): string {
-  const parsed = idParam.safeParse(req.params);
-  if (!parsed.success) throw new NotFound();
-  return parsed.data.id;
-}
 
 const startBody = z.object({
   containerId: z.string().uuid('must be a container id'),

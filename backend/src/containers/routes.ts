@@ -1,20 +1,14 @@
 import type { Request } from 'express';
 import { z } from 'zod';
-import { Invalid, NotFound } from '../http/errors.js';
+import { Invalid } from '../http/errors.js';
+import { pathId as id } from '../http/params.js';
 import { requires, type RouteTable } from '../http/route-table.js';
 import { IMPORT_KINDS, type ImportKind } from '../imports/formats.js';
 import type { ContainersService } from './containers-service.js';
 
-const idParam = z.object({ id: z.string().uuid() });
 const name = z.string().trim().min(1, 'is required').max(120);
 const createBody = z.object({ name });
 const patchBody = z.object({ name: name.optional(), locked: z.boolean().optional() }).strict();
-
-function id(req: Request): string {
-  const parsed = idParam.safeParse(req.params);
-  if (!parsed.success) throw new NotFound();
-  return parsed.data.id;
-}
 
 function kind(req: Request): ImportKind {
   const k = req.params.kind as ImportKind;

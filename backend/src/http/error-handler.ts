@@ -19,6 +19,10 @@ function fromBodyParser(err: BodyParserError): HttpError | undefined {
     case 'encoding.unsupported':
       return new UnsupportedMediaType('This character set or encoding is not accepted.');
     default:
+      // Other client errors of Express and its middleware (a bad `%` escape in a static path): a 4xx, never a 500.
+      if (typeof err.status === 'number' && err.status >= 400 && err.status < 500) {
+        return err.status === 400 ? new Invalid('The request is malformed.') : new HttpError(err.status, 'invalid_request', 'The request cannot be served.');
+      }
       return undefined;
   }
 }

@@ -1,6 +1,7 @@
 import { Router, type Request, type Response } from 'express';
 import type { RequestContext } from '../auth/context.js';
 import type { Access, Area, Module } from '../tenancy/rights.js';
+import { checkPathEncoding } from './params.js';
 
 export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
@@ -85,7 +86,9 @@ export class RouteTable {
   readonly entries: RouteEntry[] = [];
   readonly router = Router();
 
-  constructor(private readonly guard: Guard) {}
+  constructor(private readonly guard: Guard) {
+    this.router.use(checkPathEncoding(() => this.entries.map((e) => e.path)));
+  }
 
   public(method: Method, path: string, handler: PublicHandler): void {
     this.entries.push({ method, path, access: 'public' });

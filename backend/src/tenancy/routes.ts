@@ -1,15 +1,7 @@
-import type { Request } from 'express';
-import type { z } from 'zod';
-import { NotFound } from '../http/errors.js';
+import { pathId } from '../http/params.js';
 import { requires, type RouteTable } from '../http/route-table.js';
 import type { PlatformService } from './platform-service.js';
 import * as schemas from './schemas.js';
-
-function params<T extends z.ZodTypeAny>(schema: T, req: Request): z.infer<T> {
-  const parsed = schema.safeParse(req.params);
-  if (!parsed.success) throw new NotFound();
-  return parsed.data;
-}
 
 export function platformRoutes(routes: RouteTable, platform: PlatformService): void {
   routes.guarded('get', '/platform/tenants', requires('platform.tenants', 'read'), async (ctx) => ({ body: await platform.listTenants(ctx) }));
@@ -17,7 +9,7 @@ export function platformRoutes(routes: RouteTable, platform: PlatformService): v
     status: 201, body: await platform.createTenant(ctx, schemas.createTenantBody.parse(req.body)),
   }));
   routes.guarded('patch', '/platform/tenants/:id', requires('platform.tenants', 'write'), async (ctx, req) => {
-    const { id } = params(schemas.idParam, req);
+    const id = pathId(req);
     return { body: await platform.updateTenant(ctx, id, schemas.patchTenantBody.parse(req.body)) };
   });
 
@@ -26,18 +18,18 @@ export function platformRoutes(routes: RouteTable, platform: PlatformService): v
     status: 201, body: await platform.createVendorUser(ctx, schemas.createVendorUserBody.parse(req.body)),
   }));
   routes.guarded('patch', '/platform/users/:id', requires('platform.users', 'write'), async (ctx, req) => {
-    const { id } = params(schemas.idParam, req);
+    const id = pathId(req);
     await platform.setVendorRoles(ctx, id, schemas.patchVendorUserBody.parse(req.body).roleIds);
   });
   routes.guarded('post', '/platform/users/:id/totp/reset', requires('platform.users', 'write'), async (ctx, req) => {
-    await platform.resetVendorFactor(ctx, params(schemas.idParam, req).id);
+    await platform.resetVendorFactor(ctx, pathId(req));
   });
   routes.guarded('post', '/platform/users/:id/grants/:tenantId', requires('platform.users', 'write'), async (ctx, req) => {
-    const { id, tenantId } = params(schemas.grantParams, req);
+    const [id, tenantId] = [pathId(req), pathId(req, 'tenantId')];
     await platform.grant(ctx, id, tenantId, schemas.grantBody.parse(req.body).roleIds);
   });
   routes.guarded('delete', '/platform/users/:id/grants/:tenantId', requires('platform.users', 'write'), async (ctx, req) => {
-    const { id, tenantId } = params(schemas.grantParams, req);
+    const [id, tenantId] = [pathId(req), pathId(req, 'tenantId')];
     await platform.revokeGrant(ctx, id, tenantId);
   });
 
@@ -46,7 +38,7 @@ export function platformRoutes(routes: RouteTable, platform: PlatformService): v
     status: 201, body: await platform.createRole(ctx, schemas.createRoleBody.parse(req.body)),
   }));
   routes.guarded('patch', '/platform/roles/:id', requires('platform.roles', 'write'), async (ctx, req) => {
-    const { id } = params(schemas.idParam, req);
+    const id = pathId(req);
     return { body: await platform.updateRole(ctx, id, schemas.patchRoleBody.parse(req.body)) };
   });
 

@@ -10,8 +10,6 @@ const licence = z.object({
 });
 const modules = z.array(licence).max(MODULES.length).refine((m) => new Set(m.map((x) => x.module)).size === m.length, 'lists a module twice');
 
-export const idParam = z.object({ id: z.string().uuid() });
-export const grantParams = z.object({ id: z.string().uuid(), tenantId: z.string().uuid() });
 export const createTenantBody = z.object({ name, modules: modules.default([]), admin: z.object({ email, name }) });
 export const settingsBody = z.object({
   idleMinutes: z.number().int().min(1).max(120).optional(),

@@ -1,14 +1,11 @@
 import type { Request } from 'express';
-import { NotFound } from '../http/errors.js';
+import { pathId } from '../http/params.js';
 import { requires, type RouteTable } from '../http/route-table.js';
 import type { UsersService } from './users-service.js';
 import * as schemas from './schemas.js';
 
-/** Any malformed id is simply "not here": ids of other tenants and garbage look the same. */
 function userId(req: Request): string {
-  const parsed = schemas.userIdParam.safeParse(req.params);
-  if (!parsed.success) throw new NotFound('There is no such user in your bank.');
-  return parsed.data.id;
+  return pathId(req);
 }
 
 export function userRoutes(routes: RouteTable, users: UsersService): void {

@@ -1,6 +1,5 @@
 import { z } from 'zod';
 
-export const userIdParam = z.object({ id: z.string().uuid() });
 const name = z.string().trim().min(1, 'is required').max(200);
 const roleIds = z.array(z.string().uuid('must be role ids')).max(20);
 
