@@ -1,7 +1,10 @@
 #!/usr/bin/env node
 // Runs every suite (backend, frontend, e2e, release checks) after one build, then prints "N passed, N failed"
 // and exits non-zero if any suite failed or ran no test. `npm test -- backend` runs one suite.
+// First it makes sure the Debian packages the selected suites need are there (installing them as
+// root with apt-get), so that `npm install && npm test` is all a fresh machine needs.
 import { spawn } from 'node:child_process';
+import { installPackages, missingPackages } from './lib/prerequisites.mjs';
 
 const suites = [
   { name: 'backend', command: ['npm', 'test', '-w', 'backend'] },
@@ -10,7 +13,18 @@ const suites = [
   { name: 'checks', command: ['node', '--import', 'tsx', '--test', '--test-reporter=spec', 'scripts/checks/'] },
 ];
 const only = process.argv.slice(2);
+const unknown = only.filter((name) => !suites.some((s) => s.name === name));
+if (unknown.length) {
+  process.stderr.write(`unknown suite ${unknown.join(', ')}; the suites are ${suites.map((s) => s.name).join(', ')}\n`);
+  process.exit(2);
+}
 const selected = suites.filter((s) => only.length === 0 || only.includes(s.name));
+
+const problem = installPackages(missingPackages(selected.map((s) => s.name)));
+if (problem) {
+  process.stderr.write(`${problem}\n`);
+  process.exit(1);
+}
 
 function run(command) {
   return new Promise((resolve) => {
