@@ -8,7 +8,7 @@ import type { Logger } from '../log/logger.js';
 import { sendInBackground, type Mailer } from '../mail/mailer.js';
 import { accountLockedMail, factorResetMail, invitationMail, recoveryCodeMail } from '../mail/templates.js';
 import * as store from './auth-store.js';
-import type { RequestContext } from './context.js';
+import { RefusalToKeep, type RequestContext } from './context.js';
 import { brokenRule, describePolicy, MAX_PASSWORD_LENGTH, type PolicyDescription } from './password-policy.js';
 import type { PasswordHasher } from './password-hasher.js';
 import type { SessionTokens } from './session-token.js';
@@ -307,7 +307,9 @@ export class AuthService {
   async changePassword(ctx: RequestContext, currentPassword: string, newPassword: string): Promise<void> {
     const user = await store.findUser(ctx.trx, ctx.userId);
     if (!user?.hash || !(await this.d.hasher.verify(user.hash, currentPassword))) {
-      throw new Invalid('The current password is not correct.', 'currentPassword', 'invalid_current_password');
+      await this.countWrongCurrentPassword(ctx);
+      // Kept although refused: the counted failure and its records commit with the request.
+      throw new RefusalToKeep(new Invalid('The current password is not correct.', 'currentPassword', 'invalid_current_password'));
     }
     const failure = await this.policyFailure(ctx.userId, ctx.tenantId, newPassword, user.hash);
     if (failure) throw failure;
@@ -316,6 +318,31 @@ export class AuthService {
     await store.deleteUserSessions(ctx.trx, ctx.tenantId, ctx.userId, ctx.sessionId);
     await recordAudit(ctx.trx, { tenantId: ctx.tenantId, actorUserId: ctx.userId, type: 'auth.password_changed', subjectType: 'user', subjectId: ctx.userId, requestId: ctx.requestId, ip: ctx.ip }, now);
     await this.endSessionsElsewhere(ctx.userId, ctx.tenantId);
+  }
+
+  /**
+   * A wrong current password from a session is a failed sign-in (issue 13, item 8): it counts
+   * toward the same lock, is recorded in login_events and the bank's audit log, and the lock ends
+   * the session at once (sessions in other tenants are refused by the guard's status check).
+   */
+  private async countWrongCurrentPassword(ctx: RequestContext): Promise<void> {
+    const now = this.d.clock.now();
+    const failures = await store.countFailedLogin(ctx.trx, ctx.userId, now);
+    const locked = failures >= store.LOCK_AFTER_FAILURES;
+    await store.insertLoginEvent(ctx.trx, {
+      tenantId: ctx.tenantId, userId: ctx.userId, emailHash: null, outcome: 'failure', reason: 'wrong_current_password', ip: ctx.ip, at: now,
+    });
+    await recordAudit(ctx.trx, {
+      tenantId: ctx.tenantId, actorUserId: ctx.userId, type: 'auth.password_change_failed', subjectType: 'user', subjectId: ctx.userId,
+      details: { failures, locked }, requestId: ctx.requestId, ip: ctx.ip,
+    }, now);
+    this.d.logger.info({ requestId: ctx.requestId, userId: ctx.userId, failures }, 'password change refused: wrong current password');
+    if (failures === store.LOCK_AFTER_FAILURES) {
+      await store.deleteUserSessions(ctx.trx, ctx.tenantId, ctx.userId);
+      const user = await store.findUser(ctx.trx, ctx.userId);
+      if (user) sendInBackground(this.d.mailer, accountLockedMail(user.email), this.d.logger);
+      this.d.logger.info({ userId: ctx.userId }, 'account locked after failed logins');
+    }
   }
 
   /** Sessions of the user in tenants other than `exceptTenant` (vendor staff may hold several). */
