@@ -357,19 +357,27 @@ export class AuthService {
     await this.endSessionsElsewhere(userId);
   }
 
+  /**
+   * Answers at once: everything that depends on whether the account exists (the lookup, hashing
+   * and storing the code, the mail) runs after the response has been sent, so the answer's timing
+   * tells nothing (issue 13, item 9). A failure there is logged; the caller learns nothing either way.
+   */
   async requestRecovery(email: string, meta: ClientMeta): Promise<void> {
+    this.d.logger.info({ requestId: meta.requestId }, 'recovery requested');
+    setImmediate(() => {
+      this.issueRecoveryCode(email).catch((err: unknown) => {
+        this.d.logger.error({ requestId: meta.requestId, errName: err instanceof Error ? err.name : 'unknown' }, 'recovery code not issued');
+      });
+    });
+  }
+
+  private async issueRecoveryCode(email: string): Promise<void> {
     const now = this.d.clock.now();
     const user = await store.findUserByEmail(this.d.db, email);
-    // Same answer and about the same work whether or not the account exists.
+    if (!user || user.status === 'deleted') return;
     const code = String(randomInt(0, 100_000_000)).padStart(8, '0');
-    if (!user || user.status === 'deleted') {
-      this.codeHash('00000000-0000-0000-0000-000000000000', code);
-      this.d.logger.info({ requestId: meta.requestId }, 'recovery requested');
-      return;
-    }
     await store.replaceRecoveryCode(this.d.db, user.id, this.codeHash(user.id, code), new Date(now.getTime() + RECOVERY_CODE_MINUTES * 60_000), now);
     sendInBackground(this.d.mailer, recoveryCodeMail(user.email, code, RECOVERY_CODE_MINUTES), this.d.logger);
-    this.d.logger.info({ requestId: meta.requestId }, 'recovery requested');
   }
 
   async confirmRecovery(email: string, code: string, newPassword: string, meta: ClientMeta): Promise<void> {
