@@ -8,7 +8,7 @@ import type { Logger } from '../log/logger.js';
 import { sendInBackground, type Mailer } from '../mail/mailer.js';
 import { accountLockedMail, factorResetMail, invitationMail, recoveryCodeMail } from '../mail/templates.js';
 import * as store from './auth-store.js';
-import type { RequestContext } from './context.js';
+import { RefusalToKeep, type RequestContext } from './context.js';
 import { brokenRule, describePolicy, MAX_PASSWORD_LENGTH, type PolicyDescription } from './password-policy.js';
 import type { PasswordHasher } from './password-hasher.js';
 import type { SessionTokens } from './session-token.js';
@@ -307,7 +307,9 @@ export class AuthService {
   async changePassword(ctx: RequestContext, currentPassword: string, newPassword: string): Promise<void> {
     const user = await store.findUser(ctx.trx, ctx.userId);
     if (!user?.hash || !(await this.d.hasher.verify(user.hash, currentPassword))) {
-      throw new Invalid('The current password is not correct.', 'currentPassword', 'invalid_current_password');
+      await this.countWrongCurrentPassword(ctx);
+      // Kept although refused: the counted failure and its records commit with the request.
+      throw new RefusalToKeep(new Invalid('The current password is not correct.', 'currentPassword', 'invalid_current_password'));
     }
     const failure = await this.policyFailure(ctx.userId, ctx.tenantId, newPassword, user.hash);
     if (failure) throw failure;
@@ -316,6 +318,31 @@ export class AuthService {
     await store.deleteUserSessions(ctx.trx, ctx.tenantId, ctx.userId, ctx.sessionId);
     await recordAudit(ctx.trx, { tenantId: ctx.tenantId, actorUserId: ctx.userId, type: 'auth.password_changed', subjectType: 'user', subjectId: ctx.userId, requestId: ctx.requestId, ip: ctx.ip }, now);
     await this.endSessionsElsewhere(ctx.userId, ctx.tenantId);
+  }
+
+  /**
+   * A wrong current password from a session is a failed sign-in (issue 13, item 8): it counts
+   * toward the same lock, is recorded in login_events and the bank's audit log, and the lock ends
+   * the session at once (sessions in other tenants are refused by the guard's status check).
+   */
+  private async countWrongCurrentPassword(ctx: RequestContext): Promise<void> {
+    const now = this.d.clock.now();
+    const failures = await store.countFailedLogin(ctx.trx, ctx.userId, now);
+    const locked = failures >= store.LOCK_AFTER_FAILURES;
+    await store.insertLoginEvent(ctx.trx, {
+      tenantId: ctx.tenantId, userId: ctx.userId, emailHash: null, outcome: 'failure', reason: 'wrong_current_password', ip: ctx.ip, at: now,
+    });
+    await recordAudit(ctx.trx, {
+      tenantId: ctx.tenantId, actorUserId: ctx.userId, type: 'auth.password_change_failed', subjectType: 'user', subjectId: ctx.userId,
+      details: { failures, locked }, requestId: ctx.requestId, ip: ctx.ip,
+    }, now);
+    this.d.logger.info({ requestId: ctx.requestId, userId: ctx.userId, failures }, 'password change refused: wrong current password');
+    if (failures === store.LOCK_AFTER_FAILURES) {
+      await store.deleteUserSessions(ctx.trx, ctx.tenantId, ctx.userId);
+      const user = await store.findUser(ctx.trx, ctx.userId);
+      if (user) sendInBackground(this.d.mailer, accountLockedMail(user.email), this.d.logger);
+      this.d.logger.info({ userId: ctx.userId }, 'account locked after failed logins');
+    }
   }
 
   /** Sessions of the user in tenants other than `exceptTenant` (vendor staff may hold several). */
@@ -330,19 +357,27 @@ export class AuthService {
     await this.endSessionsElsewhere(userId);
   }
 
+  /**
+   * Answers at once: everything that depends on whether the account exists (the lookup, hashing
+   * and storing the code, the mail) runs after the response has been sent, so the answer's timing
+   * tells nothing (issue 13, item 9). A failure there is logged; the caller learns nothing either way.
+   */
   async requestRecovery(email: string, meta: ClientMeta): Promise<void> {
+    this.d.logger.info({ requestId: meta.requestId }, 'recovery requested');
+    setImmediate(() => {
+      this.issueRecoveryCode(email).catch((err: unknown) => {
+        this.d.logger.error({ requestId: meta.requestId, errName: err instanceof Error ? err.name : 'unknown' }, 'recovery code not issued');
+      });
+    });
+  }
+
+  private async issueRecoveryCode(email: string): Promise<void> {
     const now = this.d.clock.now();
     const user = await store.findUserByEmail(this.d.db, email);
-    // Same answer and about the same work whether or not the account exists.
+    if (!user || user.status === 'deleted') return;
     const code = String(randomInt(0, 100_000_000)).padStart(8, '0');
-    if (!user || user.status === 'deleted') {
-      this.codeHash('00000000-0000-0000-0000-000000000000', code);
-      this.d.logger.info({ requestId: meta.requestId }, 'recovery requested');
-      return;
-    }
     await store.replaceRecoveryCode(this.d.db, user.id, this.codeHash(user.id, code), new Date(now.getTime() + RECOVERY_CODE_MINUTES * 60_000), now);
     sendInBackground(this.d.mailer, recoveryCodeMail(user.email, code, RECOVERY_CODE_MINUTES), this.d.logger);
-    this.d.logger.info({ requestId: meta.requestId }, 'recovery requested');
   }
 
   async confirmRecovery(email: string, code: string, newPassword: string, meta: ClientMeta): Promise<void> {

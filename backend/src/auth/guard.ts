@@ -8,7 +8,7 @@ import { mfaRequiredFor } from './mfa-policy.js';
 import { recordAudit } from '../audit/audit-store.js';
 import type { Knex } from 'knex';
 import * as store from './auth-store.js';
-import type { RequestContext } from './context.js';
+import { RefusalToKeep, type RequestContext } from './context.js';
 import { clearSessionCookie, readSessionCookie } from './cookies.js';
 import type { SessionTokens, TokenClaims } from './session-token.js';
 
@@ -118,7 +118,13 @@ export function createGuard(deps: { db: Knex; tokens: SessionTokens; clock: Cloc
         refusal = await lacking(more.module, more);
         if (refusal) return undefined;
       }
-      return work(ctx);
+      try {
+        return await work(ctx);
+      } catch (err) {
+        if (!(err instanceof RefusalToKeep)) throw err;
+        refusal = err.error;
+        return undefined;
+      }
     });
     if (refusal) {
       if (refusal.status === 401) clearSessionCookie(req, res);

@@ -23,6 +23,8 @@ export function authRoutes(routes: RouteTable, auth: AuthService, options: AuthR
   const recoveryLimit = throttle('recovery', options.recoveryThrottle, options.clock);
   routes.router.use('/auth/login', loginLimit);
   routes.router.use('/auth/recovery', recoveryLimit);
+  // Guessing the current password from a session is throttled like sign-in (its own window).
+  routes.router.use('/auth/password', throttle('password', options.loginThrottle, options.clock));
 
   routes.public('post', '/auth/login', async (req, res) => {
     const body = schemas.loginBody.parse(req.body);
