@@ -2,6 +2,7 @@ import { systemClock } from './clock.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { DatabaseSetupError } from './db/database.js';
 import { createLogger } from './log/logger.js';
+import { errorFields, isDatabaseError } from './log/error-fields.js';
 import { ensureHome } from './secrets.js';
 import { startServer } from './server.js';
 
@@ -45,8 +46,8 @@ try {
     process.stderr.write(`${err.message}\n`);
   } else {
     const e = err instanceof Error ? err : new Error('unknown');
-    // Startup errors come from our own code or the database, never from user input.
-    logger.fatal({ errName: e.name, code: (e as { code?: unknown }).code, reason: e.message }, 'startup failed');
+    // Startup errors come from our own code, the file system or the database; a database message may quote SQL.
+    logger.fatal({ ...errorFields(e), ...(isDatabaseError(e) ? {} : { reason: e.message.slice(0, 300) }) }, 'startup failed');
     process.stderr.write(`Kontor could not start (${e.name}${(e as { code?: string }).code ? ` ${(e as { code?: string }).code}` : ''}). See the log in ${config.home}/log.\n`);
   }
   process.exit(1);

@@ -28,6 +28,12 @@ before(async () => {
   failing.get('/test/explode', () => {
     throw new Error('secret-detail-4711 from a database value');
   });
+  failing.get('/test/database-error', async () => {
+    // Multi-line SQL quoting a value: the driver puts both into the error's message and stack.
+    await db.raw(`select secret_column_4711
+      from no_such_table_4711
+      where name = 'customer-value-0815'`);
+  });
   failing.post('/test/echo', (req, res) => {
     res.json({ got: req.body as unknown });
   });
@@ -72,6 +78,20 @@ describe('HTTP basics', () => {
     assert.ok(logged, 'error was not logged');
     assert.ok(logged.includes(res.headers.get('x-request-id')!));
     assert.ok(!logged.includes('secret-detail-4711'), 'error message (may carry data) reached the log');
+  });
+
+  it('a database error is logged with its code, the request id and own frames only: no SQL, no PostgreSQL message, no library frames', async () => {
+    const res = await fetch(`${app.url}/api/test/database-error`);
+    assert.equal(res.status, 500);
+    const requestId = res.headers.get('x-request-id')!;
+    const logged = lines.find((l) => l.includes('unhandled error') && l.includes(requestId));
+    assert.ok(logged, 'error was not logged with its request id');
+    const entry = JSON.parse(logged) as { code?: string; frames?: string };
+    for (const leak of ['no_such_table_4711', 'secret_column_4711', 'customer-value-0815', 'does not exist', 'select', 'node_modules', 'node:internal']) {
+      assert.ok(!logged.includes(leak), `the log line carries ${leak}: ${logged}`);
+    }
+    assert.equal(entry.code, '42P01', 'the SQLSTATE is logged as the code');
+    for (const frame of (entry.frames ?? '').split('\n').filter(Boolean)) assert.match(frame, /^at .*(backend|migrations)\//);
   });
 
   it('unknown API routes answer 404 not_found as JSON', async () => {

@@ -1,6 +1,7 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { ZodError } from 'zod';
 import type { Logger } from '../log/logger.js';
+import { errorFields } from '../log/error-fields.js';
 import { HttpError, Invalid, NotFound, TooLarge, UnsupportedMediaType } from './errors.js';
 
 interface BodyParserError {
@@ -33,11 +34,6 @@ function fromZod(err: ZodError): Invalid {
   return new Invalid(issue ? `${field ?? 'body'}: ${issue.message}` : 'Invalid input.', field);
 }
 
-/** Stack frames without the message line: messages can carry SQL values or user input. */
-function framesOnly(stack: string | undefined): string | undefined {
-  return stack?.split('\n').slice(1).join('\n');
-}
-
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (err: unknown, req, res, _next) => {
     let known: HttpError | undefined;
@@ -46,11 +42,7 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     else if (typeof err === 'object' && err !== null) known = fromBodyParser(err as BodyParserError);
 
     if (!known) {
-      const e = err instanceof Error ? err : new Error('non-error thrown');
-      logger.error(
-        { requestId: req.requestId, errName: e.name, pgCode: (e as { code?: unknown }).code, frames: framesOnly(e.stack) },
-        'unhandled error',
-      );
+      logger.error({ requestId: req.requestId, ...errorFields(err) }, 'unhandled error');
       res.status(500).json({ error: { code: 'internal_error', message: 'Something went wrong on our side. Please try again; if it keeps happening, tell your administrator the time it happened.' } });
       return;
     }
