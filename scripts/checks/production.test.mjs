@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
+import { parse as parseYaml } from 'yaml';
 import { fileURLToPath } from 'node:url';
 import { isSpdxExpression, licenceVerdict } from '../lib/licence-policy.mjs';
 
@@ -86,11 +87,18 @@ describe('release checks', () => {
     ].join('\n'));
     const ok = run('docker-compose', ['--env-file', env, '-f', 'docker-compose.yml', 'config', '-q']);
     assert.equal(ok.status, 0, ok.stderr);
-    const config = run('docker-compose', ['--env-file', env, '-f', 'docker-compose.yml', 'config']).stdout;
-    assert.doesNotMatch(config.split('frontend:')[0].split('db:')[1] ?? '', /ports:/, 'the database is not published');
-    const backend = config.split('\n  backend:')[1]?.split(/\n  [a-z]+:\n/)[0] ?? '';
-    assert.match(backend, /DATABASE_URL/);
-    assert.doesNotMatch(backend, /DATABASE_OWNER_URL|DATABASE_RETENTION_URL/, 'the API has neither owner nor retention credentials');
+    // The resolved configuration (defaults and variables applied), read as YAML.
+    const config = parseYaml(run('docker-compose', ['--env-file', env, '-f', 'docker-compose.yml', 'config']).stdout);
+    const { db, backend } = config.services;
+    assert.ok(db && backend, 'services db and backend exist');
+    assert.equal(db.ports, undefined, 'the database is not published');
+    const backendEnv = Array.isArray(backend.environment)
+      ? Object.fromEntries(backend.environment.map((e) => e.split(/=(.*)/s).slice(0, 2)))
+      : backend.environment ?? {};
+    assert.ok(backendEnv.DATABASE_URL, 'the API gets its database URL');
+    for (const name of ['DATABASE_OWNER_URL', 'DATABASE_RETENTION_URL']) {
+      assert.equal(backendEnv[name], undefined, `the API has neither owner nor retention credentials (${name})`);
+    }
     const missing = run('docker-compose', ['--env-file', '/dev/null', '-f', 'docker-compose.yml', 'config', '-q']);
     assert.notEqual(missing.status, 0, 'no secret has a usable default');
     fs.rmSync(tmp, { recursive: true, force: true });
