@@ -13,6 +13,11 @@ import { startMailDrop } from './lib/mail-drop.js';
 import { renderLocalConfig, selfSignedCertificate } from './lib/nginx.js';
 import { freePort, startProcess, stopProcess, waitForHttp } from './lib/processes.js';
 
+/** Spec output for people; the root test runner adds its machine-readable reporter (KONTOR_TEST_REPORTERS, JSON). */
+function reporters(): string[] {
+  return process.env.KONTOR_TEST_REPORTERS ? (JSON.parse(process.env.KONTOR_TEST_REPORTERS) as string[]) : ['--test-reporter=spec'];
+}
+
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repoRoot = path.resolve(here, '..');
 const serverMain = path.join(repoRoot, 'backend/dist/backend/src/main.js');
@@ -64,7 +69,7 @@ try {
   const files = fs.readdirSync(path.join(here, 'tests')).filter((f) => f.endsWith('.test.ts')).sort().map((f) => path.join(here, 'tests', f));
   const filter = process.argv.slice(2);
   const selected = files.filter((f) => filter.length === 0 || filter.some((p) => f.includes(p)));
-  const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=1', ...selected], {
+  const child = spawn(process.execPath, ['--import', 'tsx', '--test', ...reporters(), '--test-concurrency=1', ...selected], {
     stdio: 'inherit',
     env: {
       ...process.env, E2E_BASE_URL: webBase, E2E_PLAIN_URL: `http://127.0.0.1:${plainPort}`, E2E_API_URL: `http://127.0.0.1:${apiPort}`, E2E_KONTOR_HOME: home, E2E_MAIL_DIR: mailDir,

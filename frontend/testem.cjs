@@ -7,6 +7,8 @@ module.exports = {
   test_page: 'tests/index.html?hidepassed',
   cwd: 'dist-tests',
   disable_watching: true,
+  // The root test runner reads the results from this TAP file (scripts/test-all.mjs).
+  report_file: process.env.KONTOR_TESTEM_REPORT || undefined,
   launch_in_ci: ['Chromium'],
   launch_in_dev: ['Chromium'],
   browser_start_timeout: 120,

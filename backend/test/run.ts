@@ -18,6 +18,11 @@ import { createLogger } from '../src/log/logger.js';
 import { systemClock } from '../src/clock.js';
 import { randomBytes } from 'node:crypto';
 
+/** Spec output for people; the root test runner adds its machine-readable reporter (KONTOR_TEST_REPORTERS, JSON). */
+function reporters(): string[] {
+  return process.env.KONTOR_TEST_REPORTERS ? (JSON.parse(process.env.KONTOR_TEST_REPORTERS) as string[]) : ['--test-reporter=spec'];
+}
+
 const here = path.dirname(fileURLToPath(import.meta.url));
 
 function freePort(): Promise<number> {
@@ -66,7 +71,7 @@ await owner.destroy();
 
 const child = spawn(
   process.execPath,
-  ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=2', ...files],
+  ['--import', 'tsx', '--test', ...reporters(), '--test-concurrency=2', ...files],
   { stdio: 'inherit', env },
 );
 const code: number = await new Promise((resolve) => child.on('exit', (c) => resolve(c ?? 1)));

@@ -6,20 +6,39 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
+import { parse as parseYaml } from 'yaml';
 import { fileURLToPath } from 'node:url';
+import { isSpdxExpression, licenceVerdict } from '../lib/licence-policy.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const run = (cmd, args, options = {}) => spawnSync(cmd, args, { cwd: root, encoding: 'utf8', ...options });
 const has = (cmd) => run('sh', ['-c', `command -v ${cmd}`]).status === 0;
 
 describe('release checks', () => {
-  it('bom.json is the CycloneDX SBOM of the installed (lockfile) production dependencies', () => {
-    const r = run(process.execPath, ['scripts/sbom.mjs', '--check']);
+  it('bom.json is what cyclonedx-npm generates now from the installed (lockfile) production dependencies', () => {
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'kontor-bom-'));
+    const fresh = path.join(tmp, 'bom.json');
+    // `npm run sbom` with a later --output-file: the same generator and options as the committed file.
+    const r = run('npm', ['run', 'sbom', '--', '--output-file', fresh]);
     assert.equal(r.status, 0, r.stderr);
+    const generated = JSON.parse(fs.readFileSync(fresh, 'utf8'));
+    fs.rmSync(tmp, { recursive: true, force: true });
     const bom = JSON.parse(fs.readFileSync(path.join(root, 'bom.json'), 'utf8'));
+    // The generator's own versions (npm, cyclonedx) describe the machine, not what Kontor ships.
+    const withoutTools = (b) => ({ ...b, metadata: { ...b.metadata, tools: undefined } });
+    assert.deepEqual(withoutTools(bom), withoutTools(generated), 'bom.json is stale: run `npm run sbom` and commit it');
     assert.equal(bom.bomFormat, 'CycloneDX');
-    for (const name of ['express', 'knex', 'pg', 'argon2', 'ember-source', 'bootstrap', 'chart.js']) {
-      assert.ok(bom.components.some((c) => c.name === name), `${name} is shipped and must be in the SBOM`);
+    const names = new Set(bom.components.map((c) => (c.group ? `${c.group}/${c.name}` : c.name)));
+    for (const name of ['express', 'knex', 'pg', 'argon2', 'ember-source', 'bootstrap', 'chart.js', '@zxcvbn-ts/language-common']) {
+      assert.ok(names.has(name), `${name} is shipped and must be in the SBOM`);
+    }
+    for (const name of ['typescript', 'vite', 'eslint', 'tsx']) assert.ok(!names.has(name), `${name} is a build tool, not shipped`);
+    // A licence id must be an SPDX id; anything else belongs in "name" (CycloneDX) or an expression.
+    for (const c of bom.components) {
+      for (const l of c.licenses ?? []) {
+        const text = l.license?.id ?? l.expression;
+        if (text !== undefined) assert.ok(isSpdxExpression(text), `${c.name}@${c.version}: "${text}" is not an SPDX id or expression`);
+      }
     }
   });
 
@@ -40,7 +59,24 @@ describe('release checks', () => {
     assert.match(r.stderr, /licence "MIT" is not in licenses\/policy.json/);
   });
 
-  it('docker-compose.yml is valid, and refuses to run without the operator\'s secrets', { skip: !has('docker-compose') && 'docker-compose is not installed (.ci/run installs it)' }, () => {
+  it('the licence policy parses SPDX expressions: every AND part must be allowed, one OR alternative suffices', () => {
+    const allowed = JSON.parse(fs.readFileSync(path.join(root, 'licenses/policy.json'), 'utf8')).allowed;
+    const cases = {
+      MIT: 'allowed',
+      '(MIT OR Apache-2.0)': 'allowed',
+      'MIT OR GPL-3.0-only': 'allowed',
+      'MIT AND BSD-3-Clause': 'allowed',
+      '(MIT OR Apache-2.0) AND GPL-3.0': 'refused',
+      'GPL-3.0-or-later': 'refused',
+      'MIT AND (GPL-2.0-only OR AGPL-3.0-only)': 'refused',
+      'Public Domain': 'invalid',
+      UNKNOWN: 'invalid',
+      'SEE LICENSE IN LICENSE.md': 'invalid',
+    };
+    for (const [expression, verdict] of Object.entries(cases)) assert.equal(licenceVerdict(expression, allowed), verdict, expression);
+  });
+
+  it('docker-compose.yml is valid, and refuses to run without the operator\'s secrets', { skip: !has('docker-compose') && 'docker-compose is not installed (npm test installs it)' }, () => {
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'kontor-compose-'));
     const env = path.join(tmp, 'env');
     const secret = () => Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('base64');
@@ -51,17 +87,24 @@ describe('release checks', () => {
     ].join('\n'));
     const ok = run('docker-compose', ['--env-file', env, '-f', 'docker-compose.yml', 'config', '-q']);
     assert.equal(ok.status, 0, ok.stderr);
-    const config = run('docker-compose', ['--env-file', env, '-f', 'docker-compose.yml', 'config']).stdout;
-    assert.doesNotMatch(config.split('frontend:')[0].split('db:')[1] ?? '', /ports:/, 'the database is not published');
-    const backend = config.split('\n  backend:')[1]?.split(/\n  [a-z]+:\n/)[0] ?? '';
-    assert.match(backend, /DATABASE_URL/);
-    assert.doesNotMatch(backend, /DATABASE_OWNER_URL|DATABASE_RETENTION_URL/, 'the API has neither owner nor retention credentials');
+    // The resolved configuration (defaults and variables applied), read as YAML.
+    const config = parseYaml(run('docker-compose', ['--env-file', env, '-f', 'docker-compose.yml', 'config']).stdout);
+    const { db, backend } = config.services;
+    assert.ok(db && backend, 'services db and backend exist');
+    assert.equal(db.ports, undefined, 'the database is not published');
+    const backendEnv = Array.isArray(backend.environment)
+      ? Object.fromEntries(backend.environment.map((e) => e.split(/=(.*)/s).slice(0, 2)))
+      : backend.environment ?? {};
+    assert.ok(backendEnv.DATABASE_URL, 'the API gets its database URL');
+    for (const name of ['DATABASE_OWNER_URL', 'DATABASE_RETENTION_URL']) {
+      assert.equal(backendEnv[name], undefined, `the API has neither owner nor retention credentials (${name})`);
+    }
     const missing = run('docker-compose', ['--env-file', '/dev/null', '-f', 'docker-compose.yml', 'config', '-q']);
     assert.notEqual(missing.status, 0, 'no secret has a usable default');
     fs.rmSync(tmp, { recursive: true, force: true });
   });
 
-  it('nginx accepts the production config (nginx -t) with a throw-away certificate', { skip: !has('nginx') && 'nginx is not installed (.ci/run installs it)' }, async () => {
+  it('nginx accepts the production config (nginx -t) with a throw-away certificate', { skip: !has('nginx') && 'nginx is not installed (npm test installs it)' }, async () => {
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'kontor-nginx-'));
     const { renderLocalConfig, selfSignedCertificate } = await import('../../e2e/lib/nginx.ts');
     const conf = renderLocalConfig({ repoRoot: root, prefix: tmp, httpPort: 8080, httpsPort: 8443, apiUpstream: '127.0.0.1:3000', staticRoot: tmp, tls: selfSignedCertificate(tmp) });
