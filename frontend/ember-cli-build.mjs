@@ -4,9 +4,11 @@ import { compatBuild } from '@embroider/compat';
 export default async function (defaults) {
   const { buildOnce } = await import('@embroider/vite');
 
-  const app = new EmberApp(defaults, {
-    // Add options here
-  });
+  const app = new EmberApp(defaults, {});
 
-  return compatBuild(app, buildOnce);
+  // Routes a first visit does not need load with their route (@embroider/router): the result page
+  // brings Chart.js, the admin and platform areas their tables and forms.
+  return compatBuild(app, buildOnce, {
+    splitAtRoutes: ['app.calculation', 'app.container', 'app.containers', 'app.templates', 'app.admin', 'app.platform', 'app.security', 'app.sessions', 'app.password', 'recovery', 'invitation'],
+  });
 }

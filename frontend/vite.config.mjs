@@ -2,6 +2,7 @@ import { defineConfig } from 'vite';
 import { extensions, classicEmberSupport, ember } from '@embroider/vite';
 import { babel } from '@rollup/plugin-babel';
 import { loadTranslations } from '@ember-intl/vite';
+import purgeCss from '@fullhuman/postcss-purgecss';
 
 export default defineConfig({
   plugins: [
@@ -13,4 +14,18 @@ export default defineConfig({
     }),
     loadTranslations(),
   ],
+  css: {
+    postcss: {
+      // Ship only the Bootstrap rules the templates use (227 kB -> a fraction). Class names that
+      // templates build from parts (`btn-{{variant}}`) are kept by prefix.
+      plugins: [
+        purgeCss({
+          content: ['./index.html', './app/**/*.{gts,gjs,ts,js,hbs}'],
+          safelist: {
+            standard: [/^btn-/, /^alert-/, /^text-bg-/, /^bg-/, 'show', 'fade', 'showing', 'collapsing'],
+          },
+        }),
+      ],
+    },
+  },
 });

@@ -10,8 +10,8 @@ export default class ApplicationRoute extends Route {
   @service declare session: SessionService;
   @service declare router: RouterService;
 
-  beforeModel(): void {
-    this.locale.setup();
+  async beforeModel(): Promise<void> {
+    await this.locale.setup();
     // Parent route hooks do not run again between sibling pages, so the gate for a pending
     // password change watches every transition. The backend refuses those routes anyway.
     this.router.on('routeWillChange', (transition: Transition) => {

@@ -1,31 +1,61 @@
 import Service, { service } from '@ember/service';
+import { waitForPromise } from '@ember/test-waiters';
 import type IntlService from 'ember-intl/services/intl';
-import translationsForDeDe from 'virtual:ember-intl/translations/de-de';
-import translationsForEnUs from 'virtual:ember-intl/translations/en-us';
 
 export type Locale = 'de-de' | 'en-us';
+type Translations = Record<string, string>;
+
+// Each language is its own chunk, fetched when first used: the first page carries one, not both.
+const loaders: Record<Locale, () => Promise<{ default: Translations }>> = {
+  'de-de': () => import('virtual:ember-intl/translations/de-de'),
+  'en-us': () => import('virtual:ember-intl/translations/en-us'),
+};
+const fetched = new Map<Locale, Translations>();
+
+/** Makes a language available without a fetch (the test suite preloads both). */
+export function preloadTranslations(locale: Locale, translations: Translations): void {
+  fetched.set(locale, translations);
+}
 
 /** German by default; English when the browser asks for it or the user switches. Nothing is stored on the device. */
 export default class LocaleService extends Service {
   @service declare intl: IntlService;
+  #added = new Set<Locale>();
 
-  setup(preferred: readonly string[] = navigator.languages ?? []): void {
-    this.intl.addTranslations('de-de', translationsForDeDe);
-    this.intl.addTranslations('en-us', translationsForEnUs);
+  setup(preferred: readonly string[] = navigator.languages ?? []): Promise<void> {
     const first = preferred[0]?.toLowerCase() ?? 'de';
-    this.use(first.startsWith('en') ? 'en-us' : 'de-de');
+    return this.use(first.startsWith('en') ? 'en-us' : 'de-de');
   }
 
   get current(): Locale {
     return this.intl.primaryLocale === 'en-us' ? 'en-us' : 'de-de';
   }
 
-  use(locale: Locale): void {
-    this.intl.setLocale([locale]);
+  /** Switches at once when the language is at hand, else after its chunk has arrived. */
+  use(locale: Locale): Promise<void> {
+    const ready = fetched.get(locale);
+    if (ready) {
+      this.#apply(locale, ready);
+      return Promise.resolve();
+    }
+    return waitForPromise(
+      loaders[locale]().then(({ default: translations }) => {
+        fetched.set(locale, translations);
+        this.#apply(locale, translations);
+      }),
+    );
   }
 
-  toggle(): void {
-    this.use(this.current === 'de-de' ? 'en-us' : 'de-de');
+  toggle(): Promise<void> {
+    return this.use(this.current === 'de-de' ? 'en-us' : 'de-de');
+  }
+
+  #apply(locale: Locale, translations: Translations): void {
+    if (!this.#added.has(locale)) {
+      this.intl.addTranslations(locale, translations);
+      this.#added.add(locale);
+    }
+    this.intl.setLocale([locale]);
   }
 }
 
