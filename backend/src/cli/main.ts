@@ -13,6 +13,7 @@ import { generate } from '../demo/generator.js';
 import { describeVerification, verifyAll } from '../audit/chains.js';
 import { SecondFactor } from '../auth/second-factor.js';
 import { runRetention } from '../maintenance/retention-run.js';
+import { backupCommands } from '../backup/cli-commands.js';
 
 interface Command {
   usage: string;
@@ -59,6 +60,7 @@ function positiveInt(args: string[], name: string, fallback: number): number {
 }
 
 const commands: Record<string, Command> = {
+  ...backupCommands,
   generate: {
     usage: 'generate --groups N --seed S --out DIR',
     summary: 'Write customer_groups.csv, products.csv and payments.csv with realistic, deterministic demo data.',
