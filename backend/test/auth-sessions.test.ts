@@ -93,6 +93,22 @@ describe('session tokens', () => {
     assert.equal((await withToken(moved).get('/api/auth/session')).status, 401);
     assert.equal((await c.get('/api/auth/session')).status, 200, 'the real token still works');
   });
+
+  it('refuses a validly signed token that lacks any required claim (exp, iat, iss, aud, sid, sub, tid)', async () => {
+    const { c } = await signedIn();
+    const claims = claimsOf(c.token!);
+    const now = Math.floor(t.clock.now().getTime() / 1000);
+    const full: Record<string, unknown> = { sid: claims.sid, sub: claims.sub, tid: claims.tid, iss: 'kontor', aud: 'kontor-api', iat: now, exp: now + 600 };
+    // jsonwebtoken adds an iat of its own unless told not to, and then drops a given one too.
+    const sign = (payload: Record<string, unknown>) => jwt.sign(payload, secret, { algorithm: 'HS256', noTimestamp: !('iat' in payload) });
+    assert.equal((await withToken(sign(full)).get('/api/auth/session')).status, 200, 'all claims present');
+    const accepted: string[] = [];
+    for (const claim of Object.keys(full)) {
+      const { [claim]: _dropped, ...rest } = full;
+      if ((await withToken(sign(rest)).get('/api/auth/session')).status !== 401) accepted.push(claim);
+    }
+    assert.deepEqual(accepted, [], 'tokens accepted although this claim was missing');
+  });
 });
 
 describe('ending sessions', () => {

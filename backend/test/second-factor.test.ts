@@ -1,13 +1,16 @@
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import jwt from 'jsonwebtoken';
 import { after, before, describe, it } from 'node:test';
 import { inTenant } from '../src/db/tenant-transaction.js';
 import { addUser, createTenantWithUser, startTestKontor, type TestKontor, type TestUser } from './helpers/app.js';
 import { Client } from './helpers/client.js';
 import { grantTo, vendorUser } from './helpers/tenancy.js';
 
+const challengeSecret = randomBytes(32).toString('hex');
 let t: TestKontor;
 before(async () => {
-  t = await startTestKontor();
+  t = await startTestKontor({ sessionSecret: challengeSecret });
 });
 after(async () => t.close());
 
@@ -86,6 +89,43 @@ describe('TOTP second factor', () => {
     const res = await replay.post('/api/auth/login/second-factor', { code: code(secret) });
     assert.equal(res.status, 401);
     assert.equal(res.body.error.code, 'invalid_code');
+  });
+
+  it('a challenge is single use: once the second step succeeded, the same challenge opens nothing again', async () => {
+    const u = await createTenantWithUser(t, { roles: ['analyst'] });
+    const { recoveryCodes } = await enrol(await passwordOnly(u));
+    const first = await firstStep(u);
+    const captured = first.challenge;
+    assert.equal((await first.post('/api/auth/login/second-factor', { recoveryCode: recoveryCodes[0] })).status, 200);
+    const replay = new Client(t.url);
+    replay.challenge = captured;
+    const res = await replay.post('/api/auth/login/second-factor', { recoveryCode: recoveryCodes[1] });
+    assert.equal(res.status, 401, 'the used challenge with another valid recovery code');
+    assert.equal(replay.session, undefined);
+    // A fresh challenge still works with that code.
+    assert.equal((await (await firstStep(u)).post('/api/auth/login/second-factor', { recoveryCode: recoveryCodes[1] })).status, 200);
+  });
+
+  it('refuses a validly signed challenge that lacks any required claim (exp, iat, iss, aud, sub, tid, seq)', async () => {
+    const u = await createTenantWithUser(t, { roles: ['analyst'] });
+    const { recoveryCodes } = await enrol(await passwordOnly(u));
+    const issued = jwt.decode((await firstStep(u)).challenge!.split('=')[1]!) as Record<string, unknown>;
+    // jsonwebtoken adds an iat of its own unless told not to, and then drops a given one too.
+    const sign = (payload: Record<string, unknown>) => jwt.sign(payload, challengeSecret, { algorithm: 'HS256', noTimestamp: !('iat' in payload) });
+    const accepted: string[] = [];
+    let used = 0;
+    for (const claim of ['exp', 'iat', 'iss', 'aud', 'sub', 'tid', 'seq']) {
+      const { [claim]: _dropped, ...rest } = issued;
+      const c = new Client(t.url);
+      c.challenge = `kontor_challenge=${sign(rest)}`;
+      const res = await c.post('/api/auth/login/second-factor', { recoveryCode: recoveryCodes[used]! });
+      if (res.status === 200) used++;
+      if (res.status !== 401 || res.body.error.code !== 'challenge_expired') accepted.push(`${claim}: ${res.status}`);
+    }
+    assert.deepEqual(accepted, [], 'challenges accepted although this claim was missing');
+    const whole = new Client(t.url);
+    whole.challenge = `kontor_challenge=${sign(issued)}`;
+    assert.equal((await whole.post('/api/auth/login/second-factor', { recoveryCode: recoveryCodes[9]! })).status, 200, 'the same claims, all present');
   });
 
   it('a recovery code works once', async () => {

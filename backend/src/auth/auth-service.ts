@@ -112,24 +112,27 @@ export class AuthService {
     const factor = await store.findFactor(this.d.db, user.id);
     if (factor?.confirmed_at) {
       // The status read above is from before the hash: a concurrent failure may have locked the account since.
-      if ((await store.findUser(this.d.db, user.id))?.status !== 'active') return failure('locked');
+      const fresh = await store.findUser(this.d.db, user.id);
+      if (fresh?.status !== 'active') return failure('locked');
       const member = await inTenant(this.d.db, user.tenant_id, (trx) => store.hasMembership(trx, user.tenant_id, user.id));
       if (!member) return failure('no_membership');
       // The failure counter is left alone: only the second step decides the outcome of this sign-in.
       this.d.logger.info({ requestId: meta.requestId, userId: user.id }, 'login awaits second factor');
-      return { challenge: this.d.tokens.signChallenge(user.id, user.tenant_id) };
+      return { challenge: this.d.tokens.signChallenge(user.id, user.tenant_id, Number(fresh.sign_in_seq)) };
     }
     return this.completeLogin(user, meta, now, false);
   }
 
   /** Opens the session after every factor passed; records the success and resets the failure counter. */
-  private async completeLogin(user: { id: string; tenant_id: string }, meta: ClientMeta, now: Date, mfaVerified: boolean, reason = 'ok'): Promise<{ token: string; result: LoginResult }> {
+  private async completeLogin(
+    user: { id: string; tenant_id: string }, meta: ClientMeta, now: Date, mfaVerified: boolean, reason = 'ok', challengeSeq?: number,
+  ): Promise<{ token: string; result: LoginResult }> {
     const previous = await store.previousLogin(this.d.db, user.id);
     const created = await inTenant(this.d.db, user.tenant_id, async (trx) => {
       if (!(await store.hasMembership(trx, user.tenant_id, user.id))) return 'no_membership' as const;
       // Decided in one statement, in the transaction that opens the session: a lock set by a
       // concurrent failure wins, and then no session exists.
-      if (!(await store.claimSuccessfulLogin(trx, user.id, now, meta.ip))) return 'locked' as const;
+      if (!(await store.claimSuccessfulLogin(trx, user.id, now, meta.ip, challengeSeq))) return challengeSeq === undefined ? 'locked' as const : 'locked_or_challenge_used' as const;
       return this.openSession(trx, user.id, user.tenant_id, meta, now, undefined, mfaVerified);
     });
     if (typeof created === 'string') {
@@ -166,6 +169,11 @@ export class AuthService {
       throw new Unauthorized('invalid_code', 'The code is not correct. Enter the current code from your app, or a recovery code.');
     };
     if (!user || user.status !== 'active') return fail(user?.status === 'locked' ? 'locked' : 'inactive');
+    // Single use: a sign-in since the challenge was issued (its own, or any other) retired it.
+    if (Number(user.sign_in_seq) !== claims.seq) {
+      await store.insertLoginEvent(this.d.db, { tenantId: claims.tid, userId: claims.sub, emailHash: null, outcome: 'failure', reason: 'challenge_used', ip: meta.ip, at: now });
+      throw new Unauthorized('challenge_expired', 'Please sign in again with your password.');
+    }
     const factor = await store.findFactor(this.d.db, user.id);
     if (!factor?.confirmed_at) return fail('no_factor');
     let accepted = false;
@@ -186,7 +194,7 @@ export class AuthService {
       }
       return fail(failures >= store.LOCK_AFTER_FAILURES ? 'locked' : 'wrong_code');
     }
-    return this.completeLogin(user, meta, now, true, reason);
+    return this.completeLogin(user, meta, now, true, reason, claims.seq);
   }
 
   /** A new session row and token; `absoluteExpiresAt` is carried over on renewal so it never extends. */

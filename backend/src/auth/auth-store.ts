@@ -9,6 +9,8 @@ export interface UserRow {
   name: string;
   status: 'active' | 'locked' | 'deleted';
   failed_login_count: number;
+  /** bigint: node-postgres returns it as a string. */
+  sign_in_seq: string;
   must_change_password: boolean;
   last_login_at: Date | null;
 }
@@ -80,9 +82,11 @@ export async function countFailedLogin(db: Knex, userId: string, at: Date): Prom
  * that is still active succeeds and has its failure counter reset. A lock that a concurrent
  * failure set meanwhile wins (false), and the row lock orders it against countFailedLogin.
  */
-export async function claimSuccessfulLogin(db: Knex, userId: string, at: Date, ip: string | undefined): Promise<boolean> {
-  const rows = await db('users').where({ id: userId, status: 'active' })
-    .update({ failed_login_count: 0, last_login_at: at, last_login_ip: ip ?? null }).returning('id');
+export async function claimSuccessfulLogin(db: Knex, userId: string, at: Date, ip: string | undefined, challengeSeq?: number): Promise<boolean> {
+  const q = db('users').where({ id: userId, status: 'active' });
+  // A second-factor challenge completes only while no sign-in has happened since it was issued.
+  if (challengeSeq !== undefined) q.where({ sign_in_seq: challengeSeq });
+  const rows = await q.update({ failed_login_count: 0, last_login_at: at, last_login_ip: ip ?? null, sign_in_seq: db.raw('sign_in_seq + 1') }).returning('id');
   return rows.length === 1;
 }
 

@@ -36,19 +36,20 @@ export class SessionTokens {
     });
   }
 
-  signChallenge(userId: string, tenantId: string): string {
+  /** `seq`: the user's sign-in counter now; the sign-in that completes the challenge advances it (single use). */
+  signChallenge(userId: string, tenantId: string, seq: number): string {
     const iat = Math.floor(this.clock.now().getTime() / 1000);
-    return jwt.sign({ sub: userId, tid: tenantId, iat, exp: iat + CHALLENGE_TTL_SECONDS }, this.key, { algorithm: 'HS256', issuer: ISSUER, audience: CHALLENGE_AUDIENCE });
+    return jwt.sign({ sub: userId, tid: tenantId, seq, iat, exp: iat + CHALLENGE_TTL_SECONDS }, this.key, { algorithm: 'HS256', issuer: ISSUER, audience: CHALLENGE_AUDIENCE });
   }
 
-  verifyChallenge(token: string): { sub: string; tid: string } | undefined {
+  verifyChallenge(token: string): { sub: string; tid: string; seq: number } | undefined {
     try {
       const payload = jwt.verify(token, this.key, {
         algorithms: ['HS256'], issuer: ISSUER, audience: CHALLENGE_AUDIENCE, clockTimestamp: Math.floor(this.clock.now().getTime() / 1000),
       });
-      if (typeof payload !== 'object') return undefined;
-      const { sub, tid } = payload as Record<string, unknown>;
-      return isUuid(sub) && isUuid(tid) ? { sub, tid } : undefined;
+      if (!hasTimes(payload)) return undefined;
+      const { sub, tid, seq } = payload as Record<string, unknown>;
+      return isUuid(sub) && isUuid(tid) && Number.isSafeInteger(seq) ? { sub, tid, seq: seq as number } : undefined;
     } catch {
       return undefined;
     }
@@ -67,7 +68,7 @@ export class SessionTokens {
         clockTimestamp: Math.floor(this.clock.now().getTime() / 1000),
         clockTolerance: expiredGraceSeconds,
       });
-      if (typeof payload !== 'object') return undefined;
+      if (!hasTimes(payload)) return undefined;
       const { sid, sub, tid } = payload as Record<string, unknown>;
       if (!isUuid(sid) || !isUuid(sub) || !isUuid(tid)) return undefined;
       return { sid, sub, tid };
@@ -75,6 +76,14 @@ export class SessionTokens {
       return undefined;
     }
   }
+}
+
+/**
+ * Every claim is required: jsonwebtoken checks `iss` and `aud` when asked, but accepts a token
+ * without `exp` (it would never expire) or `iat`.
+ */
+function hasTimes(payload: string | jwt.JwtPayload): boolean {
+  return typeof payload === 'object' && Number.isSafeInteger(payload.exp) && Number.isSafeInteger(payload.iat);
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
