@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { createTenantWithUser, startTestKontor, type TestKontor, type TestUser } from './helpers/app.js';
 import { Client } from './helpers/client.js';
 
@@ -83,5 +84,42 @@ describe('import bounds', () => {
     console.log(`line_too_long: 4 MiB ${Math.min(...runs.small!).toFixed(0)} ms, 16 MiB ${Math.min(...runs.large!).toFixed(0)} ms, ratio ${ratio.toFixed(2)}`);
     assert.ok(ratio < 6, `4× the bytes took ${ratio.toFixed(1)}× the time (quadratic would be 16×)`);
     assert.deepEqual((await c.get(`/api/containers/${id}`)).body.counts, { customerGroups: 0, products: 0, payments: 0 });
+  });
+
+  it('one bank’s held import does not delay another bank’s small import', async () => {
+    const other = await createTenantWithUser(t, { roles: ['analyst'] });
+    const oc = await signIn(other);
+    const theirs = await container(oc);
+    const valid = fs.readFileSync(path.join(fixtures, 'customer-groups-valid.csv'));
+    const alone: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const run = await timedImport(oc, theirs, 'customer_groups', valid);
+      assert.equal(run.result.status, 'succeeded');
+      alone.push(run.ms);
+    }
+    const baseline = Math.min(...alone);
+    // Bank A's import is held at its end: the test holds the container row it must lock.
+    const mine = await container();
+    const hold = await t.owner.transaction();
+    try {
+      await hold.raw("select set_config('app.tenant_id', ?, true)", [analyst.tenantId]);
+      // NO KEY UPDATE: the import's own row (a foreign key share lock) still goes in, its final FOR UPDATE waits.
+      await hold.raw('select id from containers where tenant_id = ? and id = ? for no key update', [analyst.tenantId, mine]);
+      const slow = await upload(c, mine, 'customer_groups', valid);
+      assert.equal(slow.status, 202);
+      for (let i = 0; i < 500 && (await c.get(`/api/imports/${slow.body.id}`)).body.status !== 'running'; i++) await sleep(10);
+      const started = performance.now();
+      const res = await upload(oc, theirs, 'customer_groups', valid);
+      assert.equal(res.status, 202);
+      const result = await finished(res.body.id, oc, Math.max(5000, baseline * 20));
+      const waited = performance.now() - started;
+      console.log(`cross-bank: alone ${baseline.toFixed(0)} ms, beside a held import ${waited.toFixed(0)} ms`);
+      assert.equal(result?.status, 'succeeded', 'bank B waited behind bank A');
+      assert.ok(waited < baseline * 8, `bank B took ${waited.toFixed(0)} ms beside bank A, ${baseline.toFixed(0)} ms alone`);
+      assert.equal((await c.get(`/api/imports/${slow.body.id}`)).body.status, 'running');
+    } finally {
+      await hold.rollback();
+    }
+    await t.kontor.imports.idle();
   });
 });
