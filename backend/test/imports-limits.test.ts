@@ -122,4 +122,23 @@ describe('import bounds', () => {
     }
     await t.kontor.imports.idle();
   });
+
+  it('echoed cells and stored errors are cut to 200 characters and marked; at most 100 errors are stored', async () => {
+    const id = await container();
+    const wide = `${'ü'.repeat(30_000)}x`;
+    const res = await timedImport(c, id, 'customer_groups', `${header};${wide}\nG001;PK;100;0815;12345;45;;;;0;12\n`);
+    const [error] = res.result.errors;
+    assert.equal(error.code, 'unknown_column');
+    assert.equal(error.column.length, 200);
+    assert.ok(error.column.endsWith('…') && error.message.length <= 200 && error.truncated === true, JSON.stringify(error).slice(0, 300));
+    for (const url of [`/api/imports/${res.result.id}`, `/api/containers/${id}`]) {
+      const body = await fetch(`${t.url}${url}`, { headers: { cookie: c.cookie! } }).then((r) => r.text());
+      assert.ok(body.length < 5000, `${url} answered ${body.length} characters`);
+    }
+    const many = [header, ...Array.from({ length: 150 }, (_, i) => `G${i};PK;100;0815;1234;45;;;;0;12`)].join('\n');
+    const bad = (await timedImport(c, id, 'customer_groups', many)).result;
+    assert.equal(bad.errorCount, 150);
+    assert.equal(bad.errors.length, 100);
+    assert.ok(bad.errors.every((e: any) => e.code === 'invalid_format' && e.truncated === undefined));
+  });
 });

@@ -8,9 +8,10 @@ import type { RequestContext } from '../auth/context.js';
 import type { Clock } from '../clock.js';
 import { Conflict, NotFound, UnsupportedMediaType } from '../http/errors.js';
 import type { Prepared } from '../http/route-table.js';
-import type { ImportKind } from '../imports/formats.js';
+import type { ImportError, ImportKind } from '../imports/formats.js';
 import type { ImportQueue } from '../imports/import-queue.js';
 import * as imports from '../imports/import-store.js';
+import { bounded, MAX_REPORTED_ERRORS } from '../imports/import-runner.js';
 import { spoolUpload } from '../imports/spool.js';
 
 export interface ContainerView {
@@ -33,7 +34,7 @@ export interface ImportView {
   rowsProcessed: number;
   rowsImported: number;
   errorCount: number;
-  errors: unknown[];
+  errors: ImportError[];
   createdAt: string;
   finishedAt: string | null;
 }
@@ -54,7 +55,9 @@ function containerView(r: ContainerRow): ContainerView {
 export function importView(r: imports.ImportRow): ImportView {
   return {
     id: r.id, containerId: r.container_id, kind: r.kind, status: r.status, bytesTotal: r.bytes_total, bytesProcessed: r.bytes_processed,
-    rowsProcessed: r.rows_processed, rowsImported: r.rows_imported, errorCount: r.error_count, errors: r.errors,
+    rowsProcessed: r.rows_processed, rowsImported: r.rows_imported, errorCount: r.error_count,
+    // Bounded again on the way out: rows stored before the bound existed may hold long echoes.
+    errors: r.errors.slice(0, MAX_REPORTED_ERRORS).map(bounded),
     createdAt: r.created_at.toISOString(), finishedAt: r.finished_at?.toISOString() ?? null,
   };
 }

@@ -25,12 +25,31 @@ export interface ImportOutcome {
   errors: ImportError[];
 }
 
+/** Longest echoed text of a stored error (a column name, a message quoting a cell). */
+export const MAX_ECHO_CHARS = 200;
+
+/** `text` cut to `max` characters, the last one an ellipsis, never inside a surrogate pair. */
+export function cut(text: string, max = MAX_ECHO_CHARS): string {
+  if (text.length <= max) return text;
+  let kept = text.slice(0, max - 1);
+  if (/[\uD800-\uDBFF]$/.test(kept)) kept = kept.slice(0, -1);
+  return `${kept}…`;
+}
+
+/** Every stored error is bounded: at most 100 of them, and no field longer than 200 characters. */
+export function bounded(e: ImportError): ImportError {
+  const column = e.column === null ? null : cut(e.column);
+  const message = cut(e.message);
+  if (column === e.column && message === e.message) return e;
+  return { ...e, column, message, truncated: true };
+}
+
 class ErrorLog {
   readonly first: ImportError[] = [];
   count = 0;
   add(e: ImportError): void {
     this.count++;
-    if (this.first.length < MAX_REPORTED_ERRORS) this.first.push(e);
+    if (this.first.length < MAX_REPORTED_ERRORS) this.first.push(bounded(e));
   }
 
   /** Row errors and whole-file checks arrive in two passes; users read them by line. */
