@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createTenantWithUser, startTestKontor, type TestKontor, type TestUser } from './helpers/app.js';
+import { addUser, createTenantWithUser, startTestKontor, type TestKontor, type TestUser } from './helpers/app.js';
 import { Client } from './helpers/client.js';
 
 const fixtures = path.join(import.meta.dirname, 'fixtures/imports');
@@ -14,7 +15,7 @@ let analyst: TestUser;
 let c: Client;
 
 before(async () => {
-  t = await startTestKontor({ spoolDir, importMaxBytes: 24 * 1024 ** 2 });
+  t = await startTestKontor({ spoolDir, importMaxBytes: 24 * 1024 ** 2, uploadLimits: { perUser: 2, perBank: 3, spoolReserveBytes: 0 } });
   analyst = await createTenantWithUser(t, { roles: ['analyst'] });
   c = await signIn(analyst);
 });
@@ -59,6 +60,33 @@ async function timedImport(client: Client, containerId: string, kind: string, bo
   assert.equal(res.status, 202, JSON.stringify(res.body));
   const result = await finished(res.body.id, client);
   return { ms: performance.now() - started, result };
+}
+
+/** An upload whose body is sent only in part until `finish`; `answered` resolves with the status. */
+function heldUpload(client: Client, containerId: string, body: Buffer) {
+  const url = new URL(`${t.url}/api/containers/${containerId}/imports/customer_groups`);
+  const req = http.request({ host: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers: {
+    origin: t.url, cookie: client.cookie!, 'content-type': 'text/csv', 'content-length': body.length,
+  } });
+  let bodyDone = false;
+  const answered = new Promise<{ status: number; code: string | undefined; beforeBody: boolean }>((resolve) => {
+    req.on('response', (res) => {
+      const beforeBody = !bodyDone;
+      let text = '';
+      res.on('data', (d) => (text += d));
+      res.on('end', () => resolve({ status: res.statusCode!, code: text ? JSON.parse(text).error?.code : undefined, beforeBody }));
+    });
+    req.on('error', () => resolve({ status: 0, code: undefined, beforeBody: !bodyDone }));
+  });
+  req.write(body.subarray(0, 100));
+  return {
+    answered,
+    finish: () => {
+      bodyDone = true;
+      req.end(body.subarray(100));
+    },
+    abort: () => req.destroy(),
+  };
 }
 
 const header = fs.readFileSync(path.join(fixtures, 'customer-groups-valid.csv'), 'utf8').split('\n')[0]!;
@@ -140,5 +168,69 @@ describe('import bounds', () => {
     assert.equal(bad.errorCount, 150);
     assert.equal(bad.errors.length, 100);
     assert.ok(bad.errors.every((e: any) => e.code === 'invalid_format' && e.truncated === undefined));
+  });
+
+  it('of 20 parallel uploads to one container one spools, the rest are refused before their bodies are read', async () => {
+    const valid = fs.readFileSync(path.join(fixtures, 'customer-groups-valid.csv'));
+    for (let round = 0; round < 2; round++) {
+      const id = await container();
+      const users = await Promise.all(Array.from({ length: 10 }, async () => signIn(await addUser(t, analyst.tenantId, { roles: ['analyst'] }))));
+      const uploads = Array.from({ length: 20 }, (_, i) => heldUpload(users[i % 10]!, id, valid));
+      const settled = await Promise.race([Promise.all(uploads.slice(0).map((u) => u.answered.then(() => 1))), sleep(1500)]);
+      assert.equal(settled, undefined, 'one upload is still being read');
+      const refused = await Promise.all(uploads.map((u) => Promise.race([u.answered, sleep(50).then(() => undefined)])));
+      const waiting = refused.flatMap((r, i) => (r ? [] : [i]));
+      assert.equal(waiting.length, 1, `uploads still open: ${waiting.length}`);
+      for (const r of refused.filter((x) => x)) assert.deepEqual(r, { status: 409, code: 'import_running', beforeBody: true });
+      assert.ok(fs.readdirSync(spoolDir).length <= 1, 'only the admitted upload spools');
+      uploads[waiting[0]!]!.finish();
+      const accepted = await uploads[waiting[0]!]!.answered;
+      assert.equal(accepted.status, 202);
+      await t.kontor.imports.idle();
+      assert.deepEqual(fs.readdirSync(spoolDir), []);
+      uploads.forEach((u) => u.abort());
+    }
+  });
+
+  it('bounds the uploads in flight per user and per bank, and gives the slots back', async () => {
+    const valid = fs.readFileSync(path.join(fixtures, 'customer-groups-valid.csv'));
+    const bank = await createTenantWithUser(t, { roles: ['analyst'] });
+    const one = await signIn(bank);
+    const two = await signIn(await addUser(t, bank.tenantId, { roles: ['analyst'] }));
+    const ids = await Promise.all(Array.from({ length: 6 }, () => container(one)));
+    const mine = ids.slice(0, 4).map((id) => heldUpload(one, id, valid));
+    await sleep(1000);
+    const theirs = ids.slice(4).map((id) => heldUpload(two, id, valid));
+    await sleep(1000);
+    const state = await Promise.all([...mine, ...theirs].map((u) => Promise.race([u.answered, sleep(50).then(() => undefined)])));
+    const refusedCodes = state.map((r) => (r ? `${r.status} ${r.code} ${r.beforeBody}` : 'open'));
+    assert.deepEqual(refusedCodes.slice(0, 4).sort(), ['429 too_many_uploads true', '429 too_many_uploads true', 'open', 'open'], 'two per user');
+    assert.deepEqual(refusedCodes.slice(4).sort(), ['429 too_many_uploads true', 'open'], 'three per bank');
+    [...mine, ...theirs].forEach((u) => u.abort());
+    await sleep(300);
+    assert.deepEqual(fs.readdirSync(spoolDir), []);
+    const again = await timedImport(one, ids[5]!, 'customer_groups', valid);
+    assert.equal(again.result.status, 'succeeded', 'aborted uploads gave their slots back');
+  });
+
+  it('refuses an upload with 507 when the spool would eat into the disk reserve, writing nothing', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kontor-spool-full-'));
+    const full = await startTestKontor({ spoolDir: dir, uploadLimits: { perUser: 2, perBank: 3, spoolReserveBytes: Number.MAX_SAFE_INTEGER } });
+    try {
+      const user = await createTenantWithUser(full, { roles: ['analyst'] });
+      const client = new Client(full.url);
+      await client.login(user.email, user.password);
+      const id = (await client.post('/api/containers', { name: 'Voll' })).body.id;
+      const res = await fetch(`${full.url}/api/containers/${id}/imports/customer_groups`, {
+        method: 'POST', headers: { origin: full.url, cookie: client.cookie!, 'content-type': 'text/csv' }, body: fs.readFileSync(path.join(fixtures, 'customer-groups-valid.csv')),
+      });
+      assert.equal(res.status, 507);
+      assert.equal(((await res.json()) as any).error.code, 'insufficient_storage');
+      assert.deepEqual(fs.readdirSync(dir), []);
+      assert.deepEqual((await client.get(`/api/containers/${id}`)).body.imports, []);
+    } finally {
+      await full.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
