@@ -38,8 +38,9 @@ export function cut(text: string, max = MAX_ECHO_CHARS): string {
 
 /** Every stored error is bounded: at most 100 of them, and no field longer than 200 characters. */
 export function bounded(e: ImportError): ImportError {
-  const column = e.column === null ? null : cut(e.column);
-  const message = cut(e.message);
+  // A NUL cannot be stored in jsonb; it is shown as the symbol for it.
+  const column = e.column === null ? null : cut(e.column.replace(/\0/g, '\u2400'));
+  const message = cut(e.message.replace(/\0/g, '\u2400'));
   if (column === e.column && message === e.message) return e;
   return { ...e, column, message, truncated: true };
 }
@@ -153,7 +154,7 @@ async function onePass(client: pg.Client, o: RunOptions, mode: 'direct' | 'stage
   try {
     await pipeline(fs.createReadStream(o.file, { highWaterMark: READ_CHUNK }), counter, encoder, copy as unknown as Writable);
   } catch (err) {
-    if (err instanceof EncodingError) errors.add({ line: null, column: null, code: 'encoding', message: 'The file is not UTF-8 encoded. Export it as UTF-8 and try again.' });
+    if (err instanceof EncodingError) errors.add({ line: err.line, column: err.column, code: 'encoding', message: 'This line holds bytes that are not UTF-8; the file is probably in another encoding. Export it as UTF-8 and try again.' });
     else if (err instanceof LineTooLong) {
       errors.add({ line: err.line, column: null, code: 'line_too_long', params: { limit: err.limit }, message: `The line is longer than ${err.limit} bytes; no line of an import file is that long. Check that the file is this kind's CSV export with one record per line.` });
     } else if (err instanceof MalformedCsv) errors.add({ line: err.line, column: null, code: 'malformed_csv', message: 'The quotes in this line do not match. Check the line and export the file again.' });
