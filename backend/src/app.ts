@@ -27,6 +27,7 @@ import { settingsRoutes } from './tenancy/settings-routes.js';
 import { UsersService } from './users/users-service.js';
 import { ContainersService } from './containers/containers-service.js';
 import { containerRoutes } from './containers/routes.js';
+import type { UploadLimits } from './containers/upload-slots.js';
 import { ImportQueue } from './imports/import-queue.js';
 import { userRoutes } from './users/routes.js';
 import { CalculationQueue } from './calculations/calculation-queue.js';
@@ -52,6 +53,7 @@ export interface AppDeps {
   /** Where uploads are spooled ($KONTOR_HOME/spool). */
   spoolDir?: string;
   importMaxBytes?: number;
+  uploadLimits?: UploadLimits;
   /** Longest a single calculation statement may run (ms). */
   calculationTimeoutMs?: number;
   throttles?: { login: ThrottleOptions; recovery: ThrottleOptions };
@@ -93,6 +95,7 @@ export function createApp(deps: AppDeps): Kontor {
   calculationRoutes(routes, new CalculationsService({ clock: deps.clock, queue: calculations }));
   containerRoutes(routes, new ContainersService({
     clock: deps.clock, queue: imports, spoolDir: deps.spoolDir ?? path.join(os.tmpdir(), 'kontor-spool'), importMaxBytes: deps.importMaxBytes ?? 2 * 1024 ** 3,
+    uploadLimits: deps.uploadLimits,
   }));
 
   const app = express();

@@ -32,6 +32,9 @@ const envSchema = z
     LOGIN_ATTEMPTS_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(20),
     RECOVERY_REQUESTS_PER_10_MINUTES: z.coerce.number().int().min(1).max(100_000).default(10),
     IMPORT_MAX_BYTES: z.coerce.number().int().min(1024).default(2 * 1024 ** 3),
+    IMPORT_UPLOADS_PER_USER: z.coerce.number().int().min(1).max(100).default(2),
+    IMPORT_UPLOADS_PER_BANK: z.coerce.number().int().min(1).max(1000).default(4),
+    IMPORT_SPOOL_RESERVE_BYTES: z.coerce.number().int().min(0).default(512 * 1024 ** 2),
     CALCULATION_TIMEOUT_MINUTES: z.coerce.number().int().min(1).max(24 * 60).default(60),
     AUDIT_SYSLOG_URL: z.string().regex(/^tcp:\/\/[^/:\s]+:\d{1,5}$/, 'must be tcp://host:port').optional(),
     PUBLIC_URL: z.string().regex(/^https?:\/\/[^\s]+$/, 'must be an http(s) URL').optional(),
@@ -57,6 +60,8 @@ export interface Config {
   trustProxy: 'none' | 'loopback' | 'uniquelocal';
   adminEmail: string;
   importMaxBytes: number;
+  /** Uploads in flight per user and per bank, and the free disk space the spool never eats into. */
+  uploadLimits: { perUser: number; perBank: number; spoolReserveBytes: number };
   calculationTimeoutMs: number;
   /** RFC 5424 over TCP: where audit and sign-in records are streamed as JSON lines. */
   auditSyslogUrl: string | undefined;
@@ -101,6 +106,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     trustProxy: e.TRUST_PROXY,
     adminEmail: e.KONTOR_ADMIN_EMAIL,
     importMaxBytes: e.IMPORT_MAX_BYTES,
+    uploadLimits: { perUser: e.IMPORT_UPLOADS_PER_USER, perBank: e.IMPORT_UPLOADS_PER_BANK, spoolReserveBytes: e.IMPORT_SPOOL_RESERVE_BYTES },
     calculationTimeoutMs: e.CALCULATION_TIMEOUT_MINUTES * 60_000,
     auditSyslogUrl: e.AUDIT_SYSLOG_URL,
     throttles: {

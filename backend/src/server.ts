@@ -45,6 +45,7 @@ export async function startServer(config: Config, logger: Logger, clock: Clock):
     publicUrl: config.publicUrl,
     spoolDir: path.join(config.home, 'spool'),
     importMaxBytes: config.importMaxBytes,
+    uploadLimits: config.uploadLimits,
     calculationTimeoutMs: config.calculationTimeoutMs,
     throttles: config.throttles,
   });

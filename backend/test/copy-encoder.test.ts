@@ -161,10 +161,12 @@ describe('COPY encoder', () => {
 
   it('refuses bytes that are not UTF-8, also split across chunks', async () => {
     const latin1 = Buffer.from('group_id;kind;customer_type;branch;postcode;age;industry;turnover;rating;negative_flag;online_logins_12m\nA;PK;100;S\xfcd;12345;1;;;;0;0\n', 'latin1');
-    await assert.rejects(encode('customer_groups', [latin1]), EncodingError);
+    await assert.rejects(encode('customer_groups', [latin1]), (e: unknown) => e instanceof EncodingError && e.line === 2 && e.column === 'branch');
     const utf8 = Buffer.from('group_id;category;count_12m;sum_12m\nA;OTHER;1;0\n', 'utf8');
     const truncated = Buffer.concat([utf8, Buffer.from([0xc3])]);
-    await assert.rejects(encode('payments', [truncated.subarray(0, 10), truncated.subarray(10)]), EncodingError);
+    await assert.rejects(encode('payments', [truncated.subarray(0, 10), truncated.subarray(10)]), (e: unknown) => e instanceof EncodingError && e.line === 3 && e.column === 'group_id');
+    const badHeader = Buffer.concat([Buffer.from('group_id;categ'), Buffer.from([0xff]), Buffer.from('ory;count_12m;sum_12m\nA;OTHER;1;0\n')]);
+    await assert.rejects(encode('payments', [badHeader]), (e: unknown) => e instanceof EncodingError && e.line === 1 && e.column === null);
     // A multi-byte character cut in two by the chunking is fine.
     const umlaut = Buffer.from('group_id;kind;customer_type;branch;postcode;age;industry;turnover;rating;negative_flag;online_logins_12m\nA;PK;100;Süd;12345;1;;;;0;0\n', 'utf8');
     const cut = umlaut.indexOf(0xc3) + 1;

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { SerialQueue } from '../jobs/serial-queue.js';
+import { FairQueue } from '../jobs/fair-queue.js';
 import { recordAudit } from '../audit/audit-store.js';
 import type { Clock } from '../clock.js';
 import { inTenant } from '../db/tenant-transaction.js';
@@ -38,15 +38,15 @@ function failureOf(err: unknown): CalculationFailure {
 }
 
 /**
- * Runs calculations in the background, one at a time per process. A run's results, its summary
+ * Runs calculations in the background, fairly across banks (FairQueue). A run's results, its summary
  * and its final status commit in one transaction, so a failure leaves no partial results. The
  * container row is share-locked for the run: an import into it waits until the run has finished.
  */
 export class CalculationQueue {
-  private readonly queue: SerialQueue<CalculationJob>;
+  private readonly queue: FairQueue<CalculationJob>;
 
   constructor(private readonly d: { db: Knex; clock: Clock; logger: Logger; timeoutMs: number }) {
-    this.queue = new SerialQueue((job) => this.run(job), (job, err) => {
+    this.queue = new FairQueue((job) => this.run(job), (job, err) => {
       this.d.logger.error({ calculationId: job.calculationId, errName: (err as Error).name }, 'calculation crashed');
     });
   }

@@ -8,10 +8,12 @@ import type { RequestContext } from '../auth/context.js';
 import type { Clock } from '../clock.js';
 import { Conflict, NotFound, UnsupportedMediaType } from '../http/errors.js';
 import type { Prepared } from '../http/route-table.js';
-import type { ImportKind } from '../imports/formats.js';
+import type { ImportError, ImportKind } from '../imports/formats.js';
 import type { ImportQueue } from '../imports/import-queue.js';
 import * as imports from '../imports/import-store.js';
-import { spoolUpload } from '../imports/spool.js';
+import { bounded, MAX_REPORTED_ERRORS } from '../imports/import-runner.js';
+import { ensureFreeSpace, spoolUpload } from '../imports/spool.js';
+import { DEFAULT_UPLOAD_LIMITS, UploadSlots, type UploadLimits } from './upload-slots.js';
 
 export interface ContainerView {
   id: string;
@@ -33,7 +35,7 @@ export interface ImportView {
   rowsProcessed: number;
   rowsImported: number;
   errorCount: number;
-  errors: unknown[];
+  errors: ImportError[];
   createdAt: string;
   finishedAt: string | null;
 }
@@ -54,14 +56,24 @@ function containerView(r: ContainerRow): ContainerView {
 export function importView(r: imports.ImportRow): ImportView {
   return {
     id: r.id, containerId: r.container_id, kind: r.kind, status: r.status, bytesTotal: r.bytes_total, bytesProcessed: r.bytes_processed,
-    rowsProcessed: r.rows_processed, rowsImported: r.rows_imported, errorCount: r.error_count, errors: r.errors,
+    rowsProcessed: r.rows_processed, rowsImported: r.rows_imported, errorCount: r.error_count,
+    // Bounded again on the way out: rows stored before the bound existed may hold long echoes.
+    errors: r.errors.slice(0, MAX_REPORTED_ERRORS).map(bounded),
     createdAt: r.created_at.toISOString(), finishedAt: r.finished_at?.toISOString() ?? null,
   };
 }
 
 /** Data containers of one bank and the imports that fill them (DESIGN §1). */
 export class ContainersService {
-  constructor(private readonly d: { clock: Clock; queue: ImportQueue; spoolDir: string; importMaxBytes: number }) {}
+  private readonly slots: UploadSlots;
+
+  constructor(private readonly d: { clock: Clock; queue: ImportQueue; spoolDir: string; importMaxBytes: number; uploadLimits?: UploadLimits | undefined }) {
+    this.slots = new UploadSlots(this.limits);
+  }
+
+  private get limits(): UploadLimits {
+    return this.d.uploadLimits ?? DEFAULT_UPLOAD_LIMITS;
+  }
 
   private audit(ctx: RequestContext, type: string, containerId: string, details: Record<string, string | number | boolean | null> = {}) {
     return recordAudit(ctx.trx, {
@@ -130,10 +142,24 @@ export class ContainersService {
     }
   }
 
+  /**
+   * The first check of an upload, before a byte of its body is read: everything checkImport
+   * refuses, a slot (one upload per container, bounded per user and per bank) and free disk space.
+   * The slot is given back when the request has been answered.
+   */
+  async admitUpload(ctx: RequestContext, containerId: string, kind: ImportKind, req: Request): Promise<void> {
+    await this.checkImport(ctx, containerId, kind, req);
+    ensureFreeSpace(this.d.spoolDir, this.limits.spoolReserveBytes);
+    const release = this.slots.take({ tenantId: ctx.tenantId, userId: ctx.userId, containerId }, () => new Conflict('import_running', 'An import is running in this container. Wait until it has finished.'));
+    const res = req.res;
+    if (!res || res.writableFinished || res.destroyed) release();
+    else res.once('close', release);
+  }
+
   /** Streams the body to a spool file; runs with no database connection held. */
   async spool(req: Request): Promise<Prepared> {
     const id = randomUUID();
-    const spooled = await spoolUpload(req, this.d.spoolDir, id, this.d.importMaxBytes);
+    const spooled = await spoolUpload(req, this.d.spoolDir, id, this.d.importMaxBytes, () => ensureFreeSpace(this.d.spoolDir, this.limits.spoolReserveBytes));
     return { value: { id, ...spooled }, discard: () => fs.rmSync(spooled.file, { force: true }) };
   }
 

@@ -31,7 +31,7 @@ export function containerRoutes(routes: RouteTable, containers: ContainersServic
   });
   // The upload is streamed to disk between two checks, with no database connection held meanwhile.
   const upload = requires('containers', 'write', {
-    prepare: { check: (ctx, req) => containers.checkImport(ctx, id(req), kind(req), req), run: (req) => containers.spool(req) },
+    prepare: { check: (ctx, req) => containers.admitUpload(ctx, id(req), kind(req), req), run: (req) => containers.spool(req) },
   });
   routes.guarded('post', '/containers/:id/imports/:kind', upload, async (ctx, req, _res, spooled) => ({
     status: 202, body: await containers.startImport(ctx, id(req), kind(req), req, spooled as { id: string; file: string; bytes: number }),

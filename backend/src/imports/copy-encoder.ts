@@ -5,7 +5,11 @@ import { FORMATS, type FastCheck, type ImportKind } from './formats.js';
 
 type Check = FastCheck & { required: boolean };
 
-export class EncodingError extends Error {}
+export class EncodingError extends Error {
+  constructor(readonly line: number | null = null, readonly column: string | null = null) {
+    super('not utf-8');
+  }
+}
 
 /** The longest line read; the longest legal line of any format is a few hundred bytes. */
 export const MAX_LINE_BYTES = 64 * 1024;
@@ -53,6 +57,7 @@ export class CopyEncoder extends Transform {
   private rest: Buffer = Buffer.alloc(0);
   private started = false;
   private order: number[] | undefined;
+  private headerCells: string[] | undefined;
   private readonly checks: Check[];
   private readonly starts: Int32Array;
   private readonly ends: Int32Array;
@@ -98,7 +103,8 @@ export class CopyEncoder extends Transform {
 
   /** Encodes whole lines; `then` is an error for what follows them (a line that is too long). */
   private run(lines: Buffer, done: TransformCallback, then?: Error): void {
-    if (!isUtf8(lines)) return done(new EncodingError());
+    // Checked for the whole chunk at once; only a bad chunk is checked line by line, to name the line.
+    const checkEach = !isUtf8(lines);
     this.pos = 0;
     try {
       let start = 0;
@@ -106,6 +112,7 @@ export class CopyEncoder extends Transform {
         this.line++;
         const end = nl > start && lines[nl - 1] === CR ? nl - 1 : nl;
         if (end - start > MAX_LINE_BYTES) throw new LineTooLong(this.line);
+        if (checkEach && !isUtf8(lines.subarray(start, end))) throw this.notUtf8(lines.subarray(start, end));
         this.encodeLine(lines, start, end);
         start = nl + 1;
       }
@@ -116,12 +123,26 @@ export class CopyEncoder extends Transform {
     done(null, this.pos ? Buffer.from(this.out.subarray(0, this.pos)) : undefined);
   }
 
+  /** Names the current line and the column (by the header's name) of the first byte that is not UTF-8. */
+  private notUtf8(bytes: Buffer): EncodingError {
+    if (!this.headerCells) return new EncodingError(this.line, null);
+    let cell = 0;
+    for (let from = 0; ; cell++) {
+      const sep = bytes.indexOf(SEMICOLON, from);
+      if (sep < 0 || !isUtf8(bytes.subarray(from, sep))) break;
+      from = sep + 1;
+    }
+    return new EncodingError(this.line, this.headerCells[cell]?.trim() ?? null);
+  }
+
   private encodeLine(buf: Buffer, s: number, e: number): void {
     if (s === e) return;
     if (!this.order) {
       const text = buf.toString('utf8', s, e);
       if (text.trim() === '') return;
-      this.order = this.handlers.header(splitLine(text, this.line));
+      const cells = splitLine(text, this.line);
+      this.order = this.handlers.header(cells);
+      this.headerCells = cells;
       return;
     }
     if (!this.fast(buf, s, e)) this.slow(buf, s, e);

@@ -133,6 +133,11 @@ export function readRow(kind: ImportKind, order: number[], cells: string[], line
   const errors: ImportError[] = [];
   const values: Cell[] = columns.map((col, i) => {
     const raw = (cells[order[i]!] ?? '').trim();
+    // PostgreSQL text cannot hold a NUL; it never belongs in an extract.
+    if (raw.includes('\0')) {
+      errors.push({ line, column: col.name, code: 'nul_byte', message: `${col.name} contains a NUL byte (0x00); the file is probably damaged or not a CSV export.` });
+      return null;
+    }
     if (raw === '') {
       if (col.required) errors.push({ line, column: col.name, code: 'required', message: `${col.name} is required.` });
       return null;

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import type { Knex } from 'knex';
-import { SerialQueue } from '../jobs/serial-queue.js';
+import { FairQueue } from '../jobs/fair-queue.js';
 import type { Clock } from '../clock.js';
 import { recordAudit } from '../audit/audit-store.js';
 import { inTenant } from '../db/tenant-transaction.js';
@@ -21,15 +21,15 @@ export interface ImportJob {
 const PROGRESS_EVERY_MS = 500;
 
 /**
- * Runs imports in the background, one at a time per process (an import saturates a core; two at
- * once would only slow both). Progress goes to the imports row; the spool file is deleted at the
+ * Runs imports in the background, fairly across banks (FairQueue: a small pool, at most one per
+ * bank). Progress goes to the imports row; the spool file is deleted at the
  * end whatever the outcome.
  */
 export class ImportQueue {
-  private readonly queue: SerialQueue<ImportJob>;
+  private readonly queue: FairQueue<ImportJob>;
 
   constructor(private readonly d: { db: Knex; clock: Clock; logger: Logger }) {
-    this.queue = new SerialQueue((job) => this.run(job), (job, err) => {
+    this.queue = new FairQueue((job) => this.run(job), (job, err) => {
       this.d.logger.error({ importId: job.importId, errName: (err as Error).name }, 'import crashed');
     });
   }

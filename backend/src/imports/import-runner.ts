@@ -25,12 +25,32 @@ export interface ImportOutcome {
   errors: ImportError[];
 }
 
+/** Longest echoed text of a stored error (a column name, a message quoting a cell). */
+export const MAX_ECHO_CHARS = 200;
+
+/** `text` cut to `max` characters, the last one an ellipsis, never inside a surrogate pair. */
+export function cut(text: string, max = MAX_ECHO_CHARS): string {
+  if (text.length <= max) return text;
+  let kept = text.slice(0, max - 1);
+  if (/[\uD800-\uDBFF]$/.test(kept)) kept = kept.slice(0, -1);
+  return `${kept}…`;
+}
+
+/** Every stored error is bounded: at most 100 of them, and no field longer than 200 characters. */
+export function bounded(e: ImportError): ImportError {
+  // A NUL cannot be stored in jsonb; it is shown as the symbol for it.
+  const column = e.column === null ? null : cut(e.column.replace(/\0/g, '\u2400'));
+  const message = cut(e.message.replace(/\0/g, '\u2400'));
+  if (column === e.column && message === e.message) return e;
+  return { ...e, column, message, truncated: true };
+}
+
 class ErrorLog {
   readonly first: ImportError[] = [];
   count = 0;
   add(e: ImportError): void {
     this.count++;
-    if (this.first.length < MAX_REPORTED_ERRORS) this.first.push(e);
+    if (this.first.length < MAX_REPORTED_ERRORS) this.first.push(bounded(e));
   }
 
   /** Row errors and whole-file checks arrive in two passes; users read them by line. */
@@ -134,7 +154,7 @@ async function onePass(client: pg.Client, o: RunOptions, mode: 'direct' | 'stage
   try {
     await pipeline(fs.createReadStream(o.file, { highWaterMark: READ_CHUNK }), counter, encoder, copy as unknown as Writable);
   } catch (err) {
-    if (err instanceof EncodingError) errors.add({ line: null, column: null, code: 'encoding', message: 'The file is not UTF-8 encoded. Export it as UTF-8 and try again.' });
+    if (err instanceof EncodingError) errors.add({ line: err.line, column: err.column, code: 'encoding', message: 'This line holds bytes that are not UTF-8; the file is probably in another encoding. Export it as UTF-8 and try again.' });
     else if (err instanceof LineTooLong) {
       errors.add({ line: err.line, column: null, code: 'line_too_long', params: { limit: err.limit }, message: `The line is longer than ${err.limit} bytes; no line of an import file is that long. Check that the file is this kind's CSV export with one record per line.` });
     } else if (err instanceof MalformedCsv) errors.add({ line: err.line, column: null, code: 'malformed_csv', message: 'The quotes in this line do not match. Check the line and export the file again.' });

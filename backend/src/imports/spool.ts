@@ -2,12 +2,23 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Request } from 'express';
 import { TooLarge } from '../http/errors.js';
+import { InsufficientStorage } from '../containers/upload-slots.js';
+
+/** How often a growing spool file looks at the free space again. */
+const SPACE_CHECK_BYTES = 8 * 1024 ** 2;
+
+/** Throws 507 when the spool's file system has less than `reserve` bytes free (it is created if need be). */
+export function ensureFreeSpace(dir: string, reserve: number): void {
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const stats = fs.statfsSync(dir);
+  if (stats.bavail * stats.bsize < reserve) throw new InsufficientStorage();
+}
 
 /**
  * Streams an upload to $KONTOR_HOME/spool/<id>.csv (mode 0600), never whole into memory.
  * Over `maxBytes` or on a dropped connection the partial file is deleted and nothing remains.
  */
-export async function spoolUpload(req: Request, dir: string, id: string, maxBytes: number): Promise<{ file: string; bytes: number }> {
+export async function spoolUpload(req: Request, dir: string, id: string, maxBytes: number, checkSpace: () => void = () => undefined): Promise<{ file: string; bytes: number }> {
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   const file = path.join(dir, `${id}.csv`);
   const declared = Number(req.get('content-length') ?? NaN);
@@ -24,11 +35,22 @@ export async function spoolUpload(req: Request, dir: string, id: string, maxByte
         out.destroy();
         reject(err);
       };
+      let checkedAt = 0;
       req.on('data', (chunk: Buffer) => {
         bytes += chunk.length;
         if (bytes > maxBytes) {
           fail(new TooLarge(`The file is larger than the allowed ${maxBytes} bytes.`));
           req.resume();
+          return;
+        }
+        if (bytes - checkedAt >= SPACE_CHECK_BYTES) {
+          checkedAt = bytes;
+          try {
+            checkSpace();
+          } catch (err) {
+            fail(err as Error);
+            req.resume();
+          }
         }
       });
       req.on('aborted', () => fail(new Error('upload aborted')));
