@@ -4,7 +4,8 @@ import { DatabaseSetupError } from './db/database.js';
 import { createLogger } from './log/logger.js';
 import { errorFields, isDatabaseError } from './log/error-fields.js';
 import { ensureHome } from './secrets.js';
-import { startServer } from './server.js';
+import { AlreadyRunning, acquireInstanceLock } from './instance-lock.js';
+import { PortInUse, startServer } from './server.js';
 
 function configOrExit(): Config {
   try {
@@ -20,6 +21,17 @@ function configOrExit(): Config {
 
 const config = configOrExit();
 ensureHome(config.home);
+// One server per KONTOR_HOME: a second one would start a second cluster on the same data directory.
+const lock = (() => {
+  try {
+    return acquireInstanceLock(config.home);
+  } catch (err) {
+    if (!(err instanceof AlreadyRunning)) throw err;
+    process.stderr.write(`${err.message}\n`);
+    process.exit(1);
+  }
+})();
+process.on('exit', () => lock.release());
 const logger = createLogger({ level: config.logLevel, home: config.home, keepDays: config.logKeepDays, clock: systemClock });
 
 try {
@@ -42,7 +54,7 @@ try {
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
 } catch (err) {
-  if (err instanceof DatabaseSetupError) {
+  if (err instanceof DatabaseSetupError || err instanceof PortInUse) {
     process.stderr.write(`${err.message}\n`);
   } else {
     const e = err instanceof Error ? err : new Error('unknown');
