@@ -49,6 +49,7 @@ export async function startServer(config: Config, logger: Logger, clock: Clock):
     jsonBodyLimit: config.jsonBodyLimit,
     staticDir: fs.existsSync(staticDir) ? staticDir : undefined,
     trustProxy: config.trustProxy,
+    securityHeaders: config.securityHeaders,
     publicUrl: config.publicUrl,
     spoolDir: path.join(config.home, 'spool'),
     importMaxBytes: config.importMaxBytes,
