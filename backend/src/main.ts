@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { systemClock } from './clock.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { DatabaseSetupError } from './db/database.js';
@@ -37,8 +39,11 @@ const logger = createLogger({ level: config.logLevel, home: config.home, keepDay
 try {
   const running = await startServer(config, logger, systemClock);
   logger.info({ port: config.port }, 'kontor listening');
+  const adminFile = path.join(config.home, 'initial-admin.txt');
   if (running.initialAdminFile) {
     process.stdout.write(`\nFirst start: the superadmin's sign-in is in ${running.initialAdminFile} (readable by this user only).\n`);
+  } else if (fs.existsSync(adminFile)) {
+    process.stdout.write(`\nReminder: ${adminFile} still exists. Once the superadmin has signed in and chosen a new password, delete it.\n`);
   }
   process.stdout.write(`\nKontor is running at ${running.url}\nState: ${config.home}\nPress Ctrl-C to stop.\n\n`);
   let stopping = false;

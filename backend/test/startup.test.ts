@@ -168,4 +168,22 @@ describe('start-up', () => {
     server.child.kill('SIGTERM');
     await withTimeout(server.exited, 30_000, 'the server stopping');
   });
+
+  it('the terminal shows the banner and a reminder of initial-admin.txt, no request lines (they are in the log file)', async () => {
+    const home = freshHome();
+    ensureHome(home);
+    fs.writeFileSync(path.join(home, 'initial-admin.txt'), 'left from the first start\n', { mode: 0o600 });
+    const port = await freePort();
+    const server = run(process.execPath, ['--import', 'tsx', 'src/main.ts'], { ...serverEnv(home, port), LOG_LEVEL: 'info' });
+    await waitForHealth(port, server.exited);
+    for (let i = 0; i < 3; i++) await fetch(`http://127.0.0.1:${port}/api/health?i=${i}`);
+    server.child.kill('SIGTERM');
+    const { output } = await withTimeout(server.exited, 30_000, 'the server stopping');
+    assert.match(output, /Kontor is running at/);
+    assert.match(output, /initial-admin\.txt still exists/);
+    assert.doesNotMatch(output, /"msg":"request"/, 'request lines belong in the log file');
+    const logDir = path.join(home, 'log');
+    const file = fs.readdirSync(logDir).map((f) => fs.readFileSync(path.join(logDir, f), 'utf8')).join('');
+    assert.match(file, /"msg":"request"/);
+  });
 });
