@@ -49,6 +49,8 @@ const serverEnv = {
   KONTOR_HOME: home,
   KONTOR_PG_PORT: String(pgPort),
   LOG_LEVEL: 'warn',
+  // nginx is in front, as in production: it alone sends the security headers.
+  SECURITY_HEADERS: 'proxy',
   DATABASE_URL: '',
   DATABASE_OWNER_URL: '',
   SMTP_URL: mailDrop.url,

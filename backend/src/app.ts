@@ -1,7 +1,6 @@
 import os from 'node:os';
 import path from 'node:path';
 import express, { type Express } from 'express';
-import helmet from 'helmet';
 import type { Knex } from 'knex';
 import type { Clock } from './clock.js';
 import type { Logger } from './log/logger.js';
@@ -19,6 +18,7 @@ import { RouteTable } from './http/route-table.js';
 import { requireSameOrigin } from './http/same-origin.js';
 import { rejectUnstorableText } from './http/params.js';
 import { spaRoutes } from './http/spa.js';
+import { securityHeaders } from './http/security-headers.js';
 import { healthRoutes } from './health/routes.js';
 import { auditRoutes } from './audit/routes.js';
 import { PlatformService } from './tenancy/platform-service.js';
@@ -57,6 +57,8 @@ export interface AppDeps {
   /** Longest a single calculation statement may run (ms). */
   calculationTimeoutMs?: number;
   throttles?: { login: ThrottleOptions; recovery: ThrottleOptions };
+  /** Who sends the security headers: the app (no proxy in front) or nginx ('proxy'), never both. */
+  securityHeaders?: 'app' | 'proxy';
   /** Extra API routers mounted under /api, before the 404 fallback (tests add failing routes here). */
   extraApiRoutes?: express.Router[];
 }
@@ -104,25 +106,8 @@ export function createApp(deps: AppDeps): Kontor {
   app.set('trust proxy', deps.trustProxy === 'none' ? false : (deps.trustProxy ?? 'loopback'));
   app.use(assignRequestId);
   app.use(logRequests(deps.logger, deps.clock));
-  app.use(
-    helmet({
-      contentSecurityPolicy: {
-        useDefaults: true,
-        directives: {
-          'default-src': ["'self'"],
-          'script-src': ["'self'"],
-          'style-src': ["'self'"],
-          'img-src': ["'self'", 'data:'],
-          'connect-src': ["'self'"],
-          'frame-ancestors': ["'none'"],
-          'form-action': ["'self'"],
-          'object-src': ["'none'"],
-          'base-uri': ["'none'"],
-        },
-      },
-      referrerPolicy: { policy: 'no-referrer' },
-    }),
-  );
+  // One owner per security header: nginx in production (SECURITY_HEADERS=proxy), else the app.
+  if ((deps.securityHeaders ?? 'app') === 'app') app.use(securityHeaders());
 
   const api = express.Router();
   api.use((_req, res, next) => {

@@ -28,6 +28,7 @@ const envSchema = z
     STATIC_DIR: z.string().min(1).optional(),
     JSON_BODY_LIMIT: byteSize.default('100kb'),
     TRUST_PROXY: z.enum(['none', 'loopback', 'uniquelocal']).default('loopback'),
+    SECURITY_HEADERS: z.enum(['app', 'proxy']).default('app'),
     KONTOR_ADMIN_EMAIL: z.string().trim().email('must be an email address').or(z.literal('admin@localhost')).default('admin@localhost'),
     LOGIN_ATTEMPTS_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(20),
     RECOVERY_REQUESTS_PER_10_MINUTES: z.coerce.number().int().min(1).max(100_000).default(10),
@@ -58,6 +59,8 @@ export interface Config {
   staticDir: string | undefined;
   jsonBodyLimit: string;
   trustProxy: 'none' | 'loopback' | 'uniquelocal';
+  /** 'proxy': nginx sends the security headers (docker compose); 'app': the API does (npm start). */
+  securityHeaders: 'app' | 'proxy';
   adminEmail: string;
   importMaxBytes: number;
   /** Uploads in flight per user and per bank, and the free disk space the spool never eats into. */
@@ -104,6 +107,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     staticDir: e.STATIC_DIR ? path.resolve(e.STATIC_DIR) : undefined,
     jsonBodyLimit: e.JSON_BODY_LIMIT,
     trustProxy: e.TRUST_PROXY,
+    securityHeaders: e.SECURITY_HEADERS,
     adminEmail: e.KONTOR_ADMIN_EMAIL,
     importMaxBytes: e.IMPORT_MAX_BYTES,
     uploadLimits: { perUser: e.IMPORT_UPLOADS_PER_USER, perBank: e.IMPORT_UPLOADS_PER_BANK, spoolReserveBytes: e.IMPORT_SPOOL_RESERVE_BYTES },

@@ -16,13 +16,13 @@ export interface Secrets {
 const KEYS: (keyof Secrets)[] = ['sessionSecret', 'pgSuperPassword', 'pgOwnerPassword', 'pgApiPassword', 'pgRetentionPassword', 'loginEventKey', 'totpKey'];
 
 /**
- * $KONTOR_HOME is 0711: other users cannot list it, but the embedded cluster's `postgres`
- * system user (used when running as root) must traverse it to reach its data directory.
+ * $KONTOR_HOME is 0711, new or pre-existing: other users cannot list it, but the embedded
+ * cluster's `postgres` system user (used when running as root) must traverse it to reach its
+ * data directory.
  */
 export function ensureHome(home: string): void {
   fs.mkdirSync(home, { recursive: true, mode: 0o711 });
-  const mode = fs.statSync(home).mode & 0o777;
-  if ((mode & 0o011) !== 0o011) fs.chmodSync(home, mode | 0o011);
+  if ((fs.statSync(home).mode & 0o777) !== 0o711) fs.chmodSync(home, 0o711);
 }
 
 /**

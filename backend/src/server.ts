@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { Config } from './config.js';
 import type { Clock } from './clock.js';
 import type { Logger } from './log/logger.js';
@@ -25,6 +25,13 @@ export interface RunningServer {
 
 const DAY_MS = 86_400_000;
 
+export class PortInUse extends Error {
+  constructor(readonly port: number, readonly host: string) {
+    super(`Port ${port} is in use (another program listens on ${host}:${port}). Stop it, or set PORT to a free port.`);
+    this.name = 'PortInUse';
+  }
+}
+
 /** Starts everything one instance needs: secrets, database, first admin, HTTP server, daily retention. */
 export async function startServer(config: Config, logger: Logger, clock: Clock): Promise<RunningServer> {
   const secrets = loadOrCreateSecrets(config.home);
@@ -42,6 +49,7 @@ export async function startServer(config: Config, logger: Logger, clock: Clock):
     jsonBodyLimit: config.jsonBodyLimit,
     staticDir: fs.existsSync(staticDir) ? staticDir : undefined,
     trustProxy: config.trustProxy,
+    securityHeaders: config.securityHeaders,
     publicUrl: config.publicUrl,
     spoolDir: path.join(config.home, 'spool'),
     importMaxBytes: config.importMaxBytes,
@@ -62,12 +70,17 @@ export async function startServer(config: Config, logger: Logger, clock: Clock):
     await database.close();
     throw err;
   }
+  // Not app.listen: Express 5 hands a listen error to its callback, which looked like success.
   const server = await new Promise<Server>((resolve, reject) => {
-    const s = kontor.app.listen(config.port, config.host, () => resolve(s));
+    const s = createServer(kontor.app);
     s.once('error', reject);
+    s.listen(config.port, config.host, () => {
+      s.off('error', reject);
+      resolve(s);
+    });
   }).catch(async (err: unknown) => {
     await database.close();
-    throw err;
+    throw (err as NodeJS.ErrnoException).code === 'EADDRINUSE' ? new PortInUse(config.port, config.host) : err;
   });
   const runDailyRetention = () =>
     runRetention({ api: database.api, retentionUrl: database.retentionUrl, auth: kontor.auth, clock, mailer, logger }).then(

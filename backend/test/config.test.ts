@@ -21,6 +21,11 @@ describe('config', () => {
     assert.equal(config.home, path.resolve('./var'));
     assert.deepEqual(config.database, { kind: 'embedded', port: 13000, poolMax: 10 });
     assert.equal(config.sessionSecret, undefined);
+    assert.equal(config.securityHeaders, 'app', 'npm start without nginx still sends the security headers');
+  });
+
+  it('SECURITY_HEADERS=proxy hands the security headers to nginx', () => {
+    assert.equal(loadConfig({ SECURITY_HEADERS: 'proxy' }).securityHeaders, 'proxy');
   });
 
   it('switches to an external database with DATABASE_URL', () => {
@@ -37,6 +42,7 @@ describe('config', () => {
     ['a short session secret', { SESSION_SECRET: 'short' }, 'SESSION_SECRET'],
     ['a malformed body limit', { JSON_BODY_LIMIT: 'lots' }, 'JSON_BODY_LIMIT'],
     ['an embedded port beyond 65535', { PORT: '60000' }, 'KONTOR_PG_PORT'],
+    ['an unknown owner of the security headers', { SECURITY_HEADERS: 'both' }, 'SECURITY_HEADERS'],
   ] as const) {
     it(`rejects ${name}, naming the setting`, () => {
       const problems = problemsOf(env);

@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Router } from 'express';
 import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
 import { createApp, type AppDeps } from '../src/app.js';
 import { systemClock } from '../src/clock.js';
 import { createKnex } from '../src/db/connection.js';
@@ -10,6 +12,16 @@ import { listen, type RunningApp } from './helpers/http.js';
 import { capturingLogger } from './helpers/logger.js';
 
 const db = apiDb(2);
+
+/** The headers nginx/snippets/security-headers.conf adds, lower-cased name → value. */
+function nginxSecurityHeaders(): Map<string, string> {
+  const conf = fs.readFileSync(path.resolve(import.meta.dirname, '../../nginx/snippets/security-headers.conf'), 'utf8');
+  return new Map([...conf.matchAll(/^add_header ([\w-]+) "([^"]*)" always;$/gm)].map((m) => [m[1]!.toLowerCase(), m[2]!]));
+}
+
+function directives(csp: string): string[] {
+  return csp.split(';').map((d) => d.trim()).filter(Boolean).sort();
+}
 const { logger, lines } = capturingLogger();
 let app: RunningApp;
 
@@ -117,6 +129,32 @@ describe('HTTP basics', () => {
     assert.equal(res.headers.get('x-content-type-options'), 'nosniff');
     assert.match(res.headers.get('content-security-policy') ?? '', /frame-ancestors 'none'/);
     assert.match(res.headers.get('content-security-policy') ?? '', /script-src 'self'(;|$)/);
+  });
+
+  it('without nginx (SECURITY_HEADERS=app) the app sends the very headers nginx sends, each once', async () => {
+    const res = await fetch(`${app.url}/api/health`);
+    const nginx = nginxSecurityHeaders();
+    assert.ok(nginx.size >= 7);
+    for (const [name, value] of nginx) {
+      const sent = res.headers.get(name);
+      assert.ok(sent !== null, `${name} missing`);
+      assert.ok(!sent.includes(', ') || name === 'permissions-policy', `${name} sent twice: ${sent}`);
+      if (name === 'content-security-policy') assert.deepEqual(directives(sent), directives(value), 'the same CSP as nginx');
+      else assert.equal(sent, value, name);
+    }
+  });
+
+  it('behind nginx (SECURITY_HEADERS=proxy) the app sends none of them: nginx is their one owner', async () => {
+    const proxied = await listen(createApp({ ...deps(db), securityHeaders: 'proxy' }).app);
+    try {
+      const res = await fetch(`${proxied.url}/api/health`);
+      assert.equal(res.status, 200);
+      for (const name of [...nginxSecurityHeaders().keys(), 'cross-origin-resource-policy', 'origin-agent-cluster', 'x-xss-protection']) {
+        assert.equal(res.headers.get(name), null, `${name} is nginx's to send`);
+      }
+    } finally {
+      await proxied.close();
+    }
   });
 
   it('logs the route pattern, never the query string', async () => {

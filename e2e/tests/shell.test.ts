@@ -1,10 +1,28 @@
 import assert from 'node:assert/strict';
+import https from 'node:https';
 import { after, before, describe, it } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { launchChromium } from '../lib/browser.js';
 
 const base = process.env.E2E_BASE_URL!;
 let browser: Browser;
+
+/** The raw header lines of a response (fetch joins repeated headers into one value, hiding duplicates). */
+function rawHeaders(url: string): Promise<[string, string][]> {
+  return new Promise((resolve, reject) => {
+    https.get(url, (res) => {
+      res.resume();
+      const pairs: [string, string][] = [];
+      for (let i = 0; i < res.rawHeaders.length; i += 2) pairs.push([res.rawHeaders[i]!.toLowerCase(), res.rawHeaders[i + 1]!]);
+      res.on('end', () => resolve(pairs));
+    }).on('error', reject);
+  });
+}
+
+const SECURITY_HEADERS = [
+  'content-security-policy', 'strict-transport-security', 'x-frame-options', 'x-content-type-options',
+  'referrer-policy', 'permissions-policy', 'cross-origin-opener-policy', 'cross-origin-resource-policy',
+];
 
 before(async () => {
   browser = await launchChromium();
@@ -65,6 +83,19 @@ describe('the SPA through nginx', () => {
     const res = await fetch(`${process.env.E2E_PLAIN_URL}/containers?x=1`, { redirect: 'manual' });
     assert.equal(res.status, 301);
     assert.match(res.headers.get('location') ?? '', /^https:\/\/127\.0\.0\.1\/containers\?x=1$/);
+  });
+
+  it('sends each security header exactly once on the page, an asset and an API response (one owner: nginx)', async () => {
+    const html = await (await fetch(`${base}/`)).text();
+    const asset = /src="(\/assets\/[^"]+\.js)"/.exec(html)?.[1];
+    assert.ok(asset, 'no hashed script in index.html');
+    for (const path of ['/', asset, '/api/health', '/api/auth/session', '/api/nope']) {
+      const headers = await rawHeaders(`${base}${path}`);
+      for (const name of SECURITY_HEADERS) {
+        const values = headers.filter(([n]) => n === name).map(([, v]) => v);
+        assert.equal(values.length, 1, `${path}: ${name} ${values.length} times: ${JSON.stringify(values)}`);
+      }
+    }
   });
 
   it('sends the security headers and caches correctly', async () => {

@@ -1,3 +1,4 @@
+import { coreBankingDocument } from '../http/csv.js';
 import type { Knex } from 'knex';
 import { UNASSIGNED, type CalculationKind, type TemplateDefinition } from './definitions.js';
 import { segmentNames } from './summaries.js';
@@ -258,9 +259,10 @@ export async function exportCsv(trx: Knex.Transaction, tenantId: string, calc: {
              from (${LEASING_ROWS}) r`;
     bindings = [tenantId, calc.id];
   }
-  const header = calc.kind === 'segmentation' ? 'group_id;segment;kut' : 'group_id;score;class;potential';
+  const header = calc.kind === 'segmentation' ? ['group_id', 'segment', 'kut'] : ['group_id', 'score', 'class', 'potential'];
   const { rows } = await trx.raw(sql, bindings);
   const row = rows[0] as { rows: string; body: string };
   const count = Number(row.rows);
-  return { csv: `${header}\n${row.body}${count > 0 ? '\n' : ''}`, rows: count };
+  // The rows are joined in SQL with the core-banking dialect's ';' and '\n' (group ids byte-exact, see http/csv.ts).
+  return { csv: coreBankingDocument(header, row.body, count), rows: count };
 }

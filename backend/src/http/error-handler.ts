@@ -2,7 +2,7 @@ import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { ZodError } from 'zod';
 import type { Logger } from '../log/logger.js';
 import { errorFields } from '../log/error-fields.js';
-import { HttpError, Invalid, NotFound, TooLarge, UnsupportedMediaType } from './errors.js';
+import { DatabaseUnavailable, HttpError, Invalid, NotFound, TooLarge, UnsupportedMediaType } from './errors.js';
 
 interface BodyParserError {
   type?: string;
@@ -34,6 +34,20 @@ function fromZod(err: ZodError): Invalid {
   return new Invalid(issue ? `${field ?? 'body'}: ${issue.message}` : 'Invalid input.', field);
 }
 
+/** Socket errors of the driver, and SQLSTATEs of a server that is going away or not accepting connections. */
+const UNREACHABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', '57P01', '57P02', '57P03', '53300']);
+/** pg's texts for a socket that died; knex prefixes them with the statement (`BEGIN; - Connection terminated…`). */
+const CONNECTION_LOST = /(^|- )(Connection terminated|Client has encountered a connection error|Connection ended)/;
+
+/** The database is unreachable (not a bug): the pool reconnects by itself, so the client may retry. */
+function isDatabaseUnavailable(err: object): boolean {
+  const e = err as { code?: unknown; name?: unknown; message?: unknown };
+  if (typeof e.code === 'string' && (UNREACHABLE.has(e.code) || e.code.startsWith('08'))) return true;
+  // knex: no connection could be acquired in time; pg: the socket went away mid-query.
+  if (e.name === 'KnexTimeoutError') return true;
+  return typeof e.message === 'string' && CONNECTION_LOST.test(e.message);
+}
+
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (err: unknown, req, res, _next) => {
     let known: HttpError | undefined;
@@ -41,6 +55,10 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     else if (err instanceof ZodError) known = fromZod(err);
     else if (typeof err === 'object' && err !== null) known = fromBodyParser(err as BodyParserError);
 
+    if (!known && typeof err === 'object' && err !== null && isDatabaseUnavailable(err)) {
+      logger.warn({ requestId: req.requestId, ...errorFields(err) }, 'database unavailable');
+      known = new DatabaseUnavailable();
+    }
     if (!known) {
       logger.error({ requestId: req.requestId, ...errorFields(err) }, 'unhandled error');
       res.status(500).json({ error: { code: 'internal_error', message: 'Something went wrong on our side. Please try again; if it keeps happening, tell your administrator the time it happened.' } });

@@ -69,3 +69,9 @@ export class Busy extends HttpError {
     super(503, 'busy', message, undefined, { 'Retry-After': '1' });
   }
 }
+
+export class DatabaseUnavailable extends HttpError {
+  constructor() {
+    super(503, 'database_unavailable', 'The database cannot be reached right now. Please try again in a moment.', undefined, { 'Retry-After': '5' });
+  }
+}

@@ -11,6 +11,8 @@ export interface LoggerOptions {
   keepDays?: number;
   clock: Clock;
   toStdout?: boolean;
+  /** Where terminal lines go instead of stdout (tests). */
+  terminal?: { write(line: string): void };
   /** An extra destination (tests capture lines here). */
   destination?: { write(line: string): void };
 }
@@ -30,12 +32,26 @@ const REDACT = [
   '*.query',
 ];
 
+/**
+ * The terminal is for a person: warnings and errors (and the banner, written by main.ts). Request
+ * lines and other info go to the log file; to the terminal too only at LOG_LEVEL=debug or trace.
+ * Without a log file (tools, tests) the terminal gets the configured level.
+ */
+function terminalLevel(level: pino.Level, hasFile: boolean): pino.Level {
+  if (!hasFile || level === 'debug' || level === 'trace') return level;
+  return pino.levels.values[level]! > pino.levels.values.warn! ? level : 'warn';
+}
+
 export function createLogger(options: LoggerOptions): Logger {
+  // A silent logger emits nothing; its streams still need a real level.
+  const level = options.level === 'silent' ? 'fatal' : (options.level as pino.Level);
   const streams: pino.StreamEntry[] = [];
-  if (options.toStdout !== false) streams.push({ stream: pino.destination({ dest: 1, sync: true }) });
-  if (options.destination) streams.push({ stream: options.destination });
+  if (options.toStdout !== false) {
+    streams.push({ level: terminalLevel(level, Boolean(options.home)), stream: options.terminal ?? pino.destination({ dest: 1, sync: true }) });
+  }
+  if (options.destination) streams.push({ level, stream: options.destination });
   if (options.home) {
-    streams.push({ stream: new DailyFileStream(path.join(options.home, 'log'), options.keepDays ?? 30, options.clock) });
+    streams.push({ level, stream: new DailyFileStream(path.join(options.home, 'log'), options.keepDays ?? 30, options.clock) });
   }
   return pino(
     {

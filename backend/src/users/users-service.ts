@@ -1,3 +1,4 @@
+import { csvDocument } from '../http/csv.js';
 import { recordAudit } from '../audit/audit-store.js';
 import type { AuthService } from '../auth/auth-service.js';
 import type { RequestContext } from '../auth/context.js';
@@ -133,15 +134,13 @@ export class UsersService {
   /** For the periodic recertification: every account with its roles and last sign-in, deleted ones included. */
   async recertificationCsv(ctx: RequestContext): Promise<string> {
     const members = await store.listMembers(ctx.trx, ctx.tenantId, true);
-    const cell = (v: string) => (/[;"\r\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
-    const lines = ['email;name;status;vendor_staff;roles;last_login_at;created_at'];
-    for (const m of members) {
-      lines.push([m.email, m.name, m.status, m.homeTenant ? 'no' : 'yes', m.roleNames.join(', '), m.lastLoginAt?.toISOString() ?? '', m.createdAt.toISOString()].map(cell).join(';'));
-    }
+    const header = ['email', 'name', 'status', 'vendor_staff', 'roles', 'last_login_at', 'created_at'];
+    const rows = members.map((m) => [m.email, m.name, m.status, m.homeTenant ? 'no' : 'yes', m.roleNames.join(', '), m.lastLoginAt?.toISOString() ?? '', m.createdAt.toISOString()]);
     await recordAudit(ctx.trx, {
       tenantId: ctx.tenantId, actorUserId: ctx.userId, type: 'user.recertification_export', details: { rows: members.length }, requestId: ctx.requestId, ip: ctx.ip,
     }, this.d.clock.now());
-    return `${lines.join('\r\n')}\r\n`;
+    // Opened in spreadsheets by whoever recertifies: names and emails are neutralised there.
+    return csvDocument(header, rows, 'spreadsheet');
   }
 }
 

@@ -12,6 +12,8 @@ export function errorMessage(intl: IntlService, err: unknown, overrides: Record<
   if (err.code === 'invalid_current_password') return intl.t('password.currentWrong');
   if (err.code === 'network_error') return intl.t('errors.network');
   if (err.code === 'busy') return intl.t('errors.busy');
+  if (err.code === 'database_unavailable') return intl.t('errors.databaseUnavailable');
+  if (err.code === 'invalid_text') return intl.t('errors.invalidText');
   if (intl.exists(`errors.${err.code}`)) return intl.t(`errors.${err.code}`);
   if (err.status === 403) return intl.t('errors.forbidden');
   return intl.t('errors.generic', { message: err.message });
