@@ -18,7 +18,7 @@ const MANUAL_GERMAN = [
 
 export function commonPasswords(): ReadonlySet<string> {
   list ??= new Set(
-    [common['passwords-common'], ...Object.values(german), MANUAL_GERMAN].flatMap((words) => (words as string[]).map(fold)),
+    [common['passwords-common'], ...Object.values(german), MANUAL_GERMAN].flatMap((words) => words.map(fold)),
   );
   return list;
 }

@@ -39,7 +39,7 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     let known: HttpError | undefined;
     if (err instanceof HttpError) known = err;
     else if (err instanceof ZodError) known = fromZod(err);
-    else if (typeof err === 'object' && err !== null) known = fromBodyParser(err as BodyParserError);
+    else if (typeof err === 'object' && err !== null) known = fromBodyParser(err);
 
     if (!known) {
       const e = err instanceof Error ? err : new Error('non-error thrown');
