@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Runs every suite (backend, frontend, e2e, release checks) after one build, then prints "N passed, N failed"
+// Runs every suite (backend, frontend, e2e, release checks, lint) after one build, then prints "N passed, N failed"
 // and exits non-zero if any suite failed, crashed or ran no test. `npm test -- backend` runs one suite.
 // First it makes sure the Debian packages the selected suites need are there (installing them as
 // root with apt-get), so that `npm install && npm test` is all a fresh machine needs.
@@ -23,6 +23,7 @@ const suites = [
   { name: 'frontend', command: ['npm', 'test', '-w', 'frontend'], format: 'tap' },
   { name: 'e2e', command: ['npm', 'test', '-w', 'e2e'], format: 'node', needsBuild: true },
   { name: 'checks', command: (file) => ['node', '--import', 'tsx', '--test', ...nodeReporters(file), 'scripts/checks/'], format: 'node' },
+  { name: 'lint', command: (file) => ['node', 'scripts/lint.mjs', file], format: 'node' },
 ];
 const only = process.argv.slice(2);
 const unknown = only.filter((name) => !suites.some((s) => s.name === name));

@@ -36,7 +36,7 @@ export function loadOrCreateSecrets(home: string): Secrets {
   if (fs.existsSync(file)) stored = JSON.parse(fs.readFileSync(file, 'utf8')) as Partial<Secrets>;
   let changed = false;
   for (const key of KEYS) {
-    if (typeof stored[key] !== 'string' || stored[key]!.length < 32) {
+    if (typeof stored[key] !== 'string' || stored[key].length < 32) {
       stored[key] = randomBytes(32).toString('hex');
       changed = true;
     }

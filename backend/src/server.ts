@@ -87,7 +87,7 @@ export async function startServer(config: Config, logger: Logger, clock: Clock):
       (done) => logger.info({ ...done }, 'retention run'),
       (err: unknown) => logger.error({ errName: (err as Error).name }, 'retention run failed'),
     );
-  const retentionTimer = setInterval(runDailyRetention, DAY_MS);
+  const retentionTimer = setInterval(() => void runDailyRetention(), DAY_MS);
   retentionTimer.unref();
   const shipper = config.auditSyslogUrl ? new SyslogShipper({ db: database.api, url: config.auditSyslogUrl, logger }) : undefined;
   shipper?.start();

@@ -6,7 +6,7 @@ import type { Requirement, RouteEntry } from '../src/http/route-table.js';
 import { effectiveRights, holds, type Access, type Area } from '../src/tenancy/rights.js';
 import { addUser, createTenantWithUser, startTestKontor, type TestKontor, type TestUser } from './helpers/app.js';
 import { Client } from './helpers/client.js';
-import { customRole, grantTo, randomEmail, roleId, vendorTenant, vendorUser } from './helpers/tenancy.js';
+import { customRole, grantTo, randomEmail, roleId, vendorUser } from './helpers/tenancy.js';
 
 /**
  * Every route × {anonymous, reader, analyst, tenant admin, other bank's admin, vendor support
@@ -18,7 +18,6 @@ import { customRole, grantTo, randomEmail, roleId, vendorTenant, vendorUser } fr
 let t: TestKontor;
 let tenantA: string;
 let tenantB: string;
-let vendor: string;
 let userB: TestUser;
 let userA: TestUser;
 
@@ -214,7 +213,6 @@ function allowed(actor: Actor, requirement: Requirement, scenario: Scenario): bo
 
 before(async () => {
   t = await startTestKontor();
-  vendor = await vendorTenant(t.owner);
   const adminA = await createTenantWithUser(t, { roles: ['tenant_admin'], modules: ['segmentation', 'leasing'] });
   tenantA = adminA.tenantId;
   const adminB = await createTenantWithUser(t, { roles: ['tenant_admin'], modules: ['segmentation', 'leasing'] });

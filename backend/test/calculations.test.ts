@@ -40,7 +40,7 @@ async function upload(client: Client, containerId: string, kind: string, body: s
 async function filledContainer(client: Client, files: Record<string, string>): Promise<string> {
   const res = await client.post('/api/containers', { name: `Bestand ${Math.random().toString(36).slice(2, 8)}` });
   assert.equal(res.status, 201);
-  for (const kind of ['customer_groups', 'products', 'payments']) if (files[kind] !== undefined) await upload(client, res.body.id, kind, files[kind]!);
+  for (const kind of ['customer_groups', 'products', 'payments']) if (files[kind] !== undefined) await upload(client, res.body.id, kind, files[kind]);
   return res.body.id as string;
 }
 
@@ -318,7 +318,7 @@ describe('calculation runs', () => {
       method: 'POST', headers: { origin: t.url, cookie: c.cookie!, 'content-type': 'text/csv' }, body: fixture('customer_groups.csv'),
     });
     assert.equal(res.status, 409);
-    assert.equal(((await res.json()) as any).error.code, 'calculation_running');
+    assert.equal(((await res.json())).error.code, 'calculation_running');
     await t.kontor.calculations.idle();
   });
 });

@@ -20,7 +20,7 @@ describe('daily log files', () => {
     assert.equal(files[0], 'kontor-2026-01-11.log');
     assert.equal(files.at(-1), 'kontor-2026-02-09.log');
     assert.equal(fs.readFileSync(path.join(dir, 'kontor-2026-02-09.log'), 'utf8'), 'line 39\n');
-    assert.equal(fs.statSync(path.join(dir, files[0]!)).mode & 0o777, 0o600);
+    assert.equal(fs.statSync(path.join(dir, files[0])).mode & 0o777, 0o600);
     fs.rmSync(dir, { recursive: true });
   });
 });

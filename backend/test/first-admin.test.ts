@@ -48,15 +48,15 @@ describe('first superadmin', { skip: !superUrl && 'needs the embedded test clust
     try {
       const file = await ensureFirstSuperadmin({ db: api, hasher, clock: systemClock, logger, home, email: 'admin@localhost' });
       assert.equal(file, path.join(home, 'initial-admin.txt'));
-      assert.equal(fs.statSync(file!).mode & 0o777, 0o600);
-      const password = /password: (\S+)/.exec(fs.readFileSync(file!, 'utf8'))?.[1];
+      assert.equal(fs.statSync(file).mode & 0o777, 0o600);
+      const password = /password: (\S+)/.exec(fs.readFileSync(file, 'utf8'))?.[1];
       assert.ok(password && password.length >= 20);
       const user = await api('users').where({ email: 'admin@localhost' }).first();
       assert.equal(user.must_change_password, true);
       const cred = await api('password_credentials').where({ user_id: user.id }).first('hash');
       assert.match(cred.hash, /^\$argon2id\$v=19\$m=19456,p=1,t=2\$/);
-      assert.ok(await hasher.verify(cred.hash, password!));
-      assert.ok(!lines.join('').includes(password!), 'the password reached the log');
+      assert.ok(await hasher.verify(cred.hash, password));
+      assert.ok(!lines.join('').includes(password), 'the password reached the log');
       const vendor = await api('tenants').where({ id: user.tenant_id }).first('is_vendor');
       assert.equal(vendor.is_vendor, true);
       assert.equal(await ensureFirstSuperadmin({ db: api, hasher, clock: systemClock, logger, home, email: 'admin@localhost' }), undefined);

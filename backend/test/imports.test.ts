@@ -35,7 +35,7 @@ async function upload(containerId: string, kind: string, fixture: string, client
   const res = await fetch(`${t.url}/api/containers/${containerId}/imports/${kind}`, {
     method: 'POST', headers: { origin: t.url, cookie: client.cookie!, 'content-type': contentType }, body: fs.readFileSync(path.join(fixtures, fixture)),
   });
-  return { status: res.status, body: (await res.json()) as any };
+  return { status: res.status, body: (await res.json()) };
 }
 
 async function finished(importId: string, client = c): Promise<any> {

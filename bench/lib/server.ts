@@ -26,7 +26,7 @@ export interface BenchServer {
   tenantId: string;
   owner: Knex;
   api: Knex;
-  cli(...args: string[]): string;
+  cli: (...args: string[]) => string;
   stop(): Promise<void>;
 }
 
@@ -64,7 +64,7 @@ export async function startBenchServer(name: string): Promise<BenchServer> {
     const user = await owner('users').where({ email }).first('id', 'tenant_id');
     await owner('password_credentials').insert({ user_id: user.id, hash: await argon2.hash(password, { type: argon2.argon2id }) }).onConflict('user_id').merge();
     const login = await fetch(`${base}/api/auth/login`, { method: 'POST', headers: { origin: base, 'content-type': 'application/json' }, body: JSON.stringify({ email, password }) });
-    const cookie = login.headers.getSetCookie()[0]!.split(';')[0]!;
+    const cookie = login.headers.getSetCookie()[0].split(';')[0];
     return {
       base, home, server, headers: { origin: base, cookie }, tenantId: user.tenant_id as string, owner, api, cli,
       stop: async () => {

@@ -23,7 +23,7 @@ export async function signInSuperadmin(page: Page, password: string): Promise<vo
   await fillSignIn(page, SUPERADMIN_EMAIL, password);
   if (await landed(page, '/')) return;
 
-  const initial = /password: (\S+)/.exec(fs.readFileSync(path.join(process.env.E2E_KONTOR_HOME!, 'initial-admin.txt'), 'utf8'))![1]!;
+  const initial = /password: (\S+)/.exec(fs.readFileSync(path.join(process.env.E2E_KONTOR_HOME!, 'initial-admin.txt'), 'utf8'))![1];
   await fillSignIn(page, SUPERADMIN_EMAIL, initial);
   if (await landed(page, '/password')) {
     await page.getByLabel('Current password').fill(initial);
@@ -41,7 +41,7 @@ export async function signInSuperadmin(page: Page, password: string): Promise<vo
   const before = mailCount(mailDir);
   await page.getByRole('button', { name: 'Send code' }).click();
   const mail = await waitForMail(mailDir, (m) => m.to.includes(SUPERADMIN_EMAIL) && /recovery code/.test(m.subject), before);
-  await page.getByLabel('Code from the email').fill(/(\d{8})/.exec(mail.text)![1]!);
+  await page.getByLabel('Code from the email').fill(/(\d{8})/.exec(mail.text)![1]);
   await page.getByLabel('New password', { exact: true }).fill(password);
   await page.getByLabel('Repeat new password').fill(password);
   await page.getByRole('button', { name: 'Set password and unlock account' }).click();

@@ -31,7 +31,7 @@ async function acceptDemoInvitation(p: Page): Promise<void> {
   const before = mailCount(mailDir);
   assert.match(kontorCli('demo', '--groups', '200'), /Demo bank .* created|exists already/);
   const mail = await waitForMail(mailDir, (m) => m.to.includes(analyst) && /invitation\//.test(m.text), Math.max(0, before - 1) && before);
-  const link = /(http\S+\/invitation\/\S+)/.exec(mail.text)![1]!;
+  const link = /(http\S+\/invitation\/\S+)/.exec(mail.text)![1];
   await p.goto(link.replace(/^https?:\/\/[^/]+/, base()));
   await p.getByLabel('New password', { exact: true }).fill(password);
   await p.getByLabel('Repeat new password').fill(password);
@@ -84,8 +84,8 @@ describe('data containers in the browser', () => {
     await errors.first().waitFor({ timeout: 30_000 });
     const rows = await errors.allTextContents();
     assert.equal(rows.length, 2);
-    assert.match(rows[0]!, /^3\s*group_id\s*unknown_group/);
-    assert.match(rows[1]!, /^4\s*product_group\s*invalid_value/);
+    assert.match(rows[0], /^3\s*group_id\s*unknown_group/);
+    assert.match(rows[1], /^4\s*product_group\s*invalid_value/);
     assert.match((await p.locator('[data-test-import-slot="products"] [data-test-import-failed]').textContent()) ?? '', /Nothing was changed/);
     const containerPath = await p.evaluate(() => location.pathname);
     await p.context().close();
@@ -129,7 +129,7 @@ describe('data containers in the browser', () => {
     assert.equal(await p.locator('[data-test-charts] canvas').count(), 4);
     assert.ok(await drawn(p, 0), 'the histogram has been drawn');
     const [download] = await Promise.all([p.waitForEvent('download'), p.locator('[data-test-download]').click()]);
-    const csv = fs.readFileSync((await download.path())!, 'utf8').trimEnd().split('\n');
+    const csv = fs.readFileSync((await download.path()), 'utf8').trimEnd().split('\n');
     assert.equal(csv[0], 'group_id;score;class;potential');
     assert.ok(csv.length > 1, 'the demo bank has eligible business customers');
     for (const line of csv.slice(1)) assert.match(line, /^[A-Za-z0-9_-]+;\d{1,3};[ABCD];\d+$/);
@@ -145,7 +145,7 @@ describe('data containers in the browser', () => {
 async function drawn(p: Page, n: number): Promise<boolean> {
   return p.locator('[data-test-charts] canvas').nth(n).evaluate((c: HTMLCanvasElement) => {
     const data = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
-    for (let i = 3; i < data.length; i += 4) if (data[i]! > 0) return true;
+    for (let i = 3; i < data.length; i += 4) if (data[i] > 0) return true;
     return false;
   });
 }

@@ -30,7 +30,7 @@ describe('first sign-in of the superadmin (flows run in order)', () => {
   it('reads the initial password from initial-admin.txt, is forced to change it, and can then work', async () => {
     const file = path.join(home, 'initial-admin.txt');
     assert.equal(fs.statSync(file).mode & 0o777, 0o600);
-    const initial = /password: (\S+)/.exec(fs.readFileSync(file, 'utf8'))![1]!;
+    const initial = /password: (\S+)/.exec(fs.readFileSync(file, 'utf8'))![1];
     const page = await freshPage();
     await signIn(page, adminEmail, initial);
     await atPath(page, '/password');
@@ -120,7 +120,7 @@ describe('first sign-in of the superadmin (flows run in order)', () => {
     await page.getByRole('button', { name: 'Send code' }).click();
     await page.locator('[data-test-code-sent]').waitFor();
     const mail = await waitForMail(mailDir, (m) => m.to.includes(adminEmail) && /recovery code|Wiederherstellungscode/.test(m.subject), before);
-    const code = /(\d{8})/.exec(mail.text)![1]!;
+    const code = /(\d{8})/.exec(mail.text)![1];
     await page.getByLabel('Code from the email').fill(code);
     await page.getByLabel('New password', { exact: true }).fill(recoveredPassword);
     await page.getByLabel('Repeat new password').fill(recoveredPassword);

@@ -227,7 +227,7 @@ export class AuthService {
     const factor = await store.findFactor(trx, userId);
     const effective = effectiveRights(rights, tenant.is_vendor);
     const reachable = await store.tenantsOfUser(trx, userId);
-    const tenants = (await trx('tenants').whereIn('id', reachable).whereNull('deactivated_at').orderBy('name').select('id', 'name')) as { id: string; name: string }[];
+    const tenants = await trx('tenants').whereIn('id', reachable).whereNull('deactivated_at').orderBy('name').select<{ id: string; name: string }[]>('id', 'name');
     return {
       user: { id: user.id, email: user.email, name: user.name },
       tenant: { id: tenant.id, name: tenant.name, isVendor: tenant.is_vendor },

@@ -204,17 +204,17 @@ export async function hasMembership(trx: Knex.Transaction, tenantId: string, use
 }
 
 export async function rightsOf(trx: Knex.Transaction, tenantId: string, userId: string): Promise<Set<string>> {
-  const rows = (await trx('membership_roles as m')
+  const rows = await trx('membership_roles as m')
     .join('role_rights as r', 'r.role_id', 'm.role_id')
     .where({ 'm.tenant_id': tenantId, 'm.user_id': userId })
-    .distinct('r.area', 'r.access')) as { area: string; access: string }[];
+    .distinct<{ area: string; access: string }[]>('r.area', 'r.access');
   return new Set(rows.map((r) => `${r.area}:${r.access}`));
 }
 
 export async function licensedModules(trx: Knex.Transaction, tenantId: string, today: string): Promise<Set<string>> {
   const rows = (await trx('tenant_modules')
     .where({ tenant_id: tenantId })
-    .where((q) => q.whereNull('valid_until').orWhere('valid_until', '>=', today))
+    .where((q) => { q.whereNull('valid_until').orWhere('valid_until', '>=', today); })
     .pluck('module')) as string[];
   return new Set(rows);
 }
@@ -249,7 +249,7 @@ export async function listUserSessions(trx: Knex.Transaction, tenantId: string, 
 export async function deleteExpiredSessions(trx: Knex.Transaction, tenantId: string, idleBefore: Date, now: Date): Promise<number> {
   return trx('sessions')
     .where({ tenant_id: tenantId })
-    .where((q) => q.where('last_activity_at', '<', idleBefore).orWhere('absolute_expires_at', '<=', now))
+    .where((q) => { q.where('last_activity_at', '<', idleBefore).orWhere('absolute_expires_at', '<=', now); })
     .delete();
 }
 
@@ -307,7 +307,7 @@ export async function useStep(db: Knex, userId: string, step: number, confirmAt?
   const changes: Record<string, unknown> = { last_step: step };
   if (confirmAt) changes.confirmed_at = confirmAt;
   const updated = await db('user_totp').where({ user_id: userId })
-    .where((q) => q.whereNull('last_step').orWhere('last_step', '<', step)).update(changes);
+    .where((q) => { q.whereNull('last_step').orWhere('last_step', '<', step); }).update(changes);
   return updated === 1;
 }
 

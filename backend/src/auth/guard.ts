@@ -138,9 +138,9 @@ export function createGuard(deps: { db: Knex; tokens: SessionTokens; clock: Cloc
     if (requirement.prepare) {
       // Refuse before a single byte of the body is read, then do the slow part holding no connection,
       // then check again (the session may have ended meanwhile) for the short transactional part.
-      const { check, run } = requirement.prepare;
-      await checkAndRun(req, res, requirement, (ctx) => check(ctx, req));
-      const prepared = await run(req);
+      const prepare = requirement.prepare;
+      await checkAndRun(req, res, requirement, (ctx) => prepare.check(ctx, req));
+      const prepared = await prepare.run(req);
       try {
         send(res, await checkAndRun(req, res, requirement, (ctx) => handler(ctx, req, res, prepared.value)));
       } catch (err) {

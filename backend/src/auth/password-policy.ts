@@ -1,4 +1,4 @@
-import { commonPasswords } from './common-passwords.js';
+import { isCommonPassword } from './common-passwords.js';
 
 export const MAX_PASSWORD_LENGTH = 128;
 
@@ -64,7 +64,7 @@ export function brokenRule(password: string, ctx: PolicyContext): { rule: Policy
     ['needs_digit', policy.requiresDigit && !/\p{Nd}/u.test(password)],
     ['needs_lowercase', policy.requiresLowercase && !/\p{Ll}/u.test(password)],
     ['needs_uppercase', policy.requiresUppercase && !/\p{Lu}/u.test(password)],
-    ['common', commonPasswords().has(lower) || commonPasswords().has(lower.trim())],
+    ['common', isCommonPassword(password)],
     // Very short local parts ("a@…") would forbid too much; three characters carry meaning.
     ['contains_email', localPart.length >= 3 && lower.includes(localPart)],
     ['contains_tenant_name', tenant.length >= 3 && lower.includes(tenant)],

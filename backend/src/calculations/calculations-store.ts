@@ -216,8 +216,8 @@ const ROWS: Record<CalculationKind, string> = { segmentation: SEGMENTATION_ROWS,
  * which one or two chunks hold it, and only those are unnested.
  */
 async function pageInKeyOrder(trx: Knex.Transaction, tenantId: string, calc: { id: string; kind: CalculationKind }, offset: number, limit: number): Promise<{ found: Record<string, unknown>[]; total: number }> {
-  const sizes = (await trx(CHUNK_TABLE[calc.kind]).where({ tenant_id: tenantId, calculation_id: calc.id }).orderBy('chunk')
-    .select('chunk', trx.raw('cardinality(group_ids) as n'))) as { chunk: number; n: number }[];
+  const sizes = await trx(CHUNK_TABLE[calc.kind]).where({ tenant_id: tenantId, calculation_id: calc.id }).orderBy('chunk')
+    .select<{ chunk: number; n: number }[]>('chunk', trx.raw('cardinality(group_ids) as n'));
   const total = sizes.reduce((sum, c) => sum + c.n, 0);
   const wanted: number[] = [];
   let start = 0;

@@ -33,13 +33,13 @@ export async function containerRetention(deps: { db: Knex; clock: Clock; mailer:
         await recordAudit(trx, { tenantId, actorUserId: null, type: 'container.retention_deleted', subjectType: 'container', subjectId: c.id, details: { groups: c.groups_count, days } }, now);
         deleted++;
       }
-      const soon = (await trx('containers').where({ tenant_id: tenantId, locked: false })
+      const soon = await trx('containers').where({ tenant_id: tenantId, locked: false })
         .where(lastUse, '<', new Date(now.getTime() - (days - WARN_DAYS_BEFORE) * DAY_MS))
-        .where((q) => q.whereNull('retention_warned_at').orWhere('retention_warned_at', '<', lastUse))
-        .select('id', 'name')) as { id: string; name: string }[];
+        .where((q) => { q.whereNull('retention_warned_at').orWhere('retention_warned_at', '<', lastUse); })
+        .select<{ id: string; name: string }[]>('id', 'name');
       if (soon.length === 0) return;
-      const admins = (await trx('membership_roles as mr').join('roles as r', 'r.id', 'mr.role_id').join('users as u', 'u.id', 'mr.user_id')
-        .where({ 'mr.tenant_id': tenantId, 'r.key': 'tenant_admin', 'u.status': 'active' }).where('u.tenant_id', tenantId).distinct('u.email')) as { email: string }[];
+      const admins = await trx('membership_roles as mr').join('roles as r', 'r.id', 'mr.role_id').join('users as u', 'u.id', 'mr.user_id')
+        .where({ 'mr.tenant_id': tenantId, 'r.key': 'tenant_admin', 'u.status': 'active' }).where('u.tenant_id', tenantId).distinct<{ email: string }[]>('u.email');
       for (const a of admins) sendInBackground(deps.mailer, containerRetentionMail(a.email, soon.map((s) => s.name), WARN_DAYS_BEFORE), deps.logger);
       await trx('containers').whereIn('id', soon.map((s) => s.id)).where({ tenant_id: tenantId }).update({ retention_warned_at: now });
       for (const s of soon) {

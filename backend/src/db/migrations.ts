@@ -11,8 +11,8 @@ export function migrationsDir(): string {
 }
 
 interface MigrationModule {
-  up(knex: Knex): Promise<void>;
-  down(knex: Knex): Promise<void>;
+  up: (knex: Knex) => Promise<void>;
+  down: (knex: Knex) => Promise<void>;
 }
 
 /** Loads migrations as ES modules in file-name order; knex's own loader does not handle ESM + TypeScript both ways. */

@@ -53,7 +53,7 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     let known: HttpError | undefined;
     if (err instanceof HttpError) known = err;
     else if (err instanceof ZodError) known = fromZod(err);
-    else if (typeof err === 'object' && err !== null) known = fromBodyParser(err as BodyParserError);
+    else if (typeof err === 'object' && err !== null) known = fromBodyParser(err);
 
     if (!known && typeof err === 'object' && err !== null && isDatabaseUnavailable(err)) {
       logger.warn({ requestId: req.requestId, ...errorFields(err) }, 'database unavailable');

@@ -45,15 +45,15 @@ export class PlatformService {
   // ---- tenants ----------------------------------------------------------------------------------
 
   async listTenants(ctx: RequestContext): Promise<TenantView[]> {
-    const rows = (await ctx.trx('tenants as t')
+    const rows = await ctx.trx('tenants as t')
       .leftJoin('tenant_modules as m', 'm.tenant_id', 't.id')
       .groupBy('t.id')
       .orderBy('t.name')
-      .select(
+      .select<{ id: string; name: string; is_vendor: boolean; deactivated_at: Date | null; created_at: Date; modules: ModuleLicence[]; users: number }[]>(
         't.id', 't.name', 't.is_vendor', 't.deactivated_at', 't.created_at',
         ctx.trx.raw("coalesce(json_agg(json_build_object('module', m.module, 'validUntil', m.valid_until) order by m.module) filter (where m.module is not null), '[]') as modules"),
         ctx.trx.raw("(select count(*) from users u where u.tenant_id = t.id and u.status <> 'deleted') as users"),
-      )) as { id: string; name: string; is_vendor: boolean; deactivated_at: Date | null; created_at: Date; modules: ModuleLicence[]; users: number }[];
+      );
     return rows.map((r) => ({
       id: r.id, name: r.name, isVendor: r.is_vendor, active: r.deactivated_at === null, createdAt: r.created_at.toISOString(),
       modules: r.modules.map((m) => ({ module: m.module, validUntil: m.validUntil ? String(m.validUntil).slice(0, 10) : null })), users: Number(r.users),
@@ -126,8 +126,8 @@ export class PlatformService {
 
   async listVendorUsers(ctx: RequestContext) {
     const members = await users.listMembers(ctx.trx, ctx.tenantId, true);
-    const grants = (await ctx.trx('vendor_grants as g').join('tenants as t', 't.id', 'g.tenant_id')
-      .select('g.user_id', 'g.tenant_id', 't.name')) as { user_id: string; tenant_id: string; name: string }[];
+    const grants = await ctx.trx('vendor_grants as g').join('tenants as t', 't.id', 'g.tenant_id')
+      .select<{ user_id: string; tenant_id: string; name: string }[]>('g.user_id', 'g.tenant_id', 't.name');
     return members.filter((m) => m.homeTenant).map((m) => ({
       id: m.id, email: m.email, name: m.name, status: m.status, roleIds: m.roleIds, roleNames: m.roleNames,
       lastLoginAt: m.lastLoginAt?.toISOString() ?? null,

@@ -15,7 +15,7 @@ export async function vendorTenant(owner: Knex): Promise<string> {
 }
 
 export async function roleId(owner: Knex, key: string): Promise<string> {
-  return ((await owner('roles').where({ key }).first('id')) as { id: string }).id;
+  return (await owner('roles').where({ key }).first<{ id: string }>('id')).id;
 }
 
 /** A vendor user with a grant (membership + roles) in `tenantId`. */
