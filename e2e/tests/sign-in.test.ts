@@ -59,6 +59,7 @@ describe('first sign-in of the superadmin (flows run in order)', () => {
     await page.locator('[data-test-recovery-saved]').click();
     await atPath(page, '/');
     await page.locator('[data-test-home-title]').waitFor();
+    await page.locator('[data-test-account-menu] [data-test-dropdown-toggle]').click();
     await page.getByRole('button', { name: 'Sign out' }).click();
     await atPath(page, '/login');
     await page.locator('[data-test-login-notice]', { hasText: 'You have signed out.' }).waitFor();
@@ -79,6 +80,7 @@ describe('first sign-in of the superadmin (flows run in order)', () => {
     await notice.waitFor();
     assert.match((await notice.textContent()) ?? '', /127\.0\.0\.1/);
     assert.match((await notice.textContent()) ?? '', /1 failed attempt/);
+    await page.locator('[data-test-account-menu] [data-test-dropdown-toggle]').click();
     await page.getByRole('link', { name: 'My sessions' }).click();
     await page.locator('[data-test-sessions] tbody tr').first().waitFor();
     assert.ok((await page.locator('[data-test-sessions] tbody tr').count()) >= 1);

@@ -53,7 +53,7 @@ describe('banks, admins and vendor support', () => {
     await atPath(nora, '/admin/users');
     await nora.getByLabel('Name', { exact: true }).fill('Anton Analyst');
     await nora.getByLabel('Email', { exact: true }).fill('anton@nordheide.example');
-    await nora.locator('[data-test-invite-roles]').selectOption({ label: 'Analyst' });
+    await nora.locator('[data-test-invite-roles]').getByLabel('Analyst', { exact: true }).check();
     await nora.locator('[data-test-invite]').click();
     await nora.locator('[data-test-user-row="anton@nordheide.example"]').waitFor();
     assert.match((await nora.locator('[data-test-user-row="anton@nordheide.example"]').textContent()) ?? '', /Analyst/);
@@ -101,11 +101,15 @@ describe('banks, admins and vendor support', () => {
     const sven = await page();
     await acceptInvitation(sven, 'sven@kontor.example', 'Hilfe fuer Banken 2026');
     await signIn(sven, 'sven@kontor.example', 'Hilfe fuer Banken 2026');
+    // The bank switcher and the current bank are in the account menu.
+    const account = sven.locator('[data-test-account-menu] [data-test-dropdown-toggle]');
     const switcher = sven.locator('[data-test-tenant-switcher]');
+    await account.click();
     await switcher.selectOption({ label: 'Sparkasse Ostufer' });
-    await sven.locator('[data-test-signed-in-as]', { hasText: 'Sparkasse Ostufer' }).waitFor();
+    await account.filter({ hasText: 'Sparkasse Ostufer' }).waitFor();
+    if ((await account.getAttribute('aria-expanded')) !== 'true') await account.click();
     await switcher.selectOption({ label: 'Sparkasse Westtal' });
-    await sven.locator('[data-test-signed-in-as]', { hasText: 'Sparkasse Westtal' }).waitFor();
+    await account.filter({ hasText: 'Sparkasse Westtal' }).waitFor();
     const sessions = await sven.evaluate(async () => (await (await fetch('/api/auth/sessions')).json()) as unknown[]);
     assert.equal(sessions.length, 1, 'each switch replaced the session');
     for (const p of [sa, sven]) await p.context().close();

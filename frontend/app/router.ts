@@ -31,4 +31,5 @@ Router.map(function () {
       this.route('users');
     });
   });
+  this.route('not-found', { path: '/*path' });
 });

@@ -26,3 +26,9 @@ const chart = modifier((canvas: HTMLCanvasElement, [config]: [ChartConfiguration
 });
 
 export default chart;
+
+/** Axis titles, so every chart names what its axes count and in which unit. */
+export function axisTitles(x: string, y: string) {
+  const title = (text: string) => ({ title: { display: true, text } });
+  return { x: title(x), y: title(y) };
+}

@@ -11,7 +11,8 @@ export default class ApplicationRoute extends Route {
   @service declare router: RouterService;
 
   async beforeModel(): Promise<void> {
-    await this.locale.setup();
+    this.locale.setup();
+    await this.locale.ready;
     // Parent route hooks do not run again between sibling pages, so the gate for a pending
     // password change watches every transition. The backend refuses those routes anyway.
     this.router.on('routeWillChange', (transition: Transition) => {

@@ -1,4 +1,5 @@
 import Service, { service } from '@ember/service';
+import { waitForPromise } from '@ember/test-waiters';
 import type SessionService from 'frontend/services/session';
 
 export interface ApiErrorBody {
@@ -35,7 +36,12 @@ export interface RequestOptions {
 export default class ApiService extends Service {
   @service declare session: SessionService;
 
-  async request<T>(method: string, path: string, body?: unknown, options: RequestOptions = {}): Promise<T> {
+  /** Every request is a test waiter, so tests settle only once the answers have arrived. */
+  request<T>(method: string, path: string, body?: unknown, options: RequestOptions = {}): Promise<T> {
+    return waitForPromise(this.send<T>(method, path, body, options));
+  }
+
+  private async send<T>(method: string, path: string, body: unknown, options: RequestOptions): Promise<T> {
     let response: Response;
     try {
       response = await fetch(`/api${path}`, {
@@ -60,7 +66,7 @@ export default class ApiService extends Service {
     if (!response.ok) {
       const err = (data as { error?: ApiErrorBody } | undefined)?.error;
       const apiError = new ApiError(response.status, err?.code ?? 'http_error', err?.message ?? response.statusText, err?.field, err?.reason);
-      if (response.status === 401 && !options.expectUnauthenticated) this.session.handleUnauthenticated();
+      if (response.status === 401 && !options.expectUnauthenticated) this.session.handleUnauthenticated(apiError.code);
       if (apiError.code === 'password_change_required') this.session.handlePasswordChangeRequired();
       if (apiError.code === 'mfa_enrolment_required') this.session.handleMfaEnrolmentRequired();
       throw apiError;
@@ -70,7 +76,7 @@ export default class ApiService extends Service {
 
   /** A raw file upload with upload progress (fetch cannot report it). */
   upload<T>(path: string, file: Blob, contentType: string, onProgress: (loaded: number, total: number) => void): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
+    return waitForPromise(new Promise<T>((resolve, reject) => {
       const xhr = new XMLHttpRequest();
       xhr.open('POST', `/api${path}`);
       xhr.setRequestHeader('X-Requested-With', 'kontor');
@@ -86,11 +92,25 @@ export default class ApiService extends Service {
         }
         if (xhr.status >= 200 && xhr.status < 300) return resolve(data as T);
         const err = (data as { error?: ApiErrorBody } | undefined)?.error;
-        if (xhr.status === 401) this.session.handleUnauthenticated();
+        if (xhr.status === 401) this.session.handleUnauthenticated(err?.code);
         reject(new ApiError(xhr.status, err?.code ?? 'http_error', err?.message ?? xhr.statusText, err?.field, err?.reason));
       };
       xhr.send(file);
-    });
+    }));
+  }
+
+  /** A file the API serves (a CSV export) as text, e.g. to prepare it for Excel in the browser. */
+  text(url: string): Promise<string> {
+    return waitForPromise(
+      fetch(url, { credentials: 'same-origin', headers: { 'X-Requested-With': 'kontor' } }).then(async (response) => {
+        if (response.ok) return response.text();
+        const err = ((await response.json().catch(() => undefined)) as { error?: ApiErrorBody } | undefined)?.error;
+        if (response.status === 401) this.session.handleUnauthenticated(err?.code);
+        throw new ApiError(response.status, err?.code ?? 'http_error', err?.message ?? response.statusText);
+      }, () => {
+        throw new ApiError(0, 'network_error', 'The server cannot be reached.');
+      }),
+    );
   }
 
   get<T>(path: string, options?: RequestOptions): Promise<T> {

@@ -21,33 +21,42 @@ export function preloadTranslations(locale: Locale, translations: Translations):
 export default class LocaleService extends Service {
   @service declare intl: IntlService;
   #added = new Set<Locale>();
+  #wanted: Locale | null = null;
+  /** Settles once the language last asked for is shown (at once when it is at hand). */
+  ready: Promise<void> = Promise.resolve();
 
-  setup(preferred: readonly string[] = navigator.languages ?? []): Promise<void> {
+  setup(preferred: readonly string[] = navigator.languages ?? []): void {
     const first = preferred[0]?.toLowerCase() ?? 'de';
-    return this.use(first.startsWith('en') ? 'en-us' : 'de-de');
+    this.use(first.startsWith('en') ? 'en-us' : 'de-de');
   }
 
   get current(): Locale {
     return this.intl.primaryLocale === 'en-us' ? 'en-us' : 'de-de';
   }
 
-  /** Switches at once when the language is at hand, else after its chunk has arrived. */
-  use(locale: Locale): Promise<void> {
-    const ready = fetched.get(locale);
-    if (ready) {
-      this.#apply(locale, ready);
+  /** Switches at once when the language is at hand, else after its chunk has arrived (see `ready`). */
+  use(locale: Locale): void {
+    this.#wanted = locale;
+    this.ready = this.#load(locale);
+  }
+
+  toggle(): void {
+    this.use(this.current === 'de-de' ? 'en-us' : 'de-de');
+  }
+
+  #load(locale: Locale): Promise<void> {
+    const translations = fetched.get(locale);
+    if (translations) {
+      this.#apply(locale, translations);
       return Promise.resolve();
     }
     return waitForPromise(
       loaders[locale]().then(({ default: translations }) => {
         fetched.set(locale, translations);
-        this.#apply(locale, translations);
+        // A later choice, made while this chunk was on its way, wins.
+        if (this.#wanted === locale) this.#apply(locale, translations);
       }),
     );
-  }
-
-  toggle(): Promise<void> {
-    return this.use(this.current === 'de-de' ? 'en-us' : 'de-de');
   }
 
   #apply(locale: Locale, translations: Translations): void {

@@ -1,6 +1,7 @@
 import Service, { service } from '@ember/service';
 import { tracked } from '@glimmer/tracking';
 import type RouterService from '@ember/routing/router-service';
+import type IntlService from 'ember-intl/services/intl';
 import type ApiService from 'frontend/services/api';
 
 export interface PasswordPolicy {
@@ -43,11 +44,14 @@ const ACTIVITY_EVENTS = ['pointerdown', 'keydown', 'wheel', 'touchstart'] as con
 export default class SessionService extends Service {
   @service declare api: ApiService;
   @service declare router: RouterService;
+  @service declare intl: IntlService;
 
   @tracked info: SessionInfo | null = null;
   @tracked previousLogin: PreviousLogin | null = null;
   /** Translation key of a message for the sign-in page (signed out, expired …). */
   @tracked notice: string | null = null;
+  /** A page was refused for lack of a right; the overview says so once. */
+  @tracked denied = false;
   @tracked warningSecondsLeft: number | null = null;
 
   /** Replaceable in tests. */
@@ -169,10 +173,12 @@ export default class SessionService extends Service {
     if (this.info) this.info = { ...this.info, mustChangePassword: false };
   }
 
-  handleUnauthenticated(): void {
+  /** The server said the session is over; the login page says why when the server said why. */
+  handleUnauthenticated(code?: string): void {
     if (!this.info) return;
     this.stopWatching();
-    this.clear('login.expired');
+    const reason = `login.ended.${code}`;
+    this.clear(code && this.intl.exists(reason) ? reason : 'login.expired');
   }
 
   handlePasswordChangeRequired(): void {

@@ -95,3 +95,21 @@ export function leasingParams(f: LeasingForm): Record<string, unknown> {
 
 /** The histogram's bin labels: 0–9 … 90–100. */
 export const SCORE_BINS = Array.from({ length: 10 }, (_, i) => (i === 9 ? '90–100' : `${i * 10}–${i * 10 + 9}`));
+
+export interface TypeShare {
+  label: string;
+  count: number;
+  potential: number;
+  other: boolean;
+}
+
+/** The `top` customer types by potential, and the rest summed as one "other" entry. */
+export function topCustomerTypes(rows: LeasingSummary['byCustomerType'], top = 15): TypeShare[] {
+  const sorted = [...rows].sort((a, b) => Number(b.potential) - Number(a.potential));
+  const shares: TypeShare[] = sorted.slice(0, top).map((r) => ({ label: String(r.customerType), count: r.count, potential: Number(r.potential), other: false }));
+  const rest = sorted.slice(top);
+  if (rest.length) {
+    shares.push({ label: '', count: rest.reduce((n, r) => n + r.count, 0), potential: rest.reduce((n, r) => n + Number(r.potential), 0), other: true });
+  }
+  return shares;
+}

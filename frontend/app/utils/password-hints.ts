@@ -17,7 +17,8 @@ export function passwordHints(password: string, policy: PasswordPolicy, email: s
   const tenant = tenantName.toLowerCase();
   if (tenant.length >= 3) hints.push({ key: 'password.hint.noTenantName', met: password.length > 0 && !password.toLowerCase().includes(tenant) });
   hints.push({ key: 'password.hint.notCommon', met: null });
-  return hints;
+  // Nothing typed yet is not a failure: the rules start neutral.
+  return password === '' ? hints.map((h) => ({ ...h, met: null })) : hints;
 }
 
 export const DEFAULT_POLICY: PasswordPolicy = {

@@ -177,7 +177,6 @@ module('Acceptance | login', function (hooks) {
   test('says clearly when the server cannot be reached', async function (assert) {
     this.owner.register('service:api', fakeApi({ 'GET /health': () => { throw new ApiError(0, 'network_error', 'x'); } }));
     await visit('/login');
-    await settled();
     assert.dom('[data-test-health="unreachable"]').hasClass('alert-danger');
   });
 });

@@ -1,5 +1,6 @@
 import ApiService, { ApiError } from 'frontend/services/api';
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- each test's handler reads the body it expects
 type Handler = (body: any) => unknown;
 
 /**
@@ -8,6 +9,7 @@ type Handler = (body: any) => unknown;
  */
 export function fakeApi(routes: Record<string, Handler>, calls: { method: string; path: string; body: unknown }[] = []) {
   return class FakeApi extends ApiService {
+    // eslint-disable-next-line @typescript-eslint/require-await -- a throwing handler must become a rejected promise
     override async request<T>(method: string, path: string, body?: unknown): Promise<T> {
       calls.push({ method, path, body });
       // An exact route first, then the same route without its query string.

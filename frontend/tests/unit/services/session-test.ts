@@ -1,18 +1,19 @@
 import { module, test } from 'qunit';
+import type Owner from '@ember/owner';
 import { setupTest } from 'frontend/tests/helpers';
 import { fakeApi, sessionInfo } from 'frontend/tests/helpers/fake-api';
 
 module('Unit | Service | session (idle and renewal clock)', function (hooks) {
   setupTest(hooks);
 
-  function setup(owner: any, calls: { path: string }[]) {
+  function setup(owner: Owner, calls: { path: string }[]) {
     owner.register('service:api', fakeApi({
       'POST /auth/login': () => ({ ...sessionInfo({ session: { id: 's', idleMinutes: 10, absoluteExpiresAt: new Date(Date.now() + 3600_000).toISOString() } }), previousLogin: null }),
       'POST /auth/refresh': () => sessionInfo({ session: { id: 's2', idleMinutes: 10, absoluteExpiresAt: new Date(Date.now() + 3600_000).toISOString() } }),
       'POST /auth/logout': () => undefined,
     }, calls as never));
     const session = owner.lookup('service:session');
-    session.router.transitionTo = () => undefined;
+    session.router.transitionTo = (() => undefined) as never;
     let now = Date.now();
     session.now = () => now;
     return { session, advance: (minutes: number) => (now += minutes * 60_000) };

@@ -22,4 +22,10 @@ module('Unit | Utility | password-hints', function () {
     assert.deepEqual(hints.filter((h) => h.met !== null).map((h) => h.met), [true, true, true, true]);
     assert.false(passwordHints('abcdefgh', classic, 'x@y.z').find((h) => h.key === 'password.hint.upper')!.met);
   });
+
+  test('nothing typed yet: every rule is neutral, none is shown as failed', function (assert) {
+    const hints = passwordHints('', DEFAULT_POLICY, 'erika@bank.example', 'Sparkasse Muster');
+    assert.deepEqual(hints.map((h) => h.met), hints.map(() => null));
+    assert.false(passwordHints('x', DEFAULT_POLICY, 'erika@bank.example').find((h) => h.key === 'password.hint.minLength')!.met, 'typing starts the checks');
+  });
 });

@@ -3,7 +3,7 @@ import { service } from '@ember/service';
 import type RouterService from '@ember/routing/router-service';
 import type ApiService from 'frontend/services/api';
 import type SessionService from 'frontend/services/session';
-import type { RoleView } from 'frontend/components/users-admin';
+import type { RoleView, UserView } from 'frontend/components/users-admin';
 import { requireAny } from 'frontend/utils/guard-route';
 
 export default class AdminUsersRoute extends Route {
@@ -15,8 +15,8 @@ export default class AdminUsersRoute extends Route {
     requireAny(this.session, this.router, [['users', 'read']]);
   }
 
-  async model(): Promise<{ roles: RoleView[] }> {
-    const roles = await this.api.get<Omit<RoleView, 'rightsText'>[]>('/roles');
-    return { roles: roles.map((r) => ({ ...r, rightsText: r.rights.join(', ') })) };
+  async model(): Promise<{ roles: RoleView[]; users: UserView[] }> {
+    const [roles, users] = await Promise.all([this.api.get<Omit<RoleView, 'rightsText'>[]>('/roles'), this.api.get<UserView[]>('/users')]);
+    return { roles: roles.map((r) => ({ ...r, rightsText: r.rights.join(', ') })), users };
   }
 }
