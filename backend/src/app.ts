@@ -20,6 +20,7 @@ import { requireSameOrigin } from './http/same-origin.js';
 import { spaRoutes } from './http/spa.js';
 import { healthRoutes } from './health/routes.js';
 import { auditRoutes } from './audit/routes.js';
+import type { CheckpointService } from './audit/checkpoints.js';
 import { PlatformService } from './tenancy/platform-service.js';
 import { platformRoutes } from './tenancy/routes.js';
 import { settingsRoutes } from './tenancy/settings-routes.js';
@@ -54,6 +55,8 @@ export interface AppDeps {
   /** Longest a single calculation statement may run (ms). */
   calculationTimeoutMs?: number;
   throttles?: { login: ThrottleOptions; recovery: ThrottleOptions };
+  /** Signed checkpoints of the audit chains (checkpoint routes, export, verification against them). */
+  checkpoints?: CheckpointService;
   /** Extra API routers mounted under /api, before the 404 fallback (tests add failing routes here). */
   extraApiRoutes?: express.Router[];
 }
@@ -85,7 +88,7 @@ export function createApp(deps: AppDeps): Kontor {
   const publicUrl = deps.publicUrl ?? 'http://127.0.0.1:3000';
   userRoutes(routes, new UsersService({ auth, clock: deps.clock, publicUrl }));
   platformRoutes(routes, new PlatformService({ db: deps.db, auth, clock: deps.clock, publicUrl }));
-  auditRoutes(routes);
+  auditRoutes(routes, deps.checkpoints && { checkpoints: deps.checkpoints, clock: deps.clock });
   settingsRoutes(routes, deps.clock);
   const imports = new ImportQueue({ db: deps.db, clock: deps.clock, logger: deps.logger });
   const calculations = new CalculationQueue({ db: deps.db, clock: deps.clock, logger: deps.logger, timeoutMs: deps.calculationTimeoutMs ?? 60 * 60_000 });

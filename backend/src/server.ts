@@ -13,6 +13,8 @@ import { loadOrCreateSecrets } from './secrets.js';
 import { clearSpool } from './imports/spool.js';
 import { runRetention } from './maintenance/retention-run.js';
 import { SyslogShipper } from './audit/syslog-shipper.js';
+import { loadOrCreateSigningKey } from './audit/checkpoint-key.js';
+import { CheckpointService } from './audit/checkpoints.js';
 import { failInterruptedCalculations, failInterruptedImports } from './imports/recovery.js';
 
 export interface RunningServer {
@@ -28,10 +30,13 @@ const DAY_MS = 86_400_000;
 /** Starts everything one instance needs: secrets, database, first admin, HTTP server, daily retention. */
 export async function startServer(config: Config, logger: Logger, clock: Clock): Promise<RunningServer> {
   const secrets = loadOrCreateSecrets(config.home);
+  const signingKey = loadOrCreateSigningKey(config.home, config.auditSigningKeyFile);
   const database = await openDatabase(config, secrets, logger);
   const staticDir = config.staticDir ?? defaultStaticDir();
   const mailer = createMailer({ smtpUrl: config.smtpUrl, home: config.home, logger, clock });
+  const checkpoints = new CheckpointService({ db: database.api, home: config.home, key: signingKey, clock, logger });
   const kontor = createApp({
+    checkpoints,
     db: database.api,
     logger,
     clock,
@@ -77,6 +82,7 @@ export async function startServer(config: Config, logger: Logger, clock: Clock):
   retentionTimer.unref();
   const shipper = config.auditSyslogUrl ? new SyslogShipper({ db: database.api, url: config.auditSyslogUrl, logger }) : undefined;
   shipper?.start();
+  checkpoints.start(config.auditCheckpointMs);
   return {
     url: `http://${config.host}:${config.port}`,
     database,
@@ -84,6 +90,7 @@ export async function startServer(config: Config, logger: Logger, clock: Clock):
     initialAdminFile,
     stop: async () => {
       clearInterval(retentionTimer);
+      await checkpoints.stop();
       await shipper?.stop();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
