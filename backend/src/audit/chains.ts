@@ -203,8 +203,11 @@ async function cutOldEnd(trx: Knex.Transaction, o: {
   table: 'audit_events' | 'login_events'; anchors: 'audit_chain_anchors' | 'login_chain_anchors';
   where: Record<string, string>; anchorKey: Record<string, string>; before: Date; now: Date; keepFromSeq?: number | undefined;
 }): Promise<number> {
+  // The cut stops before the first row that is not yet old enough, whatever older rows follow it.
+  const young = await trx(o.table).where(o.where).where('created_at', '>=', o.before).min({ seq: 'seq' }).first();
+  const limits = [o.keepFromSeq, young?.seq === null || young?.seq === undefined ? undefined : Number(young.seq)].filter((x): x is number => x !== undefined);
   const q = trx(o.table).where(o.where).where('created_at', '<', o.before);
-  if (o.keepFromSeq !== undefined) q.where('seq', '<', o.keepFromSeq);
+  if (limits.length) q.where('seq', '<', Math.min(...limits));
   const last = await q.orderBy('seq', 'desc').first('seq', 'row_hash');
   if (!last) return 0;
   const deleted = await trx(o.table).where(o.where).where('seq', '<=', last.seq).delete();
