@@ -110,7 +110,7 @@ const commands: Record<string, Command> = {
   },
   retention: {
     usage: 'retention',
-    summary: 'Delete what has outlived its retention: unlocked containers past the bank\'s retention period (admins warned 30 days before), successful login events and info audit events after 30 days, review records (customer-data access, rights, vendor switches, refusals) after the bank's review period (default 13 months; failures and errors are kept), expired sessions. The server also runs this daily.',
+    summary: 'Delete what has outlived its retention: unlocked containers past the bank\'s retention period (admins warned 30 days before), successful login events and info audit events after 30 days, review records (customer-data access, rights, vendor switches, refusals) after the bank\'s review period (default 13 months; failures and errors are kept), expired sessions. The server also runs this daily.',
     async run() {
       const config = loadConfig();
       const done = await withInstance(async (db, { auth }) => {
