@@ -21,6 +21,7 @@ import { spaRoutes } from './http/spa.js';
 import { healthRoutes } from './health/routes.js';
 import { auditRoutes } from './audit/routes.js';
 import type { CheckpointService } from './audit/checkpoints.js';
+import type { ShippingHealth } from './audit/syslog-shipper.js';
 import { PlatformService } from './tenancy/platform-service.js';
 import { platformRoutes } from './tenancy/routes.js';
 import { settingsRoutes } from './tenancy/settings-routes.js';
@@ -57,6 +58,8 @@ export interface AppDeps {
   throttles?: { login: ThrottleOptions; recovery: ThrottleOptions };
   /** Signed checkpoints of the audit chains (checkpoint routes, export, verification against them). */
   checkpoints?: CheckpointService;
+  /** The syslog shipper, whose lag /api/health reports. */
+  auditShipping?: { health(): ShippingHealth | null };
   /** Extra API routers mounted under /api, before the 404 fallback (tests add failing routes here). */
   extraApiRoutes?: express.Router[];
 }
@@ -83,7 +86,7 @@ export function createApp(deps: AppDeps): Kontor {
   const auth = new AuthService({ db: deps.db, hasher, tokens, mailer: deps.mailer, clock: deps.clock, logger: deps.logger, hmacKey: deps.hmacKey, secondFactor });
   const routes = new RouteTable(createGuard({ db: deps.db, tokens, clock: deps.clock }));
   const throttles = deps.throttles ?? DEFAULT_THROTTLES;
-  healthRoutes(routes, deps.db);
+  healthRoutes(routes, deps.db, deps.auditShipping);
   authRoutes(routes, auth, { loginThrottle: throttles.login, recoveryThrottle: throttles.recovery, clock: deps.clock });
   const publicUrl = deps.publicUrl ?? 'http://127.0.0.1:3000';
   userRoutes(routes, new UsersService({ auth, clock: deps.clock, publicUrl }));

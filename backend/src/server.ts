@@ -35,8 +35,12 @@ export async function startServer(config: Config, logger: Logger, clock: Clock):
   const staticDir = config.staticDir ?? defaultStaticDir();
   const mailer = createMailer({ smtpUrl: config.smtpUrl, home: config.home, logger, clock });
   const checkpoints = new CheckpointService({ db: database.api, home: config.home, key: signingKey, clock, logger });
+  const shipper = config.auditSyslogUrl
+    ? new SyslogShipper({ db: database.api, url: config.auditSyslogUrl, tls: config.auditSyslogTls, maxLagMs: config.auditSyslogMaxLagMs, clock, mailer, logger })
+    : undefined;
   const kontor = createApp({
     checkpoints,
+    auditShipping: shipper,
     db: database.api,
     logger,
     clock,
@@ -80,7 +84,6 @@ export async function startServer(config: Config, logger: Logger, clock: Clock):
     );
   const retentionTimer = setInterval(runDailyRetention, DAY_MS);
   retentionTimer.unref();
-  const shipper = config.auditSyslogUrl ? new SyslogShipper({ db: database.api, url: config.auditSyslogUrl, logger }) : undefined;
   shipper?.start();
   checkpoints.start(config.auditCheckpointMs);
   return {
