@@ -21,6 +21,8 @@ import { spaRoutes } from './http/spa.js';
 import { securityHeaders } from './http/security-headers.js';
 import { healthRoutes } from './health/routes.js';
 import { auditRoutes } from './audit/routes.js';
+import type { CheckpointService } from './audit/checkpoints.js';
+import type { ShippingHealth } from './audit/syslog-shipper.js';
 import { PlatformService } from './tenancy/platform-service.js';
 import { platformRoutes } from './tenancy/routes.js';
 import { settingsRoutes } from './tenancy/settings-routes.js';
@@ -59,6 +61,10 @@ export interface AppDeps {
   throttles?: { login: ThrottleOptions; recovery: ThrottleOptions };
   /** Who sends the security headers: the app (no proxy in front) or nginx ('proxy'), never both. */
   securityHeaders?: 'app' | 'proxy';
+  /** Signed checkpoints of the audit chains (checkpoint routes, export, verification against them). */
+  checkpoints?: CheckpointService;
+  /** The syslog shipper, whose lag /api/health reports. */
+  auditShipping?: { health(): ShippingHealth | null };
   /** Extra API routers mounted under /api, before the 404 fallback (tests add failing routes here). */
   extraApiRoutes?: express.Router[];
 }
@@ -85,12 +91,12 @@ export function createApp(deps: AppDeps): Kontor {
   const auth = new AuthService({ db: deps.db, hasher, tokens, mailer: deps.mailer, clock: deps.clock, logger: deps.logger, hmacKey: deps.hmacKey, secondFactor });
   const routes = new RouteTable(createGuard({ db: deps.db, tokens, clock: deps.clock }));
   const throttles = deps.throttles ?? DEFAULT_THROTTLES;
-  healthRoutes(routes, deps.db);
+  healthRoutes(routes, deps.db, deps.auditShipping);
   authRoutes(routes, auth, { loginThrottle: throttles.login, recoveryThrottle: throttles.recovery, clock: deps.clock });
   const publicUrl = deps.publicUrl ?? 'http://127.0.0.1:3000';
   userRoutes(routes, new UsersService({ auth, clock: deps.clock, publicUrl }));
   platformRoutes(routes, new PlatformService({ db: deps.db, auth, clock: deps.clock, publicUrl }));
-  auditRoutes(routes);
+  auditRoutes(routes, deps.checkpoints && { checkpoints: deps.checkpoints, clock: deps.clock });
   settingsRoutes(routes, deps.clock);
   const imports = new ImportQueue({ db: deps.db, clock: deps.clock, logger: deps.logger });
   const calculations = new CalculationQueue({ db: deps.db, clock: deps.clock, logger: deps.logger, timeoutMs: deps.calculationTimeoutMs ?? 60 * 60_000 });

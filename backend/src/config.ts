@@ -37,8 +37,18 @@ const envSchema = z
     IMPORT_UPLOADS_PER_BANK: z.coerce.number().int().min(1).max(1000).default(4),
     IMPORT_SPOOL_RESERVE_BYTES: z.coerce.number().int().min(0).default(512 * 1024 ** 2),
     CALCULATION_TIMEOUT_MINUTES: z.coerce.number().int().min(1).max(24 * 60).default(60),
-    AUDIT_SYSLOG_URL: z.string().regex(/^tcp:\/\/[^/:\s]+:\d{1,5}$/, 'must be tcp://host:port').optional(),
+    AUDIT_SYSLOG_URL: z.string().regex(/^(tcp|tls):\/\/[^/:\s]+:\d{1,5}$/, 'must be tcp://host:port or tls://host:port').optional(),
+    AUDIT_SYSLOG_CA_FILE: z.string().min(1).optional(),
+    AUDIT_SYSLOG_CERT_FILE: z.string().min(1).optional(),
+    AUDIT_SYSLOG_KEY_FILE: z.string().min(1).optional(),
+    AUDIT_SYSLOG_MAX_LAG_SECONDS: z.coerce.number().int().min(10).max(7 * 86_400).default(600),
+    AUDIT_CHECKPOINT_SECONDS: z.coerce.number().int().min(5).max(86_400).default(300),
+    AUDIT_SIGNING_KEY_FILE: z.string().min(1).optional(),
     PUBLIC_URL: z.string().regex(/^https?:\/\/[^\s]+$/, 'must be an http(s) URL').optional(),
+  })
+  .refine((env) => !env.AUDIT_SYSLOG_CERT_FILE === !env.AUDIT_SYSLOG_KEY_FILE, {
+    message: 'AUDIT_SYSLOG_CERT_FILE and AUDIT_SYSLOG_KEY_FILE go together',
+    path: ['AUDIT_SYSLOG_KEY_FILE'],
   })
   .refine((env) => !env.DATABASE_OWNER_URL || env.DATABASE_URL, {
     message: 'DATABASE_OWNER_URL needs DATABASE_URL as well',
@@ -68,6 +78,13 @@ export interface Config {
   calculationTimeoutMs: number;
   /** RFC 5424 over TCP: where audit and sign-in records are streamed as JSON lines. */
   auditSyslogUrl: string | undefined;
+  /** tls:// only: the CA that must have signed the syslog server's certificate, and our client certificate. */
+  auditSyslogTls: { caFile: string | undefined; certFile: string | undefined; keyFile: string | undefined };
+  /** Shipping further behind than this turns /api/health degraded and mails the admins. */
+  auditSyslogMaxLagMs: number;
+  auditCheckpointMs: number;
+  /** The operator's own Ed25519 key (PKCS#8 PEM); else $KONTOR_HOME/checkpoint-key.pem is generated. */
+  auditSigningKeyFile: string | undefined;
   throttles: { login: { limit: number; windowSeconds: number }; recovery: { limit: number; windowSeconds: number } };
   /** Base of links in mails (invitations). */
   publicUrl: string;
@@ -113,6 +130,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     uploadLimits: { perUser: e.IMPORT_UPLOADS_PER_USER, perBank: e.IMPORT_UPLOADS_PER_BANK, spoolReserveBytes: e.IMPORT_SPOOL_RESERVE_BYTES },
     calculationTimeoutMs: e.CALCULATION_TIMEOUT_MINUTES * 60_000,
     auditSyslogUrl: e.AUDIT_SYSLOG_URL,
+    auditSyslogTls: {
+      caFile: e.AUDIT_SYSLOG_CA_FILE && path.resolve(e.AUDIT_SYSLOG_CA_FILE),
+      certFile: e.AUDIT_SYSLOG_CERT_FILE && path.resolve(e.AUDIT_SYSLOG_CERT_FILE),
+      keyFile: e.AUDIT_SYSLOG_KEY_FILE && path.resolve(e.AUDIT_SYSLOG_KEY_FILE),
+    },
+    auditSyslogMaxLagMs: e.AUDIT_SYSLOG_MAX_LAG_SECONDS * 1000,
+    auditCheckpointMs: e.AUDIT_CHECKPOINT_SECONDS * 1000,
+    auditSigningKeyFile: e.AUDIT_SIGNING_KEY_FILE && path.resolve(e.AUDIT_SIGNING_KEY_FILE),
     throttles: {
       login: { limit: e.LOGIN_ATTEMPTS_PER_MINUTE, windowSeconds: 60 },
       recovery: { limit: e.RECOVERY_REQUESTS_PER_10_MINUTES, windowSeconds: 600 },

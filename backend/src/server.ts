@@ -13,6 +13,8 @@ import { loadOrCreateSecrets } from './secrets.js';
 import { clearSpool } from './imports/spool.js';
 import { runRetention } from './maintenance/retention-run.js';
 import { SyslogShipper } from './audit/syslog-shipper.js';
+import { loadOrCreateSigningKey } from './audit/checkpoint-key.js';
+import { CheckpointService } from './audit/checkpoints.js';
 import { failInterruptedCalculations, failInterruptedImports } from './imports/recovery.js';
 
 export interface RunningServer {
@@ -35,10 +37,17 @@ export class PortInUse extends Error {
 /** Starts everything one instance needs: secrets, database, first admin, HTTP server, daily retention. */
 export async function startServer(config: Config, logger: Logger, clock: Clock): Promise<RunningServer> {
   const secrets = loadOrCreateSecrets(config.home);
+  const signingKey = loadOrCreateSigningKey(config.home, config.auditSigningKeyFile);
   const database = await openDatabase(config, secrets, logger);
   const staticDir = config.staticDir ?? defaultStaticDir();
   const mailer = createMailer({ smtpUrl: config.smtpUrl, home: config.home, logger, clock });
+  const checkpoints = new CheckpointService({ db: database.api, home: config.home, key: signingKey, clock, logger });
+  const shipper = config.auditSyslogUrl
+    ? new SyslogShipper({ db: database.api, url: config.auditSyslogUrl, tls: config.auditSyslogTls, maxLagMs: config.auditSyslogMaxLagMs, clock, mailer, logger })
+    : undefined;
   const kontor = createApp({
+    checkpoints,
+    auditShipping: shipper,
     db: database.api,
     logger,
     clock,
@@ -89,8 +98,8 @@ export async function startServer(config: Config, logger: Logger, clock: Clock):
     );
   const retentionTimer = setInterval(() => void runDailyRetention(), DAY_MS);
   retentionTimer.unref();
-  const shipper = config.auditSyslogUrl ? new SyslogShipper({ db: database.api, url: config.auditSyslogUrl, logger }) : undefined;
   shipper?.start();
+  checkpoints.start(config.auditCheckpointMs);
   return {
     url: `http://${config.host}:${config.port}`,
     database,
@@ -98,6 +107,7 @@ export async function startServer(config: Config, logger: Logger, clock: Clock):
     initialAdminFile,
     stop: async () => {
       clearInterval(retentionTimer);
+      await checkpoints.stop();
       await shipper?.stop();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();

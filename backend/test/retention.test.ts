@@ -4,7 +4,8 @@ import { inTenant } from '../src/db/tenant-transaction.js';
 import { createTenantWithUser, startTestKontor, type TestKontor } from './helpers/app.js';
 import { Client } from './helpers/client.js';
 import { retentionDb } from './helpers/db.js';
-import { purgeChainedRecords } from '../src/audit/chains.js';
+import { purgeChainedRecords, verifyAuditChains } from '../src/audit/chains.js';
+import { recordAudit } from '../src/audit/audit-store.js';
 
 let t: TestKontor;
 before(async () => {
@@ -34,5 +35,74 @@ describe('retention run', () => {
     const sessions = await inTenant(t.owner, u.tenantId, (trx) => trx('sessions').where({ user_id: u.id }).count({ n: '*' }));
     assert.equal(Number(sessions[0]!.n), 1, 'expired sessions removed, the live one kept');
     assert.equal((await fresh.get('/api/auth/session')).status, 200);
+  });
+});
+
+describe('retention of review records (issue 16)', () => {
+  const DAY = 86_400_000;
+  async function record(tenantId: string, type: string, daysAgo: number): Promise<void> {
+    await inTenant(t.db, tenantId, (trx) => recordAudit(trx, { tenantId, actorUserId: null, type, details: { daysAgo } }, new Date(t.clock.now().getTime() - daysAgo * DAY)));
+  }
+  async function left(tenantId: string): Promise<{ chain: string; type: string; days: number }[]> {
+    const rows = await inTenant(t.owner, tenantId, (trx) => trx('audit_events').where({ tenant_id: tenantId }).orderBy(['chain', 'seq']).select('chain', 'type', 'details'));
+    return rows.map((r) => ({ chain: r.chain, type: r.type, days: r.details.daysAgo }));
+  }
+
+  it('keeps access records, rights changes, vendor switches and refusals for the bank\'s period; other info 30 days; the rest verifies from its anchor', async () => {
+    const admin = await createTenantWithUser(t, { roles: ['tenant_admin'] });
+    const c = new Client(t.url);
+    await c.login(admin.email, admin.password);
+    const tenantId = admin.tenantId;
+    await record(tenantId, 'calculation.rows_viewed', 250); // older than 7 months: cut
+    await record(tenantId, 'calculation.exported', 200); // younger than 7 months, older than 30 days: kept
+    await record(tenantId, 'access.denied', 100);
+    await record(tenantId, 'user.roles_changed', 60);
+    await record(tenantId, 'auth.tenant_switch_in', 40);
+    await record(tenantId, 'container.renamed', 40); // plain info, older than 30 days: cut
+    await record(tenantId, 'container.renamed', 2);
+    assert.equal((await c.request('PATCH', '/api/settings', { auditReviewMonths: 7 })).body.auditReviewMonths, 7);
+    const retention = retentionDb();
+    await purgeChainedRecords(retention, t.clock.now(), [tenantId]);
+    await retention.destroy();
+    const rest = await left(tenantId);
+    assert.deepEqual(rest.filter((r) => r.type !== 'settings.changed'), [
+      { chain: 'info', type: 'container.renamed', days: 2 },
+      { chain: 'review', type: 'calculation.exported', days: 200 },
+      { chain: 'review', type: 'access.denied', days: 100 },
+      { chain: 'review', type: 'user.roles_changed', days: 60 },
+      { chain: 'review', type: 'auth.tenant_switch_in', days: 40 },
+    ]);
+    const chains = await inTenant(t.db, tenantId, (trx) => verifyAuditChains(trx, tenantId));
+    assert.ok(chains.every((ch) => ch.ok), 'the cut chains verify from their anchors');
+    const anchor = await inTenant(t.owner, tenantId, (trx) => trx('audit_chain_anchors').where({ tenant_id: tenantId, chain: 'review' }).first('first_seq'));
+    assert.equal(Number(anchor.first_seq), 2);
+  });
+
+  it('review records written before the review chain existed (in the info chain) are not cut with the other info events', async () => {
+    const u = await createTenantWithUser(t, { roles: ['tenant_admin'] });
+    const at = (d: number) => new Date(t.clock.now().getTime() - d * DAY);
+    // As an older release wrote them: into the info chain.
+    await inTenant(t.owner, u.tenantId, async (trx) => {
+      for (const [type, d] of [['container.renamed', 90], ['calculation.rows_viewed', 80], ['container.renamed', 70]] as const) {
+        await trx('audit_events').insert({ tenant_id: u.tenantId, chain: 'info', level: 'info', type, details: JSON.stringify({ daysAgo: d }), created_at: at(d) });
+      }
+    });
+    const retention = retentionDb();
+    await purgeChainedRecords(retention, t.clock.now(), [u.tenantId]);
+    await retention.destroy();
+    assert.deepEqual((await left(u.tenantId)).map((r) => [r.type, r.days]), [['calculation.rows_viewed', 80], ['container.renamed', 70]]);
+  });
+
+  it('the review period is 6 to 120 months; anything else is refused with the field and changes nothing', async () => {
+    const admin = await createTenantWithUser(t, { roles: ['tenant_admin'] });
+    const c = new Client(t.url);
+    await c.login(admin.email, admin.password);
+    assert.equal((await c.get('/api/settings')).body.auditReviewMonths, 13, 'default 13 months');
+    for (const bad of [5, 121, 12.5, '13']) {
+      const res = await c.request('PATCH', '/api/settings', { auditReviewMonths: bad });
+      assert.equal(res.status, 400, String(bad));
+      assert.equal(res.body.error.field, 'auditReviewMonths');
+    }
+    assert.equal((await c.get('/api/settings')).body.auditReviewMonths, 13);
   });
 });

@@ -1,6 +1,8 @@
 import type { Knex } from 'knex';
 import { allTenantIds } from '../auth/auth-store.js';
 import { inTenant } from '../db/tenant-transaction.js';
+import { isReviewRecord } from './audit-store.js';
+import { auditChainId, loginChainId, type Checkpoint } from './checkpoints.js';
 
 /**
  * The hash chains of audit events and sign-in records (migration 202611251900): verification and
@@ -10,13 +12,28 @@ import { inTenant } from '../db/tenant-transaction.js';
  */
 
 export interface ChainReport {
-  /** `info` / `error` for a tenant's audit events; `<tenant>/success|failure` (or `none/failure`) for sign-ins. */
+  /** `info` / `review` / `error` for a tenant's audit events; `<tenant>/success|failure` (or `none/failure`) for sign-ins. */
   chain: string;
   kind: 'audit' | 'login';
   rows: number;
   ok: boolean;
-  /** The first row that does not verify, and why. */
-  firstBroken: { seq: number; id: string; reason: 'content' | 'link' | 'gap' | 'missing_tail' } | null;
+  /** The first row that does not verify, and why; for a checkpoint, which one and up to where the chain still matched. */
+  firstBroken: {
+    seq: number; id: string;
+    reason: 'content' | 'link' | 'gap' | 'missing_tail' | 'checkpoint_mismatch' | 'checkpoint_unreached' | 'checkpoint_fork';
+    checkpointSeq?: number; checkpointAt?: string; lastGoodSeq?: number | null;
+  } | null;
+  /** The newest signed checkpoint the chain reaches, or null when none is known (or checkpoints were not checked). */
+  checkpoint?: { seq: number; at: string } | null;
+}
+
+/** Trusted (signature-checked) checkpoints by chain id. */
+export type TrustedCheckpoints = Map<string, Checkpoint[]>;
+
+export function byChain(checkpoints: Checkpoint[]): TrustedCheckpoints {
+  const out: TrustedCheckpoints = new Map();
+  for (const cp of checkpoints) out.set(cp.chain, [...(out.get(cp.chain) ?? []), cp]);
+  return out;
 }
 
 const GENESIS = Buffer.alloc(32);
@@ -31,6 +48,7 @@ interface Examined {
   expected_prev: Buffer | null;
   anchor_seq: string | null;
   anchor_hash: Buffer | null;
+  row_hash: Buffer;
 }
 
 /** Row by row in seq order, the first that breaks the chain; the SQL did the hashing. */
@@ -50,42 +68,90 @@ function firstBreak(rows: Examined[]): ChainReport['firstBroken'] {
   return null;
 }
 
-function reports(kind: ChainReport['kind'], rows: Examined[], heads: { chain: string; last_seq: string }[]): ChainReport[] {
-  const byChain = new Map<string, Examined[]>();
-  for (const r of rows) byChain.set(r.chain, [...(byChain.get(r.chain) ?? []), r]);
+/**
+ * The chain against its signed checkpoints: each one must be reached by the head (else rewound or
+ * truncated) and match the row at its seq (else rewritten or forked); checkpoints of rows that
+ * retention cut are checked against the anchor where it sits at their seq, else skipped.
+ */
+function checkpointBreak(rows: Examined[], headSeq: number, anchor: { first_seq: string; prev_hash: Buffer } | undefined, cps: Checkpoint[]):
+  { broken: ChainReport['firstBroken']; reached: Checkpoint | null } {
+  const sorted = [...cps].sort((a, b) => a.seq - b.seq);
+  for (let i = 1; i < sorted.length; i++) {
+    if (sorted[i]!.seq === sorted[i - 1]!.seq && sorted[i]!.hash !== sorted[i - 1]!.hash) {
+      return { broken: { seq: sorted[i]!.seq, id: '', reason: 'checkpoint_fork', checkpointSeq: sorted[i]!.seq, checkpointAt: sorted[i]!.at }, reached: null };
+    }
+  }
+  const bySeq = new Map(rows.map((r) => [Number(r.seq), r]));
+  const anchorPrev = anchor ? Number(anchor.first_seq) - 1 : 0;
+  let reached: Checkpoint | null = null;
+  for (const cp of sorted) {
+    const where = { checkpointSeq: cp.seq, checkpointAt: cp.at, lastGoodSeq: reached?.seq ?? null };
+    if (cp.seq < anchorPrev) continue;
+    if (cp.seq > headSeq) return { broken: { seq: headSeq + 1, id: '', reason: 'checkpoint_unreached', ...where }, reached };
+    if (cp.seq === anchorPrev && anchor) {
+      if (anchor.prev_hash.toString('hex') !== cp.hash) return { broken: { seq: cp.seq, id: '', reason: 'checkpoint_mismatch', ...where }, reached };
+    } else {
+      const row = bySeq.get(cp.seq);
+      if (!row) return { broken: { seq: cp.seq, id: '', reason: 'checkpoint_unreached', ...where }, reached };
+      if (row.row_hash.toString('hex') !== cp.hash) return { broken: { seq: cp.seq, id: row.id, reason: 'checkpoint_mismatch', ...where }, reached };
+    }
+    reached = cp;
+  }
+  return { broken: null, reached };
+}
+
+function reports(
+  kind: ChainReport['kind'], rows: Examined[], heads: { chain: string; last_seq: string }[],
+  anchors: { chain: string; first_seq: string; prev_hash: Buffer }[], checkpointsOf?: (chain: string) => Checkpoint[],
+): ChainReport[] {
+  const byChainRows = new Map<string, Examined[]>();
+  for (const r of rows) byChainRows.set(r.chain, [...(byChainRows.get(r.chain) ?? []), r]);
   return heads.map((h) => {
-    const chainRows = byChain.get(h.chain) ?? [];
+    const chainRows = byChainRows.get(h.chain) ?? [];
     let broken = firstBreak(chainRows);
     // Rows cut from the new end leave the head ahead of the last row.
     const lastSeq = chainRows.length ? Number(chainRows.at(-1)!.seq) : 0;
     if (!broken && Number(h.last_seq) > lastSeq) broken = { seq: lastSeq + 1, id: '', reason: 'missing_tail' };
-    return { chain: h.chain, kind, rows: chainRows.length, ok: broken === null, firstBroken: broken };
+    const report: ChainReport = { chain: h.chain, kind, rows: chainRows.length, ok: broken === null, firstBroken: broken };
+    if (checkpointsOf) {
+      const anchor = anchors.find((a) => a.chain === h.chain);
+      const headSeq = chainRows.length ? lastSeq : anchor ? Number(anchor.first_seq) - 1 : 0;
+      const checked = checkpointBreak(chainRows, headSeq, anchor, checkpointsOf(h.chain));
+      report.checkpoint = checked.reached ? { seq: checked.reached.seq, at: checked.reached.at } : null;
+      if (!broken && checked.broken) Object.assign(report, { ok: false, firstBroken: checked.broken });
+    }
+    return report;
   });
 }
 
-/** A tenant's audit chains; call inside the tenant's transaction. */
-export async function verifyAuditChains(trx: Knex.Transaction, tenantId: string): Promise<ChainReport[]> {
+/**
+ * A tenant's audit chains; call inside the tenant's transaction. With `checkpoints` (trusted ones,
+ * read from the checkpoint files) each chain must also reach its signed checkpoints.
+ */
+export async function verifyAuditChains(trx: Knex.Transaction, tenantId: string, checkpoints?: TrustedCheckpoints): Promise<ChainReport[]> {
   const { rows } = await trx.raw(
-    `select e.level as chain, e.id::text as id, e.seq, e.prev_hash,
-        e.row_hash = audit_event_hash(e.prev_hash, e.tenant_id, e.level, e.seq, e.created_at, e.actor_user_id, e.type,
+    `select e.chain, e.id::text as id, e.seq, e.prev_hash, e.row_hash,
+        e.row_hash = audit_event_hash(e.prev_hash, e.tenant_id, e.chain, e.seq, e.created_at, e.actor_user_id, e.type,
                                       e.subject_type, e.subject_id, e.details, e.request_id, e.ip) as content_ok,
         lag(e.seq) over w as prev_seq, lag(e.row_hash) over w as expected_prev, a.first_seq as anchor_seq, a.prev_hash as anchor_hash
        from audit_events e
-       left join audit_chain_anchors a on a.tenant_id = e.tenant_id and a.chain = e.level
+       left join audit_chain_anchors a on a.tenant_id = e.tenant_id and a.chain = e.chain
       where e.tenant_id = ?
-     window w as (partition by e.level order by e.seq)
-      order by e.level, e.seq`,
+     window w as (partition by e.chain order by e.seq)
+      order by e.chain, e.seq`,
     [tenantId],
   );
   const heads = await trx('audit_chain_heads').where({ tenant_id: tenantId }).orderBy('chain').select('chain', 'last_seq');
-  return reports('audit', rows as Examined[], withAnchors(heads, rows as Examined[], await trx('audit_chain_anchors').where({ tenant_id: tenantId }).select('chain', 'first_seq')));
+  const anchors = await trx('audit_chain_anchors').where({ tenant_id: tenantId }).select('chain', 'first_seq', 'prev_hash');
+  return reports('audit', rows as Examined[], withAnchors(heads, rows as Examined[], anchors), anchors,
+    checkpoints && ((chain) => checkpoints.get(auditChainId(tenantId, chain)) ?? []));
 }
 
 /** Sign-in chains, all of them or those of the given tenants. */
-export async function verifyLoginChains(db: Knex | Knex.Transaction, onlyTenant?: string): Promise<ChainReport[]> {
+export async function verifyLoginChains(db: Knex | Knex.Transaction, onlyTenant?: string, checkpoints?: TrustedCheckpoints): Promise<ChainReport[]> {
   const chains = onlyTenant ? [`${onlyTenant}/success`, `${onlyTenant}/failure`] : undefined;
   const { rows } = await db.raw(
-    `select e.chain, e.id::text as id, e.seq, e.prev_hash,
+    `select e.chain, e.id::text as id, e.seq, e.prev_hash, e.row_hash,
         e.row_hash = login_event_hash(e.prev_hash, e.chain, e.seq, e.created_at, e.tenant_id, e.user_id, e.email_hash, e.outcome, e.reason, e.ip) as content_ok,
         lag(e.seq) over w as prev_seq, lag(e.row_hash) over w as expected_prev, a.first_seq as anchor_seq, a.prev_hash as anchor_hash
        from login_events e
@@ -97,9 +163,11 @@ export async function verifyLoginChains(db: Knex | Knex.Transaction, onlyTenant?
   );
   const headsQ = db('login_chain_heads').orderBy('chain').select('chain', 'last_seq');
   if (chains) headsQ.whereIn('chain', chains);
-  const anchorsQ = db('login_chain_anchors').select('chain', 'first_seq');
+  const anchorsQ = db('login_chain_anchors').select('chain', 'first_seq', 'prev_hash');
   if (chains) anchorsQ.whereIn('chain', chains);
-  return reports('login', rows as Examined[], withAnchors(await headsQ, rows as Examined[], await anchorsQ));
+  const anchors = await anchorsQ;
+  return reports('login', rows as Examined[], withAnchors(await headsQ, rows as Examined[], anchors), anchors,
+    checkpoints && ((chain) => checkpoints.get(loginChainId(chain)) ?? []));
 }
 
 /**
@@ -116,23 +184,31 @@ function withAnchors(heads: { chain: string; last_seq: string }[], rows: Examine
 }
 
 /** Every chain of the installation: each tenant's audit chains and all sign-in chains. */
-export async function verifyAll(db: Knex): Promise<(ChainReport & { tenantId: string | null })[]> {
+export async function verifyAll(db: Knex, checkpoints?: TrustedCheckpoints): Promise<(ChainReport & { tenantId: string | null })[]> {
   const out: (ChainReport & { tenantId: string | null })[] = [];
   for (const tenantId of await allTenantIds(db)) {
-    for (const r of await inTenant(db, tenantId, (trx) => verifyAuditChains(trx, tenantId))) out.push({ ...r, tenantId });
+    for (const r of await inTenant(db, tenantId, (trx) => verifyAuditChains(trx, tenantId, checkpoints))) out.push({ ...r, tenantId });
   }
-  for (const r of await verifyLoginChains(db)) out.push({ ...r, tenantId: null });
+  for (const r of await verifyLoginChains(db, undefined, checkpoints)) out.push({ ...r, tenantId: null });
   return out;
 }
 
 // --- retention: cut a chain's old end and leave an anchor (runs as the retention role) ----------------
 
-/** Deletes rows up to the last one older than `before` (a prefix of the chain) and anchors the rest. */
+/**
+ * Deletes rows up to the last one older than `before` (a prefix of the chain), but never from
+ * `keepFromSeq` on, and anchors the rest.
+ */
 async function cutOldEnd(trx: Knex.Transaction, o: {
   table: 'audit_events' | 'login_events'; anchors: 'audit_chain_anchors' | 'login_chain_anchors';
-  where: Record<string, string>; anchorKey: Record<string, string>; before: Date; now: Date;
+  where: Record<string, string>; anchorKey: Record<string, string>; before: Date; now: Date; keepFromSeq?: number | undefined;
 }): Promise<number> {
-  const last = await trx(o.table).where(o.where).where('created_at', '<', o.before).orderBy('seq', 'desc').first('seq', 'row_hash');
+  // The cut stops before the first row that is not yet old enough, whatever older rows follow it.
+  const young = await trx(o.table).where(o.where).where('created_at', '>=', o.before).min({ seq: 'seq' }).first();
+  const limits = [o.keepFromSeq, young?.seq === null || young?.seq === undefined ? undefined : Number(young.seq)].filter((x): x is number => x !== undefined);
+  const q = trx(o.table).where(o.where).where('created_at', '<', o.before);
+  if (limits.length) q.where('seq', '<', Math.min(...limits));
+  const last = await q.orderBy('seq', 'desc').first('seq', 'row_hash');
   if (!last) return 0;
   const deleted = await trx(o.table).where(o.where).where('seq', '<=', last.seq).delete();
   await trx(o.anchors).insert({ ...o.anchorKey, first_seq: Number(last.seq) + 1, prev_hash: last.row_hash, moved_at: o.now })
@@ -140,19 +216,52 @@ async function cutOldEnd(trx: Knex.Transaction, o: {
   return deleted;
 }
 
+export const INFO_KEEP_DAYS = 30;
+export const DEFAULT_REVIEW_MONTHS = 13;
+
+function monthsBefore(now: Date, months: number): Date {
+  const d = new Date(now);
+  d.setUTCMonth(d.getUTCMonth() - months);
+  return d;
+}
+
+/** The bank's review period (tenant_settings.audit_review_months), inside its transaction. */
+async function reviewMonths(trx: Knex.Transaction, tenantId: string): Promise<number> {
+  const row = await trx('tenant_settings').where({ tenant_id: tenantId }).first('audit_review_months');
+  return row ? Number(row.audit_review_months) : DEFAULT_REVIEW_MONTHS;
+}
+
 /**
- * Info audit events and successful sign-ins older than 30 days (errors and failures are kept).
- * `db` must be the retention role: the API role can no longer delete these records.
+ * Before the review chain existed, review records sat in the info chain: its cut stops at the first
+ * of them still inside the review period, so none is lost (the info chain is cut later instead).
+ */
+async function firstLegacyReviewSeq(trx: Knex.Transaction, tenantId: string, reviewBefore: Date, infoBefore: Date): Promise<number | undefined> {
+  const rows = await trx('audit_events').where({ tenant_id: tenantId, chain: 'info' })
+    .where('created_at', '>=', reviewBefore).where('created_at', '<', infoBefore).orderBy('seq').select('seq', 'type');
+  const first = (rows as { seq: string; type: string }[]).find((r) => isReviewRecord(r.type));
+  return first ? Number(first.seq) : undefined;
+}
+
+/**
+ * Info audit events and successful sign-ins older than 30 days; review records (the `review`
+ * chain: access to customer data, rights, vendor switches, refusals) older than the bank's review
+ * period; errors and failures are kept. `db` must be the retention role: the API role can no
+ * longer delete these records.
  */
 export async function purgeChainedRecords(db: Knex, now: Date, onlyTenants?: string[]): Promise<{ auditEvents: number; loginEvents: number }> {
-  const before = new Date(now.getTime() - 30 * 86_400_000);
+  const before = new Date(now.getTime() - INFO_KEEP_DAYS * 86_400_000);
   let auditEvents = 0;
   let loginEvents = 0;
   for (const tenantId of onlyTenants ?? (await allTenantIds(db))) {
-    auditEvents += await inTenant(db, tenantId, (trx) => cutOldEnd(trx, {
-      table: 'audit_events', anchors: 'audit_chain_anchors', where: { tenant_id: tenantId, level: 'info' },
-      anchorKey: { tenant_id: tenantId, chain: 'info' }, before, now,
-    }));
+    auditEvents += await inTenant(db, tenantId, async (trx) => {
+      const reviewBefore = monthsBefore(now, await reviewMonths(trx, tenantId));
+      const chain = (name: string, cutBefore: Date, keepFromSeq?: number) => cutOldEnd(trx, {
+        table: 'audit_events', anchors: 'audit_chain_anchors', where: { tenant_id: tenantId, chain: name },
+        anchorKey: { tenant_id: tenantId, chain: name }, before: cutBefore, now, keepFromSeq,
+      });
+      const info = await chain('info', before, await firstLegacyReviewSeq(trx, tenantId, reviewBefore, before));
+      return info + (await chain('review', reviewBefore));
+    });
     const chain = `${tenantId}/success`;
     loginEvents += await db.transaction((trx) => cutOldEnd(trx, {
       table: 'login_events', anchors: 'login_chain_anchors', where: { chain },
@@ -162,15 +271,25 @@ export async function purgeChainedRecords(db: Knex, now: Date, onlyTenants?: str
   return { auditEvents, loginEvents };
 }
 
+const CHECKPOINT_REASONS: Record<string, string> = {
+  checkpoint_mismatch: 'differs from the signed checkpoint (rewritten or forked)',
+  checkpoint_unreached: 'the chain ends before the signed checkpoint (truncated or rewound)',
+  checkpoint_fork: 'two signed checkpoints disagree (forked)',
+};
+
 /** One line per chain, for the operator: which chain, how many rows, and the first broken row. */
 export function describeVerification(results: (ChainReport & { tenantId: string | null })[]): string[] {
   const broken = results.filter((r) => !r.ok).length;
   const summary = `${results.length} chain(s), ${results.reduce((n, r) => n + r.rows, 0)} row(s): ${broken === 0 ? 'all verified' : `${broken} broken`}`;
   return [...results.map((r) => {
     const where = r.kind === 'audit' ? `audit events of tenant ${r.tenantId} (${r.chain})` : `sign-in records ${r.chain}`;
-    if (r.ok) return `ok      ${where}: ${r.rows} row(s) verified`;
+    const cp = r.checkpoint ? ` up to the checkpoint of ${r.checkpoint.at} (seq ${r.checkpoint.seq})` : r.checkpoint === null ? ', no signed checkpoint yet' : '';
+    if (r.ok) return `ok      ${where}: ${r.rows} row(s) verified${cp}`;
     const b = r.firstBroken!;
     const row = b.id ? `row id ${b.id}, seq ${b.seq}` : `seq ${b.seq}`;
-    return `BROKEN  ${where}: first broken at ${row} (${b.reason})`;
+    const against = b.checkpointSeq !== undefined
+      ? `: ${CHECKPOINT_REASONS[b.reason] ?? b.reason}; the checkpoint of ${b.checkpointAt} signs seq ${b.checkpointSeq}${b.lastGoodSeq ? `; intact up to seq ${b.lastGoodSeq}` : ''}`
+      : '';
+    return `BROKEN  ${where}: first broken at ${row} (${b.reason})${against}`;
   }), summary];
 }

@@ -10,7 +10,20 @@ import { PasswordHasher } from '../auth/password-hasher.js';
 import { SessionTokens } from '../auth/session-token.js';
 import { createDemo, DEMO_TENANT } from '../demo/demo-tenant.js';
 import { generate } from '../demo/generator.js';
-import { describeVerification, verifyAll } from '../audit/chains.js';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { KeyObject } from 'node:crypto';
+import { pathToFileURL } from 'node:url';
+import { byChain, describeVerification, verifyAll } from '../audit/chains.js';
+import { loadOrCreateSigningKey, readPublicKey } from '../audit/checkpoint-key.js';
+import { CheckpointService } from '../audit/checkpoints.js';
+import { repoRoot } from '../paths.js';
+
+/** tools/verify-audit-export.mjs: the stand-alone verifier, shipped as plain JavaScript for auditors. */
+interface ExportVerifier {
+  verifyExportText(text: string, key: KeyObject): { ok: boolean };
+  describeExport(result: { ok: boolean }): string[];
+}
 import { SecondFactor } from '../auth/second-factor.js';
 import { runRetention } from '../maintenance/retention-run.js';
 import { backupCommands } from '../backup/cli-commands.js';
@@ -99,7 +112,7 @@ const commands: Record<string, Command> = {
   },
   retention: {
     usage: 'retention',
-    summary: 'Delete what has outlived its retention: unlocked containers past the bank\'s retention period (admins warned 30 days before), successful login events and info audit events after 30 days (failures and errors are kept), expired sessions. The server also runs this daily.',
+    summary: 'Delete what has outlived its retention: unlocked containers past the bank\'s retention period (admins warned 30 days before), successful login events and info audit events after 30 days, review records (customer-data access, rights, vendor switches, refusals) after the bank\'s review period (default 13 months; failures and errors are kept), expired sessions. The server also runs this daily.',
     async run() {
       const config = loadConfig();
       const done = await withInstance(async (db, { auth }) => {
@@ -112,13 +125,43 @@ const commands: Record<string, Command> = {
     },
   },
   audit: {
-    usage: 'audit verify',
-    summary: 'Verify every hash chain of audit events and sign-in records; names the first broken row of each chain and fails if any is broken.',
+    usage: 'audit verify | checkpoint | public-key | verify-export FILE --key PUBKEY',
+    summary: 'verify: check every hash chain of audit events and sign-in records against the newest signed checkpoints in KONTOR_HOME/checkpoints (names the first broken row; fails if any is broken). checkpoint: sign every chain head now. public-key: print the key banks verify downloads with. verify-export: check a bank\'s download (no database needed).',
     async run(args) {
-      if (args[0] !== 'verify') throw new Error('usage: audit verify');
-      const results = await withInstance((db) => verifyAll(db.api));
-      for (const line of describeVerification(results)) console.log(line);
-      if (results.some((r) => !r.ok)) throw new Error('at least one chain is broken (see above).');
+      const sub = args[0];
+      if (sub === 'verify-export') {
+        const file = args[1];
+        const key = option(args, 'key');
+        if (!file || file.startsWith('--') || !key) throw new Error('usage: audit verify-export FILE --key PUBKEY (a PEM file, or the key in base64)');
+        const tool = (await import(pathToFileURL(path.join(repoRoot(), 'tools', 'verify-audit-export.mjs')).href)) as ExportVerifier;
+        const result = tool.verifyExportText(fs.readFileSync(file, 'utf8'), readPublicKey(key));
+        for (const line of tool.describeExport(result)) console.log(line);
+        if (!result.ok) throw new Error('the download does not verify (see above).');
+        return;
+      }
+      const config = loadConfig();
+      ensureHome(config.home);
+      const key = loadOrCreateSigningKey(config.home, config.auditSigningKeyFile);
+      if (sub === 'public-key') {
+        process.stdout.write(key.publicKeyPem);
+        return;
+      }
+      if (sub !== 'verify' && sub !== 'checkpoint') throw new Error(`usage: ${commands.audit!.usage}`);
+      await withInstance(async (db) => {
+        const checkpoints = new CheckpointService({ db: db.api, home: config.home, key, clock: systemClock, logger: createLogger({ level: 'warn', clock: systemClock }) });
+        if (sub === 'checkpoint') {
+          const done = await checkpoints.checkpoint();
+          console.log(`${done.signed.length} checkpoint(s) signed with key ${key.keyId}.`);
+          for (const r of done.refused) console.log(`REFUSED ${r.chain}: no longer extends its last checkpoint at seq ${r.seq} (${r.reason})`);
+          if (done.refused.length) throw new Error('at least one chain was not signed (see above); run audit verify.');
+          return;
+        }
+        const file = checkpoints.readAll();
+        const results = await verifyAll(db.api, byChain(file.trusted));
+        for (const line of describeVerification(results)) console.log(line);
+        for (const r of file.refused) console.log(`BROKEN  checkpoint file ${r.file} line ${r.line}: not signed with key ${key.keyId}, or edited`);
+        if (results.some((r) => !r.ok) || file.refused.length) throw new Error('at least one chain or checkpoint is broken (see above).');
+      });
     },
   },
 };

@@ -80,3 +80,22 @@ export function containerRetentionMail(to: string, containers: string[], days: n
       'To keep a container, lock it in Kontor or run a new calculation on it.',
   );
 }
+
+/** Audit shipping (issue 16): the syslog copy fell behind, or caught up again. */
+export function auditShippingMail(to: string, state: 'stopped' | 'resumed', minutes: number): Mail {
+  return state === 'stopped'
+    ? bilingual(
+      'audit_shipping_stopped',
+      to,
+      ['Kontor: Protokollversand an Syslog gestört', 'Kontor: audit shipping to syslog has stopped'],
+      `Kontor konnte Protokolleinträge seit ${minutes} Minuten nicht an den Syslog-Server übertragen. Die Einträge bleiben in Kontor gespeichert und werden nachgeliefert, sobald der Server wieder erreichbar ist. Der Betreiber ist informiert.`,
+      `Kontor has not been able to ship audit records to the syslog server for ${minutes} minutes. The records stay in Kontor and are sent as soon as the server is reachable again. The operator has been told.`,
+    )
+    : bilingual(
+      'audit_shipping_resumed',
+      to,
+      ['Kontor: Protokollversand wieder in Ordnung', 'Kontor: audit shipping has resumed'],
+      `Der Versand der Protokolleinträge an den Syslog-Server läuft wieder (nach ${minutes} Minuten Unterbrechung); ausstehende Einträge wurden nachgeliefert.`,
+      `Audit records are being shipped to the syslog server again (after ${minutes} minutes); the records held back have been sent.`,
+    );
+}

@@ -17,6 +17,7 @@ export const settingsBody = z.object({
   passwordProfile: z.enum(['standard', 'classic']).optional(),
   retentionDays: z.number().int().min(30).max(3650).optional(),
   mfaRequired: z.enum(['none', 'admins', 'all']).optional(),
+  auditReviewMonths: z.number().int().min(6).max(120).optional(),
 }).strict();
 export const patchTenantBody = z.object({ name: name.optional(), modules: modules.optional(), active: z.boolean().optional(), settings: settingsBody.optional() }).strict();
 export const createVendorUserBody = z.object({ email, name, roleIds });

@@ -6,13 +6,15 @@ export interface TenantSettingsView {
   passwordProfile: string;
   retentionDays: number;
   mfaRequired: string;
+  /** Months the review records (customer-data access, rights, vendor switches, refusals) are kept. */
+  auditReviewMonths: number;
 }
 
 export type SettingsPatch = Partial<TenantSettingsView>;
 
 const COLUMNS: Record<keyof TenantSettingsView, string> = {
   idleMinutes: 'idle_minutes', absoluteHours: 'absolute_hours', passwordProfile: 'password_profile',
-  retentionDays: 'retention_days', mfaRequired: 'mfa_required',
+  retentionDays: 'retention_days', mfaRequired: 'mfa_required', auditReviewMonths: 'audit_review_months',
 };
 
 /** A tenant's settings row (created with defaults on first read), inside that tenant's transaction. */

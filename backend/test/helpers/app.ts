@@ -1,4 +1,9 @@
 import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { loadOrCreateSigningKey } from '../../src/audit/checkpoint-key.js';
+import { CheckpointService } from '../../src/audit/checkpoints.js';
 import type { Knex } from 'knex';
 import { createApp, type AppDeps, type Kontor } from '../../src/app.js';
 import { inTenant } from '../../src/db/tenant-transaction.js';
@@ -28,8 +33,11 @@ export async function startTestKontor(overrides: Partial<AppDeps> = {}): Promise
   const { logger, lines } = capturingLogger();
   const db = apiDb(6);
   const owner = ownerDb();
+  // Signed checkpoints with a throw-away key (suites about checkpoints bring their own).
+  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'kontor-test-home-'));
+  const checkpoints = new CheckpointService({ db, home, key: loadOrCreateSigningKey(home), clock, logger });
   const kontor = createApp({
-    db, logger, clock,
+    db, logger, clock, checkpoints,
     mailer: createMailer({ smtpUrl, home: '/nonexistent', logger, clock }),
     sessionSecret: randomBytes(32).toString('hex'),
     hmacKey: randomBytes(32).toString('hex'),
@@ -46,6 +54,7 @@ export async function startTestKontor(overrides: Partial<AppDeps> = {}): Promise
       await mail.stop();
       await db.destroy();
       await owner.destroy();
+      fs.rmSync(home, { recursive: true, force: true });
     },
   };
 }
