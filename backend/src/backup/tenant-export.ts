@@ -4,7 +4,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { BackupRefused, hashFile, type FileEntry } from './manifest.js';
 import * as store from './tenant-store.js';
-import type { TableInfo } from './tenant-store.js';
 import { TarWriter } from './ustar.js';
 
 /**
@@ -14,11 +13,6 @@ import { TarWriter } from './ustar.js';
  * rows follow the bank: its tenant row, its users and every table keyed by them, its sign-in chains.
  */
 export const EXPORT_FORMAT = 'kontor-tenant-export-1';
-
-/** Ephemeral rows that never travel: a session is bound to the source's signing key and ends anyway. */
-const NOT_EXPORTED = new Set(['sessions', 'knex_migrations', 'knex_migrations_lock']);
-/** Sign-in chains are named `<tenant>/<outcome>` instead of carrying a tenant_id column. */
-const LOGIN_CHAIN_TABLES = ['login_chain_heads', 'login_chain_anchors'];
 
 export interface ExportedTable {
   name: string;
@@ -48,44 +42,6 @@ export function keyFingerprint(purpose: string, key: string): string {
   return createHash('sha256').update(`kontor-key-fingerprint:${purpose}:${key}`).digest('hex').slice(0, 16);
 }
 
-/** Tables in an order where every referenced table comes first (the import loads them so). */
-export function loadOrder(tables: TableInfo[]): TableInfo[] {
-  const byName = new Map(tables.map((t) => [t.name, t]));
-  const done = new Set<string>();
-  const out: TableInfo[] = [];
-  const visit = (t: TableInfo, path: string[]) => {
-    if (done.has(t.name)) return;
-    if (path.includes(t.name)) throw new Error(`foreign keys form a cycle: ${[...path, t.name].join(' → ')}`);
-    for (const dep of t.dependsOn) {
-      const d = byName.get(dep);
-      if (d) visit(d, [...path, t.name]);
-    }
-    done.add(t.name);
-    out.push(t);
-  };
-  for (const t of [...tables].sort((a, b) => (a.name < b.name ? -1 : 1))) visit(t, []);
-  return out;
-}
-
-/** Which tables of the catalog travel with a bank, and how their rows are selected. */
-export function selection(all: TableInfo[], tenantId: string): { table: TableInfo; where: string }[] {
-  const bank = store.uuidLiteral(tenantId);
-  const bankUsers = `(select u.id from users u where u.tenant_id = ${bank})`;
-  const chosen: { table: TableInfo; where: string }[] = [];
-  for (const t of all) {
-    if (NOT_EXPORTED.has(t.name)) continue;
-    if (t.name === 'tenants') chosen.push({ table: t, where: `t.id = ${bank}` });
-    else if (t.hasTenantId) chosen.push({ table: t, where: `t.tenant_id = ${bank}` });
-    else if (LOGIN_CHAIN_TABLES.includes(t.name)) chosen.push({ table: t, where: `t.chain like '${tenantId}/%'` });
-    else {
-      const userColumn = Object.entries(t.references).find(([, ref]) => ref === 'users')?.[0];
-      if (userColumn) chosen.push({ table: t, where: `t.${store.ident(userColumn)} in ${bankUsers}` });
-    }
-  }
-  const order = loadOrder(chosen.map((c) => c.table)).map((t) => t.name);
-  return chosen.sort((a, b) => order.indexOf(a.table.name) - order.indexOf(b.table.name));
-}
-
 export async function exportTenant(options: {
   ownerUrl: string; tenantId: string; file: string; now: Date; keys: { totpKey: string; hmacKey: string };
 }): Promise<ExportManifest> {
@@ -100,11 +56,11 @@ export async function exportTenant(options: {
     if (!tenant) throw new BackupRefused(`There is no tenant ${tenantId}.`);
     if (tenant.is_vendor) throw new BackupRefused('The vendor tenant is the installation itself; back it up with `backup`.');
     const all = await store.catalog(client);
-    const chosen = selection(all, tenantId);
+    const chosen = store.selection(all, tenantId);
     const tables: ExportedTable[] = [];
     const roleIds = new Set<string>();
     const foreignUsers = new Set<string>();
-    const bankUsers = new Set((await store.foreignIds(client, all.find((t) => t.name === 'users')!, `t.tenant_id = ${store.uuidLiteral(tenantId)}`, 'id')));
+    const bankUsers = new Set(await store.bankUserIds(client, tenantId));
     for (const { table, where } of chosen) {
       const roleColumns = Object.entries(table.references).filter(([c, ref]) => ref === 'roles' && table.columns.includes(c)).map(([c]) => c);
       for (const c of roleColumns) for (const id of await store.foreignIds(client, table, where, c)) roleIds.add(id);

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { SecondFactor } from '../auth/second-factor.js';
 import { BackupRefused } from './manifest.js';
-import { EXPORT_FORMAT, keyFingerprint, selection, type ExportManifest, type RoleRecord } from './tenant-export.js';
+import { EXPORT_FORMAT, keyFingerprint, type ExportManifest, type RoleRecord } from './tenant-export.js';
 import * as store from './tenant-store.js';
 import { readEntry, readTarIndex, type TarEntry } from './ustar.js';
 
@@ -150,7 +150,7 @@ export async function importTenant(options: {
 
     const rows: Record<string, number> = {};
     const droppedKeyed: string[] = [];
-    const order = selection([...manifest.tables].map((t) => here.get(t.name)!), tenantId).map((s) => s.table.name);
+    const order = store.selection([...manifest.tables].map((t) => here.get(t.name)!), tenantId).map((s) => s.table.name);
     if (order.length !== manifest.tables.length) throw new BackupRefused('The export holds tables this installation does not move with a bank; it comes from another Kontor version.');
     for (const tableName of order) {
       const t = manifest.tables.find((x) => x.name === tableName)!;

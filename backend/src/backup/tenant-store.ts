@@ -83,6 +83,54 @@ export async function catalog(client: pg.Client): Promise<TableInfo[]> {
   });
 }
 
+/** Ephemeral rows that never travel: a session is bound to the source's signing key and ends anyway. */
+const NOT_EXPORTED = new Set(['sessions', 'knex_migrations', 'knex_migrations_lock']);
+/** Sign-in chains are named `<tenant>/<outcome>` instead of carrying a tenant_id column. */
+const LOGIN_CHAIN_TABLES = ['login_chain_heads', 'login_chain_anchors'];
+
+/** Tables in an order where every referenced table comes first (the import loads them so). */
+export function loadOrder(tables: TableInfo[]): TableInfo[] {
+  const byName = new Map(tables.map((t) => [t.name, t]));
+  const done = new Set<string>();
+  const out: TableInfo[] = [];
+  const visit = (t: TableInfo, path: string[]) => {
+    if (done.has(t.name)) return;
+    if (path.includes(t.name)) throw new Error(`foreign keys form a cycle: ${[...path, t.name].join(' → ')}`);
+    for (const dep of t.dependsOn) {
+      const d = byName.get(dep);
+      if (d) visit(d, [...path, t.name]);
+    }
+    done.add(t.name);
+    out.push(t);
+  };
+  for (const t of [...tables].sort((a, b) => (a.name < b.name ? -1 : 1))) visit(t, []);
+  return out;
+}
+
+/** Which tables of the catalog travel with a bank, and how their rows are selected. */
+export function selection(all: TableInfo[], tenantId: string): { table: TableInfo; where: string }[] {
+  const bank = uuidLiteral(tenantId);
+  const bankUsers = `(select u.id from users u where u.tenant_id = ${bank})`;
+  const chosen: { table: TableInfo; where: string }[] = [];
+  for (const t of all) {
+    if (NOT_EXPORTED.has(t.name)) continue;
+    if (t.name === 'tenants') chosen.push({ table: t, where: `t.id = ${bank}` });
+    else if (t.hasTenantId) chosen.push({ table: t, where: `t.tenant_id = ${bank}` });
+    else if (LOGIN_CHAIN_TABLES.includes(t.name)) chosen.push({ table: t, where: `t.chain like '${tenantId}/%'` });
+    else {
+      const userColumn = Object.entries(t.references).find(([, ref]) => ref === 'users')?.[0];
+      if (userColumn) chosen.push({ table: t, where: `t.${ident(userColumn)} in ${bankUsers}` });
+    }
+  }
+  const order = loadOrder(chosen.map((c) => c.table)).map((t) => t.name);
+  return chosen.sort((a, b) => order.indexOf(a.table.name) - order.indexOf(b.table.name));
+}
+
+export async function bankUserIds(client: pg.Client, tenantId: string): Promise<string[]> {
+  const { rows } = await client.query<{ id: string }>('select id::text as id from users where tenant_id = $1', [tenantId]);
+  return rows.map((r) => r.id);
+}
+
 export async function latestMigration(client: pg.Client): Promise<string> {
   const { rows } = await client.query<{ name: string }>('select max(name) as name from knex_migrations');
   return rows[0]!.name;
