@@ -47,7 +47,7 @@ export async function exportTenant(options: {
 }): Promise<ExportManifest> {
   const { tenantId, file } = options;
   if (fs.existsSync(file)) throw new BackupRefused(`${file} exists; refusing to overwrite it.`);
-  store.uuidLiteral(tenantId);
+  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(tenantId)) throw new BackupRefused('ID must be a tenant id (a lower-case UUID).');
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'kontor-export-'));
   const client = await store.ownerSession(options.ownerUrl);
   try {
