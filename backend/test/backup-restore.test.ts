@@ -82,6 +82,10 @@ describe('backup and restore of a running installation', () => {
         assert.equal(status, 200);
       });
     }
+    // The audit signing key and its checkpoints (written by the audit checkpoints when configured) travel with the backup.
+    fs.writeFileSync(path.join(source.home, 'checkpoint-key.pem'), 'test key material\n', { mode: 0o600 });
+    fs.mkdirSync(path.join(source.home, 'checkpoints'), { mode: 0o700 });
+    fs.writeFileSync(path.join(source.home, 'checkpoints', '2026-12-01.jsonl'), '{"chain":"x"}\n', { mode: 0o600 });
     await new Promise((r) => setTimeout(r, 300));
 
     const result = await takeBackup({
@@ -115,6 +119,10 @@ describe('backup and restore of a running installation', () => {
     const home = temp('kontor-restored-');
     const restored = await restoreBackup({ from: backupDir, home, logger });
     assert.ok(restored.databases.includes('kontor'), restored.databases.join());
+    for (const f of ['secrets.json', 'checkpoint-key.pem', 'checkpoints/2026-12-01.jsonl']) {
+      assert.ok(fs.readFileSync(path.join(home, f)).equals(fs.readFileSync(path.join(source.home, f))), `${f} restored`);
+      assert.equal(fs.statSync(path.join(home, f)).mode & 0o777, 0o600, f);
+    }
     const copy = await startInstallation(home);
     try {
       const state = await databaseState(copy.superDb);

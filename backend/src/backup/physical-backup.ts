@@ -64,6 +64,17 @@ export async function takeBackup(options: {
   if (!superPassword) throw new BackupRefused('secrets.json has no pgSuperPassword.');
 
   makePrivateDir(out);
+  try {
+    return await copyInstallation({ ...options, dataDir, superPassword });
+  } catch (err) {
+    // A half-written backup must never pass for one: the directory was new or empty, so it goes.
+    fs.rmSync(out, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+async function copyInstallation(options: Parameters<typeof takeBackup>[0] & { dataDir: string; superPassword: string }): Promise<BackupResult> {
+  const { home, out, logger, dataDir, superPassword } = options;
   const files: FileEntry[] = [];
   const directories: string[] = [];
   const addDir = (rel: string) => {
