@@ -15,8 +15,8 @@ export function renderTunnelledConfig(options: {
   staticRoot: string;
   tls: { cert: string; key: string };
 }): { conf: string; socket: string } {
-  const nginxDir = path.join(options.repoRoot, 'nginx');
-  const socket = path.join(options.socketDir, 'nginx.sock');
+  const nginxDir = path.resolve(options.repoRoot, 'nginx');
+  const socket = path.resolve(options.socketDir, 'nginx.sock');
   const server = envsubst(fs.readFileSync(path.join(nginxDir, 'templates', 'kontor.conf.template'), 'utf8'), {
     KONTOR_SERVER_NAME: options.serverName,
     KONTOR_API_UPSTREAM: options.apiUpstream,
