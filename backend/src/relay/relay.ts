@@ -85,14 +85,9 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
   /** Host name → its tunnels, newest last: a reconnecting server replaces a half-dead line. */
   const tunnels = new Map<string, Tunnel[]>();
   const browsers = new Set<net.Socket>();
-  const tunnelSockets = new Set<Connection>();
+  const tunnelSockets = new Set<net.Socket>();
 
   const sshServer = new ssh2.Server({ hostKeys: [options.hostKey], ident: 'kontor-relay' }, (client) => {
-    if (tunnelSockets.size >= limits.maxTunnelConnections) {
-      client.end();
-      return;
-    }
-    tunnelSockets.add(client);
     let hostName: string | undefined;
     let attempts = 0;
     let forwarded = false;
@@ -164,13 +159,25 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
     client.on('error', () => undefined);
     client.on('close', () => {
       clearTimeout(setup);
-      tunnelSockets.delete(client);
       if (hostName === undefined) return;
       const list = (tunnels.get(hostName) ?? []).filter((t) => t.client !== client);
       if (list.length) tunnels.set(hostName, list);
       else tunnels.delete(hostName);
       if (forwarded) log.info({ hostName, tunnels: list.length }, 'tunnel down');
     });
+  });
+
+  // The relay owns the tunnel port's sockets (bounded, and closed for certain on shutdown) and
+  // hands each to ssh2.
+  const tunnelServer = net.createServer((socket) => {
+    if (tunnelSockets.size >= limits.maxTunnelConnections) {
+      socket.destroy();
+      return;
+    }
+    tunnelSockets.add(socket);
+    socket.on('close', () => tunnelSockets.delete(socket));
+    socket.setKeepAlive(true, 30_000);
+    sshServer.injectSocket(socket);
   });
 
   const tlsServer = net.createServer({ pauseOnConnect: false }, (browser) => {
@@ -258,22 +265,22 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
   }
 
   await Promise.all([
-    new Promise<void>((resolve, reject) => sshServer.listen(options.tunnel.port, options.tunnel.host, resolve).once('error', reject)),
+    new Promise<void>((resolve, reject) => tunnelServer.listen(options.tunnel.port, options.tunnel.host, resolve).once('error', reject)),
     new Promise<void>((resolve, reject) => tlsServer.listen(options.tls.port, options.tls.host, resolve).once('error', reject)),
   ]);
   log.info({ installations: keys.size }, 'relay listening');
 
   return {
     tlsPort: (tlsServer.address() as net.AddressInfo).port,
-    tunnelPort: (sshServer.address() as net.AddressInfo).port,
+    tunnelPort: (tunnelServer.address() as net.AddressInfo).port,
     tunnels: (hostName) => tunnels.get(hostName.toLowerCase())?.length ?? 0,
     async close() {
       const closing = [
         new Promise<void>((resolve) => tlsServer.close(() => resolve())),
-        new Promise<void>((resolve) => sshServer.close(() => resolve())),
+        new Promise<void>((resolve) => tunnelServer.close(() => resolve())),
       ];
       for (const b of browsers) b.destroy();
-      for (const c of tunnelSockets) c.end();
+      for (const s of tunnelSockets) s.destroy();
       await Promise.all(closing);
     },
   };
