@@ -337,7 +337,7 @@ describe('the relay as a program', () => {
       const started = output(good);
       let out = '';
       good.stdout.on('data', (c: Buffer) => (out += c));
-      await until('the relay started', () => out.includes('relay started'));
+      await until('the relay started', () => out.includes('relay started'), 60_000);
       assert.ok(out.includes(made.out.match(/SHA256:\S+/)![0]), 'it logs the fingerprint Kontor pins');
       good.kill('SIGTERM');
       assert.equal((await started).code, 0);

@@ -199,6 +199,7 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
       log.info({ outcome: 'no-hello', durationMs: Date.now() - started }, 'connection closed');
       browser.destroy();
     }, limits.helloTimeoutMs);
+    browser.once('close', () => clearTimeout(timer));
 
     const onData = (chunk: Buffer): void => {
       chunks.push(chunk);
