@@ -23,6 +23,8 @@ export async function spoolUpload(req: Request, dir: string, id: string, maxByte
   const file = path.join(dir, `${id}.csv`);
   const declared = Number(req.get('content-length') ?? NaN);
   if (Number.isFinite(declared) && declared > maxBytes) throw new TooLarge(`The file is larger than the allowed ${maxBytes} bytes.`);
+  // A client that went away while the request was being checked has already fired its events: no file for it.
+  if (req.destroyed || req.readableAborted) throw new Error('upload aborted');
   const out = fs.createWriteStream(file, { mode: 0o600, highWaterMark: 1 << 20 });
   let bytes = 0;
   try {
@@ -54,6 +56,10 @@ export async function spoolUpload(req: Request, dir: string, id: string, maxByte
         }
       });
       req.on('aborted', () => fail(new Error('upload aborted')));
+      // 'aborted' does not fire for every way a connection ends; a close before the body is complete is an abort too.
+      req.on('close', () => {
+        if (!req.complete) fail(new Error('upload aborted'));
+      });
       req.on('error', fail);
       out.on('error', fail);
       out.on('finish', () => (failed ? undefined : resolve()));
