@@ -9,6 +9,6 @@ export default async function (defaults) {
   // Routes a first visit does not need load with their route (@embroider/router): the result page
   // brings Chart.js, the admin and platform areas their tables and forms.
   return compatBuild(app, buildOnce, {
-    splitAtRoutes: ['app.calculation', 'app.container', 'app.containers', 'app.templates', 'app.admin', 'app.platform', 'app.security', 'app.sessions', 'app.password', 'recovery', 'invitation', 'not-found'],
+    splitAtRoutes: ['app.calculation', 'app.container', 'app.containers', 'app.templates', 'app.admin', 'app.platform', 'app.security', 'app.sessions', 'app.password', 'recovery', 'invitation'],
   });
 }
