@@ -12,7 +12,6 @@ import { byChain, describeVerification, purgeChainedRecords, verifyAuditChains, 
 import { loadOrCreateSigningKey, type SigningKey } from '../src/audit/checkpoint-key.js';
 import { auditChainId, CheckpointService, signCheckpoint } from '../src/audit/checkpoints.js';
 import { inTenant } from '../src/db/tenant-transaction.js';
-import type { Clock } from '../src/clock.js';
 import { createTenantWithUser, startTestKontor, type TestKontor, type TestUser } from './helpers/app.js';
 import { Client } from './helpers/client.js';
 import { apiDb, retentionDb } from './helpers/db.js';
@@ -31,7 +30,7 @@ before(async () => {
   key = loadOrCreateSigningKey(home);
   cpDb = apiDb(2);
   // The suite's test clock, once the app exists.
-  checkpoints = new CheckpointService({ db: cpDb, home, key, clock: { now: () => t.clock.now() } as Clock, logger: capturingLogger().logger });
+  checkpoints = new CheckpointService({ db: cpDb, home, key, clock: { now: () => t.clock.now() }, logger: capturingLogger().logger });
   t = await startTestKontor({ checkpoints });
 });
 after(async () => {
@@ -265,7 +264,7 @@ describe('signed checkpoints of the hash chains', () => {
     const res = await runTool([path.join(dir, 'x.jsonl'), '--key', key.publicKeyPem]);
     assert.equal(res.code, 1, res.out);
     assert.match(res.out, new RegExp(`BROKEN  ${chain}: first broken at seq 1, .*not covered by any signed checkpoint`));
-    assert.match(res.out, /BROKEN  refused checkpoint on line \d+ \(audit:[^)]+:info\): not signed with this key, or edited/);
+    assert.match(res.out, /BROKEN {2}refused checkpoint on line \d+ \(audit:[^)]+:info\): not signed with this key, or edited/);
     const otherKey = generateKeyPairSync('ed25519').publicKey.export({ type: 'spki', format: 'pem' }) as string;
     fs.writeFileSync(path.join(dir, 'x.jsonl'), ok.text);
     const wrongKey = await runTool([path.join(dir, 'x.jsonl'), '--key', otherKey]);

@@ -44,6 +44,7 @@ describe('lockout under concurrency', () => {
       }
       if (right.status === 200) {
         // Allowed only if it was decided before the lock: fewer failures were recorded before it.
+        // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- knex's select generics do not narrow this row shape
         const events = (await t.owner('login_events').where({ user_id: u.id }).orderBy('id').select('outcome')) as { outcome: string }[];
         const before = events.findIndex((e) => e.outcome === 'success');
         if (before >= LOCK_AFTER_FAILURES) problems.push(`round ${round}: 200 and a session after ${before} recorded failures, i.e. after the lock`);

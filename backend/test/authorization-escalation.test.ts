@@ -58,6 +58,7 @@ before(async () => {
   t = await startTestKontor();
   vendor = await vendorTenant(t.owner);
   bank = (await createTenantWithUser(t, { roles: ['tenant_admin'] })).tenantId;
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- knex's select generics do not narrow this row shape
   const rows = (await t.owner('roles as r').leftJoin('role_rights as rr', 'rr.role_id', 'r.id').where('r.builtin', true)
     .groupBy('r.id').select('r.id', 'r.key', 'r.name', 'r.assignable_in_tenants',
       t.owner.raw("coalesce(array_agg(rr.area || ':' || rr.access) filter (where rr.area is not null), '{}') as rights"))) as

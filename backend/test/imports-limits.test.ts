@@ -40,7 +40,7 @@ async function upload(client: Client, containerId: string, kind: string, body: B
   const res = await fetch(`${t.url}/api/containers/${containerId}/imports/${kind}`, {
     method: 'POST', headers: { origin: t.url, cookie: client.cookie!, 'content-type': 'text/csv' }, body: typeof body === 'string' ? body : new Uint8Array(body),
   });
-  return { status: res.status, body: (await res.json()) as any };
+  return { status: res.status, body: (await res.json()) };
 }
 
 async function finished(importId: string, client = c, timeoutMs = 60_000): Promise<any> {
@@ -231,7 +231,7 @@ describe('import bounds', () => {
         method: 'POST', headers: { origin: full.url, cookie: client.cookie!, 'content-type': 'text/csv' }, body: fs.readFileSync(path.join(fixtures, 'customer-groups-valid.csv')),
       });
       assert.equal(res.status, 507);
-      assert.equal(((await res.json()) as any).error.code, 'insufficient_storage');
+      assert.equal(((await res.json())).error.code, 'insufficient_storage');
       assert.deepEqual(fs.readdirSync(dir), []);
       assert.deepEqual((await client.get(`/api/containers/${id}`)).body.imports, []);
     } finally {

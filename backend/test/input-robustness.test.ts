@@ -86,7 +86,7 @@ function requestFor(entry: RouteEntry) {
     ),
     contentType: fc.constantFrom('application/json', 'application/json; charset=utf-8', 'text/csv', 'application/json; charset=latin1', 'text/plain'),
   }).map((r) => {
-    const p = r.params as string[];
+    const p = r.params;
     let i = 0;
     const url = `/api${entry.path.replace(/:(\w+)/g, () => {
       const s = p[i++]!;

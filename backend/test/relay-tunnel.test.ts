@@ -315,8 +315,8 @@ describe('the relay as a program', () => {
     const run = (args: string[]) => spawn(process.execPath, ['--import', 'tsx', path.join(relayDir, 'main.ts'), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     const output = (child: ReturnType<typeof run>) => new Promise<{ code: number; out: string }>((resolve) => {
       let out = '';
-      child.stdout.on('data', (c: Buffer) => (out += c));
-      child.stderr.on('data', (c: Buffer) => (out += c));
+      child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+      child.stderr.on('data', (c: Buffer) => (out += c.toString()));
       child.on('exit', (code) => resolve({ code: code ?? 1, out }));
     });
     try {
@@ -336,7 +336,7 @@ describe('the relay as a program', () => {
       const good = run(['serve', '--config', config]);
       const started = output(good);
       let out = '';
-      good.stdout.on('data', (c: Buffer) => (out += c));
+      good.stdout.on('data', (c: Buffer) => (out += c.toString()));
       await until('the relay started', () => out.includes('relay started'), 60_000);
       assert.ok(out.includes(made.out.match(/SHA256:\S+/)![0]), 'it logs the fingerprint Kontor pins');
       good.kill('SIGTERM');

@@ -53,8 +53,8 @@ function run(command: string, args: string[], env: NodeJS.ProcessEnv, cwd = back
   const child = spawn(command, args, { env, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
   children.push(child);
   let output = '';
-  child.stdout!.on('data', (c: Buffer) => (output += c.toString('utf8')));
-  child.stderr!.on('data', (c: Buffer) => (output += c.toString('utf8')));
+  child.stdout.on('data', (c: Buffer) => (output += c.toString('utf8')));
+  child.stderr.on('data', (c: Buffer) => (output += c.toString('utf8')));
   const exited = new Promise<Exited>((resolve) => child.on('exit', (code) => resolve({ code, output })));
   return { child, exited, output: () => output };
 }

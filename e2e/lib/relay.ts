@@ -50,7 +50,7 @@ function socketInodes(pid: number): Set<string> {
   for (const fd of fs.existsSync(dir) ? fs.readdirSync(dir) : []) {
     try {
       const m = /^socket:\[(\d+)\]$/.exec(fs.readlinkSync(path.join(dir, fd)));
-      if (m) inodes.add(m[1]!);
+      if (m) inodes.add(m[1]);
     } catch {
       // closed meanwhile
     }
@@ -61,7 +61,7 @@ function socketInodes(pid: number): Set<string> {
 /** /proc/net/tcp{,6} addresses are little-endian hex per 32-bit word. */
 function decodeAddress(hex: string): string {
   const words = hex.match(/.{8}/g)!.map((w) => w.match(/../g)!.reverse().join(''));
-  if (words.length === 1) return words[0]!.match(/../g)!.map((b) => parseInt(b, 16)).join('.');
+  if (words.length === 1) return words[0].match(/../g)!.map((b) => parseInt(b, 16)).join('.');
   const v6 = words.join('').match(/.{4}/g)!.map((g) => parseInt(g, 16).toString(16)).join(':');
   return v6.replace(/(^|:)0(:0)+(:|$)/, '::');
 }
@@ -74,10 +74,10 @@ export function tcpListeners(pids: number[]): Listener[] {
   for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
     for (const line of fs.readFileSync(table, 'utf8').trim().split('\n').slice(1)) {
       const cols = line.trim().split(/\s+/);
-      const [addr, port] = cols[1]!.split(':');
+      const [addr, port] = cols[1].split(':');
       if (cols[3] !== '0A') continue; // LISTEN
-      const pid = owner.get(cols[9]!);
-      if (pid !== undefined) found.push({ pid, address: decodeAddress(addr!), port: parseInt(port!, 16) });
+      const pid = owner.get(cols[9]);
+      if (pid !== undefined) found.push({ pid, address: decodeAddress(addr), port: parseInt(port, 16) });
     }
   }
   return found;

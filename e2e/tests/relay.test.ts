@@ -61,8 +61,8 @@ function runTunnel(keyFile: string, fingerprint: string, log: string[]): ChildPr
       KONTOR_TUNNEL_KEY_FILE: keyFile, KONTOR_TUNNEL_TARGET: `unix:${path.join(sockets, 'nginx.sock')}`, LOG_LEVEL: 'info',
     },
   });
-  child.stdout!.on('data', (c: Buffer) => log.push(...c.toString('utf8').trim().split('\n')));
-  child.stderr!.on('data', (c: Buffer) => log.push(c.toString('utf8')));
+  child.stdout.on('data', (c: Buffer) => log.push(...c.toString('utf8').trim().split('\n')));
+  child.stderr.on('data', (c: Buffer) => log.push(c.toString('utf8')));
   return child;
 }
 
@@ -127,7 +127,7 @@ async function signInAnalyst(p: Page): Promise<void> {
   const before = mailCount(mailDir);
   if (/created/.test(kontorCli('demo', '--groups', '200'))) {
     const mail = await waitForMail(mailDir, (m) => m.to.includes(analyst) && /invitation\//.test(m.text), before);
-    await p.goto(/(http\S+\/invitation\/\S+)/.exec(mail.text)![1]!.replace(/^https?:\/\/[^/]+/, base()));
+    await p.goto(/(http\S+\/invitation\/\S+)/.exec(mail.text)![1].replace(/^https?:\/\/[^/]+/, base()));
     await p.getByLabel('New password', { exact: true }).fill(password);
     await p.getByLabel('Repeat new password').fill(password);
     await p.getByRole('button', { name: 'Set password' }).click();
@@ -176,7 +176,7 @@ describe('Kontor through the blind relay', () => {
     await runs.first().click();
     await page.locator('[data-test-leasing-total]').waitFor();
     const [download] = await Promise.all([page.waitForEvent('download'), page.locator('[data-test-download]').click()]);
-    const csv = fs.readFileSync((await download.path())!, 'utf8');
+    const csv = fs.readFileSync((await download.path()), 'utf8');
     assert.match(csv, /^group_id;score;class;potential\n/);
 
     // What the relay passed: a lot of bytes, all of them TLS records, none of them readable.

@@ -13,7 +13,7 @@ function rawHeaders(url: string): Promise<[string, string][]> {
     https.get(url, (res) => {
       res.resume();
       const pairs: [string, string][] = [];
-      for (let i = 0; i < res.rawHeaders.length; i += 2) pairs.push([res.rawHeaders[i]!.toLowerCase(), res.rawHeaders[i + 1]!]);
+      for (let i = 0; i < res.rawHeaders.length; i += 2) pairs.push([res.rawHeaders[i].toLowerCase(), res.rawHeaders[i + 1]]);
       res.on('end', () => resolve(pairs));
     }).on('error', reject);
   });

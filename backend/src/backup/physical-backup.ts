@@ -54,7 +54,7 @@ export async function takeBackup(options: {
   now: () => Date;
   hooks?: BackupHooks;
 }): Promise<BackupResult> {
-  const { home, out, logger } = options;
+  const { home, out } = options;
   const secretsFile = path.join(home, 'secrets.json');
   if (!fs.existsSync(secretsFile)) throw new BackupRefused(`${home} holds no Kontor installation (no secrets.json).`);
   const dataDir = path.join(home, 'pg');

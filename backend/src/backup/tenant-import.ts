@@ -65,7 +65,7 @@ export async function verifyExport(file: string): Promise<{ manifest: ExportMani
   const entries = new Map(index.map((e) => [e.name, e]));
   const parsed = manifestSchema.safeParse(await readSmall(file, entries.get('manifest.json'), 'manifest.json'));
   if (!parsed.success) throw new BackupRefused(`manifest.json is not a Kontor tenant export manifest (${parsed.error.issues[0]?.path.join('.')}).`);
-  const manifest = parsed.data as ExportManifest;
+  const manifest = parsed.data;
   const listed = new Set(manifest.files.map((f) => f.path));
   for (const e of index) if (e.name !== 'manifest.json' && !listed.has(e.name)) throw new BackupRefused(`${e.name} is not in the manifest: the export was changed.`);
   for (const f of manifest.files) {

@@ -44,7 +44,7 @@ export function checkPathEncoding(paths: () => string[]): RequestHandler {
         try {
           decodeURIComponent(m[i + 1]!);
         } catch {
-          next(new Invalid(`${names[i]!}: is not valid URL encoding.`, names[i]!, names[i] === 'id' || names[i]!.endsWith('Id') ? 'invalid_id' : 'invalid_input'));
+          next(new Invalid(`${names[i]!}: is not valid URL encoding.`, names[i], names[i] === 'id' || names[i]!.endsWith('Id') ? 'invalid_id' : 'invalid_input'));
           return;
         }
       }
@@ -54,6 +54,7 @@ export function checkPathEncoding(paths: () => string[]): RequestHandler {
 }
 
 /** Text PostgreSQL cannot store (text and jsonb): NUL, and UTF-16 halves without their partner. */
+// eslint-disable-next-line no-control-regex -- NUL is exactly what this pattern finds
 const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 const MAX_FIELD = 60;
 
