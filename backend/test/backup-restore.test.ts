@@ -3,6 +3,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { verifyAll } from '../src/audit/chains.js';
+import { loadOrCreateSigningKey } from '../src/audit/checkpoint-key.js';
+import { CheckpointService } from '../src/audit/checkpoints.js';
 import { takeBackup } from '../src/backup/physical-backup.js';
 import { restoreBackup } from '../src/backup/restore.js';
 import { BackupRefused } from '../src/backup/manifest.js';
@@ -82,10 +84,11 @@ describe('backup and restore of a running installation', () => {
         assert.equal(status, 200);
       });
     }
-    // The audit signing key and its checkpoints (written by the audit checkpoints when configured) travel with the backup.
-    fs.writeFileSync(path.join(source.home, 'checkpoint-key.pem'), 'test key material\n', { mode: 0o600 });
-    fs.mkdirSync(path.join(source.home, 'checkpoints'), { mode: 0o700 });
-    fs.writeFileSync(path.join(source.home, 'checkpoints', '2026-12-01.jsonl'), '{"chain":"x"}\n', { mode: 0o600 });
+    // The audit signing key (generated at the first start) and real signed checkpoints travel with the backup.
+    const signer = new CheckpointService({ db: source.server.database.api, home: source.home, key: loadOrCreateSigningKey(source.home), clock: systemClock, logger });
+    await signer.checkpoint();
+    const checkpointFiles = fs.readdirSync(path.join(source.home, 'checkpoints')).map((f) => `checkpoints/${f}`);
+    assert.ok(checkpointFiles.length > 0, 'a checkpoint was signed');
     await new Promise((r) => setTimeout(r, 300));
 
     const result = await takeBackup({
@@ -119,7 +122,7 @@ describe('backup and restore of a running installation', () => {
     const home = temp('kontor-restored-');
     const restored = await restoreBackup({ from: backupDir, home, logger });
     assert.ok(restored.databases.includes('kontor'), restored.databases.join());
-    for (const f of ['secrets.json', 'checkpoint-key.pem', 'checkpoints/2026-12-01.jsonl']) {
+    for (const f of ['secrets.json', 'checkpoint-key.pem', ...checkpointFiles]) {
       assert.ok(fs.readFileSync(path.join(home, f)).equals(fs.readFileSync(path.join(source.home, f))), `${f} restored`);
       assert.equal(fs.statSync(path.join(home, f)).mode & 0o777, 0o600, f);
     }

@@ -156,8 +156,8 @@ describe('Kontor through the blind relay', () => {
     await page.getByRole('link', { name: 'Data containers' }).click();
     await atPath(page, '/containers');
     await page.getByLabel('Name').fill(MARKER);
+    // Creating a container opens it.
     await page.locator('[data-test-create-container-submit]').click();
-    await page.getByRole('link', { name: MARKER }).click();
     await page.locator('[data-test-container-name]').waitFor();
     const slot = page.locator('[data-test-import-slot="customer_groups"]');
     await slot.locator('[data-test-file]').setInputFiles(path.join(dataDir, 'customer_groups.csv'));

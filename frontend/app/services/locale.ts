@@ -3,7 +3,8 @@ import { waitForPromise } from '@ember/test-waiters';
 import type IntlService from 'ember-intl/services/intl';
 
 export type Locale = 'de-de' | 'en-us';
-type Translations = Record<string, string>;
+/** What ember-intl takes: nested JSON of texts, as the translation files hold it. */
+type Translations = Parameters<IntlService['addTranslations']>[1];
 
 // Each language is its own chunk, fetched when first used: the first page carries one, not both.
 const loaders: Record<Locale, () => Promise<{ default: Translations }>> = {
