@@ -11,7 +11,7 @@ import { signInSuperadmin } from '../lib/superadmin.js';
 /**
  * Every main page at a laptop's 1366 px and a phone's 390 px: nothing sticks out sideways, and on
  * the laptop the top bar stays one line. Screenshots land in e2e/.artifacts/screens/ to look at.
- * Runs last (zz-): after containers.test.ts (its demo analyst and calculations give the data pages content) and after sign-in.test.ts has set up the superadmin's password and second factor.
+ * Run it last (as tests/zz-screens.test.ts, see ../pending/README.md): after containers.test.ts (its demo analyst and calculations give the data pages content) and after sign-in.test.ts has set up the superadmin's password and second factor.
  */
 const shots = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../.artifacts/screens');
 const analyst = 'demo-analyst@sparkasse-musterstadt.example';
