@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Knex } from 'knex';
 import { describeVerification, purgeChainedRecords, verifyAll, verifyAuditChains, verifyLoginChains } from '../src/audit/chains.js';
 import { recordAudit } from '../src/audit/audit-store.js';
-import { inTenant } from '../src/db/tenant-transaction.js';
+import { inWholeTenant } from '../src/db/tenant-transaction.js';
 import { createTenantWithUser, startTestKontor, type TestKontor, type TestUser } from './helpers/app.js';
 import { Client } from './helpers/client.js';
 import { apiDb, retentionDb } from './helpers/db.js';
@@ -24,18 +24,18 @@ after(async () => {
 });
 
 async function events(tenantId: string, n: number, level: 'info' | 'error' = 'info', at = t.clock.now()): Promise<void> {
-  await inTenant(api, tenantId, async (trx) => {
+  await inWholeTenant(api, tenantId, async (trx) => {
     for (let i = 0; i < n; i++) await recordAudit(trx, { tenantId, actorUserId: null, type: `test.event.${i}`, level, details: { i } }, at);
   });
 }
 
 async function audit(tenantId: string) {
-  return inTenant(api, tenantId, (trx) => verifyAuditChains(trx, tenantId));
+  return inWholeTenant(api, tenantId, (trx) => verifyAuditChains(trx, tenantId));
 }
 
 /** As the owner, inside the tenant (row-level security is forced for the owner too). */
 function asOwner<T>(tenantId: string, work: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
-  return inTenant(t.owner, tenantId, work);
+  return inWholeTenant(t.owner, tenantId, work);
 }
 
 async function bank(): Promise<TestUser> {
@@ -62,7 +62,7 @@ describe('tamper-evident audit trail', () => {
       (trx: Knex.Transaction) => trx('audit_events').where({ tenant_id: b.tenantId }).update({ type: 'forged' }),
       (trx: Knex.Transaction) => trx('audit_events').where({ tenant_id: b.tenantId }).delete(),
     ]) {
-      await assert.rejects(inTenant(api, b.tenantId, attempt), /permission denied for table audit_events/);
+      await assert.rejects(inWholeTenant(api, b.tenantId, attempt), /permission denied for table audit_events/);
     }
     await assert.rejects(api('login_events').where({ tenant_id: b.tenantId }).update({ reason: 'forged' }), /permission denied for table login_events/);
     await assert.rejects(api('login_events').where({ tenant_id: b.tenantId }).delete(), /permission denied for table login_events/);
@@ -116,7 +116,7 @@ describe('tamper-evident audit trail', () => {
     assert.equal(Number(anchor.first_seq), 5);
     assert.ok((await audit(b.tenantId)).every((r) => r.ok), 'the chain still verifies from the anchor');
     // The API role cannot move the anchor to hide a deletion.
-    await assert.rejects(inTenant(api, b.tenantId, (trx) => trx('audit_chain_anchors').where({ tenant_id: b.tenantId }).update({ first_seq: 6 })), /permission denied/);
+    await assert.rejects(inWholeTenant(api, b.tenantId, (trx) => trx('audit_chain_anchors').where({ tenant_id: b.tenantId }).update({ first_seq: 6 })), /permission denied/);
     // Everything cut: the anchor sits past the head and the empty chain verifies too.
     t.clock.advanceMinutes(31 * 24 * 60);
     await purgeChainedRecords(retention, t.clock.now(), [b.tenantId]);

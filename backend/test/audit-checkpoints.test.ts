@@ -11,7 +11,7 @@ import { recordAudit } from '../src/audit/audit-store.js';
 import { byChain, describeVerification, purgeChainedRecords, verifyAuditChains, type ChainReport } from '../src/audit/chains.js';
 import { loadOrCreateSigningKey, type SigningKey } from '../src/audit/checkpoint-key.js';
 import { auditChainId, CheckpointService, signCheckpoint } from '../src/audit/checkpoints.js';
-import { inTenant } from '../src/db/tenant-transaction.js';
+import { inWholeTenant } from '../src/db/tenant-transaction.js';
 import { createTenantWithUser, startTestKontor, type TestKontor, type TestUser } from './helpers/app.js';
 import { Client } from './helpers/client.js';
 import { apiDb, retentionDb } from './helpers/db.js';
@@ -40,7 +40,7 @@ after(async () => {
 });
 
 async function events(tenantId: string, n: number, at = t.clock.now()): Promise<void> {
-  await inTenant(t.db, tenantId, async (trx) => {
+  await inWholeTenant(t.db, tenantId, async (trx) => {
     for (let i = 0; i < n; i++) await recordAudit(trx, { tenantId, actorUserId: null, type: `test.event.${i}`, details: { i } }, at);
   });
 }
@@ -48,12 +48,12 @@ async function events(tenantId: string, n: number, at = t.clock.now()): Promise<
 /** As `audit verify` does it: the chains against the trusted checkpoints read from the files. */
 async function verify(tenantId: string): Promise<ChainReport> {
   const trusted = byChain(checkpoints.readAll().trusted);
-  const reports = await inTenant(t.db, tenantId, (trx) => verifyAuditChains(trx, tenantId, trusted));
+  const reports = await inWholeTenant(t.db, tenantId, (trx) => verifyAuditChains(trx, tenantId, trusted));
   return reports.find((r) => r.chain === 'info')!;
 }
 
 function owner<T>(tenantId: string, work: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
-  return inTenant(t.owner, tenantId, work);
+  return inWholeTenant(t.owner, tenantId, work);
 }
 
 /** What a forger with the owner role does to cover a change: recompute every later link and hash, then move the head. */
@@ -133,7 +133,7 @@ describe('signed checkpoints of the hash chains', () => {
     const copy = await t.owner('audit_checkpoints').where({ tenant_id: b.tenantId }).select('line');
     assert.ok(copy.some((r) => JSON.parse(r.line).sig === mine.sig));
     assert.equal((await checkpoints.checkpoint([b.tenantId])).signed.length, 0, 'an unchanged head is not signed again');
-    await assert.rejects(inTenant(t.db, b.tenantId, () => t.db('audit_checkpoints').where({ tenant_id: b.tenantId }).delete()), /permission denied/);
+    await assert.rejects(inWholeTenant(t.db, b.tenantId, () => t.db('audit_checkpoints').where({ tenant_id: b.tenantId }).delete()), /permission denied/);
   });
 
   it('bank admins get the public key and the newest checkpoints; an on-demand checkpoint signs new rows', async () => {
@@ -287,7 +287,7 @@ describe('signed checkpoints of the hash chains', () => {
     fs.rmSync(dir, { recursive: true, force: true });
     assert.equal(res.code, 1);
     assert.match(res.out, new RegExp(`BROKEN  audit:${b.tenantId}:info: first broken at seq 2, row id \\d+, line \\d+: content does not match its hash`));
-    const logged = await inTenant(t.owner, b.tenantId, (trx) => trx('audit_events').where({ tenant_id: b.tenantId, type: 'audit.exported' }).first('chain', 'details'));
+    const logged = await inWholeTenant(t.owner, b.tenantId, (trx) => trx('audit_events').where({ tenant_id: b.tenantId, type: 'audit.exported' }).first('chain', 'details'));
     assert.equal(logged.chain, 'review');
     assert.equal(logged.details.records >= 5, true);
   });

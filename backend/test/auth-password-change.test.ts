@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { LOCK_AFTER_FAILURES } from '../src/auth/auth-store.js';
-import { inTenant } from '../src/db/tenant-transaction.js';
+import { inWholeTenant } from '../src/db/tenant-transaction.js';
 import { createTenantWithUser, startTestKontor, type TestKontor } from './helpers/app.js';
 import { Client } from './helpers/client.js';
 
@@ -51,7 +51,7 @@ describe('wrong current passwords on POST /api/auth/password', () => {
     assert.equal((await c.post('/api/auth/password', { currentPassword: 'not my password', newPassword: NEW_PASSWORD })).status, 400);
     const events = await t.owner('login_events').where({ user_id: u.id, outcome: 'failure' }).pluck('reason');
     assert.deepEqual(events, ['wrong_current_password']);
-    const audit = await inTenant(t.owner, u.tenantId, (trx) => trx('audit_events').where({ tenant_id: u.tenantId, actor_user_id: u.id }).pluck('type'));
+    const audit = await inWholeTenant(t.owner, u.tenantId, (trx) => trx('audit_events').where({ tenant_id: u.tenantId, actor_user_id: u.id }).pluck('type'));
     assert.ok(audit.includes('auth.password_change_failed'), `audit has ${audit.join(', ')}`);
     // A right one afterwards works and resets the counter as a sign-in would.
     assert.equal((await c.post('/api/auth/password', { currentPassword: u.password, newPassword: NEW_PASSWORD })).status, 204);

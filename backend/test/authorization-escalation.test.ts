@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { inTenant } from '../src/db/tenant-transaction.js';
+import { inWholeTenant } from '../src/db/tenant-transaction.js';
 import { addUser, createTenantWithUser, startTestKontor, type TestKontor, type TestUser } from './helpers/app.js';
 import { Client } from './helpers/client.js';
 import { enrolFactor } from './helpers/factors.js';
@@ -39,7 +39,7 @@ function beyond(actor: Actor, rights: string[]): string[] {
 
 async function withRoles(tenantId: string, roleIds: string[], factor: boolean): Promise<TestUser> {
   const user = await addUser(t, tenantId, { roles: [] });
-  await inTenant(t.owner, tenantId, async (trx) => {
+  await inWholeTenant(t.owner, tenantId, async (trx) => {
     for (const r of roleIds) await trx('membership_roles').insert({ tenant_id: tenantId, user_id: user.id, role_id: r });
   });
   if (factor) await enrolFactor(t, user);
@@ -170,7 +170,7 @@ describe('escalation matrix: nobody hands out a right they do not hold', () => {
     assert.equal(await t.owner('users').where({ email }).first('id'), undefined);
     const target = await freshVendorUser();
     assert.equal((await manager.client.request('PATCH', `/api/platform/users/${target}`, { roleIds: [superadmin.id] })).status, 403);
-    const held = await inTenant(t.owner, vendor, (trx) => trx('membership_roles').where({ tenant_id: vendor, user_id: target }).pluck('role_id'));
+    const held = await inWholeTenant(t.owner, vendor, (trx) => trx('membership_roles').where({ tenant_id: vendor, user_id: target }).pluck('role_id'));
     assert.deepEqual(held, []);
   });
 

@@ -1,14 +1,19 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { inTenant } from '../src/db/tenant-transaction.js';
+import { inWholeTenant } from '../src/db/tenant-transaction.js';
 import { after, before, describe, it } from 'node:test';
 import type { Requirement, RouteEntry } from '../src/http/route-table.js';
 import { effectiveRights, holds, type Access, type Area } from '../src/tenancy/rights.js';
 import { addUser, createTenantWithUser, startTestKontor, type TestKontor, type TestUser } from './helpers/app.js';
 import { Client } from './helpers/client.js';
 import { customRole, grantTo, randomEmail, roleId, vendorUser } from './helpers/tenancy.js';
+import { addDepartment, defaultDepartment } from './helpers/departments.js';
 
 /**
+ * Department dimension (issue 18): data routes are also tried on an object in another department
+ * of the actor's own bank, which must answer 404 exactly like another bank's object — except for
+ * vendor staff, who see every department of a bank they hold a grant for.
+ *
  * Every route × {anonymous, reader, analyst, tenant admin, other bank's admin, vendor support
  * with grant, vendor support without grant, superadmin} × {own tenant's object, other tenant's
  * object}. Expectations follow from the rule each route declares in the route table; a route
@@ -28,6 +33,8 @@ interface Actor {
   rights: Set<string>;
   modules: Set<string>;
   isVendorTenant: boolean;
+  /** Vendor staff inside a bank: every department is theirs. */
+  allDepartments?: boolean;
 }
 const actors: Actor[] = [];
 
@@ -39,6 +46,8 @@ interface Scenario {
   own?: (tenantId: string) => Promise<Record<string, string>>;
   /** Path params pointing into a bank other than the actor's; the answer must be 404 for anyone with the right. */
   foreign?: (actorTenantId: string) => Promise<Record<string, string>>;
+  /** Path params for an object in another department of the actor's own bank. */
+  otherDepartment?: (actorTenantId: string) => Promise<Record<string, string>>;
   body?: () => unknown;
   /** Routes that end or replace the caller's session are left to the auth suites (they would end the actor's session). */
   consumesSession?: boolean;
@@ -48,10 +57,22 @@ interface Scenario {
   perObject?: { area: Area; access: Access; module: string };
 }
 
-async function freshContainer(tenantId: string): Promise<Record<string, string>> {
+/** Each bank's second department, which none of the actors belongs to. */
+const otherDepartments = new Map<string, string>();
+async function otherDepartmentOf(tenantId: string): Promise<string> {
+  if (!otherDepartments.has(tenantId)) otherDepartments.set(tenantId, await addDepartment(t.owner, tenantId, `Firmenkunden ${randomUUID()}`));
+  return otherDepartments.get(tenantId)!;
+}
+
+async function freshContainer(tenantId: string, departmentId?: string): Promise<Record<string, string>> {
   const id = randomUUID();
-  await inTenant(t.owner, tenantId, (trx) => trx('containers').insert({ tenant_id: tenantId, id, name: `c-${id}` }));
+  const department = departmentId ?? await defaultDepartment(t.owner, tenantId);
+  await inWholeTenant(t.owner, tenantId, (trx) => trx('containers').insert({ tenant_id: tenantId, department_id: department, id, name: `c-${id}` }));
   return { id };
+}
+
+async function departmentOf(tenantId: string, containerId: string): Promise<string> {
+  return inWholeTenant(t.owner, tenantId, async (trx) => (await trx('containers').where({ tenant_id: tenantId, id: containerId }).first<{ department_id: string }>('department_id')).department_id);
 }
 
 async function foreignContainer(actorTenantId: string): Promise<Record<string, string>> {
@@ -59,19 +80,21 @@ async function foreignContainer(actorTenantId: string): Promise<Record<string, s
 }
 
 /** A finished leasing run in a fresh container of the tenant. */
-async function freshCalculation(tenantId: string): Promise<Record<string, string>> {
-  const { id: containerId } = await freshContainer(tenantId);
+async function freshCalculation(tenantId: string, departmentId?: string): Promise<Record<string, string>> {
+  const containerId = (await freshContainer(tenantId, departmentId)).id!;
   const id = randomUUID();
-  await inTenant(t.owner, tenantId, (trx) => trx('calculations').insert({
-    tenant_id: tenantId, id, container_id: containerId, kind: 'leasing', definition: '{}', status: 'succeeded', summary: '{}', created_at: new Date(), finished_at: new Date(),
+  const department = await departmentOf(tenantId, containerId);
+  await inWholeTenant(t.owner, tenantId, (trx) => trx('calculations').insert({
+    tenant_id: tenantId, department_id: department, id, container_id: containerId, kind: 'leasing', definition: '{}', status: 'succeeded', summary: '{}', created_at: new Date(), finished_at: new Date(),
   }));
   return { id };
 }
 
-async function freshTemplate(tenantId: string): Promise<Record<string, string>> {
+async function freshTemplate(tenantId: string, departmentId?: string): Promise<Record<string, string>> {
   const id = randomUUID();
-  await inTenant(t.owner, tenantId, (trx) => trx('segmentation_templates').insert({
-    tenant_id: tenantId, id, name: `t-${id}`, definition: JSON.stringify(templateBody()), created_at: new Date(), updated_at: new Date(),
+  const department = departmentId ?? await defaultDepartment(t.owner, tenantId);
+  await inWholeTenant(t.owner, tenantId, (trx) => trx('segmentation_templates').insert({
+    tenant_id: tenantId, department_id: department, id, name: `t-${id}`, definition: JSON.stringify(templateBody()), created_at: new Date(), updated_at: new Date(),
   }));
   return { id };
 }
@@ -83,10 +106,11 @@ function templateBody() {
 const otherTenant = (tid: string) => (tid === tenantB ? tenantA : tenantB);
 const leasingRead = { area: 'leasing', access: 'read', module: 'leasing' } as const;
 
-async function freshImport(tenantId: string): Promise<Record<string, string>> {
-  const { id: containerId } = await freshContainer(tenantId);
+async function freshImport(tenantId: string, departmentId?: string): Promise<Record<string, string>> {
+  const containerId = (await freshContainer(tenantId, departmentId)).id!;
   const id = randomUUID();
-  await inTenant(t.owner, tenantId, (trx) => trx('imports').insert({ tenant_id: tenantId, id, container_id: containerId, kind: 'customer_groups', status: 'failed', created_at: new Date() }));
+  const department = await departmentOf(tenantId, containerId);
+  await inWholeTenant(t.owner, tenantId, (trx) => trx('imports').insert({ tenant_id: tenantId, department_id: department, id, container_id: containerId, kind: 'customer_groups', status: 'failed', created_at: new Date() }));
   return { id };
 }
 
@@ -156,26 +180,29 @@ const matrix: Record<string, Scenario> = {
   'GET /platform/roles': { rule: 'platform.roles:read',},
   'POST /platform/roles': { rule: 'platform.roles:write', body: () => ({ name: `role ${randomEmail()}`, assignableInTenants: true, rights: ['containers:read'] }) },
   'GET /containers': { rule: 'containers:read' },
+  'GET /departments': { rule: 'session' },
+  'POST /departments': { rule: 'users:write', body: () => ({ name: `Bereich ${randomEmail()}` }) },
+  'PATCH /departments/:id': { rule: 'users:write', own: async (tid) => ({ id: await addDepartment(t.owner, tid) }), foreign: async (tid) => ({ id: await addDepartment(t.owner, otherTenant(tid)) }), body: () => ({ name: `Bereich ${randomEmail()}` }) },
   'POST /containers': { rule: 'containers:write', body: () => ({ name: `Bestand ${randomEmail()}` }) },
-  'GET /containers/:id': { rule: 'containers:read', own: freshContainer, foreign: foreignContainer },
-  'PATCH /containers/:id': { rule: 'containers:write', own: freshContainer, foreign: foreignContainer, body: () => ({ locked: false }) },
-  'DELETE /containers/:id': { rule: 'containers:write', own: freshContainer, foreign: foreignContainer },
+  'GET /containers/:id': { rule: 'containers:read', otherDepartment: async (tid) => freshContainer(tid, await otherDepartmentOf(tid)), own: freshContainer, foreign: foreignContainer },
+  'PATCH /containers/:id': { rule: 'containers:write', otherDepartment: async (tid) => freshContainer(tid, await otherDepartmentOf(tid)), own: freshContainer, foreign: foreignContainer, body: () => ({ locked: false }) },
+  'DELETE /containers/:id': { rule: 'containers:write', otherDepartment: async (tid) => freshContainer(tid, await otherDepartmentOf(tid)), own: freshContainer, foreign: foreignContainer },
   // An empty JSON body is not text/csv: allowed callers get 415, which is neither 401, 403 nor 404.
-  'POST /containers/:id/imports/:kind': { rule: 'containers:write', own: async (tid) => ({ ...(await freshContainer(tid)), kind: 'customer_groups' }), foreign: async (tid) => ({ ...(await foreignContainer(tid)), kind: 'customer_groups' }) },
-  'GET /imports/:id': { rule: 'containers:read', own: freshImport, foreign: async (tid) => freshImport(tid === tenantB ? tenantA : tenantB) },
+  'POST /containers/:id/imports/:kind': { rule: 'containers:write', otherDepartment: async (tid) => ({ ...(await freshContainer(tid, await otherDepartmentOf(tid))), kind: 'customer_groups' }), own: async (tid) => ({ ...(await freshContainer(tid)), kind: 'customer_groups' }), foreign: async (tid) => ({ ...(await foreignContainer(tid)), kind: 'customer_groups' }) },
+  'GET /imports/:id': { rule: 'containers:read', otherDepartment: async (tid) => freshImport(tid, await otherDepartmentOf(tid)), own: freshImport, foreign: async (tid) => freshImport(tid === tenantB ? tenantA : tenantB) },
   'GET /segmentation/templates': { rule: 'segmentation:read + module segmentation' },
   'POST /segmentation/templates': { rule: 'segmentation:write + module segmentation', body: templateBody },
-  'GET /segmentation/templates/:id': { rule: 'segmentation:read + module segmentation', own: freshTemplate, foreign: async (tid) => freshTemplate(otherTenant(tid)) },
-  'PUT /segmentation/templates/:id': { rule: 'segmentation:write + module segmentation', own: freshTemplate, foreign: async (tid) => freshTemplate(otherTenant(tid)), body: templateBody },
-  'DELETE /segmentation/templates/:id': { rule: 'segmentation:write + module segmentation', own: freshTemplate, foreign: async (tid) => freshTemplate(otherTenant(tid)) },
+  'GET /segmentation/templates/:id': { rule: 'segmentation:read + module segmentation', otherDepartment: async (tid) => freshTemplate(tid, await otherDepartmentOf(tid)), own: freshTemplate, foreign: async (tid) => freshTemplate(otherTenant(tid)) },
+  'PUT /segmentation/templates/:id': { rule: 'segmentation:write + module segmentation', otherDepartment: async (tid) => freshTemplate(tid, await otherDepartmentOf(tid)), own: freshTemplate, foreign: async (tid) => freshTemplate(otherTenant(tid)), body: templateBody },
+  'DELETE /segmentation/templates/:id': { rule: 'segmentation:write + module segmentation', otherDepartment: async (tid) => freshTemplate(tid, await otherDepartmentOf(tid)), own: freshTemplate, foreign: async (tid) => freshTemplate(otherTenant(tid)) },
   // The kind comes from the body: an empty body answers 400 to anyone allowed past the declared rule.
   'POST /calculations': { rule: 'containers:read + per object' },
   'GET /calculations': { rule: 'containers:read' },
-  'GET /calculations/:id': { rule: 'containers:read + per object', own: freshCalculation, foreign: async (tid) => freshCalculation(otherTenant(tid)), perObject: leasingRead },
-  'GET /calculations/:id/summary': { rule: 'containers:read + per object', own: freshCalculation, foreign: async (tid) => freshCalculation(otherTenant(tid)), perObject: leasingRead },
-  'GET /calculations/:id/rows': { rule: 'export:read + per object', own: freshCalculation, foreign: async (tid) => freshCalculation(otherTenant(tid)), perObject: leasingRead },
-  'GET /calculations/:id/export.csv': { rule: 'export:read + per object', own: freshCalculation, foreign: async (tid) => freshCalculation(otherTenant(tid)), perObject: leasingRead },
-  'DELETE /calculations/:id': { rule: 'containers:write + per object', own: freshCalculation, foreign: async (tid) => freshCalculation(otherTenant(tid)), perObject: { area: 'leasing', access: 'write', module: 'leasing' } },
+  'GET /calculations/:id': { rule: 'containers:read + per object', otherDepartment: async (tid) => freshCalculation(tid, await otherDepartmentOf(tid)), own: freshCalculation, foreign: async (tid) => freshCalculation(otherTenant(tid)), perObject: leasingRead },
+  'GET /calculations/:id/summary': { rule: 'containers:read + per object', otherDepartment: async (tid) => freshCalculation(tid, await otherDepartmentOf(tid)), own: freshCalculation, foreign: async (tid) => freshCalculation(otherTenant(tid)), perObject: leasingRead },
+  'GET /calculations/:id/rows': { rule: 'export:read + per object', otherDepartment: async (tid) => freshCalculation(tid, await otherDepartmentOf(tid)), own: freshCalculation, foreign: async (tid) => freshCalculation(otherTenant(tid)), perObject: leasingRead },
+  'GET /calculations/:id/export.csv': { rule: 'export:read + per object', otherDepartment: async (tid) => freshCalculation(tid, await otherDepartmentOf(tid)), own: freshCalculation, foreign: async (tid) => freshCalculation(otherTenant(tid)), perObject: leasingRead },
+  'DELETE /calculations/:id': { rule: 'containers:write + per object', otherDepartment: async (tid) => freshCalculation(tid, await otherDepartmentOf(tid)), own: freshCalculation, foreign: async (tid) => freshCalculation(otherTenant(tid)), perObject: { area: 'leasing', access: 'write', module: 'leasing' } },
   'PATCH /platform/roles/:id': { rule: 'platform.roles:write', own: async () => ({ id: await customRole(t.owner, ['containers:read']) }), body: () => ({ rights: ['containers:read', 'leasing:read'] }) },
 };
 
@@ -242,6 +269,7 @@ before(async () => {
   const granted = await signIn(supportGranted);
   assert.equal((await granted.post('/api/auth/switch-tenant', { tenantId: tenantA })).status, 200);
   await add('vendor support with grant', granted);
+  actors.at(-1)!.allDepartments = true;
   await add('vendor support without grant', await signIn(supportPlain));
   await add('superadmin', await signIn(superadmin));
 });
@@ -304,6 +332,12 @@ describe('authorization matrix', () => {
           const foreign = await scenario.foreign(actor.tenantId!);
           const r2 = await client.request(entry.method.toUpperCase(), `/api${fill(entry.path, foreign)}`, body ?? (entry.method === 'get' || entry.method === 'delete' ? undefined : {}));
           if (r2.status !== 404) failures.push(`${key(entry)} as ${actor.name} on another bank's object: got ${r2.status}, expected 404`);
+        }
+        if (scenario.otherDepartment && requirement && actor.client && allowed(actor, requirement, scenario)) {
+          const elsewhere = await scenario.otherDepartment(actor.tenantId!);
+          const r3 = await actor.client.request(entry.method.toUpperCase(), `/api${fill(entry.path, elsewhere)}`, body ?? (entry.method === 'get' || entry.method === 'delete' ? undefined : {}));
+          const fine = actor.allDepartments ? r3.status !== 404 && r3.status < 500 : r3.status === 404;
+          if (!fine) failures.push(`${key(entry)} as ${actor.name} on another department's object: got ${r3.status}, expected ${actor.allDepartments ? 'not 404' : '404'}`);
         }
       }
     }

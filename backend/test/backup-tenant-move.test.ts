@@ -8,7 +8,7 @@ import { BackupRefused } from '../src/backup/manifest.js';
 import { exportTenant } from '../src/backup/tenant-export.js';
 import { importTenant } from '../src/backup/tenant-import.js';
 import { readEntry, readTarIndex } from '../src/backup/ustar.js';
-import { inTenant } from '../src/db/tenant-transaction.js';
+import { inWholeTenant } from '../src/db/tenant-transaction.js';
 import { generate } from '../src/demo/generator.js';
 import { Client } from './helpers/client.js';
 import { createBank, databaseState, importContainer, startInstallation, tempDir, type BankUser, type Installation } from './helpers/installation.js';
@@ -68,7 +68,7 @@ before(async () => {
   const staffId = (staff as { id: string }).id;
   const reader = (await a.owner('roles').where({ key: 'reader' }).first('id')).id as string;
   await a.owner('vendor_grants').insert({ user_id: staffId, tenant_id: bank.tenantId, granted_by: staffId });
-  await inTenant(a.owner, bank.tenantId, async (trx) => {
+  await inWholeTenant(a.owner, bank.tenantId, async (trx) => {
     await trx('memberships').insert({ tenant_id: bank.tenantId, user_id: staffId });
     await trx('membership_roles').insert({ tenant_id: bank.tenantId, user_id: staffId, role_id: reader });
     await trx('audit_events').insert({ tenant_id: bank.tenantId, actor_user_id: staffId, type: 'grant.given', subject_type: 'user', subject_id: staffId });
@@ -119,7 +119,7 @@ describe('moving one bank between installations', () => {
     const stub = await b.owner('users').whereIn('id', JSON.parse(one.get('foreign-users.json')!.toString())).first('status', 'tenant_id');
     assert.equal(stub.status, 'deleted');
     // The target's own next audit event of that bank gets a fresh id (its sequence moved past the imported ones).
-    await inTenant(b.server.database.api, bank.tenantId, (trx) => trx('audit_events').insert({ tenant_id: bank.tenantId, type: 'after.move' }));
+    await inWholeTenant(b.server.database.api, bank.tenantId, (trx) => trx('audit_events').insert({ tenant_id: bank.tenantId, type: 'after.move' }));
     assert.deepEqual((await verifyAll(b.server.database.api)).filter((c) => !c.ok), []);
 
     // A second import of the same bank is refused, and changes nothing.

@@ -4,11 +4,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { failInterruptedCalculations } from '../src/imports/recovery.js';
-import { inTenant } from '../src/db/tenant-transaction.js';
+import { inWholeTenant } from '../src/db/tenant-transaction.js';
 import { BUILTIN_TEMPLATES } from '../src/calculations/definitions.js';
 import { addUser, createTenantWithUser, startTestKontor, type TestKontor, type TestUser } from './helpers/app.js';
 import { Client } from './helpers/client.js';
 import { customRole } from './helpers/tenancy.js';
+import { defaultDepartment } from './helpers/departments.js';
 
 const fixtures = path.join(import.meta.dirname, 'fixtures/calculations');
 const spoolDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kontor-spool-calc-'));
@@ -57,7 +58,7 @@ async function calculated(body: Record<string, unknown>, client = c): Promise<an
 }
 
 async function auditTypes(tenantId: string, type: string): Promise<Record<string, unknown>[]> {
-  return inTenant(t.owner, tenantId, (trx) => trx('audit_events').where({ tenant_id: tenantId, type }).orderBy('id').pluck('details'));
+  return inWholeTenant(t.owner, tenantId, (trx) => trx('audit_events').where({ tenant_id: tenantId, type }).orderBy('id').pluck('details'));
 }
 
 before(async () => {
@@ -237,7 +238,7 @@ describe('calculation runs', () => {
     const released = new Promise<void>((r) => { release = r; });
     let locked!: () => void;
     const isLocked = new Promise<void>((r) => { locked = r; });
-    const holder = inTenant(t.owner, analyst.tenantId, async (trx) => {
+    const holder = inWholeTenant(t.owner, analyst.tenantId, async (trx) => {
       await trx.raw('select 1 from containers where tenant_id = ? and id = ? for no key update', [analyst.tenantId, id]);
       locked();
       await released;
@@ -290,7 +291,7 @@ describe('calculation runs', () => {
       assert.equal(run.status, 'failed');
       assert.equal(run.error.code, 'timeout');
       assert.match(run.error.message, /No results were kept/);
-      const left = await inTenant(t.owner, analyst.tenantId, (trx) => trx('leasing_result_chunks').where({ tenant_id: analyst.tenantId, calculation_id: run.id }).count('* as n').first());
+      const left = await inWholeTenant(t.owner, analyst.tenantId, (trx) => trx('leasing_result_chunks').where({ tenant_id: analyst.tenantId, calculation_id: run.id }).count('* as n').first());
       assert.equal(Number(left!.n), 0);
       assert.equal((await client.get(`/api/calculations/${run.id}/summary`)).body.error.code, 'not_finished');
       const failed = await auditTypes(analyst.tenantId, 'calculation.failed');
@@ -303,8 +304,9 @@ describe('calculation runs', () => {
   it('runs in progress at a restart are marked failed', async () => {
     const id = await filledContainer(c, { customer_groups: fixture('customer_groups.csv') });
     const runId = '00000000-0000-4000-8000-0000000000c1';
-    await inTenant(t.owner, analyst.tenantId, (trx) => trx('calculations').insert({
-      tenant_id: analyst.tenantId, id: runId, container_id: id, kind: 'leasing', definition: '{}', status: 'running', created_at: new Date(),
+    const departmentId = await defaultDepartment(t.owner, analyst.tenantId);
+    await inWholeTenant(t.owner, analyst.tenantId, (trx) => trx('calculations').insert({
+      tenant_id: analyst.tenantId, department_id: departmentId, id: runId, container_id: id, kind: 'leasing', definition: '{}', status: 'running', created_at: new Date(),
     }));
     assert.ok((await failInterruptedCalculations(t.db, t.clock)) >= 1);
     const run = (await c.get(`/api/calculations/${runId}`)).body;
@@ -344,7 +346,7 @@ describe('customer-level results', () => {
 
   it('exports are audited: who, which calculation, how many rows', async () => {
     await c.get(`/api/calculations/${runId}/export.csv`);
-    const exported = await inTenant(t.owner, analyst.tenantId, (trx) => trx('audit_events').where({ tenant_id: analyst.tenantId, type: 'calculation.exported', subject_id: runId }).first());
+    const exported = await inWholeTenant(t.owner, analyst.tenantId, (trx) => trx('audit_events').where({ tenant_id: analyst.tenantId, type: 'calculation.exported', subject_id: runId }).first());
     assert.equal(exported.actor_user_id, analyst.id);
     assert.equal(exported.details.rows, 22);
   });
@@ -357,20 +359,20 @@ describe('customer-level results', () => {
       const res = await rc.get(`/api/calculations/${runId}/${route}`);
       assert.equal(res.status, 403);
     }
-    const denials = await inTenant(t.owner, analyst.tenantId, (trx) => trx('audit_events').where({ tenant_id: analyst.tenantId, type: 'access.denied', actor_user_id: reader.id }).pluck('details'));
+    const denials = await inWholeTenant(t.owner, analyst.tenantId, (trx) => trx('audit_events').where({ tenant_id: analyst.tenantId, type: 'access.denied', actor_user_id: reader.id }).pluck('details'));
     assert.deepEqual(denials.map((d: any) => d.missing), ['export:read', 'export:read']);
   });
 
   it('the right of the calculation\'s kind is required on every route of it, and its module', async () => {
     const role = await customRole(t.owner, ['containers:read', 'export:read', 'segmentation:read']);
     const person = await addUser(t, analyst.tenantId, { roles: [] });
-    await inTenant(t.owner, analyst.tenantId, (trx) => trx('membership_roles').insert({ tenant_id: analyst.tenantId, user_id: person.id, role_id: role }));
+    await inWholeTenant(t.owner, analyst.tenantId, (trx) => trx('membership_roles').insert({ tenant_id: analyst.tenantId, user_id: person.id, role_id: role }));
     const pc = await signIn(person);
     for (const route of ['', '/summary', '/rows', '/export.csv']) {
       const res = await pc.get(`/api/calculations/${runId}${route}`);
       assert.equal(res.status, 403, route);
     }
-    const denied = await inTenant(t.owner, analyst.tenantId, (trx) => trx('audit_events').where({ tenant_id: analyst.tenantId, type: 'access.denied', actor_user_id: person.id }).pluck('details'));
+    const denied = await inWholeTenant(t.owner, analyst.tenantId, (trx) => trx('audit_events').where({ tenant_id: analyst.tenantId, type: 'access.denied', actor_user_id: person.id }).pluck('details'));
     assert.ok(denied.every((d: any) => d.missing === 'leasing:read'));
     assert.equal((await pc.get(`/api/calculations?containerId=${fixtureContainer}`)).body.some((h: any) => h.kind === 'leasing'), false, 'the history hides kinds the user may not read');
     // A bank without the leasing licence.

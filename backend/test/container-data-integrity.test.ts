@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type { Knex } from 'knex';
-import { inTenant } from '../src/db/tenant-transaction.js';
+import { inWholeTenant } from '../src/db/tenant-transaction.js';
 import { apiDb, createTenant, ownerDb, uniqueName } from './helpers/db.js';
+import { defaultDepartment } from './helpers/departments.js';
 
 /**
  * Container data is checked per statement by triggers (migration 202612011100), not per row by
@@ -13,31 +14,33 @@ import { apiDb, createTenant, ownerDb, uniqueName } from './helpers/db.js';
 const owner = ownerDb();
 const api = apiDb(4);
 let tenantId: string;
+let departmentId: string;
 
 before(async () => {
   tenantId = await createTenant(owner);
+  departmentId = await defaultDepartment(owner, tenantId);
 });
 after(async () => {
   await owner.destroy();
   await api.destroy();
 });
 
-const inBank = <T>(work: (trx: Knex.Transaction) => Promise<T>) => inTenant(api, tenantId, work);
+const inBank = <T>(work: (trx: Knex.Transaction) => Promise<T>) => inWholeTenant(api, tenantId, work);
 
 const group = (containerId: string, groupId: string) => ({
-  tenant_id: tenantId, container_id: containerId, group_id: groupId, kind: 'PK', customer_type: 100, branch: '1', postcode: '12345', age: 40, negative_flag: false, online_logins_12m: 0,
+  tenant_id: tenantId, department_id: departmentId, container_id: containerId, group_id: groupId, kind: 'PK', customer_type: 100, branch: '1', postcode: '12345', age: 40, negative_flag: false, online_logins_12m: 0,
 });
 const product = (containerId: string, line: number, groupId: string) => ({
-  tenant_id: tenantId, container_id: containerId, line, group_id: groupId, product_group: 'GIRO', balance: 1, balance_avg: 1, count: 1,
+  tenant_id: tenantId, department_id: departmentId, container_id: containerId, line, group_id: groupId, product_group: 'GIRO', balance: 1, balance_avg: 1, count: 1,
 });
 const payment = (containerId: string, line: number, groupId: string) => ({
-  tenant_id: tenantId, container_id: containerId, line, group_id: groupId, category: 'OTHER', count_12m: 1, sum_12m: 1,
+  tenant_id: tenantId, department_id: departmentId, container_id: containerId, line, group_id: groupId, category: 'OTHER', count_12m: 1, sum_12m: 1,
 });
 
 async function container(groups: string[] = ['G1', 'G2']): Promise<string> {
   const id = randomUUID();
   await inBank(async (trx) => {
-    await trx('containers').insert({ tenant_id: tenantId, id, name: uniqueName('integrity') });
+    await trx('containers').insert({ tenant_id: tenantId, department_id: departmentId, id, name: uniqueName('integrity') });
     if (groups.length) await trx('customer_groups').insert(groups.map((g) => group(id, g)));
     if (groups.length) await trx('products').insert(groups.map((g, i) => product(id, i + 2, g)));
     if (groups.length) await trx('payments').insert(groups.map((g, i) => payment(id, i + 2, g)));
@@ -99,7 +102,7 @@ describe('container data integrity (statement-level checks)', () => {
     // The API may not update data rows at all; the owner, who may, is held by the same rule.
     await assert.rejects(inBank((trx) => trx('customer_groups').where({ tenant_id: tenantId, container_id: c }).update({ group_id: 'X' })), /permission denied/);
     for (const [table, change] of [['customer_groups', { group_id: 'X' }], ['products', { group_id: 'G2' }], ['payments', { container_id: randomUUID() }]] as const) {
-      await assert.rejects(inTenant(owner, tenantId, (trx) => trx(table).where({ tenant_id: tenantId, container_id: c }).update(change)), fkViolation, table);
+      await assert.rejects(inWholeTenant(owner, tenantId, (trx) => trx(table).where({ tenant_id: tenantId, container_id: c }).update(change)), fkViolation, table);
     }
     // Other columns stay writable for whoever holds the privilege.
     await inBank((trx) => trx('containers').where({ tenant_id: tenantId, id: c }).update({ name: uniqueName('renamed') }));

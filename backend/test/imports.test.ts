@@ -4,7 +4,7 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { inTenant } from '../src/db/tenant-transaction.js';
+import { inWholeTenant } from '../src/db/tenant-transaction.js';
 import { createTenantWithUser, startTestKontor, type TestKontor, type TestUser } from './helpers/app.js';
 import { Client } from './helpers/client.js';
 
@@ -91,15 +91,15 @@ describe('imports', () => {
     assert.equal((await imported(id, 'products', 'products-valid.csv')).status, 'succeeded');
     assert.equal((await imported(id, 'payments', 'payments-valid.csv')).status, 'succeeded');
     assert.deepEqual(await counts(id), { customerGroups: 3, products: 3, payments: 2 });
-    const g2 = await inTenant(t.owner, analyst.tenantId, (trx) => trx('customer_groups').where({ container_id: id, group_id: 'G002' }).first());
+    const g2 = await inWholeTenant(t.owner, analyst.tenantId, (trx) => trx('customer_groups').where({ container_id: id, group_id: 'G002' }).first());
     assert.equal(g2.turnover, '1234567.89');
     assert.equal(g2.age, -1);
     assert.equal(g2.rating, 7);
     assert.equal(g2.negative_flag, false);
-    const g1 = await inTenant(t.owner, analyst.tenantId, (trx) => trx('customer_groups').where({ container_id: id, group_id: 'G001' }).first());
+    const g1 = await inWholeTenant(t.owner, analyst.tenantId, (trx) => trx('customer_groups').where({ container_id: id, group_id: 'G001' }).first());
     assert.equal(g1.industry, null);
     assert.equal(g1.turnover, null);
-    const p = await inTenant(t.owner, analyst.tenantId, (trx) => trx('products').where({ container_id: id, group_id: 'G002', product_group: 'INVESTMENT_LOAN' }).first());
+    const p = await inWholeTenant(t.owner, analyst.tenantId, (trx) => trx('products').where({ container_id: id, group_id: 'G002', product_group: 'INVESTMENT_LOAN' }).first());
     assert.equal(p.balance_avg, '-240000.10');
     assert.equal(p.line, 3);
   });
@@ -143,7 +143,7 @@ describe('imports', () => {
       assert.equal(res.status, 'failed');
       assert.deepEqual(res.errors.map((e: any) => ({ line: e.line, code: e.code })), [{ line: null, code: 'empty_file' }]);
       assert.deepEqual(await counts(id), before);
-      const rows = await inTenant(t.owner, analyst.tenantId, (trx) => trx('customer_groups').where({ container_id: id }).count({ n: '*' }));
+      const rows = await inWholeTenant(t.owner, analyst.tenantId, (trx) => trx('customer_groups').where({ container_id: id }).count({ n: '*' }));
       assert.equal(Number(rows[0]!.n), 3, 'the groups are still there');
     });
   }
@@ -189,7 +189,7 @@ describe('imports', () => {
       }, 200);
     });
     assert.deepEqual(await spoolAfterSettling(), []);
-    const rows = await inTenant(t.owner, analyst.tenantId, (trx) => trx('imports').where({ container_id: id }).count({ n: '*' }));
+    const rows = await inWholeTenant(t.owner, analyst.tenantId, (trx) => trx('imports').where({ container_id: id }).count({ n: '*' }));
     assert.equal(Number(rows[0]!.n), 0);
     assert.deepEqual(await counts(id), { customerGroups: 0, products: 0, payments: 0 });
   });
@@ -245,7 +245,7 @@ describe('imports', () => {
   it('audits start and end with counts only, never cell contents', async () => {
     const id = await container();
     const res = await imported(id, 'customer_groups', 'customer-groups-valid.csv');
-    const events = await inTenant(t.owner, analyst.tenantId, (trx) => trx('audit_events').where({ subject_id: id }).orderBy('id').select('type', 'details'));
+    const events = await inWholeTenant(t.owner, analyst.tenantId, (trx) => trx('audit_events').where({ subject_id: id }).orderBy('id').select('type', 'details'));
     assert.deepEqual(events.map((e) => e.type), ['container.created', 'import.started', 'import.succeeded']);
     assert.equal(events[2].details.rows, 3);
     assert.equal(events[2].details.import, res.id);

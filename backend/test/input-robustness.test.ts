@@ -5,11 +5,12 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { parse } from 'yaml';
-import { inTenant } from '../src/db/tenant-transaction.js';
+import { inWholeTenant } from '../src/db/tenant-transaction.js';
 import type { RouteEntry } from '../src/http/route-table.js';
 import { addUser, createTenantWithUser, startTestKontor, type TestKontor, type TestUser } from './helpers/app.js';
 import { Client } from './helpers/client.js';
 import { vendorUser } from './helpers/tenancy.js';
+import { defaultDepartment } from './helpers/departments.js';
 
 /**
  * Malformed input is a 400 with the field, never a 500 (issue 13 item 11). The property test walks
@@ -115,13 +116,14 @@ before(async () => {
   const containerId = randomUUID();
   calculationId = randomUUID();
   const templateId = randomUUID();
-  await inTenant(t.owner, tenantId, async (trx) => {
-    await trx('containers').insert({ tenant_id: tenantId, id: containerId, name: 'robustness' });
+  const departmentId = await defaultDepartment(t.owner, tenantId);
+  await inWholeTenant(t.owner, tenantId, async (trx) => {
+    await trx('containers').insert({ tenant_id: tenantId, department_id: departmentId, id: containerId, name: 'robustness' });
     await trx('calculations').insert({
-      tenant_id: tenantId, id: calculationId, container_id: containerId, kind: 'leasing', definition: '{}', status: 'succeeded', summary: '{}', created_at: new Date(), finished_at: new Date(),
+      tenant_id: tenantId, department_id: departmentId, id: calculationId, container_id: containerId, kind: 'leasing', definition: '{}', status: 'succeeded', summary: '{}', created_at: new Date(), finished_at: new Date(),
     });
     await trx('segmentation_templates').insert({
-      tenant_id: tenantId, id: templateId, name: 'robustness', created_at: new Date(), updated_at: new Date(),
+      tenant_id: tenantId, department_id: departmentId, id: templateId, name: 'robustness', created_at: new Date(), updated_at: new Date(),
       definition: JSON.stringify({ name: 'robustness', segments: [{ name: 'Alle', kut: 1, kind: 'ALL', type: 'normal' }] }),
     });
   });

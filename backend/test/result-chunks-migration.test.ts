@@ -6,7 +6,7 @@ import { exportCsv, resultRows } from '../src/calculations/calculations-store.js
 import { BUILTIN_TEMPLATES } from '../src/calculations/definitions.js';
 import { createKnex } from '../src/db/connection.js';
 import { FolderMigrationSource, migrateToLatest } from '../src/db/migrations.js';
-import { inTenant } from '../src/db/tenant-transaction.js';
+import { inTenant, inWholeTenant } from '../src/db/tenant-transaction.js';
 import { ownerUrl } from './helpers/db.js';
 
 /**
@@ -72,7 +72,8 @@ describe('upgrading results to chunks', { skip: !superUrl && 'needs the embedded
 
     await migrateToLatest(owner);
 
-    await inTenant(owner, tenantId, async (trx) => {
+    // After the upgrade the results sit in the bank's Gesamthaus (migration 202612031710).
+    await inWholeTenant(owner, tenantId, async (trx) => {
       const chunks = await trx('segmentation_result_chunks').where({ tenant_id: tenantId, calculation_id: segmentation }).orderBy('chunk')
         .select('chunk', trx.raw('cardinality(group_ids) as n'), trx.raw('group_ids[1] as first'));
       assert.deepEqual(chunks.map((c) => [c.chunk, c.n]), [[0, 50_000], [1, 3]]);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { inTenant } from '../src/db/tenant-transaction.js';
+import { inWholeTenant } from '../src/db/tenant-transaction.js';
 import { createTenantWithUser, startTestKontor, type TestKontor } from './helpers/app.js';
 import { Client } from './helpers/client.js';
 import { retentionDb } from './helpers/db.js';
@@ -32,7 +32,7 @@ describe('retention run', () => {
     assert.ok(purged.loginEvents >= 2);
     const events = await t.owner('login_events').where({ user_id: u.id }).select('outcome');
     assert.deepEqual(events.map((e) => e.outcome).sort(), ['failure', 'success'], 'old failure kept, only the recent success kept');
-    const sessions = await inTenant(t.owner, u.tenantId, (trx) => trx('sessions').where({ user_id: u.id }).count({ n: '*' }));
+    const sessions = await inWholeTenant(t.owner, u.tenantId, (trx) => trx('sessions').where({ user_id: u.id }).count({ n: '*' }));
     assert.equal(Number(sessions[0]!.n), 1, 'expired sessions removed, the live one kept');
     assert.equal((await fresh.get('/api/auth/session')).status, 200);
   });
@@ -41,10 +41,10 @@ describe('retention run', () => {
 describe('retention of review records (issue 16)', () => {
   const DAY = 86_400_000;
   async function record(tenantId: string, type: string, daysAgo: number): Promise<void> {
-    await inTenant(t.db, tenantId, (trx) => recordAudit(trx, { tenantId, actorUserId: null, type, details: { daysAgo } }, new Date(t.clock.now().getTime() - daysAgo * DAY)));
+    await inWholeTenant(t.db, tenantId, (trx) => recordAudit(trx, { tenantId, actorUserId: null, type, details: { daysAgo } }, new Date(t.clock.now().getTime() - daysAgo * DAY)));
   }
   async function left(tenantId: string): Promise<{ chain: string; type: string; days: number }[]> {
-    const rows = await inTenant(t.owner, tenantId, (trx) => trx('audit_events').where({ tenant_id: tenantId }).orderBy(['chain', 'seq']).select('chain', 'type', 'details'));
+    const rows = await inWholeTenant(t.owner, tenantId, (trx) => trx('audit_events').where({ tenant_id: tenantId }).orderBy(['chain', 'seq']).select('chain', 'type', 'details'));
     return rows.map((r) => ({ chain: r.chain, type: r.type, days: r.details.daysAgo }));
   }
 
@@ -72,9 +72,9 @@ describe('retention of review records (issue 16)', () => {
       { chain: 'review', type: 'user.roles_changed', days: 60 },
       { chain: 'review', type: 'auth.tenant_switch_in', days: 40 },
     ]);
-    const chains = await inTenant(t.db, tenantId, (trx) => verifyAuditChains(trx, tenantId));
+    const chains = await inWholeTenant(t.db, tenantId, (trx) => verifyAuditChains(trx, tenantId));
     assert.ok(chains.every((ch) => ch.ok), 'the cut chains verify from their anchors');
-    const anchor = await inTenant(t.owner, tenantId, (trx) => trx('audit_chain_anchors').where({ tenant_id: tenantId, chain: 'review' }).first('first_seq'));
+    const anchor = await inWholeTenant(t.owner, tenantId, (trx) => trx('audit_chain_anchors').where({ tenant_id: tenantId, chain: 'review' }).first('first_seq'));
     assert.equal(Number(anchor.first_seq), 2);
   });
 
@@ -82,7 +82,7 @@ describe('retention of review records (issue 16)', () => {
     const u = await createTenantWithUser(t, { roles: ['tenant_admin'] });
     const at = (d: number) => new Date(t.clock.now().getTime() - d * DAY);
     // As an older release wrote them: into the info chain.
-    await inTenant(t.owner, u.tenantId, async (trx) => {
+    await inWholeTenant(t.owner, u.tenantId, async (trx) => {
       for (const [type, d] of [['container.renamed', 90], ['calculation.rows_viewed', 80], ['container.renamed', 70]] as const) {
         await trx('audit_events').insert({ tenant_id: u.tenantId, chain: 'info', level: 'info', type, details: JSON.stringify({ daysAgo: d }), created_at: at(d) });
       }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { after, before, describe, it } from 'node:test';
-import { inTenant } from '../src/db/tenant-transaction.js';
+import { inWholeTenant } from '../src/db/tenant-transaction.js';
 import { addUser, createTenantWithUser, startTestKontor, type TestKontor, type TestUser } from './helpers/app.js';
 import { Client } from './helpers/client.js';
 import { grantTo, vendorUser } from './helpers/tenancy.js';
@@ -168,7 +168,7 @@ describe('TOTP second factor', () => {
     await enrol(a);
     assert.equal((await a.get('/api/users')).status, 200, 'the enrolling session counts as verified');
 
-    await inTenant(t.owner, admin.tenantId, (trx) => trx('tenant_settings').where({ tenant_id: admin.tenantId }).update({ mfa_required: 'all' }));
+    await inWholeTenant(t.owner, admin.tenantId, (trx) => trx('tenant_settings').where({ tenant_id: admin.tenantId }).update({ mfa_required: 'all' }));
     assert.equal((await n.get('/api/containers')).body.error.code, 'mfa_enrolment_required');
   });
 
@@ -198,7 +198,7 @@ describe('TOTP second factor', () => {
     assert.equal((await a.post(`/api/users/${analyst.id}/totp/reset`)).status, 204);
     assert.equal((await ac.get('/api/containers')).status, 401, 'the user\'s sessions ended');
     await t.mail.waitFor((m) => m.to.includes(analyst.email) && /zweiter Faktor|second factor/.test(m.subject));
-    const audit = await inTenant(t.owner, admin.tenantId, (trx) => trx('audit_events').where({ tenant_id: admin.tenantId, type: 'user.totp_reset', subject_id: analyst.id }).first());
+    const audit = await inWholeTenant(t.owner, admin.tenantId, (trx) => trx('audit_events').where({ tenant_id: admin.tenantId, type: 'user.totp_reset', subject_id: analyst.id }).first());
     assert.equal(audit.actor_user_id, admin.id);
     const again = await new Client(t.url).post('/api/auth/login', { email: analyst.email, password: analyst.password });
     assert.equal(again.status, 200);

@@ -9,7 +9,7 @@ import tls from 'node:tls';
 import { after, before, describe, it } from 'node:test';
 import { recordAudit } from '../src/audit/audit-store.js';
 import { SyslogShipper } from '../src/audit/syslog-shipper.js';
-import { inTenant } from '../src/db/tenant-transaction.js';
+import { inWholeTenant } from '../src/db/tenant-transaction.js';
 import { createTenantWithUser, startTestKontor, type TestKontor } from './helpers/app.js';
 import { Client } from './helpers/client.js';
 import { capturingLogger } from './helpers/logger.js';
@@ -62,7 +62,7 @@ describe('shipping audit and sign-in records to syslog (RFC 5424 over TCP)', () 
     const u = await createTenantWithUser(t, { roles: ['analyst'] });
     await new Client(t.url).login(u.email, u.password);
     await new Client(t.url).login(u.email, 'wrong password here');
-    await inTenant(t.db, u.tenantId, (trx) => recordAudit(trx, { tenantId: u.tenantId, actorUserId: u.id, type: 'container.created', subjectType: 'container', subjectId: 'c-1', details: { rows: 3 } }, t.clock.now()));
+    await inWholeTenant(t.db, u.tenantId, (trx) => recordAudit(trx, { tenantId: u.tenantId, actorUserId: u.id, type: 'container.created', subjectType: 'container', subjectId: 'c-1', details: { rows: 3 } }, t.clock.now()));
     const shipper = new SyslogShipper({ db: t.db, url: receiver.url, logger: capturingLogger().logger });
     assert.ok(await shipper.shipOnce() >= 3);
     await new Promise((r) => setTimeout(r, 100));
@@ -82,7 +82,7 @@ describe('shipping audit and sign-in records to syslog (RFC 5424 over TCP)', () 
     assert.equal(await shipper.shipOnce() >= 0, true);
     await new Promise((r) => setTimeout(r, 100));
     assert.equal(mine().length, before, 'nothing is shipped twice');
-    await inTenant(t.db, u.tenantId, (trx) => recordAudit(trx, { tenantId: u.tenantId, actorUserId: u.id, type: 'container.renamed' }, t.clock.now()));
+    await inWholeTenant(t.db, u.tenantId, (trx) => recordAudit(trx, { tenantId: u.tenantId, actorUserId: u.id, type: 'container.renamed' }, t.clock.now()));
     await shipper.shipOnce();
     await new Promise((r) => setTimeout(r, 100));
     assert.equal(mine().length, before + 1);
@@ -95,7 +95,7 @@ describe('shipping audit and sign-in records to syslog (RFC 5424 over TCP)', () 
     const url = receiver.url;
     await receiver.close();
     const u = await createTenantWithUser(t, { roles: ['analyst'] });
-    await inTenant(t.db, u.tenantId, (trx) => recordAudit(trx, { tenantId: u.tenantId, actorUserId: u.id, type: 'import.started' }, t.clock.now()));
+    await inWholeTenant(t.db, u.tenantId, (trx) => recordAudit(trx, { tenantId: u.tenantId, actorUserId: u.id, type: 'import.started' }, t.clock.now()));
     const shipper = new SyslogShipper({ db: t.db, url, logger: capturingLogger().logger });
     await assert.rejects(shipper.shipOnce(), /ECONNREFUSED/);
     const again = await syslogReceiver();
@@ -173,7 +173,7 @@ describe('syslog over TLS (RFC 5425), and shipping that cannot stop silently', (
     const receiver = new TlsReceiver(pki);
     const url = await receiver.start();
     const u = await createTenantWithUser(t, { roles: ['analyst'] });
-    await inTenant(t.db, u.tenantId, (trx) => recordAudit(trx, { tenantId: u.tenantId, actorUserId: u.id, type: 'container.created' }, t.clock.now()));
+    await inWholeTenant(t.db, u.tenantId, (trx) => recordAudit(trx, { tenantId: u.tenantId, actorUserId: u.id, type: 'container.created' }, t.clock.now()));
     const tlsOptions = { caFile: pki.ca, certFile: pki.clientCert, keyFile: pki.clientKey };
     const shipper = new SyslogShipper({ db: t.db, url, tls: tlsOptions, logger: capturingLogger().logger });
     assert.ok((await shipper.shipOnce()) >= 1);
@@ -182,7 +182,7 @@ describe('syslog over TLS (RFC 5425), and shipping that cannot stop silently', (
 
     // A server whose certificate another CA signed is refused before anything is sent.
     const other = throwAwayPki(dir, 'other');
-    await inTenant(t.db, u.tenantId, (trx) => recordAudit(trx, { tenantId: u.tenantId, actorUserId: u.id, type: 'container.renamed' }, t.clock.now()));
+    await inWholeTenant(t.db, u.tenantId, (trx) => recordAudit(trx, { tenantId: u.tenantId, actorUserId: u.id, type: 'container.renamed' }, t.clock.now()));
     const wrongCa = new SyslogShipper({ db: t.db, url, tls: { ...tlsOptions, caFile: other.ca }, logger: capturingLogger().logger });
     await assert.rejects(wrongCa.shipOnce(), (err: { code?: string }) => /UNABLE_TO_VERIFY|SELF_SIGNED|CERT/.test(String(err.code)));
     await settle();
@@ -209,7 +209,7 @@ describe('syslog over TLS (RFC 5425), and shipping that cannot stop silently', (
     assert.equal((await health()).status, 'ok');
 
     await receiver.stop();
-    const write = (type: string) => inTenant(t.db, admin.tenantId, (trx) => recordAudit(trx, { tenantId: admin.tenantId, actorUserId: admin.id, type }, t.clock.now()));
+    const write = (type: string) => inWholeTenant(t.db, admin.tenantId, (trx) => recordAudit(trx, { tenantId: admin.tenantId, actorUserId: admin.id, type }, t.clock.now()));
     await write('import.started');
     await assert.rejects(shipper.shipOnce(), /ECONNREFUSED/);
     assert.equal((await health()).status, 'ok', 'within the bound');
@@ -235,7 +235,7 @@ describe('syslog over TLS (RFC 5425), and shipping that cannot stop silently', (
     }
     await mail.waitFor((m) => m.to.includes(admin.email) && m.subject.includes('resumed'));
     assert.equal(mine().length, 2, 'one more mail when it resumed');
-    const events = await inTenant(t.owner, admin.tenantId, (trx) => trx('audit_events').where({ tenant_id: admin.tenantId }).where('type', 'like', 'audit.shipping_%').orderBy('seq').pluck('type'));
+    const events = await inWholeTenant(t.owner, admin.tenantId, (trx) => trx('audit_events').where({ tenant_id: admin.tenantId }).where('type', 'like', 'audit.shipping_%').orderBy('seq').pluck('type'));
     assert.deepEqual(events, ['audit.shipping_stopped', 'audit.shipping_resumed']);
     await running.close();
     await receiver.stop();

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { inTenant } from '../src/db/tenant-transaction.js';
+import { inWholeTenant } from '../src/db/tenant-transaction.js';
 import { requires } from '../src/http/route-table.js';
 import { addUser, createTenantWithUser, startTestKontor, type TestKontor, type TestUser } from './helpers/app.js';
 import { Client } from './helpers/client.js';
@@ -21,7 +21,7 @@ async function signIn(u: TestUser): Promise<Client> {
 }
 
 async function auditTypes(tenantId: string): Promise<string[]> {
-  return inTenant(t.owner, tenantId, async (trx) => (await trx('audit_events').where({ tenant_id: tenantId }).orderBy('id').pluck('type')) as string[]);
+  return inWholeTenant(t.owner, tenantId, async (trx) => (await trx('audit_events').where({ tenant_id: tenantId }).orderBy('id').pluck('type')) as string[]);
 }
 
 describe('tenant admins', () => {
@@ -103,7 +103,7 @@ describe('tenant admins', () => {
     t.kontor.routes.guarded('get', `/test/containers-probe-${analyst.id.slice(0, 8)}`, requires('containers', 'read'), async () => ({ body: { ok: true } }));
     const probe = `/api/test/containers-probe-${analyst.id.slice(0, 8)}`;
     assert.equal((await c.get(probe)).status, 200);
-    await inTenant(t.owner, analyst.tenantId, (trx) => trx('membership_roles').where({ tenant_id: analyst.tenantId, user_id: analyst.id }).delete());
+    await inWholeTenant(t.owner, analyst.tenantId, (trx) => trx('membership_roles').where({ tenant_id: analyst.tenantId, user_id: analyst.id }).delete());
     assert.equal((await c.get(probe)).status, 403);
   });
 
@@ -190,7 +190,7 @@ describe('vendor staff', () => {
     });
     assert.equal(patched.status, 200);
     assert.deepEqual(patched.body.modules, [{ module: 'segmentation', validUntil: '2027-06-30' }]);
-    const settings = await inTenant(t.owner, res.body.id, (trx) => trx('tenant_settings').where({ tenant_id: res.body.id }).first('idle_minutes', 'password_profile'));
+    const settings = await inWholeTenant(t.owner, res.body.id, (trx) => trx('tenant_settings').where({ tenant_id: res.body.id }).first('idle_minutes', 'password_profile'));
     assert.deepEqual(settings, { idle_minutes: 15, password_profile: 'classic' });
     const dup = await c.post('/api/platform/tenants', { name: res.body.name.toUpperCase(), admin: { email: randomEmail(), name: 'X' } });
     assert.equal(dup.status, 409);
@@ -255,7 +255,7 @@ describe('vendor staff', () => {
     const created = await c.post('/api/platform/roles', { name: `Auditor ${randomEmail()}`, assignableInTenants: true, rights: ['audit:read'] });
     assert.equal(created.status, 201);
     const held = await customRole(t.owner, ['platform.roles:write', 'platform.roles:read'], false);
-    await inTenant(t.owner, superadmin.tenantId, (trx) => trx('membership_roles').insert({ tenant_id: superadmin.tenantId, user_id: superadmin.id, role_id: held }));
+    await inWholeTenant(t.owner, superadmin.tenantId, (trx) => trx('membership_roles').insert({ tenant_id: superadmin.tenantId, user_id: superadmin.id, role_id: held }));
     assert.equal((await c.request('PATCH', `/api/platform/roles/${held}`, { rights: ['platform.roles:read'] })).body.error.code, 'self_change_forbidden');
   });
 });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Knex } from 'knex';
-import { inTenant } from '../src/db/tenant-transaction.js';
+import { inTenant, inWholeTenant, seeAllDepartments } from '../src/db/tenant-transaction.js';
 import { apiDb, createTenant, createUser, ownerDb, uniqueName } from './helpers/db.js';
 import { PLATFORM_TABLES_WITH_TENANT_ID, tenantRowFixtures, type FixtureContext } from './helpers/tenant-fixtures.js';
 
@@ -12,7 +12,10 @@ let b: FixtureContext;
 
 async function seed(ctx: FixtureContext): Promise<void> {
   await inTenant(owner, ctx.tenantId, async (trx) => {
-    for (const insert of Object.values(tenantRowFixtures)) await insert(trx, ctx);
+    for (const [table, insert] of Object.entries(tenantRowFixtures)) {
+      await insert(trx, ctx);
+      if (table === 'departments') await seeAllDepartments(trx, ctx.tenantId);
+    }
   });
 }
 
@@ -63,6 +66,7 @@ async function affectedOrRefused(work: () => Promise<number>): Promise<number> {
   }
 }
 
+/** Tenant isolation is checked with every department of the tenant visible; departments have their own suite. */
 describe('tenant isolation as the API role (RLS)', () => {
   it('has a fixture for every tenant-owned table', async () => {
     assert.deepEqual(Object.keys(tenantRowFixtures).sort(), await tenantOwnedTables());
@@ -70,7 +74,7 @@ describe('tenant isolation as the API role (RLS)', () => {
 
   it("with tenant A set, tenant B's rows cannot be read", async () => {
     for (const table of await tenantOwnedTables()) {
-      await inTenant(api, a.tenantId, async (trx) => {
+      await inWholeTenant(api, a.tenantId, async (trx) => {
         assert.ok((await count(trx, table, a.tenantId)) >= 1, `${table}: A should see its own rows`);
         assert.equal(await count(trx, table, b.tenantId), 0, `${table}: A sees B's rows`);
         assert.equal(await count(trx, table), await count(trx, table, a.tenantId), `${table}: A sees foreign rows`);
@@ -82,13 +86,13 @@ describe('tenant isolation as the API role (RLS)', () => {
     for (const table of await tenantOwnedTables()) {
       // Either RLS hides B's rows (0 affected) or the API role has no such privilege at all.
       const updated = await affectedOrRefused(() =>
-        inTenant(api, a.tenantId, (trx) => trx(table).where({ tenant_id: b.tenantId }).update({ tenant_id: b.tenantId })),
+        inWholeTenant(api, a.tenantId, (trx) => trx(table).where({ tenant_id: b.tenantId }).update({ tenant_id: b.tenantId })),
       );
       assert.equal(updated, 0, `${table}: updated B's rows`);
-      const deleted = await affectedOrRefused(() => inTenant(api, a.tenantId, (trx) => trx(table).where({ tenant_id: b.tenantId }).delete()));
+      const deleted = await affectedOrRefused(() => inWholeTenant(api, a.tenantId, (trx) => trx(table).where({ tenant_id: b.tenantId }).delete()));
       assert.equal(deleted, 0, `${table}: deleted B's rows`);
     }
-    await inTenant(owner, b.tenantId, async (trx) => {
+    await inWholeTenant(owner, b.tenantId, async (trx) => {
       for (const table of await tenantOwnedTables()) assert.ok((await count(trx, table)) >= 1, `${table}: B lost rows`);
     });
   });
@@ -96,14 +100,14 @@ describe('tenant isolation as the API role (RLS)', () => {
   it('with tenant A set, rows for tenant B cannot be inserted, nor A rows moved to B', async () => {
     for (const [table, insert] of Object.entries(tenantRowFixtures)) {
       await assert.rejects(
-        inTenant(api, a.tenantId, (trx) => insert(trx, b)),
+        inWholeTenant(api, a.tenantId, (trx) => insert(trx, b)),
         // Refused by the policy, or for tables the API may not write at all (chain anchors) by the grant.
         /row-level security|permission denied/,
         `${table}: insert for B was accepted`,
       );
     }
     await assert.rejects(
-      inTenant(api, a.tenantId, (trx) => trx('containers').where({ tenant_id: a.tenantId }).update({ tenant_id: b.tenantId })),
+      inWholeTenant(api, a.tenantId, (trx) => trx('containers').where({ tenant_id: a.tenantId }).update({ tenant_id: b.tenantId })),
       /row-level security/,
     );
   });
@@ -119,7 +123,7 @@ describe('tenant isolation as the API role (RLS)', () => {
   });
 
   it('a pooled connection reused after a tenant-A transaction sees nothing of A', async () => {
-    const pidA = await inTenant(api, a.tenantId, async (trx) => {
+    const pidA = await inWholeTenant(api, a.tenantId, async (trx) => {
       assert.ok((await count(trx, 'containers')) >= 1);
       return (await trx.raw('select pg_backend_pid() as pid')).rows[0].pid as number;
     });
@@ -131,8 +135,8 @@ describe('tenant isolation as the API role (RLS)', () => {
   });
 
   it('a transaction for tenant B on the same connection sees only B', async () => {
-    await inTenant(api, a.tenantId, async (trx) => void (await count(trx, 'containers')));
-    await inTenant(api, b.tenantId, async (trx) => {
+    await inWholeTenant(api, a.tenantId, async (trx) => void (await count(trx, 'containers')));
+    await inWholeTenant(api, b.tenantId, async (trx) => {
       assert.equal(await count(trx, 'containers', a.tenantId), 0);
       assert.ok((await count(trx, 'containers', b.tenantId)) >= 1);
     });

@@ -11,7 +11,8 @@ import type { AddressInfo } from 'node:net';
 import { Router } from 'express';
 import { createApp } from '../../backend/src/app.js';
 import { systemClock } from '../../backend/src/clock.js';
-import { inTenant } from '../../backend/src/db/tenant-transaction.js';
+import { inWholeTenant, seeAllDepartments } from '../../backend/src/db/tenant-transaction.js';
+import { createDefaultDepartment } from '../../backend/src/departments/departments-store.js';
 import { signedIn } from '../../backend/src/http/route-table.js';
 import { createLogger } from '../../backend/src/log/logger.js';
 import { benchDatabase } from '../lib/embedded-db.js';
@@ -43,18 +44,21 @@ const [user] = await db.owner('users').insert({ tenant_id: tenantId, email, name
 const userId = (user as { id: string }).id;
 await db.owner('password_credentials').insert({ user_id: userId, hash: await kontor.hasher.hash(password) });
 const analyst = await db.owner('roles').where({ key: 'analyst' }).first('id');
-await inTenant(db.owner, tenantId, async (trx) => {
+await inWholeTenant(db.owner, tenantId, async (trx) => {
   await trx('tenant_settings').insert({ tenant_id: tenantId });
+  const departmentId = await createDefaultDepartment(trx, tenantId, new Date());
+  await seeAllDepartments(trx, tenantId);
   await trx('memberships').insert({ tenant_id: tenantId, user_id: userId });
   await trx('membership_roles').insert({ tenant_id: tenantId, user_id: userId, role_id: analyst.id });
-  await trx('containers').insert(Array.from({ length: 50 }, (_, i) => ({ tenant_id: tenantId, name: `container ${i}` })));
+  await trx('membership_departments').insert({ tenant_id: tenantId, user_id: userId, department_id: departmentId });
+  await trx('containers').insert(Array.from({ length: 50 }, (_, i) => ({ tenant_id: tenantId, department_id: departmentId, name: `container ${i}` })));
 });
 
 const listContainers = (trx: import('knex').Knex.Transaction, tid: string) =>
   trx('containers').where({ tenant_id: tid }).orderBy('name').select('id', 'name', 'locked');
 kontor.routes.guarded('get', '/bench/containers', signedIn, async (ctx) => ({ body: await listContainers(ctx.trx, ctx.tenantId) }));
 baseline.get('/bench/baseline', async (_req, res) => {
-  res.json(await inTenant(db.api, tenantId, (trx) => listContainers(trx, tenantId)));
+  res.json(await inWholeTenant(db.api, tenantId, (trx) => listContainers(trx, tenantId)));
 });
 
 const server = kontor.app.listen(0, '127.0.0.1');

@@ -9,7 +9,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { inTenant } from '../../backend/src/db/tenant-transaction.js';
+import { inWholeTenant } from '../../backend/src/db/tenant-transaction.js';
 import { newContainer, startBenchServer, waitUntilDone, type BenchServer } from '../lib/server.js';
 
 const groupsArg = process.argv.indexOf('--groups');
@@ -70,12 +70,12 @@ try {
     leasing: { containerId, kind: 'leasing' },
   } as const;
   const fresh = { segmentation: await calculate(s, bodies.segmentation), leasing: await calculate(s, bodies.leasing) };
-  const counts = await inTenant(s.api, s.tenantId, (trx) => trx('containers').where({ tenant_id: s.tenantId, id: containerId }).first('groups_count', 'products_count', 'payments_count'));
+  const counts = await inWholeTenant(s.api, s.tenantId, (trx) => trx('containers').where({ tenant_id: s.tenantId, id: containerId }).first('groups_count', 'products_count', 'payments_count'));
   await s.owner.raw('vacuum analyze customer_groups, products, payments');
 
   const floor = async (sql: string) => {
     const t0 = performance.now();
-    await inTenant(s.api, s.tenantId, (trx) => trx.raw(sql, [s.tenantId, containerId]));
+    await inWholeTenant(s.api, s.tenantId, (trx) => trx.raw(sql, [s.tenantId, containerId]));
     return (performance.now() - t0) / 1000;
   };
   const lines = [

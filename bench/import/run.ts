@@ -9,7 +9,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { inTenant } from '../../backend/src/db/tenant-transaction.js';
+import { inWholeTenant } from '../../backend/src/db/tenant-transaction.js';
 import { fmt, load } from '../lib/load.js';
 import { newContainer as create, startBenchServer, waitUntilDone } from '../lib/server.js';
 
@@ -55,7 +55,7 @@ try {
     const [status] = await Promise.all([poll, loadDuring]);
     const seconds = (performance.now() - started) / 1000;
     if (status !== 'succeeded') throw new Error(`import ${status}`);
-    const row = await inTenant(s.owner, s.tenantId, (trx) => trx.raw('select extract(epoch from finished_at - started_at) as work from imports where id = ?', [id]));
+    const row = await inWholeTenant(s.owner, s.tenantId, (trx) => trx.raw('select extract(epoch from finished_at - started_at) as work from imports where id = ?', [id]));
     return { seconds, uploadSeconds: (uploaded - started) / 1000, workSeconds: Number(row.rows[0].work) };
   };
 
@@ -73,7 +73,7 @@ try {
         negative_flag: o.negative_flag === '1', online_logins_12m: Number(o.online_logins_12m),
       };
     });
-    await inTenant(api, s.tenantId, (trx) => trx.batchInsert('customer_groups', rows, 1000));
+    await inWholeTenant(api, s.tenantId, (trx) => trx.batchInsert('customer_groups', rows, 1000));
     return (performance.now() - b0) / 1000;
   };
 

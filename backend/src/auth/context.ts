@@ -12,6 +12,8 @@ export interface RequestContext {
   mfaVerified: boolean;
   rights: ReadonlySet<string>;
   modules: ReadonlySet<string>;
+  /** The departments this request may see (set for row-level security as `app.department_ids`). */
+  departmentIds: readonly string[];
   ip: string | undefined;
   userAgent: string | undefined;
   trx: Knex.Transaction;

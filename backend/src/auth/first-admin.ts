@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
+import { activeDepartmentIds, createDefaultDepartment, setMemberDepartments } from '../departments/departments-store.js';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../log/logger.js';
 import type { PasswordHasher } from './password-hasher.js';
@@ -35,7 +36,10 @@ export async function ensureFirstSuperadmin(deps: {
     const role = await trx('roles').where({ key: 'superadmin' }).first('id');
     await trx.raw("select set_config('app.tenant_id', ?, true)", [tenantId]);
     await trx('tenant_settings').insert({ tenant_id: tenantId }).onConflict('tenant_id').ignore();
+    const departmentIds = await activeDepartmentIds(trx, tenantId);
+    if (departmentIds.length === 0) departmentIds.push(await createDefaultDepartment(trx, tenantId, deps.clock.now()));
     await trx('memberships').insert({ tenant_id: tenantId, user_id: userId });
+    await setMemberDepartments(trx, tenantId, userId, departmentIds.slice(0, 1));
     await trx('membership_roles').insert({ tenant_id: tenantId, user_id: userId, role_id: (role as { id: string }).id });
     return { userId, tenantId };
   });

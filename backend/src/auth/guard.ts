@@ -8,6 +8,7 @@ import { mfaRequiredFor } from './mfa-policy.js';
 import { recordAudit } from '../audit/audit-store.js';
 import type { Knex } from 'knex';
 import * as store from './auth-store.js';
+import { setRequestDepartments } from '../departments/departments-store.js';
 import { RefusalToKeep, type RequestContext } from './context.js';
 import { clearSessionCookie, readSessionCookie } from './cookies.js';
 import type { SessionTokens, TokenClaims } from './session-token.js';
@@ -99,6 +100,7 @@ export function createGuard(deps: { db: Knex; tokens: SessionTokens; clock: Cloc
       };
       refusal = await lacking(requirement.module, requirement.right);
       if (refusal) return undefined;
+      const departmentIds = await setRequestDepartments(trx, claims.tid, claims.sub);
       const ctx: RequestContext = {
         requestId: req.requestId,
         sessionId: claims.sid,
@@ -108,6 +110,7 @@ export function createGuard(deps: { db: Knex; tokens: SessionTokens; clock: Cloc
         mfaVerified: row.mfa_verified,
         rights,
         modules,
+        departmentIds,
         ip: req.ip,
         userAgent: req.get('user-agent')?.slice(0, 200),
         trx,

@@ -161,6 +161,7 @@ export async function importTenant(options: {
       await store.copyIn(client, here.get(t.name)!, t.columns, t.roleColumns, readEntry(file, entries.get(t.file)!));
       for (const col of here.get(t.name)!.sequenced) if (t.columns.includes(col)) await store.advanceSequence(client, here.get(t.name)!, col);
       rows[t.name] = t.rows;
+      if (t.name === 'departments') await store.seeAllDepartments(client, tenantId);
     }
 
     let reencryptedFactors = 0;

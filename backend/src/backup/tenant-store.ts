@@ -1,3 +1,4 @@
+import { ALL_DEPARTMENTS_SQL } from '../db/tenant-transaction.js';
 import fs from 'node:fs';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -140,6 +141,12 @@ export async function latestMigration(client: pg.Client): Promise<string> {
 export async function beginTenantSnapshot(client: pg.Client, tenantId: string, readOnly: boolean): Promise<void> {
   await client.query(readOnly ? 'begin isolation level repeatable read read only' : 'begin');
   await client.query("select set_config('app.tenant_id', $1, true)", [tenantId]);
+  await seeAllDepartments(client, tenantId);
+}
+
+/** A bank moves whole: every one of its departments is visible to the move (again once they are loaded). */
+export async function seeAllDepartments(client: pg.Client, tenantId: string): Promise<void> {
+  await client.query(ALL_DEPARTMENTS_SQL.pg, [tenantId]);
 }
 
 export async function tenantRow(client: pg.Client, tenantId: string): Promise<{ id: string; name: string; is_vendor: boolean } | undefined> {

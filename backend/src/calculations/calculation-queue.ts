@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 import { FairQueue } from '../jobs/fair-queue.js';
 import { recordAudit } from '../audit/audit-store.js';
 import type { Clock } from '../clock.js';
-import { inTenant } from '../db/tenant-transaction.js';
+import { inWholeTenant } from '../db/tenant-transaction.js';
 import type { Logger } from '../log/logger.js';
 import { createPartsTable, leasingSlice, nextCut, preferOrderedPlans, segmentSlice, summedParts, type RunTarget } from './calculation-sql.js';
 import * as store from './calculations-store.js';
@@ -65,16 +65,17 @@ export class CalculationQueue {
     const { db, clock, logger } = this.d;
     const started = clock.now();
     const startedMs = Date.now();
-    const setProgress = (progress: number) => inTenant(db, job.tenantId, (trx) => store.updateCalculation(trx, job.tenantId, job.calculationId, { progress }));
-    await inTenant(db, job.tenantId, (trx) => store.updateCalculation(trx, job.tenantId, job.calculationId, { status: 'running', started_at: started }));
+    const setProgress = (progress: number) => inWholeTenant(db, job.tenantId, (trx) => store.updateCalculation(trx, job.tenantId, job.calculationId, { progress }));
+    await inWholeTenant(db, job.tenantId, (trx) => store.updateCalculation(trx, job.tenantId, job.calculationId, { status: 'running', started_at: started }));
     logger.info({ calculationId: job.calculationId, kind: job.kind }, 'calculation started');
     try {
-      const outcome = await inTenant(db, job.tenantId, async (trx) => {
+      const outcome = await inWholeTenant(db, job.tenantId, async (trx) => {
         await store.limitStatementTime(trx, this.d.timeoutMs);
-        const groups = await store.lockContainerForRun(trx, job.tenantId, job.containerId);
-        if (groups === undefined) throw new CalculationFailure('container_gone', 'The data container was deleted during the calculation.');
+        const held = await store.lockContainerForRun(trx, job.tenantId, job.containerId);
+        if (held === undefined) throw new CalculationFailure('container_gone', 'The data container was deleted during the calculation.');
+        const groups = held.groups;
         if (groups === 0) throw new CalculationFailure('no_data', 'The container holds no customer groups. Import them first.');
-        const target: RunTarget = { tenantId: job.tenantId, containerId: job.containerId, calculationId: job.calculationId };
+        const target: RunTarget = { tenantId: job.tenantId, departmentId: held.departmentId, containerId: job.containerId, calculationId: job.calculationId };
         await createPartsTable(trx);
         const restorePlanSettings = await preferOrderedPlans(trx);
         const count = Math.ceil(groups / SLICE_GROUPS);
@@ -112,7 +113,7 @@ export class CalculationQueue {
       const failure = failureOf(err);
       if (failure.code === 'internal_error') logger.error({ calculationId: job.calculationId, errName: (err as Error).name, code: (err as { code?: string }).code}, 'calculation error');
       const finished = clock.now();
-      await inTenant(db, job.tenantId, async (trx) => {
+      await inWholeTenant(db, job.tenantId, async (trx) => {
         const updated = await store.updateCalculation(trx, job.tenantId, job.calculationId, {
           status: 'failed', finished_at: finished, error_code: failure.code, error_message: failure.reason,
         });

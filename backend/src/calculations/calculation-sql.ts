@@ -24,6 +24,8 @@ export interface Slice {
 
 export interface RunTarget {
   tenantId: string;
+  /** The container's department, which its results carry (the key to the run includes it). */
+  departmentId: string;
   containerId: string;
   calculationId: string;
 }
@@ -163,8 +165,8 @@ export async function segmentSlice(trx: Knex.Transaction, run: RunTarget, templa
   const h = holdings(sets);
   const sql = `
     with chunk as (
-      insert into segmentation_result_chunks (tenant_id, calculation_id, chunk, group_ids, kinds, branches, segment_nos, volumes)
-      select ?, ?, ?, array_agg(r.group_id order by r.group_id), array_agg(r.kind order by r.group_id), array_agg(r.branch order by r.group_id),
+      insert into segmentation_result_chunks (tenant_id, calculation_id, chunk, department_id, group_ids, kinds, branches, segment_nos, volumes)
+      select ?, ?, ?, ?::uuid, array_agg(r.group_id order by r.group_id), array_agg(r.kind order by r.group_id), array_agg(r.branch order by r.group_id),
              array_agg(r.segment_no order by r.group_id), array_agg(r.volume order by r.group_id)
       from (
         select g.group_id, g.kind, g.branch, s.segment_no::smallint as segment_no,
@@ -184,7 +186,7 @@ export async function segmentSlice(trx: Knex.Transaction, run: RunTarget, templa
       returning count
     )
     select coalesce(sum(count), 0) as n from parts`;
-  const bindings = [t, calculationId, chunk, ...h.bindings, t, c, from, to, to, ...segmentNo.bindings, t, c, from, to, to];
+  const bindings = [t, calculationId, chunk, run.departmentId, ...h.bindings, t, c, from, to, to, ...segmentNo.bindings, t, c, from, to, to];
   const result = await trx.raw(sql, bindings);
   return Number((result as { rows: { n: string }[] }).rows[0]?.n ?? 0);
 }
@@ -261,9 +263,9 @@ final as (
   cross join lateral (select s.part_leasing + s.part_industry + s.part_turnover + s.part_investment as score) t
 ),
 chunk as (
-  insert into leasing_result_chunks (tenant_id, calculation_id, chunk, group_ids, customer_types, branches, industries, divisions, affinities, turnovers, ratings,
+  insert into leasing_result_chunks (tenant_id, calculation_id, chunk, department_id, group_ids, customer_types, branches, industries, divisions, affinities, turnovers, ratings,
     parts_leasing, parts_industry, parts_turnover, parts_investment, scores, classes, potentials)
-  select ?, ?, ?, array_agg(group_id order by group_id), array_agg(customer_type order by group_id), array_agg(branch order by group_id),
+  select ?, ?, ?, ?::uuid, array_agg(group_id order by group_id), array_agg(customer_type order by group_id), array_agg(branch order by group_id),
     array_agg(industry order by group_id), array_agg(division order by group_id), array_agg(affinity order by group_id), array_agg(turnover order by group_id),
     array_agg(rating order by group_id), array_agg(part_leasing order by group_id), array_agg(part_industry order by group_id),
     array_agg(part_turnover order by group_id), array_agg(part_investment order by group_id), array_agg(score order by group_id),
@@ -298,7 +300,7 @@ export async function leasingSlice(trx: Knex.Transaction, run: RunTarget, params
   const { tenantId: t, containerId: c, calculationId } = run;
   const { from, to } = slice;
   const result = await trx.raw(LEASING, [
-    JSON.stringify(leasingRecord(params)), t, c, from, to, to, t, c, from, to, to, t, c, from, to, to, t, calculationId, chunk,
+    JSON.stringify(leasingRecord(params)), t, c, from, to, to, t, c, from, to, to, t, c, from, to, to, t, calculationId, chunk, run.departmentId,
     JSON.stringify(SECTION_OF_DIVISION),
   ]);
   return Number((result as { rows: { n: string }[] }).rows[0]?.n ?? 0);

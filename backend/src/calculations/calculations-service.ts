@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { ZodError } from 'zod';
+import { z, ZodError } from 'zod';
 import { recordAudit } from '../audit/audit-store.js';
 import type { RequestContext } from '../auth/context.js';
 import type { Clock } from '../clock.js';
 import { Conflict, Invalid, NotFound } from '../http/errors.js';
+import { findContainer } from '../containers/containers-store.js';
+import { chooseDepartment } from '../departments/departments-service.js';
 import * as imports from '../imports/import-store.js';
 import { holds, type Access, type Area, type Module } from '../tenancy/rights.js';
 import type { CalculationQueue } from './calculation-queue.js';
@@ -16,6 +18,8 @@ import {
 
 export interface TemplateView {
   id: string;
+  /** The bank template's department; null for the shipped templates, which every department may use. */
+  departmentId: string | null;
   name: string;
   builtin: boolean;
   definition: TemplateDefinition;
@@ -62,11 +66,19 @@ function calculationView(r: store.CalculationRow): CalculationView {
 }
 
 function builtinView(b: (typeof BUILTIN_TEMPLATES)[number]): TemplateView {
-  return { id: b.id, name: b.definition.name, builtin: true, definition: b.definition, createdAt: null, updatedAt: null };
+  return { id: b.id, departmentId: null, name: b.definition.name, builtin: true, definition: b.definition, createdAt: null, updatedAt: null };
+}
+
+/** A template body may name its department beside the definition's fields. */
+function withDepartment(body: unknown): { departmentId: string | undefined; definition: unknown } {
+  if (body === null || typeof body !== 'object' || Array.isArray(body) || !('departmentId' in body)) return { departmentId: undefined, definition: body };
+  const { departmentId, ...definition } = body as Record<string, unknown>;
+  const parsed = validated('departmentId', () => z.string().uuid('must be a department id').parse(departmentId));
+  return { departmentId: parsed, definition };
 }
 
 function templateView(r: store.TemplateRow): TemplateView {
-  return { id: r.id, name: r.name, builtin: false, definition: r.definition as TemplateDefinition, createdAt: r.created_at.toISOString(), updatedAt: r.updated_at.toISOString() };
+  return { id: r.id, departmentId: r.department_id, name: r.name, builtin: false, definition: r.definition as TemplateDefinition, createdAt: r.created_at.toISOString(), updatedAt: r.updated_at.toISOString() };
 }
 
 /** Validation errors of a nested object name the field from the request body's top. */
@@ -106,18 +118,23 @@ export class CalculationsService {
   }
 
   async createTemplate(ctx: RequestContext, body: unknown): Promise<TemplateView> {
-    const definition = validated('template', () => templateDefinition.parse(body));
-    if (await store.templateNameTaken(ctx.trx, ctx.tenantId, definition.name)) throw new Conflict('name_taken', 'A template with this name exists already.');
+    const { departmentId: requested, definition: raw } = withDepartment(body);
+    const definition = validated('template', () => templateDefinition.parse(raw));
+    const departmentId = await chooseDepartment(ctx, requested);
+    if (await store.templateNameTaken(ctx.trx, ctx.tenantId, departmentId, definition.name)) throw new Conflict('name_taken', 'A template with this name exists already.');
     const id = randomUUID();
-    await store.insertTemplate(ctx.trx, { tenantId: ctx.tenantId, id, name: definition.name, definition, userId: ctx.userId, at: this.d.clock.now() });
+    await store.insertTemplate(ctx.trx, { tenantId: ctx.tenantId, departmentId, id, name: definition.name, definition, userId: ctx.userId, at: this.d.clock.now() });
     await this.audit(ctx, 'template.created', { type: 'template', id }, { segments: definition.segments.length });
     return this.getTemplate(ctx, id);
   }
 
   async updateTemplate(ctx: RequestContext, id: string, body: unknown): Promise<TemplateView> {
-    await this.ownTemplate(ctx, id);
-    const definition = validated('template', () => templateDefinition.parse(body));
-    if (await store.templateNameTaken(ctx.trx, ctx.tenantId, definition.name, id)) throw new Conflict('name_taken', 'A template with this name exists already.');
+    const row = await this.ownTemplate(ctx, id);
+    // A template stays in its department; a departmentId sent back unchanged is accepted.
+    const { departmentId: requested, definition: raw } = withDepartment(body);
+    if (requested !== undefined && requested !== row.department_id) throw new Invalid('departmentId: a template cannot change its department; copy it instead.', 'departmentId');
+    const definition = validated('template', () => templateDefinition.parse(raw));
+    if (await store.templateNameTaken(ctx.trx, ctx.tenantId, row.department_id, definition.name, id)) throw new Conflict('name_taken', 'A template with this name exists already.');
     await store.updateTemplate(ctx.trx, ctx.tenantId, id, definition.name, definition, this.d.clock.now());
     await this.audit(ctx, 'template.updated', { type: 'template', id }, { segments: definition.segments.length });
     return this.getTemplate(ctx, id);
@@ -147,7 +164,7 @@ export class CalculationsService {
   }
 
   async start(ctx: RequestContext, req: StartRequest): Promise<{ id: string }> {
-    const container = await ctx.trx('containers').where({ tenant_id: ctx.tenantId, id: req.containerId }).first('id', 'groups_count');
+    const container = await findContainer(ctx.trx, ctx.tenantId, req.containerId);
     if (!container) throw new NotFound('There is no such data container.');
     let definition: TemplateDefinition | LeasingParams;
     let template: { id: string; name: string } | undefined;
@@ -164,14 +181,14 @@ export class CalculationsService {
       if (req.templateId !== undefined) throw new Invalid('templateId: the leasing calculation takes parameters, not a template.', 'templateId');
       definition = validated('params', () => effectiveLeasingParams(req.params));
     }
-    if ((container as { groups_count: number }).groups_count === 0) throw new Conflict('no_data', 'This container holds no customer groups yet. Import them first.');
+    if (container.groups_count === 0) throw new Conflict('no_data', 'This container holds no customer groups yet. Import them first.');
     if (await imports.activeImport(ctx.trx, ctx.tenantId, req.containerId)) throw new Conflict('import_running', 'An import is running in this container. Wait until it has finished.');
     if (await store.activeCalculation(ctx.trx, ctx.tenantId, req.containerId)) throw this.alreadyRunning();
     const id = randomUUID();
     try {
       // A savepoint, so a lost race on the one-active-run index leaves the request's transaction usable.
       await ctx.trx.transaction((sp) => store.insertCalculation(sp, {
-        tenantId: ctx.tenantId, id, containerId: req.containerId, kind: req.kind, templateId: template?.id ?? null, templateName: template?.name ?? null,
+        tenantId: ctx.tenantId, departmentId: container.department_id, id, containerId: req.containerId, kind: req.kind, templateId: template?.id ?? null, templateName: template?.name ?? null,
         definition, userId: ctx.userId, at: this.d.clock.now(),
       }));
     } catch (err) {

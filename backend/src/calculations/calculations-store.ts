@@ -30,6 +30,7 @@ export interface CalculationRow {
 
 export interface TemplateRow {
   id: string;
+  department_id: string;
   name: string;
   definition: unknown;
   created_at: Date;
@@ -46,15 +47,16 @@ export async function findTemplate(trx: Knex.Transaction, tenantId: string, id: 
   return trx('segmentation_templates').where({ tenant_id: tenantId, id }).first();
 }
 
-export async function templateNameTaken(trx: Knex.Transaction, tenantId: string, name: string, exceptId?: string): Promise<boolean> {
-  const q = trx('segmentation_templates').where({ tenant_id: tenantId, name });
+/** Names are unique per department. */
+export async function templateNameTaken(trx: Knex.Transaction, tenantId: string, departmentId: string, name: string, exceptId?: string): Promise<boolean> {
+  const q = trx('segmentation_templates').where({ tenant_id: tenantId, department_id: departmentId, name });
   if (exceptId) q.whereNot({ id: exceptId });
   return Boolean(await q.first('id'));
 }
 
-export async function insertTemplate(trx: Knex.Transaction, row: { tenantId: string; id: string; name: string; definition: unknown; userId: string; at: Date }): Promise<void> {
+export async function insertTemplate(trx: Knex.Transaction, row: { tenantId: string; departmentId: string; id: string; name: string; definition: unknown; userId: string; at: Date }): Promise<void> {
   await trx('segmentation_templates').insert({
-    tenant_id: row.tenantId, id: row.id, name: row.name, definition: JSON.stringify(row.definition), created_by: row.userId, created_at: row.at, updated_at: row.at,
+    tenant_id: row.tenantId, department_id: row.departmentId, id: row.id, name: row.name, definition: JSON.stringify(row.definition), created_by: row.userId, created_at: row.at, updated_at: row.at,
   });
 }
 
@@ -69,10 +71,10 @@ export async function deleteTemplate(trx: Knex.Transaction, tenantId: string, id
 // --- runs ---------------------------------------------------------------------------------------
 
 export async function insertCalculation(trx: Knex.Transaction, row: {
-  tenantId: string; id: string; containerId: string; kind: CalculationKind; templateId: string | null; templateName: string | null; definition: unknown; userId: string; at: Date;
+  tenantId: string; departmentId: string; id: string; containerId: string; kind: CalculationKind; templateId: string | null; templateName: string | null; definition: unknown; userId: string; at: Date;
 }): Promise<void> {
   await trx('calculations').insert({
-    tenant_id: row.tenantId, id: row.id, container_id: row.containerId, kind: row.kind, template_id: row.templateId, template_name: row.templateName,
+    tenant_id: row.tenantId, department_id: row.departmentId, id: row.id, container_id: row.containerId, kind: row.kind, template_id: row.templateId, template_name: row.templateName,
     definition: JSON.stringify(row.definition), created_by: row.userId, created_at: row.at,
   });
 }
@@ -128,9 +130,9 @@ export async function markContainerCalculated(trx: Knex.Transaction, tenantId: s
  * Holds the container for the run: an import into it waits until the run's transaction ends, so
  * its group count (kept by the imports) stays true. Undefined when the container is gone.
  */
-export async function lockContainerForRun(trx: Knex.Transaction, tenantId: string, containerId: string): Promise<number | undefined> {
-  const row = await trx('containers').where({ tenant_id: tenantId, id: containerId }).forShare().first('groups_count');
-  return row ? Number(row.groups_count) : undefined;
+export async function lockContainerForRun(trx: Knex.Transaction, tenantId: string, containerId: string): Promise<{ groups: number; departmentId: string } | undefined> {
+  const row = await trx('containers').where({ tenant_id: tenantId, id: containerId }).forShare().first('groups_count', 'department_id');
+  return row ? { groups: Number(row.groups_count), departmentId: row.department_id as string } : undefined;
 }
 
 /** Sets a per-transaction statement time limit (`set` takes no bind parameters; set_config does). */

@@ -10,12 +10,15 @@ import type { ImportQueue } from '../imports/import-queue.js';
 import * as imports from '../imports/import-store.js';
 import { bounded, MAX_REPORTED_ERRORS } from '../imports/import-runner.js';
 import { ensureFreeSpace } from '../imports/spool.js';
+import { chooseDepartment } from '../departments/departments-service.js';
 import * as store from './containers-store.js';
 import type { ContainerRow } from './containers-store.js';
 import { DEFAULT_UPLOAD_LIMITS, UploadSlots, type UploadLimits } from './upload-slots.js';
 
 export interface ContainerView {
   id: string;
+  departmentId: string;
+  departmentName: string;
   name: string;
   locked: boolean;
   createdAt: string;
@@ -48,7 +51,7 @@ export interface ImportView {
 
 function containerView(r: ContainerRow): ContainerView {
   return {
-    id: r.id, name: r.name, locked: r.locked, createdAt: r.created_at.toISOString(),
+    id: r.id, departmentId: r.department_id, departmentName: r.department_name, name: r.name, locked: r.locked, createdAt: r.created_at.toISOString(),
     lastImportAt: r.last_import_at?.toISOString() ?? null, lastCalculatedAt: r.last_calculated_at?.toISOString() ?? null,
     counts: { customerGroups: r.groups_count, products: r.products_count, payments: r.payments_count },
   };
@@ -93,8 +96,8 @@ export class ContainersService {
     await this.row(ctx.trx, ctx.tenantId, id);
   }
 
-  async list(ctx: RequestContext): Promise<ContainerView[]> {
-    return (await store.listContainers(ctx.trx, ctx.tenantId)).map(containerView);
+  async list(ctx: RequestContext, departmentId?: string): Promise<ContainerView[]> {
+    return (await store.listContainers(ctx.trx, ctx.tenantId, departmentId)).map(containerView);
   }
 
   async get(ctx: RequestContext, id: string): Promise<ContainerView & { imports: ImportView[] }> {
@@ -103,18 +106,20 @@ export class ContainersService {
     return { ...containerView(row), imports: latest.map(importView) };
   }
 
-  async create(ctx: RequestContext, name: string): Promise<ContainerView> {
-    if (await store.containerNameTaken(ctx.trx, ctx.tenantId, name)) throw new Conflict('name_taken', 'A data container with this name exists already.');
+  async create(ctx: RequestContext, input: { name: string; departmentId?: string | undefined }): Promise<ContainerView> {
+    const { name } = input;
+    const departmentId = await chooseDepartment(ctx, input.departmentId);
+    if (await store.containerNameTaken(ctx.trx, ctx.tenantId, departmentId, name)) throw new Conflict('name_taken', 'A data container with this name exists already.');
     const id = randomUUID();
-    await store.insertContainer(ctx.trx, { tenantId: ctx.tenantId, id, name, userId: ctx.userId, at: this.d.clock.now() });
-    await this.audit(ctx, 'container.created', id);
+    await store.insertContainer(ctx.trx, { tenantId: ctx.tenantId, departmentId, id, name, userId: ctx.userId, at: this.d.clock.now() });
+    await this.audit(ctx, 'container.created', id, { department: departmentId });
     return containerView(await this.row(ctx.trx, ctx.tenantId, id));
   }
 
   async update(ctx: RequestContext, id: string, patch: { name?: string | undefined; locked?: boolean | undefined }): Promise<ContainerView> {
     const row = await this.row(ctx.trx, ctx.tenantId, id);
     if (patch.name !== undefined && patch.name !== row.name) {
-      if (await store.containerNameTaken(ctx.trx, ctx.tenantId, patch.name)) throw new Conflict('name_taken', 'A data container with this name exists already.');
+      if (await store.containerNameTaken(ctx.trx, ctx.tenantId, row.department_id, patch.name)) throw new Conflict('name_taken', 'A data container with this name exists already.');
       await store.updateContainer(ctx.trx, ctx.tenantId, id, { name: patch.name });
       await this.audit(ctx, 'container.renamed', id);
     }
@@ -122,6 +127,24 @@ export class ContainersService {
       await store.updateContainer(ctx.trx, ctx.tenantId, id, { locked: patch.locked });
       await this.audit(ctx, patch.locked ? 'container.locked' : 'container.unlocked', id);
     }
+    return containerView(await this.row(ctx.trx, ctx.tenantId, id));
+  }
+
+  /**
+   * Moves a container with all its data, imports and runs to another department: a privileged
+   * change (four-eyes may wrap it). The mover must belong to both departments — row-level
+   * security refuses the move otherwise — and nothing may be running on the container.
+   */
+  async move(ctx: RequestContext, id: string, departmentId: string): Promise<ContainerView> {
+    const row = await this.row(ctx.trx, ctx.tenantId, id);
+    if (row.department_id === departmentId) return containerView(row);
+    const target = await chooseDepartment(ctx, departmentId);
+    if (row.locked) throw new Conflict('container_locked', 'This container is locked. Unlock it before moving it.');
+    if (await imports.activeImport(ctx.trx, ctx.tenantId, id)) throw new Conflict('import_running', 'An import is running in this container. Wait until it has finished.');
+    if (await activeCalculation(ctx.trx, ctx.tenantId, id)) throw new Conflict('calculation_running', 'A calculation is running on this container. Move it when it has finished.');
+    if (await store.containerNameTaken(ctx.trx, ctx.tenantId, target, row.name)) throw new Conflict('name_taken', 'A data container with this name exists already.');
+    await store.updateContainer(ctx.trx, ctx.tenantId, id, { department_id: target });
+    await this.audit(ctx, 'container.moved', id, { from: row.department_id, to: target });
     return containerView(await this.row(ctx.trx, ctx.tenantId, id));
   }
 
@@ -165,7 +188,8 @@ export class ContainersService {
   async startImport(ctx: RequestContext, containerId: string, kind: ImportKind, spooled: SpooledUpload): Promise<{ id: string }> {
     await this.checkImport(ctx, containerId, kind);
     const { id } = spooled;
-    await imports.insertImport(ctx.trx, { tenantId: ctx.tenantId, id, containerId, kind, bytesTotal: spooled.bytes, userId: ctx.userId, at: this.d.clock.now() });
+    const row = await this.row(ctx.trx, ctx.tenantId, containerId);
+    await imports.insertImport(ctx.trx, { tenantId: ctx.tenantId, departmentId: row.department_id, id, containerId, kind, bytesTotal: spooled.bytes, userId: ctx.userId, at: this.d.clock.now() });
     await this.audit(ctx, 'import.started', containerId, { import: id, kind, bytes: spooled.bytes });
     const job = { tenantId: ctx.tenantId, importId: id, containerId, kind, file: spooled.file, userId: ctx.userId };
     // Only a committed import row may be picked up by the job.

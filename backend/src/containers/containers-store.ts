@@ -4,6 +4,8 @@ import type { Knex } from 'knex';
 
 export interface ContainerRow {
   id: string;
+  department_id: string;
+  department_name: string;
   name: string;
   locked: boolean;
   created_at: Date;
@@ -14,23 +16,32 @@ export interface ContainerRow {
   payments_count: number;
 }
 
+function withDepartment(trx: Knex.Transaction, tenantId: string) {
+  return trx('containers as c').join('departments as d', (j) => j.on('d.tenant_id', 'c.tenant_id').andOn('d.id', 'c.department_id'))
+    .where('c.tenant_id', tenantId).select('c.*', 'd.name as department_name');
+}
+
 export async function findContainer(trx: Knex.Transaction, tenantId: string, id: string): Promise<ContainerRow | undefined> {
-  return (await trx('containers').where({ tenant_id: tenantId, id }).first()) as ContainerRow | undefined;
+  return (await withDepartment(trx, tenantId).andWhere('c.id', id).first()) as ContainerRow | undefined;
 }
 
-export async function listContainers(trx: Knex.Transaction, tenantId: string): Promise<ContainerRow[]> {
-  return (await trx('containers').where({ tenant_id: tenantId }).orderBy('name')) as ContainerRow[];
+/** The containers this request may see, by department and name; `departmentId` narrows to one. */
+export async function listContainers(trx: Knex.Transaction, tenantId: string, departmentId?: string): Promise<ContainerRow[]> {
+  const q = withDepartment(trx, tenantId).orderBy([{ column: 'd.name' }, { column: 'c.name' }]);
+  if (departmentId) q.andWhere('c.department_id', departmentId);
+  return (await q) as ContainerRow[];
 }
 
-export async function containerNameTaken(trx: Knex.Transaction, tenantId: string, name: string): Promise<boolean> {
-  return Boolean(await trx('containers').where({ tenant_id: tenantId, name }).first('id'));
+/** Names are unique per department. */
+export async function containerNameTaken(trx: Knex.Transaction, tenantId: string, departmentId: string, name: string): Promise<boolean> {
+  return Boolean(await trx('containers').where({ tenant_id: tenantId, department_id: departmentId, name }).first('id'));
 }
 
-export async function insertContainer(trx: Knex.Transaction, row: { tenantId: string; id: string; name: string; userId: string; at: Date }): Promise<void> {
-  await trx('containers').insert({ tenant_id: row.tenantId, id: row.id, name: row.name, created_by: row.userId, created_at: row.at });
+export async function insertContainer(trx: Knex.Transaction, row: { tenantId: string; departmentId: string; id: string; name: string; userId: string; at: Date }): Promise<void> {
+  await trx('containers').insert({ tenant_id: row.tenantId, department_id: row.departmentId, id: row.id, name: row.name, created_by: row.userId, created_at: row.at });
 }
 
-export async function updateContainer(trx: Knex.Transaction, tenantId: string, id: string, fields: { name?: string; locked?: boolean }): Promise<void> {
+export async function updateContainer(trx: Knex.Transaction, tenantId: string, id: string, fields: { name?: string; locked?: boolean; department_id?: string }): Promise<void> {
   await trx('containers').where({ tenant_id: tenantId, id }).update(fields);
 }
 

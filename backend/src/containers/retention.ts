@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import { recordAudit } from '../audit/audit-store.js';
 import type { Clock } from '../clock.js';
-import { inTenant } from '../db/tenant-transaction.js';
+import { inWholeTenant } from '../db/tenant-transaction.js';
 import type { Logger } from '../log/logger.js';
 import { sendInBackground, type Mailer } from '../mail/mailer.js';
 import { containerRetentionMail } from '../mail/templates.js';
@@ -20,7 +20,7 @@ export async function containerRetention(deps: { db: Knex; clock: Clock; mailer:
   let deleted = 0;
   let warned = 0;
   for (const tenantId of await store.activeTenantIds(deps.db, onlyTenants)) {
-    await inTenant(deps.db, tenantId, async (trx) => {
+    await inWholeTenant(deps.db, tenantId, async (trx) => {
       const days = await store.retentionDays(trx, tenantId);
       for (const c of await store.unusedSince(trx, tenantId, new Date(now.getTime() - days * DAY_MS))) {
         await store.deleteContainer(trx, tenantId, c.id);

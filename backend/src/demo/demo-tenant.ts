@@ -5,7 +5,9 @@ import path from 'node:path';
 import type { Knex } from 'knex';
 import type { AuthService } from '../auth/auth-service.js';
 import type { Clock } from '../clock.js';
-import { inTenant } from '../db/tenant-transaction.js';
+import { inTenant, seeAllDepartments } from '../db/tenant-transaction.js';
+import { insertContainer } from '../containers/containers-store.js';
+import { createDefaultDepartment, setMemberDepartments } from '../departments/departments-store.js';
 import { runImport } from '../imports/import-runner.js';
 import { IMPORT_KINDS } from '../imports/formats.js';
 import * as users from '../users/users-store.js';
@@ -37,12 +39,15 @@ export async function createDemo(deps: { db: Knex; auth: AuthService; clock: Clo
   const userIds = await inTenant(db, tenantId, async (trx) => {
     await trx('tenants').insert({ id: tenantId, name: DEMO_TENANT });
     await trx('tenant_settings').insert({ tenant_id: tenantId });
+    const departmentId = await createDefaultDepartment(trx, tenantId, deps.clock.now());
+    await seeAllDepartments(trx, tenantId);
     await trx('tenant_modules').insert([{ tenant_id: tenantId, module: 'segmentation' }, { tenant_id: tenantId, module: 'leasing' }]);
     const adminId = await users.insertUser(trx, tenantId, admin, 'Demo Administration');
     await users.addMembership(trx, tenantId, adminId, [roles.tenant_admin!]);
     const analystId = await users.insertUser(trx, tenantId, analyst, 'Demo Analyse');
     await users.addMembership(trx, tenantId, analystId, [roles.analyst!]);
-    await trx('containers').insert({ tenant_id: tenantId, id: containerId, name: 'Demo-Bestand', created_by: analystId, created_at: deps.clock.now() });
+    for (const id of [adminId, analystId]) await setMemberDepartments(trx, tenantId, id, [departmentId]);
+    await insertContainer(trx, { tenantId, departmentId, id: containerId, name: 'Demo-Bestand', userId: analystId, at: deps.clock.now() });
     return [adminId, analystId];
   });
   for (const id of userIds) await deps.auth.issueInvitation(id, 'invitation', deps.publicUrl);

@@ -3,7 +3,7 @@ import type { Knex } from 'knex';
 import { FairQueue } from '../jobs/fair-queue.js';
 import type { Clock } from '../clock.js';
 import { recordAudit } from '../audit/audit-store.js';
-import { inTenant } from '../db/tenant-transaction.js';
+import { inWholeTenant } from '../db/tenant-transaction.js';
 import type { Logger } from '../log/logger.js';
 import type { ImportKind } from './formats.js';
 import { runImport } from './import-runner.js';
@@ -46,7 +46,7 @@ export class ImportQueue {
 
   private async run(job: ImportJob): Promise<void> {
     const { db, clock, logger } = this.d;
-    const set = (fields: Record<string, unknown>) => inTenant(db, job.tenantId, (trx) => store.updateImport(trx, job.tenantId, job.importId, fields));
+    const set = (fields: Record<string, unknown>) => inWholeTenant(db, job.tenantId, (trx) => store.updateImport(trx, job.tenantId, job.importId, fields));
     await set({ status: 'running', started_at: clock.now() });
     logger.info({ importId: job.importId, kind: job.kind }, 'import started');
     let lastReport = 0;
@@ -63,7 +63,7 @@ export class ImportQueue {
       });
       await pending;
       const finished = clock.now();
-      await inTenant(db, job.tenantId, async (trx) => {
+      await inWholeTenant(db, job.tenantId, async (trx) => {
         await store.updateImport(trx, job.tenantId, job.importId, {
           status: outcome.ok ? 'succeeded' : 'failed', finished_at: finished,
           bytes_processed: fs.statSync(job.file).size, rows_processed: outcome.rowsProcessed, rows_imported: outcome.rowsImported,
@@ -78,7 +78,7 @@ export class ImportQueue {
       logger.info({ importId: job.importId, rows: outcome.rowsImported, errors: outcome.errorCount }, outcome.ok ? 'import succeeded' : 'import failed');
     } catch (err) {
       await pending;
-      await inTenant(db, job.tenantId, async (trx) => {
+      await inWholeTenant(db, job.tenantId, async (trx) => {
         await store.updateImport(trx, job.tenantId, job.importId, {
           status: 'failed', finished_at: clock.now(), error_count: 1,
           errors: JSON.stringify([{ line: null, column: null, code: 'internal_error', message: 'The import failed on our side. Nothing was changed; please try again.' }]),

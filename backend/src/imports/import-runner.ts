@@ -6,6 +6,7 @@ import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { CopyEncoder, EncodingError, LineTooLong } from './copy-encoder.js';
 import { MalformedCsv } from './csv-lines.js';
+import { ALL_DEPARTMENTS_SQL } from '../db/tenant-transaction.js';
 import { copyLine, FORMATS, readHeader, readRow, type ImportError, type ImportKind } from './formats.js';
 
 export const MAX_REPORTED_ERRORS = 100;
@@ -74,7 +75,7 @@ const SQL = Object.fromEntries(
       stage: `create temp table import_stage (line integer, ${STAGE_COLUMNS[kind]}) on commit drop`,
       copyStage: `copy import_stage (line, ${columns.join(', ')}) from stdin`,
       clear: `delete from ${kind} where tenant_id = $1 and container_id = $2`,
-      insert: `insert into ${kind} (tenant_id, container_id, ${keyed.join(', ')}) select $1, $2, ${keyed.join(', ')} from import_stage`,
+      insert: `insert into ${kind} (tenant_id, container_id, department_id, ${keyed.join(', ')}) select $1, $2, $3, ${keyed.join(', ')} from import_stage`,
     }];
   }),
 ) as Record<ImportKind, { stage: string; copyStage: string; clear: string; insert: string }>;
@@ -121,6 +122,8 @@ async function onePass(client: pg.Client, o: RunOptions, mode: 'direct' | 'stage
   let order: number[] | undefined;
   await client.query('begin');
   await client.query("select set_config('app.tenant_id', $1, true)", [tenantId]);
+  // The job was authorised when the import was accepted; it works in the bank as a whole.
+  await client.query(ALL_DEPARTMENTS_SQL.pg, [tenantId]);
   await client.query(SQL[kind].stage);
   const copy = client.query(copyFrom(SQL[kind].copyStage));
   const encoder = new CopyEncoder(kind, {
@@ -175,11 +178,12 @@ async function onePass(client: pg.Client, o: RunOptions, mode: 'direct' | 'stage
     return { ok: false, rowsProcessed, rowsImported: 0, errorCount: errors.count, errors: errors.inLineOrder() };
   }
   // Waits for a calculation reading this container to finish, so a run never sees half a replacement.
-  await client.query('select 1 from containers where tenant_id = $1 and id = $2 for update', [tenantId, containerId]);
+  // The rows take the container's department as it is now (a move waits for this lock as well).
+  const held = await client.query<{ department_id: string }>('select department_id from containers where tenant_id = $1 and id = $2 for update', [tenantId, containerId]);
   await client.query(SQL[kind].clear, [tenantId, containerId]);
   let rowsImported: number;
   try {
-    rowsImported = (await client.query(SQL[kind].insert, [tenantId, containerId])).rowCount ?? 0;
+    rowsImported = (await client.query(SQL[kind].insert, [tenantId, containerId, held.rows[0]?.department_id ?? null])).rowCount ?? 0;
   } catch (err) {
     // A duplicate or unknown group: only the reporting pass can say which lines.
     if (mode === 'direct' && ['23505', '23503'].includes((err as { code?: string }).code ?? '')) {

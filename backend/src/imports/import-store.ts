@@ -18,9 +18,9 @@ export interface ImportRow {
   finished_at: Date | null;
 }
 
-export async function insertImport(trx: Knex.Transaction, row: { tenantId: string; id: string; containerId: string; kind: ImportKind; bytesTotal: number; userId: string; at: Date }): Promise<void> {
+export async function insertImport(trx: Knex.Transaction, row: { tenantId: string; departmentId: string; id: string; containerId: string; kind: ImportKind; bytesTotal: number; userId: string; at: Date }): Promise<void> {
   await trx('imports').insert({
-    tenant_id: row.tenantId, id: row.id, container_id: row.containerId, kind: row.kind, bytes_total: row.bytesTotal, created_by: row.userId, created_at: row.at,
+    tenant_id: row.tenantId, department_id: row.departmentId, id: row.id, container_id: row.containerId, kind: row.kind, bytes_total: row.bytesTotal, created_by: row.userId, created_at: row.at,
   });
 }
 

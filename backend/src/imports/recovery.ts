@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import type { Clock } from '../clock.js';
 import { allTenantIds } from '../auth/auth-store.js';
-import { inTenant } from '../db/tenant-transaction.js';
+import { inWholeTenant } from '../db/tenant-transaction.js';
 import { failUnfinishedCalculations } from '../calculations/calculations-store.js';
 import { failUnfinished } from './import-store.js';
 
@@ -9,7 +9,7 @@ import { failUnfinished } from './import-store.js';
 export async function failInterruptedImports(db: Knex, clock: Clock): Promise<number> {
   let count = 0;
   for (const tenantId of await allTenantIds(db)) {
-    count += await inTenant(db, tenantId, (trx) => failUnfinished(trx, tenantId, clock.now()));
+    count += await inWholeTenant(db, tenantId, (trx) => failUnfinished(trx, tenantId, clock.now()));
   }
   return count;
 }
@@ -18,7 +18,7 @@ export async function failInterruptedImports(db: Knex, clock: Clock): Promise<nu
 export async function failInterruptedCalculations(db: Knex, clock: Clock): Promise<number> {
   let count = 0;
   for (const tenantId of await allTenantIds(db)) {
-    count += await inTenant(db, tenantId, (trx) => failUnfinishedCalculations(trx, tenantId, clock.now()));
+    count += await inWholeTenant(db, tenantId, (trx) => failUnfinishedCalculations(trx, tenantId, clock.now()));
   }
   return count;
 }

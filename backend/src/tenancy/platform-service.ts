@@ -5,6 +5,7 @@ import type { AuthService } from '../auth/auth-service.js';
 import type { RequestContext } from '../auth/context.js';
 import type { Clock } from '../clock.js';
 import { inTenant } from '../db/tenant-transaction.js';
+import * as departments from '../departments/departments-store.js';
 import { Conflict, Forbidden, Invalid, NotFound } from '../http/errors.js';
 import * as users from '../users/users-store.js';
 import { added, assertAssignableInTenant, assertMayHandOut, resolveRoles } from './assignment.js';
@@ -76,9 +77,11 @@ export class PlatformService {
     const adminId = await inTenant(this.d.db, tenantId, async (trx) => {
       await trx('tenants').insert({ id: tenantId, name: input.name });
       await trx('tenant_settings').insert({ tenant_id: tenantId });
+      const departmentId = await departments.createDefaultDepartment(trx, tenantId, this.d.clock.now());
       await this.writeModules(trx, tenantId, input.modules);
       const userId = await users.insertUser(trx, tenantId, input.admin.email, input.admin.name);
       await users.addMembership(trx, tenantId, userId, [(adminRole as { id: string }).id]);
+      await departments.setMemberDepartments(trx, tenantId, userId, [departmentId]);
       await this.audit(trx, tenantId, ctx, 'tenant.created', 'tenant', tenantId, { by_vendor: true });
       await this.d.auth.issueInvitation(userId, 'invitation', this.d.publicUrl, trx);
       return userId;

@@ -5,10 +5,13 @@ import type { RequestContext } from '../auth/context.js';
 import type { Clock } from '../clock.js';
 import { Conflict, Forbidden, NotFound } from '../http/errors.js';
 import { added, assertAssignableInTenant, assertMayHandOut } from '../tenancy/assignment.js';
+import type { DepartmentsService } from '../departments/departments-service.js';
+import * as departmentsStore from '../departments/departments-store.js';
 import * as store from './users-store.js';
 
 export interface UsersDeps {
   auth: AuthService;
+  departments: DepartmentsService;
   clock: Clock;
   publicUrl: string;
 }
@@ -20,15 +23,17 @@ export interface UserView {
   status: 'active' | 'locked' | 'deleted';
   roleIds: string[];
   roleNames: string[];
+  /** The departments whose containers the user sees (vendor staff: every department, not listed here). */
+  departmentIds: string[];
   lastLoginAt: string | null;
   createdAt: string;
   /** Vendor support with a grant: listed so the bank sees who can reach its data, managed by the vendor. */
   vendorStaff: boolean;
 }
 
-function view(m: store.MemberRow): UserView {
+function view(m: store.MemberRow, departmentIds: string[]): UserView {
   return {
-    id: m.id, email: m.email, name: m.name, status: m.status, roleIds: m.roleIds, roleNames: m.roleNames,
+    id: m.id, email: m.email, name: m.name, status: m.status, roleIds: m.roleIds, roleNames: m.roleNames, departmentIds,
     lastLoginAt: m.lastLoginAt?.toISOString() ?? null, createdAt: m.createdAt.toISOString(), vendorStaff: !m.homeTenant,
   };
 }
@@ -53,29 +58,42 @@ export class UsersService {
   }
 
   async list(ctx: RequestContext, includeDeleted: boolean): Promise<UserView[]> {
-    return (await store.listMembers(ctx.trx, ctx.tenantId, includeDeleted)).map(view);
+    const departments = await departmentsStore.departmentsOfMembers(ctx.trx, ctx.tenantId);
+    return (await store.listMembers(ctx.trx, ctx.tenantId, includeDeleted)).map((m) => view(m, departments.get(m.id) ?? []));
   }
 
   async get(ctx: RequestContext, userId: string): Promise<UserView> {
     const member = await store.findMember(ctx.trx, ctx.tenantId, userId);
     if (!member) throw new NotFound('There is no such user in your bank.');
-    return view(member);
+    return view(member, await departmentsStore.memberDepartmentIds(ctx.trx, ctx.tenantId, userId));
   }
 
-  async invite(ctx: RequestContext, input: { email: string; name: string; roleIds: string[] }): Promise<UserView> {
+  /** Without `departmentIds`, a new user of a bank with one department joins it (so nothing changes for such banks). */
+  async invite(ctx: RequestContext, input: { email: string; name: string; roleIds: string[]; departmentIds?: string[] | undefined }): Promise<UserView> {
     assertMayHandOut(ctx.rights, await assertAssignableInTenant(ctx.trx, input.roleIds));
     if (await store.emailTaken(ctx.trx, input.email)) throw new Conflict('email_taken', 'This email address already has an account.');
+    let departmentIds = input.departmentIds;
+    if (departmentIds === undefined) {
+      const active = await departmentsStore.activeDepartmentIds(ctx.trx, ctx.tenantId);
+      departmentIds = active.length === 1 ? active : [];
+    }
+    await this.d.departments.assertAssignable(ctx, departmentIds);
     const userId = await store.insertUser(ctx.trx, ctx.tenantId, input.email, input.name);
     await store.addMembership(ctx.trx, ctx.tenantId, userId, input.roleIds);
-    await this.audit(ctx, 'user.invited', userId, { roles: input.roleIds.length });
+    await departmentsStore.setMemberDepartments(ctx.trx, ctx.tenantId, userId, [...new Set(departmentIds)]);
+    await this.audit(ctx, 'user.invited', userId, { roles: input.roleIds.length, departments: departmentIds.length });
     await this.d.auth.issueInvitation(userId, 'invitation', this.d.publicUrl, ctx.trx);
     return this.get(ctx, userId);
   }
 
-  async update(ctx: RequestContext, userId: string, patch: { name?: string | undefined; roleIds?: string[] | undefined; locked?: boolean | undefined }): Promise<UserView> {
+  async update(
+    ctx: RequestContext, userId: string,
+    patch: { name?: string | undefined; roleIds?: string[] | undefined; departmentIds?: string[] | undefined; locked?: boolean | undefined },
+  ): Promise<UserView> {
     const member = await this.manageable(ctx, userId);
     if (member.status === 'deleted') throw new Conflict('user_deleted', 'This user has been deleted.');
     if (patch.name !== undefined) await store.setName(ctx.trx, userId, patch.name);
+    if (patch.departmentIds !== undefined) await this.moveBetweenDepartments(ctx, userId, [...new Set(patch.departmentIds)]);
     if (patch.roleIds !== undefined) {
       assertMayHandOut(ctx.rights, added(await assertAssignableInTenant(ctx.trx, patch.roleIds), member.roleIds));
       await store.setRoles(ctx.trx, ctx.tenantId, userId, patch.roleIds);
@@ -90,6 +108,16 @@ export class UsersService {
     }
     if (patch.name !== undefined) await this.audit(ctx, 'user.renamed', userId);
     return this.get(ctx, userId);
+  }
+
+  /** A move between departments changes what the user may see: like a role change, it ends their sessions. */
+  private async moveBetweenDepartments(ctx: RequestContext, userId: string, departmentIds: string[]): Promise<void> {
+    const before = await departmentsStore.memberDepartmentIds(ctx.trx, ctx.tenantId, userId);
+    if (before.length === departmentIds.length && departmentIds.every((id) => before.includes(id))) return;
+    await this.d.departments.assertAssignable(ctx, departmentIds, before);
+    await departmentsStore.setMemberDepartments(ctx.trx, ctx.tenantId, userId, departmentIds);
+    await store.endSessionsInTenant(ctx.trx, ctx.tenantId, userId);
+    await this.audit(ctx, 'user.departments_changed', userId, { departments: departmentIds.length });
   }
 
   async unlock(ctx: RequestContext, userId: string): Promise<void> {
@@ -134,8 +162,12 @@ export class UsersService {
   /** For the periodic recertification: every account with its roles and last sign-in, deleted ones included. */
   async recertificationCsv(ctx: RequestContext): Promise<string> {
     const members = await store.listMembers(ctx.trx, ctx.tenantId, true);
-    const header = ['email', 'name', 'status', 'vendor_staff', 'roles', 'last_login_at', 'created_at'];
-    const rows = members.map((m) => [m.email, m.name, m.status, m.homeTenant ? 'no' : 'yes', m.roleNames.join(', '), m.lastLoginAt?.toISOString() ?? '', m.createdAt.toISOString()]);
+    const memberships = await departmentsStore.departmentsOfMembers(ctx.trx, ctx.tenantId);
+    const names = new Map((await departmentsStore.listDepartments(ctx.trx, ctx.tenantId)).map((d) => [d.id, d.name]));
+    // Vendor staff see every department of the bank; the export says so rather than listing none.
+    const departmentsOf = (m: store.MemberRow) => (m.homeTenant ? (memberships.get(m.id) ?? []).map((id) => names.get(id) ?? id).sort().join(', ') : '*');
+    const header = ['email', 'name', 'status', 'vendor_staff', 'roles', 'departments', 'last_login_at', 'created_at'];
+    const rows = members.map((m) => [m.email, m.name, m.status, m.homeTenant ? 'no' : 'yes', m.roleNames.join(', '), departmentsOf(m), m.lastLoginAt?.toISOString() ?? '', m.createdAt.toISOString()]);
     await recordAudit(ctx.trx, {
       tenantId: ctx.tenantId, actorUserId: ctx.userId, type: 'user.recertification_export', details: { rows: members.length }, requestId: ctx.requestId, ip: ctx.ip,
     }, this.d.clock.now());

@@ -13,6 +13,7 @@ import { apiDb, ownerDb, uniqueName } from './db.js';
 import { listen } from './http.js';
 import { capturingLogger } from './logger.js';
 import { MailCatcher } from './mail.js';
+import { defaultDepartment } from './departments.js';
 
 export interface TestKontor {
   url: string;
@@ -85,9 +86,12 @@ export async function addUser(t: TestKontor, tenantId: string, options: { roles?
   const id = (user as { id: string }).id;
   await t.owner('password_credentials').insert({ user_id: id, hash: await t.kontor.hasher.hash(password) });
   const roleIds = (await t.owner('roles').whereIn('key', options.roles ?? ['analyst']).pluck('id')) as string[];
+  const departmentId = await defaultDepartment(t.owner, tenantId);
   await inTenant(t.owner, tenantId, async (trx) => {
     await trx('memberships').insert({ tenant_id: tenantId, user_id: id });
     for (const roleId of roleIds) await trx('membership_roles').insert({ tenant_id: tenantId, user_id: id, role_id: roleId });
+    // Like every member at the upgrade: in the bank's Gesamthaus.
+    await trx('membership_departments').insert({ tenant_id: tenantId, user_id: id, department_id: departmentId });
   });
   return { id, email, password, tenantId };
 }

@@ -7,11 +7,12 @@ import type { Knex } from 'knex';
 import { systemClock } from '../../src/clock.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import { createKnex } from '../../src/db/connection.js';
-import { inTenant } from '../../src/db/tenant-transaction.js';
+import { inTenant, inWholeTenant } from '../../src/db/tenant-transaction.js';
 import { createLogger } from '../../src/log/logger.js';
 import { startServer, type RunningServer } from '../../src/server.js';
 import { IMPORT_KINDS } from '../../src/imports/formats.js';
 import { runImport } from '../../src/imports/import-runner.js';
+import { defaultDepartment } from './departments.js';
 
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -89,6 +90,7 @@ export async function createBank(inst: Installation, name: string, options: { us
   await owner('tenant_modules').insert([{ tenant_id: tenantId, module: 'segmentation' }, { tenant_id: tenantId, module: 'leasing' }]);
   const roles = Object.fromEntries((await owner('roles').whereIn('key', ['tenant_admin', 'analyst']).select('key', 'id')).map((r) => [r.key, r.id])) as Record<string, string>;
   await inTenant(owner, tenantId, (trx) => trx('tenant_settings').insert({ tenant_id: tenantId }));
+  const departmentId = await defaultDepartment(owner, tenantId);
   const users: BankUser[] = [];
   for (let i = 0; i < options.users; i++) {
     const email = `person${i}-${randomBytes(3).toString('hex')}@${name.toLowerCase().replace(/[^a-z]/g, '')}.example`;
@@ -104,6 +106,7 @@ export async function createBank(inst: Installation, name: string, options: { us
     await inTenant(owner, tenantId, async (trx) => {
       await trx('memberships').insert({ tenant_id: tenantId, user_id: id });
       await trx('membership_roles').insert({ tenant_id: tenantId, user_id: id, role_id: i === 0 ? roles.tenant_admin! : roles.analyst! });
+      await trx('membership_departments').insert({ tenant_id: tenantId, user_id: id, department_id: departmentId });
       await trx('audit_events').insert({ tenant_id: tenantId, actor_user_id: id, type: 'user.created', subject_type: 'user', subject_id: id });
     });
     users.push({ id, email, password, totp });
@@ -114,7 +117,8 @@ export async function createBank(inst: Installation, name: string, options: { us
 /** A container filled by the real import path from generated files (customer groups, products, payments). */
 export async function importContainer(inst: Installation, tenantId: string, name: string, filesDir: string): Promise<string> {
   const db = inst.server.database.api;
-  const [c] = await inTenant(db, tenantId, (trx) => trx('containers').insert({ tenant_id: tenantId, name }).returning('id'));
+  const departmentId = await defaultDepartment(db, tenantId);
+  const [c] = await inWholeTenant(db, tenantId, (trx) => trx('containers').insert({ tenant_id: tenantId, department_id: departmentId, name }).returning('id'));
   const containerId = (c as { id: string }).id;
   for (const kind of IMPORT_KINDS) {
     const outcome = await runImport({ db, tenantId, containerId, kind, file: path.join(filesDir, `${kind}.csv`), now: new Date(), onProgress: () => undefined });

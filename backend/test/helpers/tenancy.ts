@@ -1,7 +1,7 @@
 import { enrolFactor } from './factors.js';
 import { randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
-import { inTenant } from '../../src/db/tenant-transaction.js';
+import { inWholeTenant } from '../../src/db/tenant-transaction.js';
 import { addUser, type TestKontor, type TestUser } from './app.js';
 import { uniqueName } from './db.js';
 
@@ -10,7 +10,7 @@ export async function vendorTenant(owner: Knex): Promise<string> {
   await owner('tenants').insert({ name: 'Kontor Vendor (tests)', is_vendor: true }).onConflict(owner.raw('(is_vendor) where is_vendor')).ignore();
   const row = await owner('tenants').where({ is_vendor: true }).first('id');
   const id = (row as { id: string }).id;
-  await inTenant(owner, id, (trx) => trx('tenant_settings').insert({ tenant_id: id }).onConflict('tenant_id').ignore());
+  await inWholeTenant(owner, id, (trx) => trx('tenant_settings').insert({ tenant_id: id }).onConflict('tenant_id').ignore());
   return id;
 }
 
@@ -22,7 +22,7 @@ export async function roleId(owner: Knex, key: string): Promise<string> {
 export async function grantTo(t: TestKontor, user: TestUser, tenantId: string, roleKeys: string[]): Promise<void> {
   await t.owner('vendor_grants').insert({ user_id: user.id, tenant_id: tenantId });
   const ids = await Promise.all(roleKeys.map((k) => roleId(t.owner, k)));
-  await inTenant(t.owner, tenantId, async (trx) => {
+  await inWholeTenant(t.owner, tenantId, async (trx) => {
     await trx('memberships').insert({ tenant_id: tenantId, user_id: user.id });
     for (const r of ids) await trx('membership_roles').insert({ tenant_id: tenantId, user_id: user.id, role_id: r });
   });

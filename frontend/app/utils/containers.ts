@@ -23,6 +23,8 @@ export interface ImportView {
 
 export interface ContainerView {
   id: string;
+  departmentId: string;
+  departmentName: string;
   name: string;
   locked: boolean;
   lastImportAt: string | null;
@@ -32,4 +34,24 @@ export interface ContainerView {
 
 export function countFor(c: ContainerView, kind: ImportKind): number {
   return kind === 'customer_groups' ? c.counts.customerGroups : kind === 'products' ? c.counts.products : c.counts.payments;
+}
+
+export interface DepartmentView {
+  id: string;
+  name: string;
+  archived: boolean;
+  members: number;
+  /** The user's own department (those who manage users list every department of the bank). */
+  mine: boolean;
+}
+
+/** Containers in department groups, in the order the API lists them (by department, then name). */
+export function byDepartment(containers: ContainerView[]): { id: string; name: string; containers: ContainerView[] }[] {
+  const groups: { id: string; name: string; containers: ContainerView[] }[] = [];
+  for (const c of containers) {
+    let group = groups.find((g) => g.id === c.departmentId);
+    if (!group) groups.push((group = { id: c.departmentId, name: c.departmentName, containers: [] }));
+    group.containers.push(c);
+  }
+  return groups;
 }

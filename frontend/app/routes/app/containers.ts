@@ -3,7 +3,7 @@ import { service } from '@ember/service';
 import type RouterService from '@ember/routing/router-service';
 import type ApiService from 'frontend/services/api';
 import type SessionService from 'frontend/services/session';
-import type { ContainerView } from 'frontend/utils/containers';
+import type { ContainerView, DepartmentView } from 'frontend/utils/containers';
 import { requireAny } from 'frontend/utils/guard-route';
 
 export default class ContainersRoute extends Route {
@@ -15,7 +15,8 @@ export default class ContainersRoute extends Route {
     requireAny(this.session, this.router, [['containers', 'read']]);
   }
 
-  model(): Promise<ContainerView[]> {
-    return this.api.get<ContainerView[]>('/containers');
+  async model(): Promise<{ containers: ContainerView[]; departments: DepartmentView[] }> {
+    const [containers, departments] = await Promise.all([this.api.get<ContainerView[]>('/containers'), this.api.get<DepartmentView[]>('/departments')]);
+    return { containers, departments };
   }
 }
