@@ -7,6 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { addUser, createTenantWithUser, startTestKontor, type TestKontor, type TestUser } from './helpers/app.js';
 import { Client } from './helpers/client.js';
+import { seeAllDepartments } from '../src/db/tenant-transaction.js';
 
 const fixtures = path.join(import.meta.dirname, 'fixtures/imports');
 const spoolDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kontor-spool-limits-'));
@@ -140,6 +141,7 @@ describe('import bounds', () => {
     const hold = await t.owner.transaction();
     try {
       await hold.raw("select set_config('app.tenant_id', ?, true)", [analyst.tenantId]);
+      await seeAllDepartments(hold, analyst.tenantId);
       // NO KEY UPDATE: the import's own row (a foreign key share lock) still goes in, its final FOR UPDATE waits.
       await hold.raw('select id from containers where tenant_id = ? and id = ? for no key update', [analyst.tenantId, mine]);
       const slow = await upload(c, mine, 'customer_groups', valid);

@@ -129,9 +129,10 @@ describe('tenant admins', () => {
     assert.equal(res.status, 200);
     assert.match(res.headers.get('content-type')!, /text\/csv/);
     const lines = (res.body as string).trim().split('\r\n');
-    assert.equal(lines[0], 'email;name;status;vendor_staff;roles;last_login_at;created_at');
+    assert.equal(lines[0], 'email;name;status;vendor_staff;roles;departments;last_login_at;created_at');
     assert.equal(lines.length, 3);
     assert.ok(lines.some((l) => l.includes('Analyst, Reader')));
+    assert.ok(lines.slice(1).every((l) => l.includes(';Gesamthaus;')), 'each member lists their departments');
     assert.ok((await auditTypes(admin.tenantId)).includes('user.recertification_export'));
   });
 
