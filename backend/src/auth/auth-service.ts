@@ -52,11 +52,7 @@ export class AuthService {
   }
 
   endOwnSession(ctx: RequestContext, sessionId: string): Promise<void> {
-    return sessions.endOwnSession(ctx, sessionId);
-  }
-
-  endAllSessions(userId: string): Promise<void> {
-    return sessions.endUserSessions(this.deps, userId);
+    return sessions.endOwnSession(this.deps, ctx, sessionId);
   }
 
   purge(onlyTenants?: string[]): Promise<{ sessions: number }> {

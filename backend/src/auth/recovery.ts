@@ -75,7 +75,7 @@ export async function confirmRecovery(d: AuthDeps, email: string, code: string, 
   if (!(await store.consumeRecoveryCode(d.db, active.id, now, RECOVERY_MAX_ATTEMPTS))) throw invalidCode();
   await store.setPassword(d.db, user.id, await d.hasher.hash(newPassword), now);
   await store.unlockUser(d.db, user.id);
-  await endUserSessions(d, user.id);
+  await endUserSessions(d, user.id, 'password_changed');
   await store.insertLoginEvent(d.db, { tenantId: user.tenant_id, userId: user.id, emailHash: null, outcome: 'success', reason: 'recovered', ip: meta.ip, at: now });
   await inTenant(d.db, user.tenant_id, (trx) =>
     recordAudit(trx, { tenantId: user.tenant_id, actorUserId: user.id, type: 'auth.recovered', subjectType: 'user', subjectId: user.id, requestId: meta.requestId, ip: meta.ip }, now),
@@ -109,7 +109,7 @@ export async function acceptInvitation(d: AuthDeps, token: string, newPassword: 
   if ((await store.consumeInvitationToken(d.db, tokenHash(token), now)) !== user.id) throw invalidToken();
   await store.setPassword(d.db, user.id, await d.hasher.hash(newPassword), now);
   await store.unlockUser(d.db, user.id);
-  await endUserSessions(d, user.id);
+  await endUserSessions(d, user.id, 'password_changed');
   await inTenant(d.db, user.tenant_id, (trx) =>
     recordAudit(trx, { tenantId: user.tenant_id, actorUserId: user.id, type: 'auth.invitation_accepted', subjectType: 'user', subjectId: user.id, requestId: meta.requestId, ip: meta.ip }, now),
   );
