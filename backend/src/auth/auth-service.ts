@@ -58,6 +58,8 @@ export interface AuthDeps {
   logger: Logger;
   hmacKey: string;
   secondFactor: SecondFactor;
+  /** The bank requires sign-in through its directory: a correct password is refused (backend/src/directory). */
+  passwordRefused?: (tenantId: string) => Promise<boolean>;
 }
 
 function invalidCredentials(): Unauthorized {
@@ -108,6 +110,7 @@ export class AuthService {
     }
     if (user.status === 'locked') return failure('locked');
     if (!tenant || tenant.deactivated_at) return failure('tenant_inactive');
+    if (this.d.passwordRefused && (await this.d.passwordRefused(user.tenant_id))) return failure('directory_required');
 
     const factor = await store.findFactor(this.d.db, user.id);
     if (factor?.confirmed_at) {
@@ -121,6 +124,54 @@ export class AuthService {
       return { challenge: this.d.tokens.signChallenge(user.id, user.tenant_id, Number(fresh.sign_in_seq)) };
     }
     return this.completeLogin(user, meta, now, false);
+  }
+
+  /**
+   * A sign-in vouched for by the bank's directory (OIDC, LDAP) or a passkey (backend/src/directory,
+   * backend/src/auth/passkeys): the same checks, records and DB session as after a correct
+   * password; without `mfaVerified`, a user with a second factor gets its challenge.
+   */
+  async signInVouched(userId: string, meta: ClientMeta, how: { reason: string; mfaVerified: boolean }): Promise<{ token: string; result: LoginResult } | SecondFactorChallenge> {
+    const now = this.d.clock.now();
+    const user = await store.findUser(this.d.db, userId);
+    const tenant = user ? await store.findTenant(this.d.db, user.tenant_id) : undefined;
+    const failure = async (reason: string): Promise<never> => {
+      await store.insertLoginEvent(this.d.db, { tenantId: user?.tenant_id ?? null, userId, emailHash: null, outcome: 'failure', reason, ip: meta.ip, at: now });
+      this.d.logger.info({ requestId: meta.requestId, reason }, 'login refused');
+      throw invalidCredentials();
+    };
+    if (!user || user.status === 'deleted') return failure('deleted');
+    if (user.status === 'locked') return failure('locked');
+    if (!tenant || tenant.deactivated_at) return failure('tenant_inactive');
+    if (!how.mfaVerified && (await store.findFactor(this.d.db, user.id))?.confirmed_at) {
+      this.d.logger.info({ requestId: meta.requestId, userId: user.id }, 'login awaits second factor');
+      return { challenge: this.d.tokens.signChallenge(user.id, user.tenant_id, Number(user.sign_in_seq)) };
+    }
+    return this.completeLogin(user, meta, now, how.mfaVerified, how.reason);
+  }
+
+  /** A password the bank's directory refused counts toward the same lockout as a wrong Kontor password. */
+  async refuseDirectoryPassword(userId: string, meta: ClientMeta): Promise<never> {
+    const now = this.d.clock.now();
+    const user = await store.findUser(this.d.db, userId);
+    let reason = 'wrong_password';
+    if (user) {
+      const failures = await store.countFailedLogin(this.d.db, user.id, now);
+      if (failures === store.LOCK_AFTER_FAILURES) {
+        sendInBackground(this.d.mailer, accountLockedMail(user.email), this.d.logger);
+        this.d.logger.info({ userId: user.id }, 'account locked after failed logins');
+      }
+      if (user.status === 'locked' || failures >= store.LOCK_AFTER_FAILURES) reason = 'locked';
+    }
+    await store.insertLoginEvent(this.d.db, { tenantId: user?.tenant_id ?? null, userId: user ? userId : null, emailHash: null, outcome: 'failure', reason, ip: meta.ip, at: now });
+    this.d.logger.info({ requestId: meta.requestId, reason }, 'login refused');
+    throw invalidCredentials();
+  }
+
+  /** A sign-in the directory refused before any Kontor user was known (unknown user, bad state): recorded, generic answer. */
+  async refuseDirectorySignIn(tenantId: string | null, userId: string | null, reason: string, meta: ClientMeta): Promise<void> {
+    await store.insertLoginEvent(this.d.db, { tenantId, userId, emailHash: null, outcome: 'failure', reason, ip: meta.ip, at: this.d.clock.now() });
+    this.d.logger.info({ requestId: meta.requestId, reason }, 'login refused');
   }
 
   /** Opens the session after every factor passed; records the success and resets the failure counter. */
