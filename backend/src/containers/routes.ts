@@ -1,5 +1,7 @@
 import type { Request } from 'express';
 import { z } from 'zod';
+import { changeResult } from '../approvals/routes.js';
+import { reasonBody } from '../approvals/schemas.js';
 import { Invalid } from '../http/errors.js';
 import { pathId as id } from '../http/params.js';
 import { requires, type RouteTable } from '../http/route-table.js';
@@ -27,7 +29,8 @@ export function containerRoutes(routes: RouteTable, containers: ContainersServic
     return { body: await containers.update(ctx, containerId, patchBody.parse(req.body)) };
   });
   routes.guarded('delete', '/containers/:id', requires('containers', 'write'), async (ctx, req) => {
-    await containers.remove(ctx, id(req));
+    const containerId = id(req);
+    return changeResult(await containers.remove(ctx, containerId, reasonBody.parse(req.body ?? {}).reason));
   });
   // The upload is streamed to disk between two checks, with no database connection held meanwhile.
   const upload = requires('containers', 'write', {
