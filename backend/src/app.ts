@@ -38,6 +38,8 @@ import { calculationRoutes } from './calculations/routes.js';
 import { DirectoryService } from './directory/directory-service.js';
 import { directoryRoutes } from './directory/routes.js';
 import { SecretBox } from './directory/secret-box.js';
+import { FourEyes } from './approvals/four-eyes.js';
+import { approvalRoutes } from './approvals/routes.js';
 
 export interface AppDeps {
   db: Knex;
@@ -107,16 +109,18 @@ export function createApp(deps: AppDeps): Kontor {
   const publicUrl = deps.publicUrl ?? 'http://127.0.0.1:3000';
   directory = new DirectoryService({ db: deps.db, auth, box, clock: deps.clock, logger: deps.logger, publicUrl, allowHttpIssuer: deps.allowHttpIssuer });
   directoryRoutes(routes, directory, { loginThrottle: throttles.login, clock: deps.clock });
-  userRoutes(routes, new UsersService({ auth, clock: deps.clock, publicUrl }));
-  platformRoutes(routes, new PlatformService({ db: deps.db, auth, clock: deps.clock, publicUrl }));
+  const fourEyes = new FourEyes({ clock: deps.clock, logger: deps.logger });
+  approvalRoutes(routes, fourEyes);
+  userRoutes(routes, new UsersService({ auth, clock: deps.clock, publicUrl, fourEyes }));
+  platformRoutes(routes, new PlatformService({ db: deps.db, auth, clock: deps.clock, publicUrl, fourEyes }));
   auditRoutes(routes, deps.checkpoints && { checkpoints: deps.checkpoints, clock: deps.clock });
-  settingsRoutes(routes, deps.clock);
+  settingsRoutes(routes, deps.clock, fourEyes);
   const imports = new ImportQueue({ db: deps.db, clock: deps.clock, logger: deps.logger });
   const calculations = new CalculationQueue({ db: deps.db, clock: deps.clock, logger: deps.logger, timeoutMs: deps.calculationTimeoutMs ?? 60 * 60_000 });
   calculationRoutes(routes, new CalculationsService({ clock: deps.clock, queue: calculations }));
   containerRoutes(routes, new ContainersService({
     clock: deps.clock, queue: imports, spoolDir: deps.spoolDir ?? path.join(os.tmpdir(), 'kontor-spool'), importMaxBytes: deps.importMaxBytes ?? 2 * 1024 ** 3,
-    uploadLimits: deps.uploadLimits,
+    uploadLimits: deps.uploadLimits, fourEyes,
   }));
 
   const app = express();

@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import type { Clock } from '../clock.js';
 import { recordAudit } from '../audit/audit-store.js';
 import type { AuthService, ClientMeta, LoginResult, SecondFactorChallenge } from '../auth/auth-service.js';
+import { recordRefusal, refuseDirectoryPassword, signInVouched } from './vouched-sign-in.js';
 import type { RequestContext } from '../auth/context.js';
 import { inTenant } from '../db/tenant-transaction.js';
 import { Conflict, HttpError, Invalid, NotFound, Unauthorized } from '../http/errors.js';
@@ -199,7 +200,7 @@ export class DirectoryService {
     const found = await store.findDirectoryByDomain(this.d.db, domain);
     if (!found || found.method !== 'ldap') throw new Unauthorized('invalid_credentials', 'The email address or password is not correct, or the account is locked.');
     const known = await store.userByEmailInTenant(this.d.db, found.tenant_id, email);
-    if (known?.status === 'locked') return this.d.auth.refuseDirectoryPassword(known.id, meta);
+    if (known?.status === 'locked') return refuseDirectoryPassword(this.d.auth.deps, known.id, meta);
     let outcome;
     try {
       outcome = await ldapBind({
@@ -212,8 +213,8 @@ export class DirectoryService {
       throw directoryUnavailable();
     }
     if (!outcome.ok) {
-      if (known) return this.d.auth.refuseDirectoryPassword(known.id, meta);
-      await this.d.auth.refuseDirectorySignIn(found.tenant_id, null, outcome.reason === 'unknown_user' ? 'unknown_email' : 'wrong_password', meta);
+      if (known) return refuseDirectoryPassword(this.d.auth.deps, known.id, meta);
+      await recordRefusal(this.d.auth.deps, found.tenant_id, null, outcome.reason === 'unknown_user' ? 'unknown_email' : 'wrong_password', meta);
       throw new Unauthorized('invalid_credentials', 'The email address or password is not correct, or the account is locked.');
     }
     try {
@@ -227,7 +228,7 @@ export class DirectoryService {
   // ---- shared -------------------------------------------------------------------------------------
 
   private async refuse(tenantId: string | null, userId: string | null, reason: string, meta: ClientMeta): Promise<never> {
-    await this.d.auth.refuseDirectorySignIn(tenantId, userId, reason, meta);
+    await recordRefusal(this.d.auth.deps, tenantId, userId, reason, meta);
     throw new DirectoryRefusal(reason);
   }
 
@@ -274,6 +275,6 @@ export class DirectoryService {
         await recordAudit(trx, { tenantId, actorUserId: id, type: 'user.roles_from_directory', subjectType: 'user', subjectId: id, details: { method, roles: String(mapped.length) }, requestId: meta.requestId, ip: meta.ip }, now);
       });
     }
-    return this.d.auth.signInVouched(userId, meta, { reason, mfaVerified: false });
+    return signInVouched(this.d.auth.deps, userId, meta, { reason, mfaVerified: false });
   }
 }
