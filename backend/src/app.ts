@@ -3,6 +3,7 @@ import path from 'node:path';
 import express, { type Express } from 'express';
 import type { Knex } from 'knex';
 import type { Clock } from './clock.js';
+import { loadConfig } from './config.js';
 import type { Logger } from './log/logger.js';
 import type { Mailer } from './mail/mailer.js';
 import { AuthService } from './auth/auth-service.js';
@@ -89,11 +90,6 @@ export interface Kontor {
   directory: DirectoryService;
 }
 
-export const DEFAULT_THROTTLES = {
-  login: { limit: 20, windowSeconds: 60 },
-  recovery: { limit: 10, windowSeconds: 600 },
-};
-
 export function createApp(deps: AppDeps): Kontor {
   const hasher = deps.hasher ?? new PasswordHasher();
   const tokens = new SessionTokens(deps.sessionSecret, deps.clock);
@@ -105,10 +101,12 @@ export function createApp(deps: AppDeps): Kontor {
     passwordRefused: (tenantId) => directory!.passwordRefused(tenantId),
   });
   const routes = new RouteTable(createGuard({ db: deps.db, tokens, clock: deps.clock }));
-  const throttles = deps.throttles ?? DEFAULT_THROTTLES;
+  // Whatever the caller leaves out (tests, benches) takes config.ts's default: no default lives here.
+  const defaults = loadConfig({});
+  const throttles = deps.throttles ?? defaults.throttles;
   healthRoutes(routes, deps.db, deps.auditShipping);
   authRoutes(routes, auth, { loginThrottle: throttles.login, recoveryThrottle: throttles.recovery, clock: deps.clock });
-  const publicUrl = deps.publicUrl ?? 'http://127.0.0.1:3000';
+  const publicUrl = deps.publicUrl ?? defaults.publicUrl;
   directory = new DirectoryService({ db: deps.db, auth, box, clock: deps.clock, logger: deps.logger, publicUrl, allowHttpIssuer: deps.allowHttpIssuer });
   directoryRoutes(routes, directory, { loginThrottle: throttles.login, clock: deps.clock });
   const fourEyes = new FourEyes({ clock: deps.clock, logger: deps.logger });
@@ -118,10 +116,10 @@ export function createApp(deps: AppDeps): Kontor {
   auditRoutes(routes, new AuditService(deps.checkpoints && { checkpoints: deps.checkpoints, clock: deps.clock }));
   settingsRoutes(routes, new SettingsService({ clock: deps.clock, fourEyes }));
   const imports = new ImportQueue({ db: deps.db, clock: deps.clock, logger: deps.logger });
-  const calculations = new CalculationQueue({ db: deps.db, clock: deps.clock, logger: deps.logger, timeoutMs: deps.calculationTimeoutMs ?? 60 * 60_000 });
+  const calculations = new CalculationQueue({ db: deps.db, clock: deps.clock, logger: deps.logger, timeoutMs: deps.calculationTimeoutMs ?? defaults.calculationTimeoutMs });
   calculationRoutes(routes, new CalculationsService({ clock: deps.clock, queue: calculations }));
   containerRoutes(routes, new ContainersService({
-    clock: deps.clock, queue: imports, spoolDir: deps.spoolDir ?? path.join(os.tmpdir(), 'kontor-spool'), importMaxBytes: deps.importMaxBytes ?? 2 * 1024 ** 3,
+    clock: deps.clock, queue: imports, spoolDir: deps.spoolDir ?? path.join(os.tmpdir(), 'kontor-spool'), importMaxBytes: deps.importMaxBytes ?? defaults.importMaxBytes,
     uploadLimits: deps.uploadLimits, fourEyes,
   }));
 

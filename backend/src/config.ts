@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { isHostName } from './relay/sni.js';
 
 const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -25,6 +26,7 @@ const envSchema = z
     LOG_KEEP_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
     SESSION_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
     SMTP_URL: z.string().regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL').optional(),
+    MAIL_FROM: z.string().trim().min(3).max(320).regex(/^[^\r\n]+$/, 'must be one line').default('Kontor <no-reply@kontor.invalid>'),
     STATIC_DIR: z.string().min(1).optional(),
     JSON_BODY_LIMIT: byteSize.default('100kb'),
     TRUST_PROXY: z.enum(['none', 'loopback', 'uniquelocal']).default('loopback'),
@@ -66,6 +68,8 @@ export interface Config {
   logKeepDays: number;
   sessionSecret: string | undefined;
   smtpUrl: string | undefined;
+  /** The From of every mail. */
+  mailFrom: string;
   staticDir: string | undefined;
   jsonBodyLimit: string;
   trustProxy: 'none' | 'loopback' | 'uniquelocal';
@@ -121,6 +125,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logKeepDays: e.LOG_KEEP_DAYS,
     sessionSecret: e.SESSION_SECRET,
     smtpUrl: e.SMTP_URL,
+    mailFrom: e.MAIL_FROM,
     staticDir: e.STATIC_DIR ? path.resolve(e.STATIC_DIR) : undefined,
     jsonBodyLimit: e.JSON_BODY_LIMIT,
     trustProxy: e.TRUST_PROXY,
@@ -144,4 +149,53 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     publicUrl: e.PUBLIC_URL ?? `http://${e.HOST}:${e.PORT}`,
   };
+}
+
+// ---- the tunnel and the relay (their own processes, their own settings) -----------------------------
+
+const tunnelSchema = z.object({
+  KONTOR_RELAY: z.string().regex(/^[0-9a-z.-]+:\d{1,5}$/i, 'host:port'),
+  KONTOR_RELAY_HOST_KEY: z.string().regex(/^SHA256:[A-Za-z0-9+/]{43}$/, 'SHA256:… as printed by `relay host-key`'),
+  KONTOR_SERVER_NAME: z.string().max(253).refine(isHostName, 'a DNS host name'),
+  KONTOR_TUNNEL_KEY_FILE: z.string().min(1).max(4096),
+  KONTOR_TUNNEL_TARGET: z.string().regex(/^(unix:\/.{1,200}|(127\.\d+\.\d+\.\d+|\[::1\]|localhost):\d{1,5})$/, 'unix:/path or a loopback host:port'),
+  KONTOR_TUNNEL_PROXY_PROTOCOL: z.enum(['on', 'off']).default('on'),
+  LOG_LEVEL: z.enum(['error', 'warn', 'info', 'debug']).default('info'),
+});
+
+export interface TunnelConfig {
+  relay: { host: string; port: number };
+  relayHostKey: string;
+  serverName: string;
+  keyFile: string;
+  /** nginx's TLS listener: a unix socket path or a loopback host and port. */
+  target: { path: string } | { host: string; port: number };
+  proxyProtocol: boolean;
+  logLevel: 'error' | 'warn' | 'info' | 'debug';
+}
+
+/** `npm run tunnel -- run`: its settings, validated like the server's. */
+export function loadTunnelConfig(env: NodeJS.ProcessEnv = process.env): TunnelConfig {
+  const parsed = tunnelSchema.safeParse(env);
+  if (!parsed.success) throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
+  const e = parsed.data;
+  const at = e.KONTOR_RELAY.lastIndexOf(':');
+  const t = e.KONTOR_TUNNEL_TARGET;
+  const tAt = t.lastIndexOf(':');
+  return {
+    relay: { host: e.KONTOR_RELAY.slice(0, at), port: Number(e.KONTOR_RELAY.slice(at + 1)) },
+    relayHostKey: e.KONTOR_RELAY_HOST_KEY,
+    serverName: e.KONTOR_SERVER_NAME,
+    keyFile: e.KONTOR_TUNNEL_KEY_FILE,
+    target: t.startsWith('unix:') ? { path: t.slice(5) } : { host: t.slice(0, tAt).replace(/^\[|\]$/g, ''), port: Number(t.slice(tAt + 1)) },
+    proxyProtocol: e.KONTOR_TUNNEL_PROXY_PROTOCOL === 'on',
+    logLevel: e.LOG_LEVEL,
+  };
+}
+
+/** `tunnel keygen`: the host name the key is made for, when KONTOR_SERVER_NAME is set (it must be a host name). */
+export function tunnelKeyHostName(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const parsed = tunnelSchema.shape.KONTOR_SERVER_NAME.optional().safeParse(env.KONTOR_SERVER_NAME || undefined);
+  if (!parsed.success) throw new ConfigError([`KONTOR_SERVER_NAME: ${parsed.error.issues[0]?.message ?? 'invalid'}`]);
+  return parsed.data;
 }

@@ -40,7 +40,7 @@ export async function startServer(config: Config, logger: Logger, clock: Clock):
   const signingKey = loadOrCreateSigningKey(config.home, config.auditSigningKeyFile);
   const database = await openDatabase(config, secrets, logger);
   const staticDir = config.staticDir ?? defaultStaticDir();
-  const mailer = createMailer({ smtpUrl: config.smtpUrl, home: config.home, logger, clock });
+  const mailer = createMailer({ smtpUrl: config.smtpUrl, from: config.mailFrom, home: config.home, logger, clock });
   const checkpoints = new CheckpointService({ db: database.api, home: config.home, key: signingKey, clock, logger });
   const shipper = config.auditSyslogUrl
     ? new SyslogShipper({ db: database.api, url: config.auditSyslogUrl, tls: config.auditSyslogTls, maxLagMs: config.auditSyslogMaxLagMs, clock, mailer, logger })

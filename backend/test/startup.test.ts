@@ -176,4 +176,17 @@ describe('start-up', () => {
     const file = fs.readdirSync(logDir).map((f) => fs.readFileSync(path.join(logDir, f), 'utf8')).join('');
     assert.match(file, /"msg":"request"/);
   });
+
+  it('at LOG_LEVEL=debug the request lines reach the terminal as well', async () => {
+    const home = freshHome();
+    const port = await freePort();
+    const server = run(process.execPath, ['--import', 'tsx', 'src/main.ts'], { ...serverEnv(home, port), LOG_LEVEL: 'debug' });
+    await waitForHealth(port, server.exited);
+    await fetch(`http://127.0.0.1:${port}/api/health`);
+    server.child.kill('SIGTERM');
+    const { output } = await withTimeout(server.exited, 30_000, 'the server stopping');
+    assert.match(output, /Kontor is running at/);
+    assert.match(output, /"msg":"request"/);
+    assert.doesNotMatch(output, /initial-admin\.txt still exists/, 'no reminder when there is no file');
+  });
 });

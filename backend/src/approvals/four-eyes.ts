@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
-import { recordAudit } from '../audit/audit-store.js';
+import { recordAudit, recordRequestAudit } from '../audit/audit-store.js';
 import { RefusalToKeep, type RequestContext } from '../auth/context.js';
 import type { Clock } from '../clock.js';
 import { inTenant } from '../db/tenant-transaction.js';
@@ -70,10 +70,7 @@ export class FourEyes {
   }
 
   private audit(ctx: RequestContext, type: string, a: { id: string; kind: string }, details: Record<string, string | number | boolean | null> = {}) {
-    return recordAudit(ctx.trx, {
-      tenantId: ctx.tenantId, actorUserId: ctx.userId, type, subjectType: 'approval', subjectId: a.id, details: { kind: a.kind, ...details },
-      requestId: ctx.requestId, ip: ctx.ip,
-    }, this.d.clock.now());
+    return recordRequestAudit(ctx, { type, subjectType: 'approval', subjectId: a.id, details: { kind: a.kind, ...details } }, this.d.clock.now());
   }
 
   /** Whether a change needing `right` would wait for a second admin in this bank right now. */

@@ -34,6 +34,26 @@ export function chainOf(level: 'info' | 'error', type: string): 'error' | 'revie
   return isReviewRecord(type) ? 'review' : 'info';
 }
 
+/** Who acts in a request: what every audit record of a request carries (a RequestContext has it). */
+export interface AuditActor {
+  trx: Knex.Transaction;
+  tenantId: string;
+  userId: string;
+  requestId: string;
+  ip: string | undefined;
+}
+
+/**
+ * The one audit helper of services: the record of `actor`'s request (actor, request id, address),
+ * in the request's transaction and tenant unless `into` names another tenant's transaction.
+ */
+export function recordRequestAudit(
+  actor: AuditActor, event: Omit<AuditEvent, 'tenantId' | 'actorUserId' | 'requestId' | 'ip'>, at: Date,
+  into: { trx: Knex.Transaction; tenantId: string } = actor,
+): Promise<void> {
+  return recordAudit(into.trx, { ...event, tenantId: into.tenantId, actorUserId: actor.userId, requestId: actor.requestId, ip: actor.ip }, at);
+}
+
 /** Writes inside the caller's transaction, so an action and its audit row commit together. */
 export async function recordAudit(trx: Knex.Transaction, event: AuditEvent, at: Date): Promise<void> {
   await trx('audit_events').insert({

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { ZodError } from 'zod';
-import { recordAudit } from '../audit/audit-store.js';
+import { recordRequestAudit } from '../audit/audit-store.js';
 import type { RequestContext } from '../auth/context.js';
 import type { Clock } from '../clock.js';
 import { Conflict, Invalid, NotFound } from '../http/errors.js';
@@ -86,9 +86,7 @@ export class CalculationsService {
   constructor(private readonly d: { clock: Clock; queue: CalculationQueue }) {}
 
   private audit(ctx: RequestContext, type: string, subject: { type: string; id: string }, details: Record<string, string | number | boolean | null> = {}) {
-    return recordAudit(ctx.trx, {
-      tenantId: ctx.tenantId, actorUserId: ctx.userId, type, subjectType: subject.type, subjectId: subject.id, details, requestId: ctx.requestId, ip: ctx.ip,
-    }, this.d.clock.now());
+    return recordRequestAudit(ctx, { type, subjectType: subject.type, subjectId: subject.id, details }, this.d.clock.now());
   }
 
   // --- templates ---------------------------------------------------------------------------------

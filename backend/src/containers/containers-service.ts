@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
-import { recordAudit } from '../audit/audit-store.js';
+import { recordRequestAudit } from '../audit/audit-store.js';
 import { activeCalculation, countCalculations } from '../calculations/calculations-store.js';
 import type { RequestContext } from '../auth/context.js';
 import type { Clock } from '../clock.js';
@@ -79,9 +79,7 @@ export class ContainersService {
   }
 
   private audit(ctx: RequestContext, type: string, containerId: string, details: Record<string, string | number | boolean | null> = {}) {
-    return recordAudit(ctx.trx, {
-      tenantId: ctx.tenantId, actorUserId: ctx.userId, type, subjectType: 'container', subjectId: containerId, details, requestId: ctx.requestId, ip: ctx.ip,
-    }, this.d.clock.now());
+    return recordRequestAudit(ctx, { type, subjectType: 'container', subjectId: containerId, details }, this.d.clock.now());
   }
 
   private async row(trx: Knex.Transaction, tenantId: string, id: string): Promise<ContainerRow> {

@@ -41,8 +41,3 @@ export async function migrateToLatest(ownerDb: Knex): Promise<number> {
   const [, applied] = (await ownerDb.migrate.latest({ migrationSource: new FolderMigrationSource() })) as [number, string[]];
   return applied.length;
 }
-
-export async function pendingMigrations(apiOrOwnerDb: Knex): Promise<number> {
-  const [, pending] = (await apiOrOwnerDb.migrate.list({ migrationSource: new FolderMigrationSource() })) as [unknown[], unknown[]];
-  return pending.length;
-}

@@ -1,5 +1,6 @@
-import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import jwt from 'jsonwebtoken';
+import { seal, unseal } from '../crypto/sealed-text.js';
 
 /**
  * Directory secrets (OIDC client secret, LDAP search password) at rest: AES-256-GCM with a key
@@ -16,17 +17,11 @@ export class SecretBox {
   }
 
   encrypt(plain: string): string {
-    const iv = randomBytes(12);
-    const cipher = createCipheriv('aes-256-gcm', this.key, iv);
-    const data = Buffer.concat([cipher.update(plain, 'utf8'), cipher.final()]);
-    return [iv, cipher.getAuthTag(), data].map((b) => b.toString('base64')).join('.');
+    return seal(this.key, plain);
   }
 
   decrypt(stored: string): string {
-    const [iv, tag, data] = stored.split('.').map((p) => Buffer.from(p, 'base64'));
-    const decipher = createDecipheriv('aes-256-gcm', this.key, iv!);
-    decipher.setAuthTag(tag!);
-    return Buffer.concat([decipher.update(data!), decipher.final()]).toString('utf8');
+    return unseal(this.key, stored);
   }
 
   /** A signed, expiring state for one purpose (`audience`): a state of one purpose never passes as another. */

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { recordAudit } from '../audit/audit-store.js';
+import { recordRequestAudit } from '../audit/audit-store.js';
 import type { AuthService } from '../auth/auth-service.js';
 import type { RequestContext } from '../auth/context.js';
 import { endSessionsInTenant } from '../auth/sessions.js';
@@ -45,7 +45,7 @@ export class PlatformService {
   }
 
   private audit(trx: Knex.Transaction, tenantId: string, ctx: RequestContext, type: string, subjectType: string, subjectId: string, details: Record<string, string | number | boolean | null> = {}) {
-    return recordAudit(trx, { tenantId, actorUserId: ctx.userId, type, subjectType, subjectId, details, requestId: ctx.requestId, ip: ctx.ip }, this.d.clock.now());
+    return recordRequestAudit(ctx, { type, subjectType, subjectId, details }, this.d.clock.now(), { trx, tenantId });
   }
 
   // ---- tenants ----------------------------------------------------------------------------------

@@ -1,5 +1,5 @@
 import { csvDocument } from '../http/csv.js';
-import { recordAudit } from '../audit/audit-store.js';
+import { recordAudit, recordRequestAudit } from '../audit/audit-store.js';
 import type { AuthService } from '../auth/auth-service.js';
 import type { RequestContext } from '../auth/context.js';
 import { endSessionsInTenant } from '../auth/sessions.js';
@@ -56,9 +56,7 @@ export class UsersService {
   }
 
   private audit(ctx: RequestContext, type: string, subjectId: string, details: Record<string, string | number | boolean | null> = {}) {
-    return recordAudit(ctx.trx, {
-      tenantId: ctx.tenantId, actorUserId: ctx.userId, type, subjectType: 'user', subjectId, details, requestId: ctx.requestId, ip: ctx.ip,
-    }, this.d.clock.now());
+    return recordRequestAudit(ctx, { type, subjectType: 'user', subjectId, details }, this.d.clock.now());
   }
 
   /** A member of this tenant that this admin may change: not themselves, not vendor staff. */
