@@ -31,6 +31,8 @@ import { ContainersService } from './containers/containers-service.js';
 import { containerRoutes } from './containers/routes.js';
 import type { UploadLimits } from './containers/upload-slots.js';
 import { ImportQueue } from './imports/import-queue.js';
+import { JobQueues, type JobQueuesOptions } from './jobs/job-queue.js';
+import { connectionConfig } from './db/connection.js';
 import { userRoutes } from './users/routes.js';
 import { CalculationQueue } from './calculations/calculation-queue.js';
 import { CalculationsService } from './calculations/calculations-service.js';
@@ -65,6 +67,8 @@ export interface AppDeps {
   checkpoints?: CheckpointService;
   /** The syslog shipper, whose lag /api/health reports. */
   auditShipping?: { health(): ShippingHealth | null };
+  /** The job queue's settings (its database is `db`'s); start it with `kontor.jobs.start()`. */
+  jobs?: Partial<Omit<JobQueuesOptions, 'connection' | 'logger'>>;
   /** Extra API routers mounted under /api, before the 404 fallback (tests add failing routes here). */
   extraApiRoutes?: express.Router[];
 }
@@ -73,6 +77,8 @@ export interface Kontor {
   app: Express;
   imports: ImportQueue;
   calculations: CalculationQueue;
+  /** The PostgreSQL job queue both run on: start() after createApp, stop() before closing the database. */
+  jobs: JobQueues;
   secondFactor: SecondFactor;
   auth: AuthService;
   routes: RouteTable;
@@ -92,14 +98,15 @@ export function createApp(deps: AppDeps): Kontor {
   const routes = new RouteTable(createGuard({ db: deps.db, tokens, clock: deps.clock }));
   const throttles = deps.throttles ?? DEFAULT_THROTTLES;
   healthRoutes(routes, deps.db, deps.auditShipping);
-  authRoutes(routes, auth, { loginThrottle: throttles.login, recoveryThrottle: throttles.recovery, clock: deps.clock });
+  authRoutes(routes, auth, { loginThrottle: throttles.login, recoveryThrottle: throttles.recovery, db: deps.db, hmacKey: deps.hmacKey });
   const publicUrl = deps.publicUrl ?? 'http://127.0.0.1:3000';
   userRoutes(routes, new UsersService({ auth, clock: deps.clock, publicUrl }));
   platformRoutes(routes, new PlatformService({ db: deps.db, auth, clock: deps.clock, publicUrl }));
   auditRoutes(routes, deps.checkpoints && { checkpoints: deps.checkpoints, clock: deps.clock });
   settingsRoutes(routes, deps.clock);
-  const imports = new ImportQueue({ db: deps.db, clock: deps.clock, logger: deps.logger });
-  const calculations = new CalculationQueue({ db: deps.db, clock: deps.clock, logger: deps.logger, timeoutMs: deps.calculationTimeoutMs ?? 60 * 60_000 });
+  const jobs = new JobQueues({ concurrency: Math.max(1, os.availableParallelism() - 1), ...deps.jobs, connection: connectionConfig(deps.db), logger: deps.logger });
+  const imports = new ImportQueue({ db: deps.db, clock: deps.clock, logger: deps.logger, queues: jobs });
+  const calculations = new CalculationQueue({ db: deps.db, clock: deps.clock, logger: deps.logger, timeoutMs: deps.calculationTimeoutMs ?? 60 * 60_000, queues: jobs });
   calculationRoutes(routes, new CalculationsService({ clock: deps.clock, queue: calculations }));
   containerRoutes(routes, new ContainersService({
     clock: deps.clock, queue: imports, spoolDir: deps.spoolDir ?? path.join(os.tmpdir(), 'kontor-spool'), importMaxBytes: deps.importMaxBytes ?? 2 * 1024 ** 3,
@@ -132,5 +139,5 @@ export function createApp(deps: AppDeps): Kontor {
 
   if (deps.staticDir) app.use(spaRoutes(deps.staticDir));
   app.use(errorHandler(deps.logger));
-  return { app, auth, routes, hasher, imports, calculations, secondFactor };
+  return { app, auth, routes, hasher, imports, calculations, jobs, secondFactor };
 }

@@ -15,7 +15,7 @@ import { runRetention } from './maintenance/retention-run.js';
 import { SyslogShipper } from './audit/syslog-shipper.js';
 import { loadOrCreateSigningKey } from './audit/checkpoint-key.js';
 import { CheckpointService } from './audit/checkpoints.js';
-import { failInterruptedCalculations, failInterruptedImports } from './imports/recovery.js';
+import { failJoblessWork } from './jobs/startup-cleanup.js';
 
 export interface RunningServer {
   url: string;
@@ -53,8 +53,8 @@ export async function startServer(config: Config, logger: Logger, clock: Clock):
     clock,
     mailer,
     sessionSecret: config.sessionSecret ?? secrets.sessionSecret,
-    hmacKey: secrets.loginEventKey,
-    totpKey: secrets.totpKey,
+    hmacKey: config.loginEventKey ?? secrets.loginEventKey,
+    totpKey: config.totpKey ?? secrets.totpKey,
     jsonBodyLimit: config.jsonBodyLimit,
     staticDir: fs.existsSync(staticDir) ? staticDir : undefined,
     trustProxy: config.trustProxy,
@@ -65,17 +65,22 @@ export async function startServer(config: Config, logger: Logger, clock: Clock):
     uploadLimits: config.uploadLimits,
     calculationTimeoutMs: config.calculationTimeoutMs,
     throttles: config.throttles,
+    jobs: { concurrency: config.jobConcurrency },
   });
   let initialAdminFile: string | undefined;
   try {
-    // Whatever a crash left behind: spool files go, and interrupted imports and calculations are marked failed.
+    // Whatever a crash of this instance left behind: its spool files go (their jobs, bound to the
+    // old instance, are failed by the queue's sweep), and work without a job is marked failed.
+    // Jobs other instances run are left alone.
     const removed = clearSpool(path.join(config.home, 'spool'));
-    const interrupted = (await failInterruptedImports(database.api, clock)) + (await failInterruptedCalculations(database.api, clock));
+    const interrupted = await failJoblessWork(database.api, clock);
     if (removed || interrupted) logger.info({ removed, interrupted }, 'cleared after restart');
+    await kontor.jobs.start();
     initialAdminFile = await ensureFirstSuperadmin({
       db: database.api, hasher: kontor.hasher, clock, logger, home: config.home, email: config.adminEmail,
     });
   } catch (err) {
+    await kontor.jobs.stop();
     await database.close();
     throw err;
   }
@@ -88,6 +93,7 @@ export async function startServer(config: Config, logger: Logger, clock: Clock):
       resolve(s);
     });
   }).catch(async (err: unknown) => {
+    await kontor.jobs.stop();
     await database.close();
     throw (err as NodeJS.ErrnoException).code === 'EADDRINUSE' ? new PortInUse(config.port, config.host) : err;
   });
@@ -111,6 +117,7 @@ export async function startServer(config: Config, logger: Logger, clock: Clock):
       await shipper?.stop();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
+      await kontor.jobs.stop();
       await database.close();
     },
   };
