@@ -16,6 +16,10 @@ import { SyslogShipper } from './audit/syslog-shipper.js';
 import { loadOrCreateSigningKey } from './audit/checkpoint-key.js';
 import { CheckpointService } from './audit/checkpoints.js';
 import { failJoblessWork } from './jobs/startup-cleanup.js';
+import { connectionConfig } from './db/connection.js';
+import { ClusterLeader } from './maintenance/cluster-leader.js';
+import { MaintenanceLoop } from './maintenance/maintenance-loop.js';
+import { purgeExpiredThrottles } from './maintenance/cluster-store.js';
 
 export interface RunningServer {
   url: string;
@@ -24,8 +28,6 @@ export interface RunningServer {
   initialAdminFile: string | undefined;
   stop(): Promise<void>;
 }
-
-const DAY_MS = 86_400_000;
 
 export class PortInUse extends Error {
   constructor(readonly port: number, readonly host: string) {
@@ -97,24 +99,36 @@ export async function startServer(config: Config, logger: Logger, clock: Clock):
     await database.close();
     throw (err as NodeJS.ErrnoException).code === 'EADDRINUSE' ? new PortInUse(config.port, config.host) : err;
   });
-  const runDailyRetention = () =>
-    runRetention({ api: database.api, retentionUrl: database.retentionUrl, auth: kontor.auth, clock, mailer, logger }).then(
-      (done) => logger.info({ ...done }, 'retention run'),
-      (err: unknown) => logger.error({ errName: (err as Error).name }, 'retention run failed'),
-    );
-  const retentionTimer = setInterval(() => void runDailyRetention(), DAY_MS);
-  retentionTimer.unref();
-  shipper?.start();
-  checkpoints.start(config.auditCheckpointMs);
+  // Periodic work runs on one instance of the cluster at a time (the leader), each slot once.
+  const retentionSeconds = Math.round(config.retentionIntervalMs / 1000);
+  const maintenance = new MaintenanceLoop({
+    db: database.api, clock, logger, checkMs: Math.min(30_000, config.retentionIntervalMs / 2),
+    tasks: [
+      { name: 'retention', everySeconds: retentionSeconds, run: () => runRetention({ api: database.api, retentionUrl: database.retentionUrl, auth: kontor.auth, clock, mailer, logger }) },
+      { name: 'throttle-purge', everySeconds: 3600, run: async (now) => ({ removed: await purgeExpiredThrottles(database.api, now) }) },
+    ],
+  });
+  const leader = new ClusterLeader({
+    connection: connectionConfig(database.api), logger,
+    onLead: () => {
+      maintenance.start();
+      shipper?.start();
+      checkpoints.start(config.auditCheckpointMs);
+    },
+    onLose: async () => {
+      await maintenance.stop();
+      await checkpoints.stop();
+      await shipper?.stop();
+    },
+  });
+  leader.start();
   return {
     url: `http://${config.host}:${config.port}`,
     database,
     kontor,
     initialAdminFile,
     stop: async () => {
-      clearInterval(retentionTimer);
-      await checkpoints.stop();
-      await shipper?.stop();
+      await leader.stop();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
       await kontor.jobs.stop();
