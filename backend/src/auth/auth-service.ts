@@ -436,6 +436,16 @@ export class AuthService {
     return createHash('sha256').update(token).digest('hex');
   }
 
+  /** Before the form: is the link still good, and which rules will the new password meet (the invited person's bank's). */
+  async checkInvitation(token: string): Promise<{ email: string; tenantName: string; passwordPolicy: PolicyDescription }> {
+    const userId = await store.findOpenInvitation(this.d.db, this.tokenHash(token), this.d.clock.now());
+    const user = userId ? await store.findUser(this.d.db, userId) : undefined;
+    if (!user || user.status === 'deleted') throw new Invalid('This link is not valid any more. Ask your administrator for a new one.', 'token', 'invalid_token');
+    const tenant = await store.findTenant(this.d.db, user.tenant_id);
+    const settings = await inTenant(this.d.db, user.tenant_id, (trx) => store.tenantSettings(trx, user.tenant_id));
+    return { email: user.email, tenantName: tenant?.name ?? '', passwordPolicy: describePolicy(settings.password_profile) };
+  }
+
   async acceptInvitation(token: string, newPassword: string, meta: ClientMeta): Promise<void> {
     const now = this.d.clock.now();
     const row = await this.d.db('invitation_tokens')

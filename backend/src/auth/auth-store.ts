@@ -182,6 +182,12 @@ export async function insertInvitationToken(
 }
 
 /** Consumes a valid token atomically and returns its user, or undefined. */
+/** The user an unused, unexpired invitation or reset token belongs to. */
+export async function findOpenInvitation(db: Knex, tokenHash: string, at: Date): Promise<string | undefined> {
+  const row = await db('invitation_tokens').where({ token_hash: tokenHash }).whereNull('used_at').where('expires_at', '>', at).first('user_id');
+  return (row as { user_id: string } | undefined)?.user_id;
+}
+
 export async function consumeInvitationToken(db: Knex, tokenHash: string, at: Date): Promise<string | undefined> {
   const [row] = await db('invitation_tokens')
     .where({ token_hash: tokenHash })
