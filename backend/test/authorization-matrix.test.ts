@@ -115,6 +115,7 @@ const matrix: Record<string, Scenario> = {
   'POST /auth/recovery': { rule: 'public', body: () => ({ email: 'nobody@bank.example' }) },
   'POST /auth/recovery/confirm': { rule: 'public', body: () => ({ email: 'nobody@bank.example', code: '12345678', newPassword: 'some new passphrase' }) },
   'POST /auth/invitation': { rule: 'public', body: () => ({ token: 'x'.repeat(43), newPassword: 'some new passphrase' }) },
+  'POST /auth/invitation/check': { rule: 'public', body: () => ({ token: 'x'.repeat(43) }) },
   'POST /auth/switch-tenant': { rule: 'session', body: () => ({ tenantId: tenantB }), consumesSession: true },
   'GET /auth/sessions': { rule: 'session',},
   'DELETE /auth/sessions/:id': { rule: 'session', own: async () => ({ id: '00000000-0000-4000-8000-000000000000' }), notFoundIsFine: true },
