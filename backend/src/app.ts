@@ -37,6 +37,8 @@ import { CalculationsService } from './calculations/calculations-service.js';
 import { calculationRoutes } from './calculations/routes.js';
 import { FourEyes } from './approvals/four-eyes.js';
 import { approvalRoutes } from './approvals/routes.js';
+import { RecertificationService } from './recertification/recertification-service.js';
+import { recertificationRoutes } from './recertification/routes.js';
 
 export interface AppDeps {
   db: Knex;
@@ -98,7 +100,9 @@ export function createApp(deps: AppDeps): Kontor {
   const publicUrl = deps.publicUrl ?? 'http://127.0.0.1:3000';
   const fourEyes = new FourEyes({ clock: deps.clock, logger: deps.logger });
   approvalRoutes(routes, fourEyes);
-  userRoutes(routes, new UsersService({ auth, clock: deps.clock, publicUrl, fourEyes }));
+  const users = new UsersService({ auth, clock: deps.clock, publicUrl, fourEyes });
+  userRoutes(routes, users);
+  recertificationRoutes(routes, new RecertificationService({ clock: deps.clock, users }));
   platformRoutes(routes, new PlatformService({ db: deps.db, auth, clock: deps.clock, publicUrl, fourEyes }));
   auditRoutes(routes, deps.checkpoints && { checkpoints: deps.checkpoints, clock: deps.clock });
   settingsRoutes(routes, deps.clock, fourEyes);
