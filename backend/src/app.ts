@@ -40,6 +40,8 @@ import { directoryRoutes } from './directory/routes.js';
 import { SecretBox } from './directory/secret-box.js';
 import { FourEyes } from './approvals/four-eyes.js';
 import { approvalRoutes } from './approvals/routes.js';
+import { RecertificationService } from './recertification/recertification-service.js';
+import { recertificationRoutes } from './recertification/routes.js';
 
 export interface AppDeps {
   db: Knex;
@@ -111,7 +113,9 @@ export function createApp(deps: AppDeps): Kontor {
   directoryRoutes(routes, directory, { loginThrottle: throttles.login, clock: deps.clock });
   const fourEyes = new FourEyes({ clock: deps.clock, logger: deps.logger });
   approvalRoutes(routes, fourEyes);
-  userRoutes(routes, new UsersService({ auth, clock: deps.clock, publicUrl, fourEyes }));
+  const users = new UsersService({ auth, clock: deps.clock, publicUrl, fourEyes });
+  userRoutes(routes, users);
+  recertificationRoutes(routes, new RecertificationService({ clock: deps.clock, users }));
   platformRoutes(routes, new PlatformService({ db: deps.db, auth, clock: deps.clock, publicUrl, fourEyes }));
   auditRoutes(routes, deps.checkpoints && { checkpoints: deps.checkpoints, clock: deps.clock });
   settingsRoutes(routes, deps.clock, fourEyes);
