@@ -42,6 +42,8 @@ import { Passkeys } from './auth/passkeys/passkeys.js';
 import { passkeyRoutes } from './auth/passkeys/routes.js';
 import { FourEyes } from './approvals/four-eyes.js';
 import { approvalRoutes } from './approvals/routes.js';
+import { RecertificationService } from './recertification/recertification-service.js';
+import { recertificationRoutes } from './recertification/routes.js';
 
 export interface AppDeps {
   db: Knex;
@@ -116,7 +118,9 @@ export function createApp(deps: AppDeps): Kontor {
   passkeyRoutes(routes, passkeys);
   const fourEyes = new FourEyes({ clock: deps.clock, logger: deps.logger });
   approvalRoutes(routes, fourEyes);
-  userRoutes(routes, new UsersService({ auth, clock: deps.clock, publicUrl, fourEyes }));
+  const users = new UsersService({ auth, clock: deps.clock, publicUrl, fourEyes });
+  userRoutes(routes, users);
+  recertificationRoutes(routes, new RecertificationService({ clock: deps.clock, users }));
   platformRoutes(routes, new PlatformService({ db: deps.db, auth, clock: deps.clock, publicUrl, fourEyes }));
   auditRoutes(routes, deps.checkpoints && { checkpoints: deps.checkpoints, clock: deps.clock });
   settingsRoutes(routes, deps.clock, fourEyes);
