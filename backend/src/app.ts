@@ -38,6 +38,8 @@ import { calculationRoutes } from './calculations/routes.js';
 import { DirectoryService } from './directory/directory-service.js';
 import { directoryRoutes } from './directory/routes.js';
 import { SecretBox } from './directory/secret-box.js';
+import { Passkeys } from './auth/passkeys/passkeys.js';
+import { passkeyRoutes } from './auth/passkeys/routes.js';
 import { FourEyes } from './approvals/four-eyes.js';
 import { approvalRoutes } from './approvals/routes.js';
 import { RecertificationService } from './recertification/recertification-service.js';
@@ -87,6 +89,7 @@ export interface Kontor {
   routes: RouteTable;
   hasher: PasswordHasher;
   directory: DirectoryService;
+  passkeys: Passkeys;
 }
 
 export const DEFAULT_THROTTLES = {
@@ -111,6 +114,8 @@ export function createApp(deps: AppDeps): Kontor {
   const publicUrl = deps.publicUrl ?? 'http://127.0.0.1:3000';
   directory = new DirectoryService({ db: deps.db, auth, box, clock: deps.clock, logger: deps.logger, publicUrl, allowHttpIssuer: deps.allowHttpIssuer });
   directoryRoutes(routes, directory, { loginThrottle: throttles.login, clock: deps.clock });
+  const passkeys = new Passkeys({ db: deps.db, auth: auth.deps, box, clock: deps.clock, logger: deps.logger, publicUrl });
+  passkeyRoutes(routes, passkeys);
   const fourEyes = new FourEyes({ clock: deps.clock, logger: deps.logger });
   approvalRoutes(routes, fourEyes);
   const users = new UsersService({ auth, clock: deps.clock, publicUrl, fourEyes });
@@ -153,5 +158,5 @@ export function createApp(deps: AppDeps): Kontor {
 
   if (deps.staticDir) app.use(spaRoutes(deps.staticDir));
   app.use(errorHandler(deps.logger));
-  return { app, auth, routes, hasher, imports, calculations, secondFactor, directory };
+  return { app, auth, routes, hasher, imports, calculations, secondFactor, directory, passkeys };
 }

@@ -148,6 +148,12 @@ const matrix: Record<string, Scenario> = {
   'GET /directory': { rule: 'settings:read' },
   'PUT /directory': { rule: 'settings:write', body: () => ({ method: 'ldap', url: 'ldaps://ldap.bank.example', bindDnTemplate: 'uid={local},ou=people,dc=bank,dc=example' }) },
   'DELETE /directory': { rule: 'settings:write', notFoundIsFine: true },
+  'GET /auth/passkeys': { rule: 'session (second-factor enrolment pending ok)' },
+  'POST /auth/passkeys/options': { rule: 'session (second-factor enrolment pending ok)' },
+  'POST /auth/passkeys': { rule: 'session (second-factor enrolment pending ok)', body: () => ({ name: 'x', response: {} }) },
+  'DELETE /auth/passkeys/:id': { rule: 'session', own: async () => ({ id: randomUUID() }), notFoundIsFine: true },
+  'POST /auth/login/passkey/options': { rule: 'public' },
+  'POST /auth/login/passkey': { rule: 'public', body: () => ({ response: {} }) },
   'GET /settings': { rule: 'settings:read',},
   'PATCH /settings': { rule: 'settings:write', body: () => ({ idleMinutes: 30 }) },
   // Per approval the service checks the right the change needs; an unknown id answers 404 to everyone signed in.
