@@ -3,6 +3,7 @@ import type { Knex } from 'knex';
 import { recordAudit } from '../audit/audit-store.js';
 import type { AuthService } from '../auth/auth-service.js';
 import type { RequestContext } from '../auth/context.js';
+import { endSessionsInTenant } from '../auth/sessions.js';
 import type { Clock } from '../clock.js';
 import { inTenant } from '../db/tenant-transaction.js';
 import { Conflict, Forbidden, Invalid, NotFound } from '../http/errors.js';
@@ -182,7 +183,7 @@ export class PlatformService {
       // Roles the user holds in that bank already are kept, not handed out again.
       assertMayHandOut(ctx.rights, added(roles, (await users.findMember(trx, tenantId, userId))?.roleIds ?? []));
       await users.addMembership(trx, tenantId, userId, roleIds);
-      await trx('sessions').where({ tenant_id: tenantId, user_id: userId }).delete();
+      await endSessionsInTenant(trx, tenantId, userId, 'rights_changed', this.d.clock.now());
       await this.audit(trx, tenantId, ctx, 'grant.given', 'user', userId, { roles: roleIds.length });
     });
     await this.audit(ctx.trx, ctx.tenantId, ctx, 'grant.given', 'user', userId, { tenant: tenantId, roles: roleIds.length });
@@ -193,6 +194,7 @@ export class PlatformService {
     const removed = await ctx.trx('vendor_grants').where({ user_id: userId, tenant_id: tenantId }).delete();
     if (!removed) throw new NotFound('There is no such grant.');
     await inTenant(this.d.db, tenantId, async (trx) => {
+      await endSessionsInTenant(trx, tenantId, userId, 'access_ended', this.d.clock.now());
       await users.removeMembership(trx, tenantId, userId);
       await this.audit(trx, tenantId, ctx, 'grant.revoked', 'user', userId);
     });
@@ -215,7 +217,7 @@ export class PlatformService {
       if (pending) return pending;
     }
     await users.setRoles(ctx.trx, ctx.tenantId, userId, roleIds);
-    await users.endSessionsInTenant(ctx.trx, ctx.tenantId, userId);
+    await endSessionsInTenant(ctx.trx, ctx.tenantId, userId, 'rights_changed', this.d.clock.now());
     await this.audit(ctx.trx, ctx.tenantId, ctx, 'platform.user_roles_changed', 'user', userId, { roles: roleIds.length });
   }
 

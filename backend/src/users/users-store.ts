@@ -65,9 +65,9 @@ export async function setRoles(trx: Knex.Transaction, tenantId: string, userId: 
   if (roleIds.length) await trx('membership_roles').insert(roleIds.map((roleId) => ({ tenant_id: tenantId, user_id: userId, role_id: roleId })));
 }
 
+/** The membership and its roles; the caller ends the sessions first (they would otherwise go by cascade, unnoted). */
 export async function removeMembership(trx: Knex.Transaction, tenantId: string, userId: string): Promise<void> {
   await trx('membership_roles').where({ tenant_id: tenantId, user_id: userId }).delete();
-  await trx('sessions').where({ tenant_id: tenantId, user_id: userId }).delete();
   await trx('memberships').where({ tenant_id: tenantId, user_id: userId }).delete();
 }
 
@@ -88,6 +88,3 @@ export async function setStatus(trx: Knex.Transaction, userId: string, status: '
   await trx('users').where({ id: userId }).update(fields);
 }
 
-export async function endSessionsInTenant(trx: Knex.Transaction, tenantId: string, userId: string): Promise<number> {
-  return trx('sessions').where({ tenant_id: tenantId, user_id: userId }).delete();
-}
