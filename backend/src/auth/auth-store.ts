@@ -90,6 +90,11 @@ export async function claimSuccessfulLogin(db: Knex, userId: string, at: Date, i
   return rows.length === 1;
 }
 
+/** A first password that must still be changed (the first superadmin's); setPassword clears that flag. */
+export async function insertCredential(db: Knex, userId: string, hash: string, at: Date): Promise<void> {
+  await db('password_credentials').insert({ user_id: userId, hash, changed_at: at });
+}
+
 export async function setPassword(db: Knex, userId: string, hash: string, at: Date): Promise<void> {
   await db('password_credentials').insert({ user_id: userId, hash, changed_at: at }).onConflict('user_id').merge();
   await db('users').where({ id: userId }).update({ must_change_password: false });

@@ -50,9 +50,13 @@ export async function emailTaken(db: Knex, email: string): Promise<boolean> {
   return Boolean(await db('users').whereRaw('lower(email) = lower(?)', [email]).first('id'));
 }
 
-export async function insertUser(trx: Knex.Transaction, homeTenantId: string, email: string, name: string): Promise<string> {
-  const [row] = await trx('users').insert({ tenant_id: homeTenantId, email, name, must_change_password: false }).returning('id');
+export async function insertUser(trx: Knex.Transaction, homeTenantId: string, email: string, name: string, mustChangePassword = false): Promise<string> {
+  const [row] = await trx('users').insert({ tenant_id: homeTenantId, email, name, must_change_password: mustChangePassword }).returning('id');
   return (row as { id: string }).id;
+}
+
+export async function anyUserExists(db: Knex): Promise<boolean> {
+  return Boolean(await db('users').first('id'));
 }
 
 export async function addMembership(trx: Knex.Transaction, tenantId: string, userId: string, roleIds: string[]): Promise<void> {

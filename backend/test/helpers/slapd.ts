@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { freePort } from './oidc.js';
+import { freePort } from '../../src/net/free-port.js';
 
 /**
  * Debian's OpenLDAP server for the test suite: a generated slapd.conf in a temporary folder,
