@@ -33,6 +33,8 @@ import { ContainersService } from './containers/containers-service.js';
 import { containerRoutes } from './containers/routes.js';
 import type { UploadLimits } from './containers/upload-slots.js';
 import { ImportQueue } from './imports/import-queue.js';
+import { JobQueues, type JobQueuesOptions } from './jobs/job-queue.js';
+import { connectionConfig } from './db/connection.js';
 import { userRoutes } from './users/routes.js';
 import { CalculationQueue } from './calculations/calculation-queue.js';
 import { CalculationsService } from './calculations/calculations-service.js';
@@ -76,6 +78,8 @@ export interface AppDeps {
   checkpoints?: CheckpointService;
   /** The syslog shipper, whose lag /api/health reports. */
   auditShipping?: { health(): ShippingHealth | null };
+  /** The job queue's settings (its database is `db`'s); start it with `kontor.jobs.start()`. */
+  jobs?: Partial<Omit<JobQueuesOptions, 'connection' | 'logger'>>;
   /** Extra API routers mounted under /api, before the 404 fallback (tests add failing routes here). */
   extraApiRoutes?: express.Router[];
   /** Plain-HTTP OpenID Connect issuers (the test suite's local provider only). */
@@ -86,6 +90,8 @@ export interface Kontor {
   app: Express;
   imports: ImportQueue;
   calculations: CalculationQueue;
+  /** The PostgreSQL job queue both run on: start() after createApp, stop() before closing the database. */
+  jobs: JobQueues;
   secondFactor: SecondFactor;
   auth: AuthService;
   routes: RouteTable;
@@ -112,10 +118,10 @@ export function createApp(deps: AppDeps): Kontor {
   const routes = new RouteTable(createGuard({ db: deps.db, tokens, clock: deps.clock }));
   const throttles = deps.throttles ?? DEFAULT_THROTTLES;
   healthRoutes(routes, deps.db, deps.auditShipping);
-  authRoutes(routes, auth, { loginThrottle: throttles.login, recoveryThrottle: throttles.recovery, clock: deps.clock });
+  authRoutes(routes, auth, { loginThrottle: throttles.login, recoveryThrottle: throttles.recovery, db: deps.db, hmacKey: deps.hmacKey });
   const publicUrl = deps.publicUrl ?? 'http://127.0.0.1:3000';
   directory = new DirectoryService({ db: deps.db, auth, box, clock: deps.clock, logger: deps.logger, publicUrl, allowHttpIssuer: deps.allowHttpIssuer });
-  directoryRoutes(routes, directory, { loginThrottle: throttles.login, clock: deps.clock });
+  directoryRoutes(routes, directory, { loginThrottle: throttles.login, clock: deps.clock, db: deps.db, hmacKey: deps.hmacKey });
   const passkeys = new Passkeys({ db: deps.db, auth: auth.deps, box, clock: deps.clock, logger: deps.logger, publicUrl });
   passkeyRoutes(routes, passkeys);
   const fourEyes = new FourEyes({ clock: deps.clock, logger: deps.logger });
@@ -126,8 +132,9 @@ export function createApp(deps: AppDeps): Kontor {
   platformRoutes(routes, new PlatformService({ db: deps.db, auth, clock: deps.clock, publicUrl, fourEyes }));
   auditRoutes(routes, new AuditService(deps.checkpoints && { checkpoints: deps.checkpoints, clock: deps.clock }));
   settingsRoutes(routes, new SettingsService({ clock: deps.clock, fourEyes }));
-  const imports = new ImportQueue({ db: deps.db, clock: deps.clock, logger: deps.logger });
-  const calculations = new CalculationQueue({ db: deps.db, clock: deps.clock, logger: deps.logger, timeoutMs: deps.calculationTimeoutMs ?? 60 * 60_000 });
+  const jobs = new JobQueues({ concurrency: Math.max(1, os.availableParallelism() - 1), ...deps.jobs, connection: connectionConfig(deps.db), logger: deps.logger });
+  const imports = new ImportQueue({ db: deps.db, clock: deps.clock, logger: deps.logger, queues: jobs });
+  const calculations = new CalculationQueue({ db: deps.db, clock: deps.clock, logger: deps.logger, timeoutMs: deps.calculationTimeoutMs ?? 60 * 60_000, queues: jobs });
   calculationRoutes(routes, new CalculationsService({ clock: deps.clock, queue: calculations }));
   containerRoutes(routes, new ContainersService({
     clock: deps.clock, queue: imports, spoolDir: deps.spoolDir ?? path.join(os.tmpdir(), 'kontor-spool'), importMaxBytes: deps.importMaxBytes ?? 2 * 1024 ** 3,
@@ -160,5 +167,5 @@ export function createApp(deps: AppDeps): Kontor {
 
   if (deps.staticDir) app.use(spaRoutes(deps.staticDir));
   app.use(errorHandler(deps.logger));
-  return { app, auth, routes, hasher, imports, calculations, secondFactor, directory, passkeys };
+  return { app, auth, routes, hasher, imports, calculations, jobs, secondFactor, directory, passkeys };
 }
