@@ -144,7 +144,7 @@ export class Passkeys {
     try {
       verification = await verifyAuthenticationResponse({
         response, expectedChallenge: state.challenge, expectedOrigin: this.rp.origin, expectedRPID: this.rp.id, requireUserVerification: true,
-        credential: { id: passkey.credential_id, publicKey: new Uint8Array(passkey.public_key), counter: Number(passkey.counter), transports: passkey.transports as AuthenticatorTransport[] },
+        credential: { id: passkey.credential_id, publicKey: new Uint8Array(passkey.public_key), counter: Number(passkey.counter), transports: passkey.transports },
       });
     } catch (err) {
       // A counter that did not increase is reported as an error by the library: a cloned authenticator.

@@ -42,7 +42,7 @@ export function passkeyRoutes(routes: RouteTable, passkeys: Passkeys): void {
     const body = registerBody.parse(req.body);
     const state = readState(req);
     setState(req, res, undefined);
-    return { status: 201, body: await passkeys.register(ctx, body.name, body.response as never, state) };
+    return { status: 201, body: await passkeys.register(ctx, body.name, body.response, state) };
   });
   routes.guarded('delete', '/auth/passkeys/:id', signedIn, async (ctx, req) => {
     await passkeys.remove(ctx, pathId(req));
@@ -58,7 +58,7 @@ export function passkeyRoutes(routes: RouteTable, passkeys: Passkeys): void {
     const body = signInBody.parse(req.body);
     const state = readState(req);
     setState(req, res, undefined);
-    const outcome = await passkeys.signIn(body.response as never, state, meta(req));
+    const outcome = await passkeys.signIn(body.response, state, meta(req));
     if ('challenge' in outcome) {
       setChallengeCookie(req, res, outcome.challenge);
       return { body: { secondFactorRequired: true } };
