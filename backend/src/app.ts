@@ -34,6 +34,8 @@ import { ContainersService } from './containers/containers-service.js';
 import { containerRoutes } from './containers/routes.js';
 import type { UploadLimits } from './containers/upload-slots.js';
 import { ImportQueue } from './imports/import-queue.js';
+import { JobQueues, type JobQueuesOptions } from './jobs/job-queue.js';
+import { connectionConfig } from './db/connection.js';
 import { userRoutes } from './users/routes.js';
 import { CalculationQueue } from './calculations/calculation-queue.js';
 import { CalculationsService } from './calculations/calculations-service.js';
@@ -41,8 +43,12 @@ import { calculationRoutes } from './calculations/routes.js';
 import { DirectoryService } from './directory/directory-service.js';
 import { directoryRoutes } from './directory/routes.js';
 import { SecretBox } from './directory/secret-box.js';
+import { Passkeys } from './auth/passkeys/passkeys.js';
+import { passkeyRoutes } from './auth/passkeys/routes.js';
 import { FourEyes } from './approvals/four-eyes.js';
 import { approvalRoutes } from './approvals/routes.js';
+import { RecertificationService } from './recertification/recertification-service.js';
+import { recertificationRoutes } from './recertification/routes.js';
 
 export interface AppDeps {
   db: Knex;
@@ -73,6 +79,8 @@ export interface AppDeps {
   checkpoints?: CheckpointService;
   /** The syslog shipper, whose lag /api/health reports. */
   auditShipping?: { health(): ShippingHealth | null };
+  /** The job queue's settings (its database is `db`'s); start it with `kontor.jobs.start()`. */
+  jobs?: Partial<Omit<JobQueuesOptions, 'connection' | 'logger'>>;
   /** Extra API routers mounted under /api, before the 404 fallback (tests add failing routes here). */
   extraApiRoutes?: express.Router[];
   /** Plain-HTTP OpenID Connect issuers (the test suite's local provider only). */
@@ -83,11 +91,14 @@ export interface Kontor {
   app: Express;
   imports: ImportQueue;
   calculations: CalculationQueue;
+  /** The PostgreSQL job queue both run on: start() after createApp, stop() before closing the database. */
+  jobs: JobQueues;
   secondFactor: SecondFactor;
   auth: AuthService;
   routes: RouteTable;
   hasher: PasswordHasher;
   directory: DirectoryService;
+  passkeys: Passkeys;
 }
 
 export function createApp(deps: AppDeps): Kontor {
@@ -105,18 +116,23 @@ export function createApp(deps: AppDeps): Kontor {
   const defaults = loadConfig({});
   const throttles = deps.throttles ?? defaults.throttles;
   healthRoutes(routes, deps.db, deps.auditShipping);
-  authRoutes(routes, auth, { loginThrottle: throttles.login, recoveryThrottle: throttles.recovery, clock: deps.clock });
+  authRoutes(routes, auth, { loginThrottle: throttles.login, recoveryThrottle: throttles.recovery, db: deps.db, hmacKey: deps.hmacKey });
   const publicUrl = deps.publicUrl ?? defaults.publicUrl;
   directory = new DirectoryService({ db: deps.db, auth, box, clock: deps.clock, logger: deps.logger, publicUrl, allowHttpIssuer: deps.allowHttpIssuer });
-  directoryRoutes(routes, directory, { loginThrottle: throttles.login, clock: deps.clock });
+  directoryRoutes(routes, directory, { loginThrottle: throttles.login, clock: deps.clock, db: deps.db, hmacKey: deps.hmacKey });
+  const passkeys = new Passkeys({ db: deps.db, auth: auth.deps, box, clock: deps.clock, logger: deps.logger, publicUrl });
+  passkeyRoutes(routes, passkeys);
   const fourEyes = new FourEyes({ clock: deps.clock, logger: deps.logger });
   approvalRoutes(routes, fourEyes);
-  userRoutes(routes, new UsersService({ auth, clock: deps.clock, publicUrl, fourEyes }));
+  const users = new UsersService({ auth, clock: deps.clock, publicUrl, fourEyes });
+  userRoutes(routes, users);
+  recertificationRoutes(routes, new RecertificationService({ clock: deps.clock, users }));
   platformRoutes(routes, new PlatformService({ db: deps.db, auth, clock: deps.clock, publicUrl, fourEyes }));
   auditRoutes(routes, new AuditService(deps.checkpoints && { checkpoints: deps.checkpoints, clock: deps.clock }));
   settingsRoutes(routes, new SettingsService({ clock: deps.clock, fourEyes }));
-  const imports = new ImportQueue({ db: deps.db, clock: deps.clock, logger: deps.logger });
-  const calculations = new CalculationQueue({ db: deps.db, clock: deps.clock, logger: deps.logger, timeoutMs: deps.calculationTimeoutMs ?? defaults.calculationTimeoutMs });
+  const jobs = new JobQueues({ concurrency: Math.max(1, os.availableParallelism() - 1), ...deps.jobs, connection: connectionConfig(deps.db), logger: deps.logger });
+  const imports = new ImportQueue({ db: deps.db, clock: deps.clock, logger: deps.logger, queues: jobs });
+  const calculations = new CalculationQueue({ db: deps.db, clock: deps.clock, logger: deps.logger, timeoutMs: deps.calculationTimeoutMs ?? defaults.calculationTimeoutMs, queues: jobs });
   calculationRoutes(routes, new CalculationsService({ clock: deps.clock, queue: calculations }));
   containerRoutes(routes, new ContainersService({
     clock: deps.clock, queue: imports, spoolDir: deps.spoolDir ?? path.join(os.tmpdir(), 'kontor-spool'), importMaxBytes: deps.importMaxBytes ?? defaults.importMaxBytes,
@@ -149,5 +165,5 @@ export function createApp(deps: AppDeps): Kontor {
 
   if (deps.staticDir) app.use(spaRoutes(deps.staticDir));
   app.use(errorHandler(deps.logger));
-  return { app, auth, routes, hasher, imports, calculations, secondFactor, directory };
+  return { app, auth, routes, hasher, imports, calculations, jobs, secondFactor, directory, passkeys };
 }

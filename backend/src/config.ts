@@ -1,3 +1,4 @@
+import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import { isHostName } from './relay/sni.js';
@@ -25,6 +26,10 @@ const envSchema = z
     LOG_LEVEL: z.enum(logLevels).default('info'),
     LOG_KEEP_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
     SESSION_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+    LOGIN_EVENT_KEY: z.string().min(32, 'must be at least 32 characters').optional(),
+    TOTP_KEY: z.string().min(32, 'must be at least 32 characters').optional(),
+    JOB_CONCURRENCY: z.coerce.number().int().min(1).max(64).optional(),
+    RETENTION_INTERVAL_SECONDS: z.coerce.number().int().min(5).max(7 * 86_400).default(86_400),
     SMTP_URL: z.string().regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL').optional(),
     MAIL_FROM: z.string().trim().min(3).max(320).regex(/^[^\r\n]+$/, 'must be one line').default('Kontor <no-reply@kontor.invalid>'),
     STATIC_DIR: z.string().min(1).optional(),
@@ -67,6 +72,13 @@ export interface Config {
   logLevel: (typeof logLevels)[number];
   logKeepDays: number;
   sessionSecret: string | undefined;
+  /** Keys every instance of a cluster must share (else each takes its own from $KONTOR_HOME/secrets.json). */
+  loginEventKey: string | undefined;
+  totpKey: string | undefined;
+  /** Background jobs (imports, calculations) this instance runs at once: cores − 1, at least 1. */
+  jobConcurrency: number;
+  /** How often the cluster's leader runs retention (daily; shorter only for trials). */
+  retentionIntervalMs: number;
   smtpUrl: string | undefined;
   /** The From of every mail. */
   mailFrom: string;
@@ -124,6 +136,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.LOG_LEVEL,
     logKeepDays: e.LOG_KEEP_DAYS,
     sessionSecret: e.SESSION_SECRET,
+    loginEventKey: e.LOGIN_EVENT_KEY,
+    totpKey: e.TOTP_KEY,
+    jobConcurrency: e.JOB_CONCURRENCY ?? Math.max(1, os.availableParallelism() - 1),
+    retentionIntervalMs: e.RETENTION_INTERVAL_SECONDS * 1000,
     smtpUrl: e.SMTP_URL,
     mailFrom: e.MAIL_FROM,
     staticDir: e.STATIC_DIR ? path.resolve(e.STATIC_DIR) : undefined,

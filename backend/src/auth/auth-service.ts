@@ -75,6 +75,10 @@ export class AuthService {
     return recovery.issueInvitation(this.deps, userId, purpose, publicUrl, db);
   }
 
+  checkInvitation(token: string): ReturnType<typeof recovery.checkInvitation> {
+    return recovery.checkInvitation(this.deps, token);
+  }
+
   acceptInvitation(token: string, newPassword: string, meta: ClientMeta): Promise<void> {
     return recovery.acceptInvitation(this.deps, token, newPassword, meta);
   }

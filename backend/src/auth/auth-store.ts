@@ -100,9 +100,9 @@ export async function setPassword(db: Knex, userId: string, hash: string, at: Da
   await db('users').where({ id: userId }).update({ must_change_password: false });
 }
 
-/** Recovery and invitations also reopen a locked account. */
+/** Recovery and invitations also reopen a locked account, never a deactivated one (only an admin reactivates). */
 export async function unlockUser(db: Knex, userId: string): Promise<void> {
-  await db('users').where({ id: userId }).whereNot({ status: 'deleted' }).update({ status: 'active', failed_login_count: 0, locked_at: null });
+  await db('users').where({ id: userId }).whereNot({ status: 'deleted' }).whereNull('deactivated_at').update({ status: 'active', failed_login_count: 0, locked_at: null });
 }
 
 export interface LoginEvent {

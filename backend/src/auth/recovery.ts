@@ -7,6 +7,7 @@ import { sendInBackground } from '../mail/mailer.js';
 import { invitationMail, recoveryCodeMail } from '../mail/templates.js';
 import * as store from './auth-store.js';
 import type { AuthDeps, ClientMeta } from './auth-types.js';
+import { describePolicy, type PolicyDescription } from './password-policy.js';
 import { policyFailure } from './passwords.js';
 import { endUserSessions } from './sessions.js';
 
@@ -97,6 +98,16 @@ export async function issueInvitation(d: AuthDeps, userId: string, purpose: 'inv
     throw new HttpError(502, 'mail_failed', 'The mail with the link could not be sent. Nothing was changed; please try again, or ask the operator to check the mail settings.');
   }
   return link;
+}
+
+/** Before the form: is the link still good, and which rules will the new password meet (the invited person's bank's). */
+export async function checkInvitation(d: AuthDeps, token: string): Promise<{ email: string; tenantName: string; passwordPolicy: PolicyDescription }> {
+  const userId = await store.invitedUser(d.db, tokenHash(token), d.clock.now());
+  const user = userId ? await store.findUser(d.db, userId) : undefined;
+  if (!user || user.status === 'deleted') throw invalidToken();
+  const tenant = await store.findTenant(d.db, user.tenant_id);
+  const settings = await inTenant(d.db, user.tenant_id, (trx) => store.tenantSettings(trx, user.tenant_id));
+  return { email: user.email, tenantName: tenant?.name ?? '', passwordPolicy: describePolicy(settings.password_profile) };
 }
 
 export async function acceptInvitation(d: AuthDeps, token: string, newPassword: string, meta: ClientMeta): Promise<void> {

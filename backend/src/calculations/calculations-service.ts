@@ -178,8 +178,8 @@ export class CalculationsService {
     }
     await this.audit(ctx, 'calculation.started', { type: 'container', id: req.containerId }, { calculation: id, kind: req.kind, template: template?.id ?? null });
     const job = { tenantId: ctx.tenantId, calculationId: id, containerId: req.containerId, kind: req.kind, definition, userId: ctx.userId };
-    // Only a committed run row may be picked up by the job.
-    ctx.afterCommit(() => this.d.queue.enqueue(job));
+    // The job commits with the row (or neither does).
+    await this.d.queue.enqueue(ctx.trx, job);
     return { id };
   }
 

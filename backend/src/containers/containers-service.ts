@@ -180,8 +180,8 @@ export class ContainersService {
     await imports.insertImport(ctx.trx, { tenantId: ctx.tenantId, id, containerId, kind, bytesTotal: spooled.bytes, userId: ctx.userId, at: this.d.clock.now() });
     await this.audit(ctx, 'import.started', containerId, { import: id, kind, bytes: spooled.bytes });
     const job = { tenantId: ctx.tenantId, importId: id, containerId, kind, file: spooled.file, userId: ctx.userId };
-    // Only a committed import row may be picked up by the job.
-    ctx.afterCommit(() => this.d.queue.enqueue(job));
+    // The job commits with the row (or neither does).
+    await this.d.queue.enqueue(ctx.trx, job);
     return { id };
   }
 

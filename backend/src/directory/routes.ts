@@ -1,5 +1,6 @@
 import { parse, serialize } from 'cookie';
 import type { Request, Response } from 'express';
+import type { Knex } from 'knex';
 import type { ClientMeta } from '../auth/auth-service.js';
 import { setChallengeCookie, setSessionCookie } from '../auth/cookies.js';
 import { HttpError } from '../http/errors.js';
@@ -32,10 +33,10 @@ function deliver(req: Request, res: Response, outcome: SignInOutcome): 'signed_i
   return 'signed_in';
 }
 
-export function directoryRoutes(routes: RouteTable, directory: DirectoryService, options: { loginThrottle: ThrottleOptions; clock: Clock }): void {
+export function directoryRoutes(routes: RouteTable, directory: DirectoryService, options: { loginThrottle: ThrottleOptions; clock: Clock; db: Knex; hmacKey: string }): void {
   // Each provider round trip costs a discovery and a token request: throttled like sign-in.
-  routes.router.use('/auth/oidc', throttle('oidc', options.loginThrottle, options.clock));
-  routes.router.use('/auth/directory', throttle('directory', options.loginThrottle, options.clock));
+  routes.router.use('/auth/oidc', throttle('oidc', options.loginThrottle, options));
+  routes.router.use('/auth/directory', throttle('directory', options.loginThrottle, options));
   // Sign-in page: which bank's directory serves this email's domain.
   routes.public('get', '/auth/directory', async (req) => {
     const { email } = schemas.directoryLookupQuery.parse(req.query);

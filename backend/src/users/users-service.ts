@@ -32,12 +32,15 @@ export interface UserView {
   createdAt: string;
   /** Vendor support with a grant: listed so the bank sees who can reach its data, managed by the vendor. */
   vendorStaff: boolean;
+  /** Deactivated for not signing in; unlocking reactivates. */
+  deactivatedAt: string | null;
 }
 
 function view(m: store.MemberRow): UserView {
   return {
     id: m.id, email: m.email, name: m.name, status: m.status, roleIds: m.roleIds, roleNames: m.roleNames,
     lastLoginAt: m.lastLoginAt?.toISOString() ?? null, createdAt: m.createdAt.toISOString(), vendorStaff: !m.homeTenant,
+    deactivatedAt: m.deactivatedAt?.toISOString() ?? null,
   };
 }
 

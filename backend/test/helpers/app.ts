@@ -45,12 +45,16 @@ export async function startTestKontor(overrides: Partial<AppDeps> = {}): Promise
     jsonBodyLimit: '100kb',
     throttles: { login: { limit: 1000, windowSeconds: 60 }, recovery: { limit: 1000, windowSeconds: 60 } },
     ...overrides,
+    // Each test app has its own job namespace: suites share one database, never each other's jobs.
+    jobs: { concurrency: 2, stopWaitMs: 2000, namespace: uniqueName('test'), ...overrides.jobs },
   });
+  await kontor.jobs.start();
   const running = await listen(kontor.app);
   return {
     url: running.url, kontor, clock, mail, logLines: lines, db, owner,
     close: async () => {
       await running.close();
+      await kontor.jobs.stop();
       await mail.stop();
       await db.destroy();
       await owner.destroy();

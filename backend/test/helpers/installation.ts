@@ -52,9 +52,12 @@ export async function startInstallation(home: string): Promise<Installation> {
   };
 }
 
+/** How the running instances coordinate (heartbeats, maintenance slots, throttle windows): written by any start, not data. */
+const RUNTIME_TABLES = new Set(['app_instances', 'maintenance_runs', 'rate_limits']);
+
 /** Row counts of every table of the schema, and every chain head: what a restore must reproduce. */
 export async function databaseState(superDb: Knex): Promise<{ counts: Record<string, number>; auditHeads: unknown[]; loginHeads: unknown[] }> {
-  const tables = (await superDb('pg_tables').where({ schemaname: 'public' }).orderBy('tablename').pluck('tablename')) as string[];
+  const tables = ((await superDb('pg_tables').where({ schemaname: 'public' }).orderBy('tablename').pluck('tablename')) as string[]).filter((t) => !RUNTIME_TABLES.has(t));
   const counts: Record<string, number> = {};
   for (const t of tables) counts[t] = Number((await superDb(t).count({ n: '*' }))[0]!.n);
   const auditHeads = (await superDb('audit_chain_heads').orderBy(['tenant_id', 'chain']).select()).map((h) => ({ ...h, last_hash: Buffer.from(h.last_hash).toString('hex') }));
