@@ -3,6 +3,7 @@ import path from 'node:path';
 import express, { type Express } from 'express';
 import type { Knex } from 'knex';
 import type { Clock } from './clock.js';
+import { loadConfig } from './config.js';
 import type { Logger } from './log/logger.js';
 import type { Mailer } from './mail/mailer.js';
 import { AuthService } from './auth/auth-service.js';
@@ -20,12 +21,14 @@ import { rejectUnstorableText } from './http/params.js';
 import { spaRoutes } from './http/spa.js';
 import { securityHeaders } from './http/security-headers.js';
 import { healthRoutes } from './health/routes.js';
+import { AuditService } from './audit/audit-service.js';
 import { auditRoutes } from './audit/routes.js';
 import type { CheckpointService } from './audit/checkpoints.js';
 import type { ShippingHealth } from './audit/syslog-shipper.js';
 import { PlatformService } from './tenancy/platform-service.js';
 import { platformRoutes } from './tenancy/routes.js';
 import { settingsRoutes } from './tenancy/settings-routes.js';
+import { SettingsService } from './tenancy/settings-service.js';
 import { UsersService } from './users/users-service.js';
 import { DepartmentsService } from './departments/departments-service.js';
 import { departmentRoutes } from './departments/routes.js';
@@ -33,10 +36,21 @@ import { ContainersService } from './containers/containers-service.js';
 import { containerRoutes } from './containers/routes.js';
 import type { UploadLimits } from './containers/upload-slots.js';
 import { ImportQueue } from './imports/import-queue.js';
+import { JobQueues, type JobQueuesOptions } from './jobs/job-queue.js';
+import { connectionConfig } from './db/connection.js';
 import { userRoutes } from './users/routes.js';
 import { CalculationQueue } from './calculations/calculation-queue.js';
 import { CalculationsService } from './calculations/calculations-service.js';
 import { calculationRoutes } from './calculations/routes.js';
+import { DirectoryService } from './directory/directory-service.js';
+import { directoryRoutes } from './directory/routes.js';
+import { SecretBox } from './directory/secret-box.js';
+import { Passkeys } from './auth/passkeys/passkeys.js';
+import { passkeyRoutes } from './auth/passkeys/routes.js';
+import { FourEyes } from './approvals/four-eyes.js';
+import { approvalRoutes } from './approvals/routes.js';
+import { RecertificationService } from './recertification/recertification-service.js';
+import { recertificationRoutes } from './recertification/routes.js';
 
 export interface AppDeps {
   db: Knex;
@@ -67,47 +81,66 @@ export interface AppDeps {
   checkpoints?: CheckpointService;
   /** The syslog shipper, whose lag /api/health reports. */
   auditShipping?: { health(): ShippingHealth | null };
+  /** The job queue's settings (its database is `db`'s); start it with `kontor.jobs.start()`. */
+  jobs?: Partial<Omit<JobQueuesOptions, 'connection' | 'logger'>>;
   /** Extra API routers mounted under /api, before the 404 fallback (tests add failing routes here). */
   extraApiRoutes?: express.Router[];
+  /** Plain-HTTP OpenID Connect issuers (the test suite's local provider only). */
+  allowHttpIssuer?: boolean;
 }
 
 export interface Kontor {
   app: Express;
   imports: ImportQueue;
   calculations: CalculationQueue;
+  /** The PostgreSQL job queue both run on: start() after createApp, stop() before closing the database. */
+  jobs: JobQueues;
   secondFactor: SecondFactor;
   auth: AuthService;
   routes: RouteTable;
   hasher: PasswordHasher;
+  directory: DirectoryService;
+  passkeys: Passkeys;
 }
-
-export const DEFAULT_THROTTLES = {
-  login: { limit: 20, windowSeconds: 60 },
-  recovery: { limit: 10, windowSeconds: 600 },
-};
 
 export function createApp(deps: AppDeps): Kontor {
   const hasher = deps.hasher ?? new PasswordHasher();
   const tokens = new SessionTokens(deps.sessionSecret, deps.clock);
   const secondFactor = new SecondFactor({ totpKey: deps.totpKey, hmacKey: deps.hmacKey });
-  const auth = new AuthService({ db: deps.db, hasher, tokens, mailer: deps.mailer, clock: deps.clock, logger: deps.logger, hmacKey: deps.hmacKey, secondFactor });
+  const box = new SecretBox({ totpKey: deps.totpKey, sessionSecret: deps.sessionSecret });
+  let directory: DirectoryService | undefined;
+  const auth = new AuthService({
+    db: deps.db, hasher, tokens, mailer: deps.mailer, clock: deps.clock, logger: deps.logger, hmacKey: deps.hmacKey, secondFactor,
+    passwordRefused: (tenantId) => directory!.passwordRefused(tenantId),
+  });
   const routes = new RouteTable(createGuard({ db: deps.db, tokens, clock: deps.clock }));
-  const throttles = deps.throttles ?? DEFAULT_THROTTLES;
+  // Whatever the caller leaves out (tests, benches) takes config.ts's default: no default lives here.
+  const defaults = loadConfig({});
+  const throttles = deps.throttles ?? defaults.throttles;
   healthRoutes(routes, deps.db, deps.auditShipping);
-  authRoutes(routes, auth, { loginThrottle: throttles.login, recoveryThrottle: throttles.recovery, clock: deps.clock });
-  const publicUrl = deps.publicUrl ?? 'http://127.0.0.1:3000';
+  authRoutes(routes, auth, { loginThrottle: throttles.login, recoveryThrottle: throttles.recovery, db: deps.db, hmacKey: deps.hmacKey });
+  const publicUrl = deps.publicUrl ?? defaults.publicUrl;
+  directory = new DirectoryService({ db: deps.db, auth, box, clock: deps.clock, logger: deps.logger, publicUrl, allowHttpIssuer: deps.allowHttpIssuer });
+  directoryRoutes(routes, directory, { loginThrottle: throttles.login, clock: deps.clock, db: deps.db, hmacKey: deps.hmacKey });
+  const passkeys = new Passkeys({ db: deps.db, auth: auth.deps, box, clock: deps.clock, logger: deps.logger, publicUrl });
+  passkeyRoutes(routes, passkeys);
+  const fourEyes = new FourEyes({ clock: deps.clock, logger: deps.logger });
+  approvalRoutes(routes, fourEyes);
   const departments = new DepartmentsService({ clock: deps.clock });
   departmentRoutes(routes, departments);
-  userRoutes(routes, new UsersService({ auth, clock: deps.clock, publicUrl, departments }));
-  platformRoutes(routes, new PlatformService({ db: deps.db, auth, clock: deps.clock, publicUrl }));
-  auditRoutes(routes, deps.checkpoints && { checkpoints: deps.checkpoints, clock: deps.clock });
-  settingsRoutes(routes, deps.clock);
-  const imports = new ImportQueue({ db: deps.db, clock: deps.clock, logger: deps.logger });
-  const calculations = new CalculationQueue({ db: deps.db, clock: deps.clock, logger: deps.logger, timeoutMs: deps.calculationTimeoutMs ?? 60 * 60_000 });
+  const users = new UsersService({ auth, clock: deps.clock, publicUrl, fourEyes, departments });
+  userRoutes(routes, users);
+  recertificationRoutes(routes, new RecertificationService({ clock: deps.clock, users }));
+  platformRoutes(routes, new PlatformService({ db: deps.db, auth, clock: deps.clock, publicUrl, fourEyes }));
+  auditRoutes(routes, new AuditService(deps.checkpoints && { checkpoints: deps.checkpoints, clock: deps.clock }));
+  settingsRoutes(routes, new SettingsService({ clock: deps.clock, fourEyes }));
+  const jobs = new JobQueues({ concurrency: Math.max(1, os.availableParallelism() - 1), ...deps.jobs, connection: connectionConfig(deps.db), logger: deps.logger });
+  const imports = new ImportQueue({ db: deps.db, clock: deps.clock, logger: deps.logger, queues: jobs });
+  const calculations = new CalculationQueue({ db: deps.db, clock: deps.clock, logger: deps.logger, timeoutMs: deps.calculationTimeoutMs ?? defaults.calculationTimeoutMs, queues: jobs });
   calculationRoutes(routes, new CalculationsService({ clock: deps.clock, queue: calculations }));
   containerRoutes(routes, new ContainersService({
-    clock: deps.clock, queue: imports, spoolDir: deps.spoolDir ?? path.join(os.tmpdir(), 'kontor-spool'), importMaxBytes: deps.importMaxBytes ?? 2 * 1024 ** 3,
-    uploadLimits: deps.uploadLimits,
+    clock: deps.clock, queue: imports, spoolDir: deps.spoolDir ?? path.join(os.tmpdir(), 'kontor-spool'), importMaxBytes: deps.importMaxBytes ?? defaults.importMaxBytes,
+    uploadLimits: deps.uploadLimits, fourEyes,
   }));
 
   const app = express();
@@ -136,5 +169,5 @@ export function createApp(deps: AppDeps): Kontor {
 
   if (deps.staticDir) app.use(spaRoutes(deps.staticDir));
   app.use(errorHandler(deps.logger));
-  return { app, auth, routes, hasher, imports, calculations, secondFactor };
+  return { app, auth, routes, hasher, imports, calculations, jobs, secondFactor, directory, passkeys };
 }

@@ -1,5 +1,7 @@
+import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
+import { isHostName } from './relay/sni.js';
 
 const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -24,7 +26,12 @@ const envSchema = z
     LOG_LEVEL: z.enum(logLevels).default('info'),
     LOG_KEEP_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
     SESSION_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+    LOGIN_EVENT_KEY: z.string().min(32, 'must be at least 32 characters').optional(),
+    TOTP_KEY: z.string().min(32, 'must be at least 32 characters').optional(),
+    JOB_CONCURRENCY: z.coerce.number().int().min(1).max(64).optional(),
+    RETENTION_INTERVAL_SECONDS: z.coerce.number().int().min(5).max(7 * 86_400).default(86_400),
     SMTP_URL: z.string().regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL').optional(),
+    MAIL_FROM: z.string().trim().min(3).max(320).regex(/^[^\r\n]+$/, 'must be one line').default('Kontor <no-reply@kontor.invalid>'),
     STATIC_DIR: z.string().min(1).optional(),
     JSON_BODY_LIMIT: byteSize.default('100kb'),
     TRUST_PROXY: z.enum(['none', 'loopback', 'uniquelocal']).default('loopback'),
@@ -65,7 +72,16 @@ export interface Config {
   logLevel: (typeof logLevels)[number];
   logKeepDays: number;
   sessionSecret: string | undefined;
+  /** Keys every instance of a cluster must share (else each takes its own from $KONTOR_HOME/secrets.json). */
+  loginEventKey: string | undefined;
+  totpKey: string | undefined;
+  /** Background jobs (imports, calculations) this instance runs at once: cores − 1, at least 1. */
+  jobConcurrency: number;
+  /** How often the cluster's leader runs retention (daily; shorter only for trials). */
+  retentionIntervalMs: number;
   smtpUrl: string | undefined;
+  /** The From of every mail. */
+  mailFrom: string;
   staticDir: string | undefined;
   jsonBodyLimit: string;
   trustProxy: 'none' | 'loopback' | 'uniquelocal';
@@ -120,7 +136,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.LOG_LEVEL,
     logKeepDays: e.LOG_KEEP_DAYS,
     sessionSecret: e.SESSION_SECRET,
+    loginEventKey: e.LOGIN_EVENT_KEY,
+    totpKey: e.TOTP_KEY,
+    jobConcurrency: e.JOB_CONCURRENCY ?? Math.max(1, os.availableParallelism() - 1),
+    retentionIntervalMs: e.RETENTION_INTERVAL_SECONDS * 1000,
     smtpUrl: e.SMTP_URL,
+    mailFrom: e.MAIL_FROM,
     staticDir: e.STATIC_DIR ? path.resolve(e.STATIC_DIR) : undefined,
     jsonBodyLimit: e.JSON_BODY_LIMIT,
     trustProxy: e.TRUST_PROXY,
@@ -144,4 +165,53 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     publicUrl: e.PUBLIC_URL ?? `http://${e.HOST}:${e.PORT}`,
   };
+}
+
+// ---- the tunnel and the relay (their own processes, their own settings) -----------------------------
+
+const tunnelSchema = z.object({
+  KONTOR_RELAY: z.string().regex(/^[0-9a-z.-]+:\d{1,5}$/i, 'host:port'),
+  KONTOR_RELAY_HOST_KEY: z.string().regex(/^SHA256:[A-Za-z0-9+/]{43}$/, 'SHA256:… as printed by `relay host-key`'),
+  KONTOR_SERVER_NAME: z.string().max(253).refine(isHostName, 'a DNS host name'),
+  KONTOR_TUNNEL_KEY_FILE: z.string().min(1).max(4096),
+  KONTOR_TUNNEL_TARGET: z.string().regex(/^(unix:\/.{1,200}|(127\.\d+\.\d+\.\d+|\[::1\]|localhost):\d{1,5})$/, 'unix:/path or a loopback host:port'),
+  KONTOR_TUNNEL_PROXY_PROTOCOL: z.enum(['on', 'off']).default('on'),
+  LOG_LEVEL: z.enum(['error', 'warn', 'info', 'debug']).default('info'),
+});
+
+export interface TunnelConfig {
+  relay: { host: string; port: number };
+  relayHostKey: string;
+  serverName: string;
+  keyFile: string;
+  /** nginx's TLS listener: a unix socket path or a loopback host and port. */
+  target: { path: string } | { host: string; port: number };
+  proxyProtocol: boolean;
+  logLevel: 'error' | 'warn' | 'info' | 'debug';
+}
+
+/** `npm run tunnel -- run`: its settings, validated like the server's. */
+export function loadTunnelConfig(env: NodeJS.ProcessEnv = process.env): TunnelConfig {
+  const parsed = tunnelSchema.safeParse(env);
+  if (!parsed.success) throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
+  const e = parsed.data;
+  const at = e.KONTOR_RELAY.lastIndexOf(':');
+  const t = e.KONTOR_TUNNEL_TARGET;
+  const tAt = t.lastIndexOf(':');
+  return {
+    relay: { host: e.KONTOR_RELAY.slice(0, at), port: Number(e.KONTOR_RELAY.slice(at + 1)) },
+    relayHostKey: e.KONTOR_RELAY_HOST_KEY,
+    serverName: e.KONTOR_SERVER_NAME,
+    keyFile: e.KONTOR_TUNNEL_KEY_FILE,
+    target: t.startsWith('unix:') ? { path: t.slice(5) } : { host: t.slice(0, tAt).replace(/^\[|\]$/g, ''), port: Number(t.slice(tAt + 1)) },
+    proxyProtocol: e.KONTOR_TUNNEL_PROXY_PROTOCOL === 'on',
+    logLevel: e.LOG_LEVEL,
+  };
+}
+
+/** `tunnel keygen`: the host name the key is made for, when KONTOR_SERVER_NAME is set (it must be a host name). */
+export function tunnelKeyHostName(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const parsed = tunnelSchema.shape.KONTOR_SERVER_NAME.optional().safeParse(env.KONTOR_SERVER_NAME || undefined);
+  if (!parsed.success) throw new ConfigError([`KONTOR_SERVER_NAME: ${parsed.error.issues[0]?.message ?? 'invalid'}`]);
+  return parsed.data;
 }

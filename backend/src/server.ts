@@ -15,7 +15,11 @@ import { runRetention } from './maintenance/retention-run.js';
 import { SyslogShipper } from './audit/syslog-shipper.js';
 import { loadOrCreateSigningKey } from './audit/checkpoint-key.js';
 import { CheckpointService } from './audit/checkpoints.js';
-import { failInterruptedCalculations, failInterruptedImports } from './imports/recovery.js';
+import { failJoblessWork } from './jobs/startup-cleanup.js';
+import { connectionConfig } from './db/connection.js';
+import { ClusterLeader } from './maintenance/cluster-leader.js';
+import { MaintenanceLoop } from './maintenance/maintenance-loop.js';
+import { purgeExpiredThrottles } from './maintenance/cluster-store.js';
 
 export interface RunningServer {
   url: string;
@@ -24,8 +28,6 @@ export interface RunningServer {
   initialAdminFile: string | undefined;
   stop(): Promise<void>;
 }
-
-const DAY_MS = 86_400_000;
 
 export class PortInUse extends Error {
   constructor(readonly port: number, readonly host: string) {
@@ -40,7 +42,7 @@ export async function startServer(config: Config, logger: Logger, clock: Clock):
   const signingKey = loadOrCreateSigningKey(config.home, config.auditSigningKeyFile);
   const database = await openDatabase(config, secrets, logger);
   const staticDir = config.staticDir ?? defaultStaticDir();
-  const mailer = createMailer({ smtpUrl: config.smtpUrl, home: config.home, logger, clock });
+  const mailer = createMailer({ smtpUrl: config.smtpUrl, from: config.mailFrom, home: config.home, logger, clock });
   const checkpoints = new CheckpointService({ db: database.api, home: config.home, key: signingKey, clock, logger });
   const shipper = config.auditSyslogUrl
     ? new SyslogShipper({ db: database.api, url: config.auditSyslogUrl, tls: config.auditSyslogTls, maxLagMs: config.auditSyslogMaxLagMs, clock, mailer, logger })
@@ -53,8 +55,8 @@ export async function startServer(config: Config, logger: Logger, clock: Clock):
     clock,
     mailer,
     sessionSecret: config.sessionSecret ?? secrets.sessionSecret,
-    hmacKey: secrets.loginEventKey,
-    totpKey: secrets.totpKey,
+    hmacKey: config.loginEventKey ?? secrets.loginEventKey,
+    totpKey: config.totpKey ?? secrets.totpKey,
     jsonBodyLimit: config.jsonBodyLimit,
     staticDir: fs.existsSync(staticDir) ? staticDir : undefined,
     trustProxy: config.trustProxy,
@@ -65,17 +67,22 @@ export async function startServer(config: Config, logger: Logger, clock: Clock):
     uploadLimits: config.uploadLimits,
     calculationTimeoutMs: config.calculationTimeoutMs,
     throttles: config.throttles,
+    jobs: { concurrency: config.jobConcurrency },
   });
   let initialAdminFile: string | undefined;
   try {
-    // Whatever a crash left behind: spool files go, and interrupted imports and calculations are marked failed.
+    // Whatever a crash of this instance left behind: its spool files go (their jobs, bound to the
+    // old instance, are failed by the queue's sweep), and work without a job is marked failed.
+    // Jobs other instances run are left alone.
     const removed = clearSpool(path.join(config.home, 'spool'));
-    const interrupted = (await failInterruptedImports(database.api, clock)) + (await failInterruptedCalculations(database.api, clock));
+    const interrupted = await failJoblessWork(database.api, clock);
     if (removed || interrupted) logger.info({ removed, interrupted }, 'cleared after restart');
+    await kontor.jobs.start();
     initialAdminFile = await ensureFirstSuperadmin({
       db: database.api, hasher: kontor.hasher, clock, logger, home: config.home, email: config.adminEmail,
     });
   } catch (err) {
+    await kontor.jobs.stop();
     await database.close();
     throw err;
   }
@@ -88,29 +95,43 @@ export async function startServer(config: Config, logger: Logger, clock: Clock):
       resolve(s);
     });
   }).catch(async (err: unknown) => {
+    await kontor.jobs.stop();
     await database.close();
     throw (err as NodeJS.ErrnoException).code === 'EADDRINUSE' ? new PortInUse(config.port, config.host) : err;
   });
-  const runDailyRetention = () =>
-    runRetention({ api: database.api, retentionUrl: database.retentionUrl, auth: kontor.auth, clock, mailer, logger }).then(
-      (done) => logger.info({ ...done }, 'retention run'),
-      (err: unknown) => logger.error({ errName: (err as Error).name }, 'retention run failed'),
-    );
-  const retentionTimer = setInterval(() => void runDailyRetention(), DAY_MS);
-  retentionTimer.unref();
-  shipper?.start();
-  checkpoints.start(config.auditCheckpointMs);
+  // Periodic work runs on one instance of the cluster at a time (the leader), each slot once.
+  const retentionSeconds = Math.round(config.retentionIntervalMs / 1000);
+  const maintenance = new MaintenanceLoop({
+    db: database.api, clock, logger, checkMs: Math.min(30_000, config.retentionIntervalMs / 2),
+    tasks: [
+      { name: 'retention', everySeconds: retentionSeconds, run: () => runRetention({ api: database.api, retentionUrl: database.retentionUrl, auth: kontor.auth, clock, mailer, logger }) },
+      { name: 'throttle-purge', everySeconds: 3600, run: async (now) => ({ removed: await purgeExpiredThrottles(database.api, now) }) },
+    ],
+  });
+  const leader = new ClusterLeader({
+    connection: connectionConfig(database.api), logger,
+    onLead: () => {
+      maintenance.start();
+      shipper?.start();
+      checkpoints.start(config.auditCheckpointMs);
+    },
+    onLose: async () => {
+      await maintenance.stop();
+      await checkpoints.stop();
+      await shipper?.stop();
+    },
+  });
+  leader.start();
   return {
     url: `http://${config.host}:${config.port}`,
     database,
     kontor,
     initialAdminFile,
     stop: async () => {
-      clearInterval(retentionTimer);
-      await checkpoints.stop();
-      await shipper?.stop();
+      await leader.stop();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
+      await kontor.jobs.stop();
       await database.close();
     },
   };

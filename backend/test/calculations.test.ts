@@ -3,8 +3,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { failInterruptedCalculations } from '../src/imports/recovery.js';
-import { inWholeTenant } from '../src/db/tenant-transaction.js';
+import { failJoblessWork } from '../src/jobs/startup-cleanup.js';
+import { addJob } from '../src/jobs/jobs-store.js';
+import { inTenant, inWholeTenant } from '../src/db/tenant-transaction.js';
 import { BUILTIN_TEMPLATES } from '../src/calculations/definitions.js';
 import { addUser, createTenantWithUser, startTestKontor, type TestKontor, type TestUser } from './helpers/app.js';
 import { Client } from './helpers/client.js';
@@ -301,16 +302,25 @@ describe('calculation runs', () => {
     }
   });
 
-  it('runs in progress at a restart are marked failed', async () => {
+  it('a run without a job (left by a crash of an older version) is marked failed at start-up; runs with a job are left alone', async () => {
     const id = await filledContainer(c, { customer_groups: fixture('customer_groups.csv') });
     const runId = '00000000-0000-4000-8000-0000000000c1';
     const departmentId = await defaultDepartment(t.owner, analyst.tenantId);
     await inWholeTenant(t.owner, analyst.tenantId, (trx) => trx('calculations').insert({
       tenant_id: analyst.tenantId, department_id: departmentId, id: runId, container_id: id, kind: 'leasing', definition: '{}', status: 'running', created_at: new Date(),
     }));
-    assert.ok((await failInterruptedCalculations(t.db, t.clock)) >= 1);
+    const queued = '00000000-0000-4000-8000-0000000000c2';
+    const other = await filledContainer(c, { customer_groups: fixture('customer_groups.csv') });
+    await inWholeTenant(t.owner, analyst.tenantId, (trx) => trx('calculations').insert({
+      tenant_id: analyst.tenantId, department_id: departmentId, id: queued, container_id: other, kind: 'leasing', definition: '{}', status: 'queued', created_at: new Date(),
+    }));
+    // The queued one has its job, in a namespace nobody works on.
+    await inTenant(t.db, analyst.tenantId, (trx) => addJob(trx, { identifier: 'parked:calculation', payload: { tenantId: analyst.tenantId, calculationId: queued }, queueName: 'parked' }));
+    assert.ok((await failJoblessWork(t.db, t.clock, 'parked', [analyst.tenantId])) >= 1);
     const run = (await c.get(`/api/calculations/${runId}`)).body;
     assert.deepEqual([run.status, run.error.code], ['failed', 'interrupted']);
+    assert.equal((await c.get(`/api/calculations/${queued}`)).body.status, 'queued');
+    await inWholeTenant(t.owner, analyst.tenantId, (trx) => trx('calculations').where({ id: queued }).delete());
   });
 
   it('an import waits while a calculation runs on its container (409 calculation_running)', async () => {

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ensureHome } from '../src/secrets.js';
 import { createTenant, createUser, ownerDb } from './helpers/db.js';
+import { freePort } from '../src/net/free-port.js';
 
 /**
  * The real entry point (src/main.ts) started as a process, on the suite's database, as an
@@ -22,17 +23,6 @@ function freshHome(): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kontor-start-'));
   homes.push(dir);
   return path.join(dir, 'home');
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-    srv.once('error', reject);
-  });
 }
 
 function serverEnv(home: string, port: number): NodeJS.ProcessEnv {
@@ -185,5 +175,18 @@ describe('start-up', () => {
     const logDir = path.join(home, 'log');
     const file = fs.readdirSync(logDir).map((f) => fs.readFileSync(path.join(logDir, f), 'utf8')).join('');
     assert.match(file, /"msg":"request"/);
+  });
+
+  it('at LOG_LEVEL=debug the request lines reach the terminal as well', async () => {
+    const home = freshHome();
+    const port = await freePort();
+    const server = run(process.execPath, ['--import', 'tsx', 'src/main.ts'], { ...serverEnv(home, port), LOG_LEVEL: 'debug' });
+    await waitForHealth(port, server.exited);
+    await fetch(`http://127.0.0.1:${port}/api/health`);
+    server.child.kill('SIGTERM');
+    const { output } = await withTimeout(server.exited, 30_000, 'the server stopping');
+    assert.match(output, /Kontor is running at/);
+    assert.match(output, /"msg":"request"/);
+    assert.doesNotMatch(output, /initial-admin\.txt still exists/, 'no reminder when there is no file');
   });
 });

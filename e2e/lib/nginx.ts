@@ -29,6 +29,8 @@ export function renderLocalConfig(options: {
   httpPort: number;
   httpsPort: number;
   apiUpstream: string;
+  /** A second API instance (multi-instance runs); else the first twice. */
+  apiUpstream2?: string;
   staticRoot: string;
   tls: { cert: string; key: string };
 }): string {
@@ -36,6 +38,7 @@ export function renderLocalConfig(options: {
   const server = envsubst(fs.readFileSync(path.join(nginxDir, 'templates', 'kontor.conf.template'), 'utf8'), {
     KONTOR_SERVER_NAME: 'localhost 127.0.0.1',
     KONTOR_API_UPSTREAM: options.apiUpstream,
+    KONTOR_API_UPSTREAM_2: options.apiUpstream2 ?? options.apiUpstream,
     KONTOR_HTTP_PORT: `127.0.0.1:${options.httpPort}`,
     KONTOR_HTTPS_PORT: `127.0.0.1:${options.httpsPort}`,
     KONTOR_TLS_CERT: options.tls.cert,

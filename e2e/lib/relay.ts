@@ -12,6 +12,8 @@ export function renderTunnelledConfig(options: {
   socketDir: string;
   serverName: string;
   apiUpstream: string;
+  /** A second API instance (multi-instance runs); else the first twice. */
+  apiUpstream2?: string;
   staticRoot: string;
   tls: { cert: string; key: string };
 }): { conf: string; socket: string } {
@@ -20,6 +22,7 @@ export function renderTunnelledConfig(options: {
   const server = envsubst(fs.readFileSync(path.join(nginxDir, 'templates', 'kontor.conf.template'), 'utf8'), {
     KONTOR_SERVER_NAME: options.serverName,
     KONTOR_API_UPSTREAM: options.apiUpstream,
+    KONTOR_API_UPSTREAM_2: options.apiUpstream2 ?? options.apiUpstream,
     KONTOR_HTTP_PORT: `unix:${path.join(options.socketDir, 'http.sock')}`,
     KONTOR_HTTPS_PORT: `unix:${socket} proxy_protocol`,
     KONTOR_TLS_CERT: options.tls.cert,

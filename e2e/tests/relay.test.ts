@@ -92,7 +92,7 @@ before(async () => {
   const hostKeyOut = node('relay/main.js', ['host-key', '--out', path.join(keys, 'relay_host_key')]);
   relayHostFingerprint = /SHA256:\S+/.exec(hostKeyOut)![0];
   const keygen = node('tunnel/main.js', ['keygen', '--out', path.join(keys, 'tunnel_key')], { KONTOR_SERVER_NAME: HOST });
-  const installation = JSON.parse(keygen.trim().split('\n').at(-1)!) as { hostName: string; publicKey: string };
+  const installation = (JSON.parse(keygen.trim().split('\n').at(-1)!) as { installation: { hostName: string; publicKey: string } }).installation;
   assert.equal(installation.hostName, HOST);
 
   // The relay knows a host name and a public key, nothing about where Kontor runs.

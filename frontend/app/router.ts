@@ -25,6 +25,9 @@ Router.map(function () {
       this.route('audit');
       this.route('logins');
       this.route('settings');
+      this.route('approvals');
+      this.route('recertifications');
+      this.route('recertification', { path: '/recertifications/:id' });
     });
     this.route('platform', function () {
       this.route('tenants');

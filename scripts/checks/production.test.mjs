@@ -81,7 +81,7 @@ describe('release checks', () => {
     const env = path.join(tmp, 'env');
     const secret = () => Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('base64');
     fs.writeFileSync(env, [
-      `POSTGRES_PASSWORD=${secret()}`, `KONTOR_OWNER_DB_PASSWORD=${secret()}`, `KONTOR_API_DB_PASSWORD=${secret()}`, `KONTOR_RETENTION_DB_PASSWORD=${secret()}`, `SESSION_SECRET=${secret()}`,
+      `POSTGRES_PASSWORD=${secret()}`, `KONTOR_OWNER_DB_PASSWORD=${secret()}`, `KONTOR_API_DB_PASSWORD=${secret()}`, `KONTOR_RETENTION_DB_PASSWORD=${secret()}`, `SESSION_SECRET=${secret()}`, `LOGIN_EVENT_KEY=${secret()}`, `TOTP_KEY=${secret()}`,
       'KONTOR_SERVER_NAME=kontor.example', 'SMTP_URL=smtp://mail.example:25', 'KONTOR_ADMIN_EMAIL=admin@kontor.example',
       `TLS_CERT_FILE=${tmp}/cert.pem`, `TLS_KEY_FILE=${tmp}/key.pem`,
     ].join('\n'));
@@ -89,15 +89,19 @@ describe('release checks', () => {
     assert.equal(ok.status, 0, ok.stderr);
     // The resolved configuration (defaults and variables applied), read as YAML.
     const config = parseYaml(run('docker-compose', ['--env-file', env, '-f', 'docker-compose.yml', 'config']).stdout);
-    const { db, backend } = config.services;
-    assert.ok(db && backend, 'services db and backend exist');
+    const { db } = config.services;
+    // Every API instance (backend-1, backend-2, …: issue 19).
+    const backends = Object.entries(config.services).filter(([name]) => /^backend-\d+$/.test(name)).map(([, s]) => s);
+    assert.ok(db && backends.length >= 2, 'services db and at least two backends exist');
     assert.equal(db.ports, undefined, 'the database is not published');
-    const backendEnv = Array.isArray(backend.environment)
-      ? Object.fromEntries(backend.environment.map((e) => e.split(/=(.*)/s).slice(0, 2)))
-      : backend.environment ?? {};
-    assert.ok(backendEnv.DATABASE_URL, 'the API gets its database URL');
-    for (const name of ['DATABASE_OWNER_URL', 'DATABASE_RETENTION_URL']) {
-      assert.equal(backendEnv[name], undefined, `the API has neither owner nor retention credentials (${name})`);
+    for (const backend of backends) {
+      const backendEnv = Array.isArray(backend.environment)
+        ? Object.fromEntries(backend.environment.map((e) => e.split(/=(.*)/s).slice(0, 2)))
+        : backend.environment ?? {};
+      assert.ok(backendEnv.DATABASE_URL, 'the API gets its database URL');
+      for (const name of ['DATABASE_OWNER_URL', 'DATABASE_RETENTION_URL']) {
+        assert.equal(backendEnv[name], undefined, `the API has neither owner nor retention credentials (${name})`);
+      }
     }
     const missing = run('docker-compose', ['--env-file', '/dev/null', '-f', 'docker-compose.yml', 'config', '-q']);
     assert.notEqual(missing.status, 0, 'no secret has a usable default');

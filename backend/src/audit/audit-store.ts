@@ -20,9 +20,9 @@ export interface AuditEvent {
  */
 const REVIEW_TYPES = new Set([
   'user.roles_changed', 'user.invited', 'user.deleted', 'user.totp_reset', 'user.unlocked', 'user.sessions_ended', 'user.reset_sent',
-  'user.recertification_export', 'auth.invitation_accepted', 'auth.tenant_switch_in', 'auth.tenant_switch_out', 'settings.changed',
+  'user.recertification_export', 'user.deactivated', 'user.deactivation_announced', 'auth.invitation_accepted', 'auth.tenant_switch_in', 'auth.tenant_switch_out', 'settings.changed',
 ]);
-const REVIEW_PATTERN = /(\.rows_viewed|\.exported|\.denied|\.refused)$|^(vendor|role|grant|audit)\./;
+const REVIEW_PATTERN = /(\.rows_viewed|\.exported|\.denied|\.refused)$|^(vendor|role|grant|audit|approval|recertification)\./;
 
 export function isReviewRecord(type: string): boolean {
   return REVIEW_TYPES.has(type) || REVIEW_PATTERN.test(type);
@@ -32,6 +32,26 @@ export function isReviewRecord(type: string): boolean {
 export function chainOf(level: 'info' | 'error', type: string): 'error' | 'review' | 'info' {
   if (level === 'error') return 'error';
   return isReviewRecord(type) ? 'review' : 'info';
+}
+
+/** Who acts in a request: what every audit record of a request carries (a RequestContext has it). */
+export interface AuditActor {
+  trx: Knex.Transaction;
+  tenantId: string;
+  userId: string;
+  requestId: string;
+  ip: string | undefined;
+}
+
+/**
+ * The one audit helper of services: the record of `actor`'s request (actor, request id, address),
+ * in the request's transaction and tenant unless `into` names another tenant's transaction.
+ */
+export function recordRequestAudit(
+  actor: AuditActor, event: Omit<AuditEvent, 'tenantId' | 'actorUserId' | 'requestId' | 'ip'>, at: Date,
+  into: { trx: Knex.Transaction; tenantId: string } = actor,
+): Promise<void> {
+  return recordAudit(into.trx, { ...event, tenantId: into.tenantId, actorUserId: actor.userId, requestId: actor.requestId, ip: actor.ip }, at);
 }
 
 /** Writes inside the caller's transaction, so an action and its audit row commit together. */

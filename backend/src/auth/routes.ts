@@ -1,5 +1,5 @@
 import type { Request } from 'express';
-import type { Clock } from '../clock.js';
+import type { Knex } from 'knex';
 import { pathId } from '../http/params.js';
 import { signedIn, type RouteTable } from '../http/route-table.js';
 import type { AuthService, ClientMeta } from './auth-service.js';
@@ -11,7 +11,9 @@ import { throttle, type ThrottleOptions } from './throttle.js';
 export interface AuthRouteOptions {
   loginThrottle: ThrottleOptions;
   recoveryThrottle: ThrottleOptions;
-  clock: Clock;
+  /** Where the shared throttles count (rate_limits) and the key that hides the addresses. */
+  db: Knex;
+  hmacKey: string;
 }
 
 function meta(req: Request): ClientMeta {
@@ -19,12 +21,12 @@ function meta(req: Request): ClientMeta {
 }
 
 export function authRoutes(routes: RouteTable, auth: AuthService, options: AuthRouteOptions): void {
-  const loginLimit = throttle('login', options.loginThrottle, options.clock);
-  const recoveryLimit = throttle('recovery', options.recoveryThrottle, options.clock);
+  const loginLimit = throttle('login', options.loginThrottle, options);
+  const recoveryLimit = throttle('recovery', options.recoveryThrottle, options);
   routes.router.use('/auth/login', loginLimit);
   routes.router.use('/auth/recovery', recoveryLimit);
   // Guessing the current password from a session is throttled like sign-in (its own window).
-  routes.router.use('/auth/password', throttle('password', options.loginThrottle, options.clock));
+  routes.router.use('/auth/password', throttle('password', options.loginThrottle, options));
 
   routes.public('post', '/auth/login', async (req, res) => {
     const body = schemas.loginBody.parse(req.body);
@@ -82,6 +84,9 @@ export function authRoutes(routes: RouteTable, auth: AuthService, options: AuthR
     const body = schemas.recoveryConfirmBody.parse(req.body);
     await auth.confirmRecovery(body.email, body.code, body.newPassword, meta(req));
   });
+
+  // The token travels in the body, not the path: paths are logged.
+  routes.public('post', '/auth/invitation/check', async (req) => ({ body: await auth.checkInvitation(schemas.invitationCheckBody.parse(req.body).token) }));
 
   routes.public('post', '/auth/invitation', async (req) => {
     const body = schemas.invitationBody.parse(req.body);

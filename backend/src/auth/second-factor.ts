@@ -1,6 +1,7 @@
-import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes } from 'node:crypto';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { Secret, TOTP } from 'otpauth';
 import QRCode from 'qrcode';
+import { seal, unseal } from '../crypto/sealed-text.js';
 
 const ISSUER = 'Kontor';
 const PERIOD_SECONDS = 30;
@@ -55,17 +56,11 @@ export class SecondFactor {
   }
 
   encrypt(secretBase32: string): string {
-    const iv = randomBytes(12);
-    const cipher = createCipheriv('aes-256-gcm', this.key, iv);
-    const data = Buffer.concat([cipher.update(secretBase32, 'utf8'), cipher.final()]);
-    return [iv, cipher.getAuthTag(), data].map((b) => b.toString('base64')).join('.');
+    return seal(this.key, secretBase32);
   }
 
   decrypt(stored: string): string {
-    const [iv, tag, data] = stored.split('.').map((p) => Buffer.from(p, 'base64'));
-    const decipher = createDecipheriv('aes-256-gcm', this.key, iv!);
-    decipher.setAuthTag(tag!);
-    return Buffer.concat([decipher.update(data!), decipher.final()]).toString('utf8');
+    return unseal(this.key, stored);
   }
 
   newRecoveryCodes(): string[] {

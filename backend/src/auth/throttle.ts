@@ -1,5 +1,7 @@
+import { createHmac } from 'node:crypto';
 import type { RequestHandler } from 'express';
-import type { Clock } from '../clock.js';
+import type { Knex } from 'knex';
+import { RateLimiterPostgres, RateLimiterRes } from 'rate-limiter-flexible';
 import { TooManyRequests } from '../http/errors.js';
 
 export interface ThrottleOptions {
@@ -8,27 +10,25 @@ export interface ThrottleOptions {
 }
 
 /**
- * Per-client-address fixed-window limiter for sign-in and recovery. In memory, per instance:
- * nginx's limit_req is the shared first line; this one protects a directly exposed API too.
+ * Per-client-address fixed-window limiter for sign-in, recovery and password changes, shared by
+ * every instance of a cluster: rate-limiter-flexible's PostgreSQL store (table `rate_limits`, one
+ * atomic upsert per request, so parallel requests on several instances never count past the
+ * limit). The key is an HMAC of the address with the cluster's LOGIN_EVENT_KEY: no address is
+ * stored. nginx's limit_req stays the first line in front. Expired rows go in the retention run.
  */
-export function throttle(name: string, options: ThrottleOptions, clock: Clock): RequestHandler {
-  const windows = new Map<string, { start: number; count: number }>();
+export function throttle(name: string, options: ThrottleOptions, d: { db: Knex; hmacKey: string }): RequestHandler {
+  const limiter = new RateLimiterPostgres({
+    storeClient: d.db, storeType: 'knex', tableName: 'rate_limits', tableCreated: true, clearExpiredByTimeout: false,
+    keyPrefix: name, points: options.limit, duration: options.windowSeconds,
+  });
   return (req, _res, next) => {
-    const now = clock.now().getTime();
-    const key = `${name}:${req.ip ?? 'unknown'}`;
-    let w = windows.get(key);
-    if (!w || now - w.start >= options.windowSeconds * 1000) {
-      w = { start: now, count: 0 };
-      windows.set(key, w);
-      if (windows.size > 10_000) {
-        for (const [k, v] of windows) if (now - v.start >= options.windowSeconds * 1000) windows.delete(k);
-      }
-    }
-    w.count++;
-    if (w.count > options.limit) {
-      next(new TooManyRequests(Math.max(1, Math.ceil((w.start + options.windowSeconds * 1000 - now) / 1000))));
-      return;
-    }
-    next();
+    const key = createHmac('sha256', d.hmacKey).update(`${name}\0${req.ip ?? 'unknown'}`).digest('base64url');
+    limiter.consume(key).then(
+      () => next(),
+      (refused: unknown) => {
+        if (refused instanceof RateLimiterRes) next(new TooManyRequests(Math.max(1, Math.ceil(refused.msBeforeNext / 1000))));
+        else next(refused);
+      },
+    );
   };
 }

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { FairQueue } from '../jobs/fair-queue.js';
+import type { JobQueue, JobQueues } from '../jobs/job-queue.js';
 import { recordAudit } from '../audit/audit-store.js';
 import type { Clock } from '../clock.js';
 import { inWholeTenant } from '../db/tenant-transaction.js';
@@ -38,22 +38,24 @@ function failureOf(err: unknown): CalculationFailure {
 }
 
 /**
- * Runs calculations in the background, fairly across banks (FairQueue). A run's results, its summary
+ * Runs calculations in the background on the PostgreSQL job queue (jobs/job-queue.ts), on any
+ * instance, at most one per bank at a time, banks taking turns. A run's results, its summary
  * and its final status commit in one transaction, so a failure leaves no partial results. The
  * container row is share-locked for the run: an import into it waits until the run has finished.
  */
 export class CalculationQueue {
-  private readonly queue: FairQueue<CalculationJob>;
+  private readonly queue: JobQueue<CalculationJob>;
 
-  constructor(private readonly d: { db: Knex; clock: Clock; logger: Logger; timeoutMs: number }) {
-    this.queue = new FairQueue((job) => this.run(job), (job, err) => {
-      this.d.logger.error({ calculationId: job.calculationId, errName: (err as Error).name }, 'calculation crashed');
+  constructor(private readonly d: { db: Knex; clock: Clock; logger: Logger; timeoutMs: number; queues: JobQueues }) {
+    this.queue = d.queues.define<CalculationJob>({
+      name: 'calculation', local: false, run: (job) => this.run(job),
+      lost: (job) => inWholeTenant(d.db, job.tenantId, (trx) => store.failUnfinishedCalculations(trx, job.tenantId, d.clock.now(), { only: [job.calculationId] })).then(() => undefined),
     });
   }
 
-  /** Call after the row of the job has committed (RequestContext.afterCommit). */
-  enqueue(job: CalculationJob): void {
-    this.queue.enqueue(job);
+  /** Adds the job in the request's transaction, with the run's row. */
+  enqueue(trx: Knex.Transaction, job: CalculationJob): Promise<void> {
+    return this.queue.enqueue(trx, job);
   }
 
   /** Resolves when nothing is queued or running (tests, shutdown). */

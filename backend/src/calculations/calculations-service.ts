@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { z, ZodError } from 'zod';
-import { recordAudit } from '../audit/audit-store.js';
+import { recordRequestAudit } from '../audit/audit-store.js';
 import type { RequestContext } from '../auth/context.js';
 import type { Clock } from '../clock.js';
 import { Conflict, Invalid, NotFound } from '../http/errors.js';
@@ -98,9 +98,7 @@ export class CalculationsService {
   constructor(private readonly d: { clock: Clock; queue: CalculationQueue }) {}
 
   private audit(ctx: RequestContext, type: string, subject: { type: string; id: string }, details: Record<string, string | number | boolean | null> = {}) {
-    return recordAudit(ctx.trx, {
-      tenantId: ctx.tenantId, actorUserId: ctx.userId, type, subjectType: subject.type, subjectId: subject.id, details, requestId: ctx.requestId, ip: ctx.ip,
-    }, this.d.clock.now());
+    return recordRequestAudit(ctx, { type, subjectType: subject.type, subjectId: subject.id, details }, this.d.clock.now());
   }
 
   // --- templates ---------------------------------------------------------------------------------
@@ -197,8 +195,8 @@ export class CalculationsService {
     }
     await this.audit(ctx, 'calculation.started', { type: 'container', id: req.containerId }, { calculation: id, kind: req.kind, template: template?.id ?? null });
     const job = { tenantId: ctx.tenantId, calculationId: id, containerId: req.containerId, kind: req.kind, definition, userId: ctx.userId };
-    // Only a committed run row may be picked up by the job.
-    ctx.afterCommit(() => this.d.queue.enqueue(job));
+    // The job commits with the row (or neither does).
+    await this.d.queue.enqueue(ctx.trx, job);
     return { id };
   }
 

@@ -115,8 +115,12 @@ export async function deleteCalculation(trx: Knex.Transaction, tenantId: string,
 }
 
 /** After a restart nothing is running: queued and running calculations become failed (their transaction was lost). */
-export async function failUnfinishedCalculations(trx: Knex.Transaction, tenantId: string, at: Date): Promise<number> {
-  return trx('calculations').where({ tenant_id: tenantId }).whereIn('status', ['queued', 'running']).update({
+/** Queued or running runs that nobody will finish become failed: `only` these ids, or every one `except` those that still have a job. */
+export async function failUnfinishedCalculations(trx: Knex.Transaction, tenantId: string, at: Date, which: { only?: string[]; except?: Knex.Raw } = {}): Promise<number> {
+  let q = trx('calculations').where({ tenant_id: tenantId }).whereIn('status', ['queued', 'running']);
+  if (which.only) q = q.whereIn('id', which.only);
+  if (which.except) q = q.whereRaw('id not in (?)', [which.except]);
+  return q.update({
     status: 'failed', finished_at: at, error_code: 'interrupted',
     error_message: 'The server restarted during this calculation. No results were kept; please start it again.',
   });

@@ -46,7 +46,7 @@ async function withInstance<T>(work: (db: Database, services: { auth: AuthServic
       db: db.api,
       hasher: new PasswordHasher(),
       tokens: new SessionTokens(config.sessionSecret ?? secrets.sessionSecret, systemClock),
-      mailer: createMailer({ smtpUrl: config.smtpUrl, home: config.home, logger, clock: systemClock }),
+      mailer: createMailer({ smtpUrl: config.smtpUrl, from: config.mailFrom, home: config.home, logger, clock: systemClock }),
       clock: systemClock,
       logger,
       hmacKey: secrets.loginEventKey,
@@ -117,7 +117,7 @@ const commands: Record<string, Command> = {
       const config = loadConfig();
       const done = await withInstance(async (db, { auth }) => {
         const logger = createLogger({ level: 'warn', clock: systemClock });
-        const mailer = createMailer({ smtpUrl: config.smtpUrl, home: config.home, logger, clock: systemClock });
+        const mailer = createMailer({ smtpUrl: config.smtpUrl, from: config.mailFrom, home: config.home, logger, clock: systemClock });
         return runRetention({ api: db.api, retentionUrl: db.retentionUrl, auth, clock: systemClock, mailer, logger });
       });
       console.log(`Retention done: ${done.loginEvents} successful login event(s), ${done.auditEvents} info audit event(s), ${done.sessions} expired session(s) and ${done.containersDeleted} expired container(s) deleted; ${done.containersWarned} container(s) announced to their admins.`);

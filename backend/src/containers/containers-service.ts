@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
-import { recordAudit } from '../audit/audit-store.js';
+import { recordRequestAudit } from '../audit/audit-store.js';
 import { activeCalculation, countCalculations } from '../calculations/calculations-store.js';
 import type { RequestContext } from '../auth/context.js';
 import type { Clock } from '../clock.js';
@@ -11,6 +11,7 @@ import * as imports from '../imports/import-store.js';
 import { bounded, MAX_REPORTED_ERRORS } from '../imports/import-runner.js';
 import { ensureFreeSpace } from '../imports/spool.js';
 import { chooseDepartment } from '../departments/departments-service.js';
+import type { FourEyes, Pending } from '../approvals/four-eyes.js';
 import * as store from './containers-store.js';
 import type { ContainerRow } from './containers-store.js';
 import { DEFAULT_UPLOAD_LIMITS, UploadSlots, type UploadLimits } from './upload-slots.js';
@@ -71,8 +72,9 @@ export function importView(r: imports.ImportRow): ImportView {
 export class ContainersService {
   private readonly slots: UploadSlots;
 
-  constructor(private readonly d: { clock: Clock; queue: ImportQueue; spoolDir: string; importMaxBytes: number; uploadLimits?: UploadLimits | undefined }) {
+  constructor(private readonly d: { clock: Clock; queue: ImportQueue; spoolDir: string; importMaxBytes: number; uploadLimits?: UploadLimits | undefined; fourEyes: FourEyes }) {
     this.slots = new UploadSlots(this.limits);
+    d.fourEyes.register('container.remove', (ctx, p: { containerId: string }) => this.remove(ctx, p.containerId));
   }
 
   private get limits(): UploadLimits {
@@ -80,9 +82,7 @@ export class ContainersService {
   }
 
   private audit(ctx: RequestContext, type: string, containerId: string, details: Record<string, string | number | boolean | null> = {}) {
-    return recordAudit(ctx.trx, {
-      tenantId: ctx.tenantId, actorUserId: ctx.userId, type, subjectType: 'container', subjectId: containerId, details, requestId: ctx.requestId, ip: ctx.ip,
-    }, this.d.clock.now());
+    return recordRequestAudit(ctx, { type, subjectType: 'container', subjectId: containerId, details }, this.d.clock.now());
   }
 
   private async row(trx: Knex.Transaction, tenantId: string, id: string): Promise<ContainerRow> {
@@ -148,11 +148,23 @@ export class ContainersService {
     return containerView(await this.row(ctx.trx, ctx.tenantId, id));
   }
 
-  async remove(ctx: RequestContext, id: string): Promise<void> {
+  /**
+   * A container with results is deleted only under four-eyes: proposed here, deleted with its
+   * results once a second person holding containers:write approves. Otherwise results go first.
+   */
+  async remove(ctx: RequestContext, id: string, reason?: string): Promise<void | Pending> {
     const row = await this.row(ctx.trx, ctx.tenantId, id);
     if (row.locked) throw new Conflict('container_locked', 'This container is locked. Unlock it before deleting it.');
     if (await imports.activeImport(ctx.trx, ctx.tenantId, id)) throw new Conflict('import_running', 'An import is running in this container. Wait until it has finished.');
-    if (await countCalculations(ctx.trx, ctx.tenantId, id)) throw new Conflict('has_results', 'This container has calculation results. Delete them first.');
+    const results = await countCalculations(ctx.trx, ctx.tenantId, id);
+    if (results && !ctx.applyingApproval) {
+      const pending = await this.d.fourEyes.propose(ctx, {
+        kind: 'container.remove', right: 'containers:write', reason, subjectId: id, payload: { containerId: id }, summary: { container: row.name, calculations: results },
+      });
+      if (pending) return pending;
+      throw new Conflict('has_results', 'This container has calculation results. Delete them first.');
+    }
+    if (results && (await activeCalculation(ctx.trx, ctx.tenantId, id))) throw new Conflict('calculation_running', 'A calculation is running on this container. Delete it when it has finished.');
     await store.deleteContainer(ctx.trx, ctx.tenantId, id);
     await this.audit(ctx, 'container.deleted', id, { groups: row.groups_count });
   }
@@ -192,8 +204,8 @@ export class ContainersService {
     await imports.insertImport(ctx.trx, { tenantId: ctx.tenantId, departmentId: row.department_id, id, containerId, kind, bytesTotal: spooled.bytes, userId: ctx.userId, at: this.d.clock.now() });
     await this.audit(ctx, 'import.started', containerId, { import: id, kind, bytes: spooled.bytes });
     const job = { tenantId: ctx.tenantId, importId: id, containerId, kind, file: spooled.file, userId: ctx.userId };
-    // Only a committed import row may be picked up by the job.
-    ctx.afterCommit(() => this.d.queue.enqueue(job));
+    // The job commits with the row (or neither does).
+    await this.d.queue.enqueue(ctx.trx, job);
     return { id };
   }
 

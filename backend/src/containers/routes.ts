@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import type { Request } from 'express';
 import { z } from 'zod';
+import { changeResult } from '../approvals/routes.js';
+import { reasonBody } from '../approvals/schemas.js';
 import { Invalid, UnsupportedMediaType } from '../http/errors.js';
 import { pathId as id } from '../http/params.js';
 import { requires, type Prepared, type RouteTable } from '../http/route-table.js';
@@ -65,7 +67,8 @@ export function containerRoutes(routes: RouteTable, containers: ContainersServic
     return { body: await containers.update(ctx, containerId, patch) };
   });
   routes.guarded('delete', '/containers/:id', requires('containers', 'write'), async (ctx, req) => {
-    await containers.remove(ctx, id(req));
+    const containerId = id(req);
+    return changeResult(await containers.remove(ctx, containerId, reasonBody.parse(req.body ?? {}).reason));
   });
   // The upload is streamed to disk between two checks, with no database connection held meanwhile.
   const upload = requires('containers', 'write', { prepare: uploadEdge(containers) });

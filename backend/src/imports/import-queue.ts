@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import type { Knex } from 'knex';
-import { FairQueue } from '../jobs/fair-queue.js';
+import type { JobQueue, JobQueues } from '../jobs/job-queue.js';
 import type { Clock } from '../clock.js';
 import { recordAudit } from '../audit/audit-store.js';
 import { inWholeTenant } from '../db/tenant-transaction.js';
@@ -21,22 +21,30 @@ export interface ImportJob {
 const PROGRESS_EVERY_MS = 500;
 
 /**
- * Runs imports in the background, fairly across banks (FairQueue: a small pool, at most one per
- * bank). Progress goes to the imports row; the spool file is deleted at the
- * end whatever the outcome.
+ * Runs imports in the background on the PostgreSQL job queue (jobs/job-queue.ts): at most one per
+ * bank across all instances, banks taking turns, each on the instance that holds its spool file
+ * (a local queue: the upload was spooled to this instance's $KONTOR_HOME). Progress goes to the
+ * imports row; the spool file is deleted at the end whatever the outcome.
  */
 export class ImportQueue {
-  private readonly queue: FairQueue<ImportJob>;
+  private readonly queue: JobQueue<ImportJob>;
 
-  constructor(private readonly d: { db: Knex; clock: Clock; logger: Logger }) {
-    this.queue = new FairQueue((job) => this.run(job), (job, err) => {
-      this.d.logger.error({ importId: job.importId, errName: (err as Error).name }, 'import crashed');
+  constructor(private readonly d: { db: Knex; clock: Clock; logger: Logger; queues: JobQueues }) {
+    this.queue = d.queues.define<ImportJob>({
+      name: 'import', local: true, run: (job) => this.run(job),
+      lost: (job) => this.lost(job),
     });
   }
 
-  /** Call after the row of the job has committed (RequestContext.afterCommit). */
-  enqueue(job: ImportJob): void {
-    this.queue.enqueue(job);
+  /** Adds the job in the request's transaction, with the import's row. */
+  enqueue(trx: Knex.Transaction, job: ImportJob): Promise<void> {
+    return this.queue.enqueue(trx, job);
+  }
+
+  /** Its instance stopped: the import fails as after a restart (its data transaction died with it). */
+  private async lost(job: ImportJob): Promise<void> {
+    await inWholeTenant(this.d.db, job.tenantId, (trx) => store.failUnfinished(trx, job.tenantId, this.d.clock.now(), { only: [job.importId] }));
+    fs.rmSync(job.file, { force: true });
   }
 
   /** Resolves when nothing is queued or running (tests, shutdown). */

@@ -36,9 +36,15 @@ export async function updateImport(trx: Knex.Transaction, tenantId: string, id: 
   await trx('imports').where({ tenant_id: tenantId, id }).update(fields);
 }
 
-/** After a restart nothing is running: queued and running imports become failed (their spool files are gone). */
-export async function failUnfinished(trx: Knex.Transaction, tenantId: string, at: Date): Promise<number> {
-  return trx('imports').where({ tenant_id: tenantId }).whereIn('status', ['queued', 'running']).update({
+/**
+ * Queued or running imports that nobody will finish become failed (their instance stopped, its
+ * spool file with it): `only` these ids, or every one `except` those that still have a job.
+ */
+export async function failUnfinished(trx: Knex.Transaction, tenantId: string, at: Date, which: { only?: string[]; except?: Knex.Raw } = {}): Promise<number> {
+  let q = trx('imports').where({ tenant_id: tenantId }).whereIn('status', ['queued', 'running']);
+  if (which.only) q = q.whereIn('id', which.only);
+  if (which.except) q = q.whereRaw('id not in (?)', [which.except]);
+  return q.update({
     status: 'failed', finished_at: at, error_count: 1,
     errors: JSON.stringify([{ line: null, column: null, code: 'interrupted', message: 'The server restarted during this import. Nothing was changed; please upload the file again.' }]),
   });

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import nodemailer from 'nodemailer';
 import type { Clock } from '../clock.js';
+import { loadConfig } from '../config.js';
 import type { Logger } from '../log/logger.js';
 
 export interface Mail {
@@ -17,11 +18,10 @@ export interface Mailer {
   send(mail: Mail): Promise<void>;
 }
 
-const FROM = process.env.MAIL_FROM ?? 'Kontor <no-reply@kontor.invalid>';
-
-/** SMTP when SMTP_URL is set; otherwise .eml files in $KONTOR_HOME/outbox/ (mode 0600). */
-export function createMailer(options: { smtpUrl?: string | undefined; home: string; logger: Logger; clock: Clock }): Mailer {
+/** SMTP when SMTP_URL is set; otherwise .eml files in $KONTOR_HOME/outbox/ (mode 0600). `from`: config's MAIL_FROM. */
+export function createMailer(options: { smtpUrl?: string | undefined; from?: string; home: string; logger: Logger; clock: Clock }): Mailer {
   const { logger } = options;
+  const FROM = options.from ?? loadConfig({}).mailFrom;
   if (options.smtpUrl) {
     const transport = nodemailer.createTransport(options.smtpUrl);
     return {

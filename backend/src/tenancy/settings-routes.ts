@@ -1,19 +1,13 @@
-import { recordAudit } from '../audit/audit-store.js';
-import type { Clock } from '../clock.js';
+import { changeResult } from '../approvals/routes.js';
+import { reason } from '../approvals/schemas.js';
 import { requires, type RouteTable } from '../http/route-table.js';
 import { settingsBody } from './schemas.js';
-import { readSettings, writeSettings } from './settings-store.js';
+import type { SettingsService } from './settings-service.js';
 
-/** The tenant's own settings: idle limit, password profile, retention, second-factor requirement. */
-export function settingsRoutes(routes: RouteTable, clock: Clock): void {
-  routes.guarded('get', '/settings', requires('settings', 'read'), async (ctx) => ({ body: await readSettings(ctx.trx, ctx.tenantId) }));
+export function settingsRoutes(routes: RouteTable, settings: SettingsService): void {
+  routes.guarded('get', '/settings', requires('settings', 'read'), async (ctx) => ({ body: await settings.read(ctx) }));
   routes.guarded('patch', '/settings', requires('settings', 'write'), async (ctx, req) => {
-    const patch = settingsBody.parse(req.body);
-    const settings = await writeSettings(ctx.trx, ctx.tenantId, patch, clock.now());
-    await recordAudit(ctx.trx, {
-      tenantId: ctx.tenantId, actorUserId: ctx.userId, type: 'settings.changed', details: { fields: Object.keys(patch).join(',') },
-      requestId: ctx.requestId, ip: ctx.ip,
-    }, clock.now());
-    return { body: settings };
+    const patch = settingsBody.extend({ reason }).parse(req.body);
+    return changeResult(await settings.change(ctx, patch));
   });
 }

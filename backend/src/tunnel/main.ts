@@ -10,46 +10,29 @@
  *   KONTOR_TUNNEL_TARGET        nginx's TLS listener: unix:/path/to.sock or 127.0.0.1:PORT
  *   KONTOR_TUNNEL_PROXY_PROTOCOL  on (default: nginx reads the browser's address) or off
  */
-import { z } from 'zod';
 import { systemClock } from '../clock.js';
+import { loadTunnelConfig, tunnelKeyHostName } from '../config.js';
 import { createLogger } from '../log/logger.js';
 import { readPrivateKey, writeKeyPair } from '../relay/keys.js';
-import { isHostName } from '../relay/sni.js';
-import { startTunnel, type TunnelTarget } from './tunnel.js';
+import { startTunnel } from './tunnel.js';
 
-const envSchema = z.object({
-  KONTOR_RELAY: z.string().regex(/^[0-9a-z.-]+:\d{1,5}$/i, 'host:port'),
-  KONTOR_RELAY_HOST_KEY: z.string().regex(/^SHA256:[A-Za-z0-9+/]{43}$/, 'SHA256:… as printed by `relay host-key`'),
-  KONTOR_SERVER_NAME: z.string().max(253).refine(isHostName, 'a DNS host name'),
-  KONTOR_TUNNEL_KEY_FILE: z.string().min(1).max(4096),
-  KONTOR_TUNNEL_TARGET: z.string().regex(/^(unix:\/.{1,200}|(127\.\d+\.\d+\.\d+|\[::1\]|localhost):\d{1,5})$/, 'unix:/path or a loopback host:port'),
-  KONTOR_TUNNEL_PROXY_PROTOCOL: z.enum(['on', 'off']).default('on'),
-  LOG_LEVEL: z.enum(['error', 'warn', 'info', 'debug']).default('info'),
-});
-
-function target(raw: string): TunnelTarget {
-  if (raw.startsWith('unix:')) return { path: raw.slice(5) };
-  const at = raw.lastIndexOf(':');
-  return { host: raw.slice(0, at).replace(/^\[|\]$/g, ''), port: Number(raw.slice(at + 1)) };
-}
+/** Everything the tunnel tells its operator goes through pino, like the server's log. */
+const logger = createLogger({ level: process.env.LOG_LEVEL === 'debug' ? 'debug' : 'info', clock: systemClock });
 
 function run(): void {
-  const parsed = envSchema.safeParse(process.env);
-  if (!parsed.success) throw new Error(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
-  const env = parsed.data;
-  const logger = createLogger({ level: env.LOG_LEVEL, clock: systemClock });
-  const [relayHost, relayPort] = [env.KONTOR_RELAY.slice(0, env.KONTOR_RELAY.lastIndexOf(':')), Number(env.KONTOR_RELAY.slice(env.KONTOR_RELAY.lastIndexOf(':') + 1))];
-  const key = readPrivateKey(env.KONTOR_TUNNEL_KEY_FILE);
+  const config = loadTunnelConfig();
+  const runLogger = createLogger({ level: config.logLevel, clock: systemClock });
+  const key = readPrivateKey(config.keyFile);
   const tunnel = startTunnel({
-    relay: { host: relayHost, port: relayPort },
-    hostName: env.KONTOR_SERVER_NAME,
+    relay: config.relay,
+    hostName: config.serverName,
     privateKey: key.text,
-    relayHostKey: env.KONTOR_RELAY_HOST_KEY,
-    target: target(env.KONTOR_TUNNEL_TARGET),
-    proxyProtocol: env.KONTOR_TUNNEL_PROXY_PROTOCOL === 'on',
-    logger,
+    relayHostKey: config.relayHostKey,
+    target: config.target,
+    proxyProtocol: config.proxyProtocol,
+    logger: runLogger,
   });
-  logger.info({ key: key.fingerprint }, 'tunnel started');
+  runLogger.info({ key: key.fingerprint }, 'tunnel started');
   const stop = (): void => {
     tunnel.close().then(() => process.exit(0), () => process.exit(1));
   };
@@ -61,12 +44,11 @@ function keygen(args: string[]): void {
   const i = args.indexOf('--out');
   const out = i >= 0 ? args[i + 1] : undefined;
   if (!out) throw new Error('--out FILE is required.');
-  const host = process.env.KONTOR_SERVER_NAME;
+  const host = tunnelKeyHostName();
   const pair = writeKeyPair(out, `kontor-tunnel${host ? `@${host}` : ''}`);
-  console.log(`Wrote this installation's tunnel key to ${out} (keep it on this server only) and ${out}.pub.`);
-  console.log(`Fingerprint: ${pair.fingerprint}`);
-  console.log('For the relay operator, the entry for the relay config\'s "installations":');
-  console.log(JSON.stringify({ hostName: host ?? 'kontor.example-bank.example', publicKey: pair.publicKey }));
+  // The installation entry is what the relay operator copies into the relay config's "installations".
+  logger.info({ file: out, publicFile: `${out}.pub`, fingerprint: pair.fingerprint, installation: { hostName: host ?? 'kontor.example-bank.example', publicKey: pair.publicKey } },
+    'tunnel key written; keep the file on this server only and give the installation entry to the relay operator');
 }
 
 const [command = 'run', ...rest] = process.argv.slice(2);
@@ -74,10 +56,11 @@ try {
   if (command === 'run') run();
   else if (command === 'keygen') keygen(rest);
   else {
-    console.log('Usage: npm run tunnel -- run | keygen --out FILE');
+    logger.info({ usage: 'npm run tunnel -- run | keygen --out FILE' }, 'unknown command');
     process.exitCode = command === '--help' ? 0 : 1;
   }
 } catch (err) {
-  console.error(err instanceof Error ? err.message : String(err));
+  // Our own messages (missing --out, settings named but never their values): safe to show.
+  logger.fatal({ reason: err instanceof Error ? err.message.slice(0, 500) : 'unknown' }, 'tunnel stopped');
   process.exit(1);
 }

@@ -46,12 +46,16 @@ export async function startTestKontor(overrides: Partial<AppDeps> = {}): Promise
     jsonBodyLimit: '100kb',
     throttles: { login: { limit: 1000, windowSeconds: 60 }, recovery: { limit: 1000, windowSeconds: 60 } },
     ...overrides,
+    // Each test app has its own job namespace: suites share one database, never each other's jobs.
+    jobs: { concurrency: 2, stopWaitMs: 2000, namespace: uniqueName('test'), ...overrides.jobs },
   });
+  await kontor.jobs.start();
   const running = await listen(kontor.app);
   return {
     url: running.url, kontor, clock, mail, logLines: lines, db, owner,
     close: async () => {
       await running.close();
+      await kontor.jobs.stop();
       await mail.stop();
       await db.destroy();
       await owner.destroy();
@@ -75,7 +79,8 @@ export async function createTenantWithUser(
   const [tenant] = await t.owner('tenants').insert({ name: options.tenantName ?? uniqueName('Sparkasse'), is_vendor: options.isVendor ?? false }).returning('id');
   const tenantId = (tenant as { id: string }).id;
   for (const module of options.modules ?? []) await t.owner('tenant_modules').insert({ tenant_id: tenantId, module });
-  await inTenant(t.owner, tenantId, (trx) => trx('tenant_settings').insert({ tenant_id: tenantId, ...(options.settings ?? {}) }));
+  // Four-eyes is on for new banks; suites not about it get a bank as it was before (off) unless they ask.
+  await inTenant(t.owner, tenantId, (trx) => trx('tenant_settings').insert({ tenant_id: tenantId, four_eyes: false, ...(options.settings ?? {}) }));
   return addUser(t, tenantId, options);
 }
 

@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type { Knex } from 'knex';
@@ -13,17 +12,7 @@ import { startServer, type RunningServer } from '../../src/server.js';
 import { IMPORT_KINDS } from '../../src/imports/formats.js';
 import { runImport } from '../../src/imports/import-runner.js';
 import { defaultDepartment } from './departments.js';
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-    srv.once('error', reject);
-  });
-}
+import { freePort } from '../../src/net/free-port.js';
 
 export function tempDir(prefix: string): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
@@ -64,9 +53,12 @@ export async function startInstallation(home: string): Promise<Installation> {
   };
 }
 
+/** How the running instances coordinate (heartbeats, maintenance slots, throttle windows): written by any start, not data. */
+const RUNTIME_TABLES = new Set(['app_instances', 'maintenance_runs', 'rate_limits']);
+
 /** Row counts of every table of the schema, and every chain head: what a restore must reproduce. */
 export async function databaseState(superDb: Knex): Promise<{ counts: Record<string, number>; auditHeads: unknown[]; loginHeads: unknown[] }> {
-  const tables = (await superDb('pg_tables').where({ schemaname: 'public' }).orderBy('tablename').pluck('tablename')) as string[];
+  const tables = ((await superDb('pg_tables').where({ schemaname: 'public' }).orderBy('tablename').pluck('tablename')) as string[]).filter((t) => !RUNTIME_TABLES.has(t));
   const counts: Record<string, number> = {};
   for (const t of tables) counts[t] = Number((await superDb(t).count({ n: '*' }))[0]!.n);
   const auditHeads = (await superDb('audit_chain_heads').orderBy(['tenant_id', 'chain']).select()).map((h) => ({ ...h, last_hash: Buffer.from(h.last_hash).toString('hex') }));

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 
 /** Platform tables carry a tenant_id but are reached only through auth/platform services (DESIGN §4). */
-export const PLATFORM_TABLES_WITH_TENANT_ID = ['tenant_modules', 'users', 'vendor_grants', 'login_events', 'audit_checkpoints'];
+export const PLATFORM_TABLES_WITH_TENANT_ID = ['tenant_modules', 'users', 'vendor_grants', 'login_events', 'audit_checkpoints', 'tenant_directories', 'user_directory_links'];
 
 export interface FixtureContext {
   tenantId: string;
@@ -26,6 +26,7 @@ export const tenantRowFixtures: Record<string, (trx: Knex.Transaction, ctx: Fixt
     }),
   departments: (trx, c) => trx('departments').insert({ tenant_id: c.tenantId, id: departmentIdFor(c), name: `fixture-${Math.random().toString(36).slice(2)}` }),
   membership_departments: (trx, c) => trx('membership_departments').insert({ tenant_id: c.tenantId, user_id: c.userId, department_id: departmentIdFor(c) }),
+  session_ends: (trx, c) => trx('session_ends').insert({ tenant_id: c.tenantId, session_id: randomUUID(), reason: 'signed_out', ended_at: trx.fn.now() }),
   audit_events: (trx, c) => trx('audit_events').insert({ tenant_id: c.tenantId, type: 'test.fixture' }),
   audit_chain_heads: (trx, c) => trx('audit_chain_heads').insert({ tenant_id: c.tenantId, chain: 'fixture', last_seq: 0, last_hash: Buffer.alloc(32) }),
   audit_chain_anchors: (trx, c) => trx('audit_chain_anchors').insert({ tenant_id: c.tenantId, chain: 'fixture', first_seq: 1, prev_hash: Buffer.alloc(32), moved_at: trx.fn.now() }),
@@ -55,6 +56,16 @@ export const tenantRowFixtures: Record<string, (trx: Knex.Transaction, ctx: Fixt
   imports: (trx, c) => trx('imports').insert({ department_id: departmentIdFor(c),
     tenant_id: c.tenantId, id: randomUUID(), container_id: containerIdFor(c), kind: 'customer_groups', created_at: trx.fn.now(),
   }),
+  approvals: (trx, c) => trx('approvals').insert({
+    tenant_id: c.tenantId, id: randomUUID(), kind: 'settings.change', required_right: 'settings:write', payload: '{}', summary: '{}', reason: 'fixture',
+    proposed_by: c.userId, proposed_at: trx.fn.now(), expires_at: trx.raw("now() + interval '7 days'"),
+  }),
+  recertifications: (trx, c) => trx('recertifications').insert({
+    tenant_id: c.tenantId, id: recertificationIdFor(c), scope: 'all', started_at: trx.fn.now(), due_at: trx.raw("now() + interval '30 days'"),
+  }),
+  recertification_items: (trx, c) => trx('recertification_items').insert({
+    tenant_id: c.tenantId, recertification_id: recertificationIdFor(c), user_id: c.userId, email: 'fixture@bank.example', role_names: 'Analyst',
+  }),
 };
 
 /** One fixture department, container and calculation per tenant context (fixed ids per context object). */
@@ -74,3 +85,5 @@ export function placeInDepartment(c: FixtureContext, departmentId: string): Fixt
   departmentIds.set(c, departmentId);
   return c;
 }
+const recertificationIds = new WeakMap<FixtureContext, string>();
+const recertificationIdFor = (c: FixtureContext) => idFor(recertificationIds, c);

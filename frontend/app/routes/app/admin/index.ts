@@ -10,6 +10,7 @@ export default class AdminIndexRoute extends Route {
   beforeModel(): void {
     if (this.session.can('users', 'read')) this.router.transitionTo('app.admin.users');
     else if (this.session.can('audit', 'read')) this.router.transitionTo('app.admin.audit');
-    else this.router.transitionTo('app.admin.settings');
+    else if (this.session.can('settings', 'read')) this.router.transitionTo('app.admin.settings');
+    else this.router.transitionTo('app.admin.approvals');
   }
 }
