@@ -1,6 +1,6 @@
 import { z } from 'zod';
+import { fail } from '../http/error-catalogue.js';
 import type { Clock } from '../clock.js';
-import { HttpError, Invalid } from '../http/errors.js';
 import { requires, type RouteTable } from '../http/route-table.js';
 import * as schemas from '../tenancy/schemas.js';
 import { listAuditEvents, listLoginEvents, recordAudit } from './audit-store.js';
@@ -32,7 +32,7 @@ export function auditRoutes(routes: RouteTable, audit?: { checkpoints: Checkpoin
   });
   // Without a signing key (an app built for a test) these answer 503.
   const need = (): { checkpoints: CheckpointService; clock: Clock } => {
-    if (!audit) throw new HttpError(503, 'checkpoints_unavailable', 'Signed checkpoints are not configured.');
+    if (!audit) throw fail('checkpoints_unavailable');
     return audit;
   };
   // The key the bank's auditor checks downloads with, and the newest checkpoint of each chain.
@@ -54,12 +54,12 @@ export function auditRoutes(routes: RouteTable, audit?: { checkpoints: Checkpoin
     const q = exportQuery.parse(req.query);
     const from = new Date(q.from);
     const to = new Date(q.to);
-    if (to <= from) throw new Invalid('must be after from', 'to');
+    if (to <= from) throw fail('invalid_input', { reason: 'not_after', field: 'to', other: 'from' });
     let built;
     try {
       built = await buildExport(ctx.trx, { tenantId: ctx.tenantId, from, to, now: clock.now(), checkpoints });
     } catch (err) {
-      if (err instanceof ExportTooLarge) throw new HttpError(413, 'export_too_large', `A download holds at most ${EXPORT_MAX_RECORDS} records; choose a shorter range.`, 'from');
+      if (err instanceof ExportTooLarge) throw fail('export_too_large', { limit: EXPORT_MAX_RECORDS, field: 'from' });
       throw err;
     }
     await recordAudit(ctx.trx, {

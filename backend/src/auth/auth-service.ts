@@ -1,15 +1,16 @@
 import { createHash, createHmac, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
+import { fail } from '../http/error-catalogue.js';
+import { HttpError } from '../http/errors.js';
 import type { Knex } from 'knex';
 import type { Clock } from '../clock.js';
 import { recordAudit } from '../audit/audit-store.js';
 import { inTenant } from '../db/tenant-transaction.js';
-import { Conflict, Forbidden, HttpError, Invalid, NotFound, Unauthorized } from '../http/errors.js';
 import type { Logger } from '../log/logger.js';
 import { sendInBackground, type Mailer } from '../mail/mailer.js';
 import { accountLockedMail, factorResetMail, invitationMail, recoveryCodeMail } from '../mail/templates.js';
 import * as store from './auth-store.js';
 import { RefusalToKeep, type RequestContext } from './context.js';
-import { brokenRule, describePolicy, MAX_PASSWORD_LENGTH, type PolicyDescription } from './password-policy.js';
+import { brokenRule, describePolicy, weakPassword, MAX_PASSWORD_LENGTH, type PolicyDescription } from './password-policy.js';
 import type { PasswordHasher } from './password-hasher.js';
 import type { SessionTokens } from './session-token.js';
 import type { SecondFactor } from './second-factor.js';
@@ -60,12 +61,12 @@ export interface AuthDeps {
   secondFactor: SecondFactor;
 }
 
-function invalidCredentials(): Unauthorized {
-  return new Unauthorized('invalid_credentials', 'The email address or password is not correct, or the account is locked.');
+function invalidCredentials(): HttpError {
+  return fail('invalid_credentials');
 }
 
-function invalidCode(): Invalid {
-  return new Invalid('The code is wrong or no longer valid. Request a new code if needed.', 'code', 'invalid_code');
+function invalidCode(): HttpError {
+  return fail('invalid_code', { reason: 'recovery', field: 'code' });
 }
 
 export class AuthService {
@@ -161,21 +162,21 @@ export class AuthService {
   async completeSecondFactor(challenge: string | undefined, answer: { code?: string | undefined; recoveryCode?: string | undefined }, meta: ClientMeta): Promise<{ token: string; result: LoginResult }> {
     const now = this.d.clock.now();
     const claims = challenge ? this.d.tokens.verifyChallenge(challenge) : undefined;
-    if (!claims) throw new Unauthorized('challenge_expired', 'Please sign in again with your password.');
+    if (!claims) throw fail('challenge_expired');
     const user = await store.findUser(this.d.db, claims.sub);
-    const fail = async (reason: string): Promise<never> => {
+    const refuse = async (reason: string): Promise<never> => {
       await store.insertLoginEvent(this.d.db, { tenantId: claims.tid, userId: claims.sub, emailHash: null, outcome: 'failure', reason, ip: meta.ip, at: now });
       this.d.logger.info({ requestId: meta.requestId, reason }, 'second factor refused');
-      throw new Unauthorized('invalid_code', 'The code is not correct. Enter the current code from your app, or a recovery code.');
+      throw fail('invalid_code', { reason: 'sign_in' });
     };
-    if (!user || user.status !== 'active') return fail(user?.status === 'locked' ? 'locked' : 'inactive');
+    if (!user || user.status !== 'active') return refuse(user?.status === 'locked' ? 'locked' : 'inactive');
     // Single use: a sign-in since the challenge was issued (its own, or any other) retired it.
     if (Number(user.sign_in_seq) !== claims.seq) {
       await store.insertLoginEvent(this.d.db, { tenantId: claims.tid, userId: claims.sub, emailHash: null, outcome: 'failure', reason: 'challenge_used', ip: meta.ip, at: now });
-      throw new Unauthorized('challenge_expired', 'Please sign in again with your password.');
+      throw fail('challenge_expired');
     }
     const factor = await store.findFactor(this.d.db, user.id);
-    if (!factor?.confirmed_at) return fail('no_factor');
+    if (!factor?.confirmed_at) return refuse('no_factor');
     let accepted = false;
     let reason = 'ok_totp';
     if (answer.code !== undefined) {
@@ -192,7 +193,7 @@ export class AuthService {
         sendInBackground(this.d.mailer, accountLockedMail(user.email), this.d.logger);
         this.d.logger.info({ userId: user.id }, 'account locked after failed logins');
       }
-      return fail(failures >= store.LOCK_AFTER_FAILURES ? 'locked' : 'wrong_code');
+      return refuse(failures >= store.LOCK_AFTER_FAILURES ? 'locked' : 'wrong_code');
     }
     return this.completeLogin(user, meta, now, true, reason, claims.seq);
   }
@@ -222,7 +223,7 @@ export class AuthService {
       await store.rightsOf(trx, tenantId, userId),
       await store.licensedModules(trx, tenantId, now.toISOString().slice(0, 10)),
     ];
-    if (!user || !tenant) throw new Unauthorized('session_expired', 'Your session has ended. Please sign in again.');
+    if (!user || !tenant) throw fail('session_expired', { reason: 'unknown' });
     const session = await store.findSession(trx, tenantId, sessionId);
     const factor = await store.findFactor(trx, userId);
     const effective = effectiveRights(rights, tenant.is_vendor);
@@ -247,14 +248,14 @@ export class AuthService {
 
   async sessionInfo(ctx: RequestContext): Promise<SessionInfo> {
     const session = await store.findSession(ctx.trx, ctx.tenantId, ctx.sessionId);
-    if (!session) throw new Unauthorized('session_expired', 'Your session has ended. Please sign in again.');
+    if (!session) throw fail('session_expired', { reason: 'unknown' });
     return this.describeSession(ctx.trx, ctx.userId, ctx.tenantId, ctx.sessionId, session.absolute_expires_at);
   }
 
   /** Renewal: a new sid, the old row deleted, the absolute limit kept. Never resets the failure counter. */
   async refresh(ctx: RequestContext, meta: ClientMeta): Promise<{ token: string; info: SessionInfo }> {
     const old = await store.findSession(ctx.trx, ctx.tenantId, ctx.sessionId);
-    if (!old) throw new Unauthorized('session_expired', 'Your session has ended. Please sign in again.');
+    if (!old) throw fail('session_expired', { reason: 'unknown' });
     await store.deleteSession(ctx.trx, ctx.tenantId, ctx.sessionId);
     return this.openSession(ctx.trx, ctx.userId, ctx.tenantId, meta, this.d.clock.now(), {
       createdAt: old.created_at, absoluteExpiresAt: old.absolute_expires_at,
@@ -267,16 +268,16 @@ export class AuthService {
    */
   async switchTenant(ctx: RequestContext, targetTenantId: string, meta: ClientMeta): Promise<{ token: string; info: SessionInfo }> {
     const now = this.d.clock.now();
-    if (targetTenantId === ctx.tenantId) throw new Invalid('You are in this tenant already.', 'tenantId', 'already_in_tenant');
+    if (targetTenantId === ctx.tenantId) throw fail('already_in_tenant', { field: 'tenantId' });
     const reachable = await store.tenantsOfUser(ctx.trx, ctx.userId);
     const target = await store.findTenant(ctx.trx, targetTenantId);
     if (!reachable.includes(targetTenantId) || !target || target.deactivated_at) {
-      throw new Forbidden('no_grant', 'You have no access to this tenant.');
+      throw fail('no_grant');
     }
     const old = await store.findSession(ctx.trx, ctx.tenantId, ctx.sessionId);
-    if (!old) throw new Unauthorized('session_expired', 'Your session has ended. Please sign in again.');
+    if (!old) throw fail('session_expired', { reason: 'unknown' });
     // Reaching into another bank's data needs a session that passed the second factor.
-    if (!old.mfa_verified) throw new Forbidden('mfa_required', 'Switching banks needs a sign-in with your second factor. Set it up under "Security", then sign in again.');
+    if (!old.mfa_verified) throw fail('mfa_required', { reason: 'switch_tenant' });
     const opened = await inTenant(this.d.db, targetTenantId, async (trx) => {
       if (!(await store.hasMembership(trx, targetTenantId, ctx.userId))) return undefined;
       const session = await this.openSession(trx, ctx.userId, targetTenantId, meta, now, { createdAt: now, absoluteExpiresAt: old.absolute_expires_at }, true);
@@ -285,7 +286,7 @@ export class AuthService {
       }, now);
       return session;
     });
-    if (!opened) throw new Forbidden('no_grant', 'You have no access to this tenant.');
+    if (!opened) throw fail('no_grant');
     await store.deleteSession(ctx.trx, ctx.tenantId, ctx.sessionId);
     await recordAudit(ctx.trx, {
       tenantId: ctx.tenantId, actorUserId: ctx.userId, type: 'auth.tenant_switch_out', details: { to: targetTenantId }, requestId: ctx.requestId, ip: ctx.ip,
@@ -305,9 +306,9 @@ export class AuthService {
     const tenant = await store.findTenant(this.d.db, tenantId);
     const settings = await inTenant(this.d.db, tenantId, (trx) => store.tenantSettings(trx, tenantId));
     const broken = brokenRule(newPassword, { profile: settings.password_profile, email: user?.email ?? '', tenantName: tenant?.name ?? '' });
-    if (broken) return new Invalid(broken.message, 'newPassword', 'weak_password', broken.rule);
+    if (broken) return broken.error;
     if (currentHash && (await this.d.hasher.verify(currentHash, newPassword))) {
-      return new Invalid('The new password must differ from the current one.', 'newPassword', 'weak_password', 'not_new');
+      return weakPassword('not_new', describePolicy(settings.password_profile));
     }
     return undefined;
   }
@@ -317,7 +318,7 @@ export class AuthService {
     if (!user?.hash || !(await this.d.hasher.verify(user.hash, currentPassword))) {
       await this.countWrongCurrentPassword(ctx);
       // Kept although refused: the counted failure and its records commit with the request.
-      throw new RefusalToKeep(new Invalid('The current password is not correct.', 'currentPassword', 'invalid_current_password'));
+      throw new RefusalToKeep(fail('invalid_current_password', { field: 'currentPassword' }));
     }
     const failure = await this.policyFailure(ctx.userId, ctx.tenantId, newPassword, user.hash);
     if (failure) throw failure;
@@ -419,7 +420,7 @@ export class AuthService {
   async issueInvitation(userId: string, purpose: 'invitation' | 'reset', publicUrl: string, db: Knex = this.d.db): Promise<string> {
     const now = this.d.clock.now();
     const user = await store.findUser(db, userId);
-    if (!user) throw new NotFound();
+    if (!user) throw fail('not_found', { reason: 'account' });
     const token = randomBytes(32).toString('base64url');
     await store.insertInvitationToken(db, userId, this.tokenHash(token), purpose, new Date(now.getTime() + INVITATION_HOURS * 3_600_000), now);
     const link = `${publicUrl.replace(/\/$/, '')}/invitation/${token}`;
@@ -427,7 +428,7 @@ export class AuthService {
       await this.d.mailer.send(invitationMail(user.email, link, purpose, INVITATION_HOURS));
     } catch {
       // Thrown inside the caller's transaction: the user or reset is rolled back with it.
-      throw new HttpError(502, 'mail_failed', 'The mail with the link could not be sent. Nothing was changed; please try again, or ask the operator to check the mail settings.');
+      throw fail('mail_failed');
     }
     return link;
   }
@@ -442,11 +443,11 @@ export class AuthService {
       .where({ token_hash: this.tokenHash(token) }).whereNull('used_at').where('expires_at', '>', now).first('user_id');
     const userId = (row as { user_id: string } | undefined)?.user_id;
     const user = userId ? await store.findUser(this.d.db, userId) : undefined;
-    if (!user || user.status === 'deleted') throw new Invalid('This link is not valid any more. Ask your administrator for a new one.', 'token', 'invalid_token');
+    if (!user || user.status === 'deleted') throw fail('invalid_token', { field: 'token' });
     const failure = await this.policyFailure(user.id, user.tenant_id, newPassword, user.hash);
     if (failure) throw failure;
     if ((await store.consumeInvitationToken(this.d.db, this.tokenHash(token), now)) !== user.id) {
-      throw new Invalid('This link is not valid any more. Ask your administrator for a new one.', 'token', 'invalid_token');
+      throw fail('invalid_token', { field: 'token' });
     }
     await store.setPassword(this.d.db, user.id, await this.d.hasher.hash(newPassword), now);
     await store.unlockUser(this.d.db, user.id);
@@ -466,7 +467,7 @@ export class AuthService {
 
   async endOwnSession(ctx: RequestContext, sessionId: string): Promise<void> {
     const session = await store.findSession(ctx.trx, ctx.tenantId, sessionId);
-    if (!session || session.user_id !== ctx.userId) throw new NotFound('There is no such session.');
+    if (!session || session.user_id !== ctx.userId) throw fail('not_found', { reason: 'session' });
     await store.deleteSession(ctx.trx, ctx.tenantId, sessionId);
   }
 
@@ -481,7 +482,7 @@ export class AuthService {
   /** A new seed to scan; not in force until a code from it is confirmed. */
   async startEnrolment(ctx: RequestContext): Promise<{ secret: string; uri: string; qr: string }> {
     const factor = await store.findFactor(this.d.db, ctx.userId);
-    if (factor?.confirmed_at) throw new Conflict('already_enrolled', 'A second factor is set up already. Ask an administrator to reset it if you lost it.');
+    if (factor?.confirmed_at) throw fail('already_enrolled');
     const user = await store.findUser(this.d.db, ctx.userId);
     const secret = this.d.secondFactor.newSecret();
     await store.startFactor(this.d.db, ctx.userId, this.d.secondFactor.encrypt(secret), this.d.clock.now());
@@ -493,10 +494,10 @@ export class AuthService {
   async confirmEnrolment(ctx: RequestContext, code: string): Promise<{ recoveryCodes: string[] }> {
     const now = this.d.clock.now();
     const factor = await store.findFactor(this.d.db, ctx.userId);
-    if (!factor || factor.confirmed_at) throw new Conflict('no_enrolment', 'Start the set-up first.');
+    if (!factor || factor.confirmed_at) throw fail('no_enrolment');
     const step = this.d.secondFactor.acceptedStep(this.d.secondFactor.decrypt(factor.secret_enc), code, now, null);
     if (step === undefined || !(await store.useStep(this.d.db, ctx.userId, step, now))) {
-      throw new Invalid('The code does not match. Check the time on your phone and enter the current code.', 'code', 'invalid_code');
+      throw fail('invalid_code', { reason: 'enrolment', field: 'code' });
     }
     const codes = this.d.secondFactor.newRecoveryCodes();
     await store.replaceRecoveryCodes(this.d.db, ctx.userId, codes.map((c) => this.d.secondFactor.recoveryHash(ctx.userId, c)));

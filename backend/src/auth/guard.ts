@@ -1,6 +1,7 @@
 import type { Clock } from '../clock.js';
+import { fail, type SessionEndReason } from '../http/error-catalogue.js';
+import type { HttpError } from '../http/errors.js';
 import { inTenant } from '../db/tenant-transaction.js';
-import { Forbidden, HttpError, Unauthorized } from '../http/errors.js';
 import type { Request, Response } from 'express';
 import { send, type Guard, type Requirement, type Result } from '../http/route-table.js';
 import { effectiveRights, holds, isVendorOnly, type Access, type Area, type Module } from '../tenancy/rights.js';
@@ -28,8 +29,8 @@ async function recordDenial(
   }, at);
 }
 
-function sessionExpired(): Unauthorized {
-  return new Unauthorized('session_expired', 'Your session has ended. Please sign in again.');
+function sessionExpired(reason: SessionEndReason): HttpError {
+  return fail('session_expired', { reason });
 }
 
 /**
@@ -45,7 +46,7 @@ export function createGuard(deps: { db: Knex; tokens: SessionTokens; clock: Cloc
       const token = readSessionCookie(req);
       return token ? deps.tokens.verify(token, requirement.acceptExpiredToken ? MAX_IDLE_SECONDS : 0) : undefined;
     })();
-    if (!claims) throw new Unauthorized();
+    if (!claims) throw fail('unauthenticated');
 
     let refusal: HttpError | undefined;
     const committed: (() => void)[] = [];
@@ -54,7 +55,7 @@ export function createGuard(deps: { db: Knex; tokens: SessionTokens; clock: Cloc
       const background = req.get(BACKGROUND_HEADER) === '1';
       const row = await store.loadRequestSession(trx, claims.tid, claims.sid, now, !background);
       if (!row || row.user_id !== claims.sub) {
-        refusal = sessionExpired();
+        refusal = sessionExpired('unknown');
         return undefined;
       }
       if (
@@ -62,12 +63,15 @@ export function createGuard(deps: { db: Knex; tokens: SessionTokens; clock: Cloc
         now.getTime() >= row.absolute_expires_at.getTime() ||
         row.status !== 'active' || !row.tenant_active || !row.member
       ) {
+        const reason: SessionEndReason = now.getTime() >= row.absolute_expires_at.getTime() ? 'absolute'
+          : now.getTime() >= row.last_activity_at.getTime() + row.idle_minutes * 60_000 ? 'idle'
+            : row.status !== 'active' ? 'account_disabled' : !row.tenant_active || !row.member ? 'access_ended' : 'unknown';
         await store.deleteSession(trx, claims.tid, claims.sid);
-        refusal = sessionExpired();
+        refusal = sessionExpired(reason);
         return undefined;
       }
       if (row.must_change_password && !requirement.allowPendingPasswordChange) {
-        refusal = new Forbidden('password_change_required', 'Please change your password before you continue.');
+        refusal = fail('password_change_required');
         return undefined;
       }
       const modules = new Set(row.modules);
@@ -77,11 +81,11 @@ export function createGuard(deps: { db: Knex; tokens: SessionTokens; clock: Cloc
       const vendorRoute = Boolean(requirement.right && isVendorOnly(requirement.right.area));
       if ((vendorRoute || mfaRequiredFor(row.mfa_required, rights, row.is_vendor)) && !requirement.allowPendingMfaEnrolment) {
         if (!row.has_factor) {
-          refusal = new Forbidden('mfa_enrolment_required', 'Set up your second factor (authenticator app) before you continue.');
+          refusal = fail('mfa_enrolment_required');
           return undefined;
         }
         if (!row.mfa_verified) {
-          refusal = new Forbidden('mfa_required', 'Sign in again with your second factor to continue.');
+          refusal = fail('mfa_required', { reason: 'sign_in' });
           return undefined;
         }
       }
@@ -89,11 +93,11 @@ export function createGuard(deps: { db: Knex; tokens: SessionTokens; clock: Cloc
       const lacking = async (module: Module | undefined, right: { area: Area; access: Access } | undefined): Promise<HttpError | undefined> => {
         if (module && !modules.has(module)) {
           await recordDenial(trx, claims, route, `module:${module}`, req.requestId, req.ip, now);
-          return new Forbidden('module_not_licensed', 'Your bank has no valid licence for this module.');
+          return fail('module_not_licensed');
         }
         if (right && !holds(rights, right.area, right.access)) {
           await recordDenial(trx, claims, route, `${right.area}:${right.access}`, req.requestId, req.ip, now);
-          return new Forbidden('forbidden', 'You do not have the right to do this.');
+          return fail('forbidden');
         }
         return undefined;
       };

@@ -1,6 +1,6 @@
 import type { RequestHandler } from 'express';
+import { fail } from '../http/error-catalogue.js';
 import type { Clock } from '../clock.js';
-import { TooManyRequests } from '../http/errors.js';
 
 export interface ThrottleOptions {
   limit: number;
@@ -26,7 +26,7 @@ export function throttle(name: string, options: ThrottleOptions, clock: Clock): 
     }
     w.count++;
     if (w.count > options.limit) {
-      next(new TooManyRequests(Math.max(1, Math.ceil((w.start + options.windowSeconds * 1000 - now) / 1000))));
+      next(fail('too_many_requests', { headers: { 'Retry-After': String(Math.max(1, Math.ceil((w.start + options.windowSeconds * 1000 - now) / 1000))) } }));
       return;
     }
     next();

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { fail } from '../http/error-catalogue.js';
 import fs from 'node:fs';
 import type { Request } from 'express';
 import type { Knex } from 'knex';
@@ -6,7 +7,6 @@ import { recordAudit } from '../audit/audit-store.js';
 import { activeCalculation, countCalculations } from '../calculations/calculations-store.js';
 import type { RequestContext } from '../auth/context.js';
 import type { Clock } from '../clock.js';
-import { Conflict, NotFound, UnsupportedMediaType } from '../http/errors.js';
 import type { Prepared } from '../http/route-table.js';
 import type { ImportError, ImportKind } from '../imports/formats.js';
 import type { ImportQueue } from '../imports/import-queue.js';
@@ -83,7 +83,7 @@ export class ContainersService {
 
   private async row(trx: Knex.Transaction, tenantId: string, id: string): Promise<ContainerRow> {
     const row = (await trx('containers').where({ tenant_id: tenantId, id }).first()) as ContainerRow | undefined;
-    if (!row) throw new NotFound('There is no such data container.');
+    if (!row) throw fail('not_found', { reason: 'container' });
     return row;
   }
 
@@ -100,7 +100,7 @@ export class ContainersService {
   }
 
   async create(ctx: RequestContext, name: string): Promise<ContainerView> {
-    if (await ctx.trx('containers').where({ tenant_id: ctx.tenantId, name }).first('id')) throw new Conflict('name_taken', 'A data container with this name exists already.');
+    if (await ctx.trx('containers').where({ tenant_id: ctx.tenantId, name }).first('id')) throw fail('container_name_taken');
     const id = randomUUID();
     await ctx.trx('containers').insert({ tenant_id: ctx.tenantId, id, name, created_by: ctx.userId, created_at: this.d.clock.now() });
     await this.audit(ctx, 'container.created', id);
@@ -110,7 +110,7 @@ export class ContainersService {
   async update(ctx: RequestContext, id: string, patch: { name?: string | undefined; locked?: boolean | undefined }): Promise<ContainerView> {
     const row = await this.row(ctx.trx, ctx.tenantId, id);
     if (patch.name !== undefined && patch.name !== row.name) {
-      if (await ctx.trx('containers').where({ tenant_id: ctx.tenantId, name: patch.name }).first('id')) throw new Conflict('name_taken', 'A data container with this name exists already.');
+      if (await ctx.trx('containers').where({ tenant_id: ctx.tenantId, name: patch.name }).first('id')) throw fail('container_name_taken');
       await ctx.trx('containers').where({ tenant_id: ctx.tenantId, id }).update({ name: patch.name });
       await this.audit(ctx, 'container.renamed', id);
     }
@@ -123,9 +123,9 @@ export class ContainersService {
 
   async remove(ctx: RequestContext, id: string): Promise<void> {
     const row = await this.row(ctx.trx, ctx.tenantId, id);
-    if (row.locked) throw new Conflict('container_locked', 'This container is locked. Unlock it before deleting it.');
-    if (await imports.activeImport(ctx.trx, ctx.tenantId, id)) throw new Conflict('import_running', 'An import is running in this container. Wait until it has finished.');
-    if (await countCalculations(ctx.trx, ctx.tenantId, id)) throw new Conflict('has_results', 'This container has calculation results. Delete them first.');
+    if (row.locked) throw fail('container_locked', { reason: 'delete' });
+    if (await imports.activeImport(ctx.trx, ctx.tenantId, id)) throw fail('import_running');
+    if (await countCalculations(ctx.trx, ctx.tenantId, id)) throw fail('has_results');
     await ctx.trx('containers').where({ tenant_id: ctx.tenantId, id }).delete();
     await this.audit(ctx, 'container.deleted', id, { groups: row.groups_count });
   }
@@ -133,12 +133,12 @@ export class ContainersService {
   /** Everything that can refuse an import, checked before the upload is read and again after. */
   async checkImport(ctx: RequestContext, containerId: string, kind: ImportKind, req: Request): Promise<void> {
     const row = await this.row(ctx.trx, ctx.tenantId, containerId);
-    if (!req.is('text/csv')) throw new UnsupportedMediaType('Send the file as text/csv.');
-    if (row.locked) throw new Conflict('container_locked', 'This container is locked. Unlock it to import data.');
-    if (await imports.activeImport(ctx.trx, ctx.tenantId, containerId)) throw new Conflict('import_running', 'An import is running in this container. Wait until it has finished.');
-    if (await activeCalculation(ctx.trx, ctx.tenantId, containerId)) throw new Conflict('calculation_running', 'A calculation is running on this container. Import when it has finished.');
+    if (!req.is('text/csv')) throw fail('unsupported_media_type', { reason: 'csv_expected' });
+    if (row.locked) throw fail('container_locked', { reason: 'import' });
+    if (await imports.activeImport(ctx.trx, ctx.tenantId, containerId)) throw fail('import_running');
+    if (await activeCalculation(ctx.trx, ctx.tenantId, containerId)) throw fail('calculation_running');
     if (kind !== 'customer_groups' && row.groups_count === 0) {
-      throw new Conflict('import_order', 'Import the customer groups first; products and payments refer to them.');
+      throw fail('import_order');
     }
   }
 
@@ -150,7 +150,7 @@ export class ContainersService {
   async admitUpload(ctx: RequestContext, containerId: string, kind: ImportKind, req: Request): Promise<void> {
     await this.checkImport(ctx, containerId, kind, req);
     ensureFreeSpace(this.d.spoolDir, this.limits.spoolReserveBytes);
-    const release = this.slots.take({ tenantId: ctx.tenantId, userId: ctx.userId, containerId }, () => new Conflict('import_running', 'An import is running in this container. Wait until it has finished.'));
+    const release = this.slots.take({ tenantId: ctx.tenantId, userId: ctx.userId, containerId }, () => fail('import_running'));
     const res = req.res;
     if (!res || res.writableFinished || res.destroyed) release();
     else res.once('close', release);
@@ -177,7 +177,7 @@ export class ContainersService {
 
   async getImport(ctx: RequestContext, id: string): Promise<ImportView> {
     const row = await imports.findImport(ctx.trx, ctx.tenantId, id);
-    if (!row) throw new NotFound('There is no such import.');
+    if (!row) throw fail('not_found', { reason: 'import' });
     return importView(row);
   }
 }

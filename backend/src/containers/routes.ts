@@ -1,6 +1,6 @@
 import type { Request } from 'express';
+import { fail } from '../http/error-catalogue.js';
 import { z } from 'zod';
-import { Invalid } from '../http/errors.js';
 import { pathId as id } from '../http/params.js';
 import { requires, type RouteTable } from '../http/route-table.js';
 import { IMPORT_KINDS, type ImportKind } from '../imports/formats.js';
@@ -12,7 +12,7 @@ const patchBody = z.object({ name: name.optional(), locked: z.boolean().optional
 
 function kind(req: Request): ImportKind {
   const k = req.params.kind as ImportKind;
-  if (!IMPORT_KINDS.includes(k)) throw new Invalid(`kind must be one of ${IMPORT_KINDS.join(', ')}.`, 'kind');
+  if (!IMPORT_KINDS.includes(k)) throw fail('invalid_input', { reason: 'unknown_kind', field: 'kind', kinds: IMPORT_KINDS.join(', ') });
   return k;
 }
 

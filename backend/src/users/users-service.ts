@@ -1,9 +1,9 @@
 import { csvDocument } from '../http/csv.js';
+import { fail } from '../http/error-catalogue.js';
 import { recordAudit } from '../audit/audit-store.js';
 import type { AuthService } from '../auth/auth-service.js';
 import type { RequestContext } from '../auth/context.js';
 import type { Clock } from '../clock.js';
-import { Conflict, Forbidden, NotFound } from '../http/errors.js';
 import { added, assertAssignableInTenant, assertMayHandOut } from '../tenancy/assignment.js';
 import * as store from './users-store.js';
 
@@ -46,9 +46,9 @@ export class UsersService {
   /** A member of this tenant that this admin may change: not themselves, not vendor staff. */
   private async manageable(ctx: RequestContext, userId: string): Promise<store.MemberRow> {
     const member = await store.findMember(ctx.trx, ctx.tenantId, userId);
-    if (!member) throw new NotFound('There is no such user in your bank.');
-    if (member.id === ctx.userId) throw new Forbidden('self_change_forbidden', 'Nobody can change their own account or rights here; ask another administrator.');
-    if (!member.homeTenant) throw new Forbidden('vendor_staff', 'Vendor staff are managed by the vendor.');
+    if (!member) throw fail('not_found', { reason: 'user' });
+    if (member.id === ctx.userId) throw fail('self_change_forbidden', { reason: 'own_account' });
+    if (!member.homeTenant) throw fail('vendor_staff');
     return member;
   }
 
@@ -58,13 +58,13 @@ export class UsersService {
 
   async get(ctx: RequestContext, userId: string): Promise<UserView> {
     const member = await store.findMember(ctx.trx, ctx.tenantId, userId);
-    if (!member) throw new NotFound('There is no such user in your bank.');
+    if (!member) throw fail('not_found', { reason: 'user' });
     return view(member);
   }
 
   async invite(ctx: RequestContext, input: { email: string; name: string; roleIds: string[] }): Promise<UserView> {
     assertMayHandOut(ctx.rights, await assertAssignableInTenant(ctx.trx, input.roleIds));
-    if (await store.emailTaken(ctx.trx, input.email)) throw new Conflict('email_taken', 'This email address already has an account.');
+    if (await store.emailTaken(ctx.trx, input.email)) throw fail('email_taken');
     const userId = await store.insertUser(ctx.trx, ctx.tenantId, input.email, input.name);
     await store.addMembership(ctx.trx, ctx.tenantId, userId, input.roleIds);
     await this.audit(ctx, 'user.invited', userId, { roles: input.roleIds.length });
@@ -74,7 +74,7 @@ export class UsersService {
 
   async update(ctx: RequestContext, userId: string, patch: { name?: string | undefined; roleIds?: string[] | undefined; locked?: boolean | undefined }): Promise<UserView> {
     const member = await this.manageable(ctx, userId);
-    if (member.status === 'deleted') throw new Conflict('user_deleted', 'This user has been deleted.');
+    if (member.status === 'deleted') throw fail('user_deleted');
     if (patch.name !== undefined) await store.setName(ctx.trx, userId, patch.name);
     if (patch.roleIds !== undefined) {
       assertMayHandOut(ctx.rights, added(await assertAssignableInTenant(ctx.trx, patch.roleIds), member.roleIds));
@@ -94,7 +94,7 @@ export class UsersService {
 
   async unlock(ctx: RequestContext, userId: string): Promise<void> {
     const member = await this.manageable(ctx, userId);
-    if (member.status === 'deleted') throw new Conflict('user_deleted', 'This user has been deleted.');
+    if (member.status === 'deleted') throw fail('user_deleted');
     await store.setStatus(ctx.trx, userId, 'active', this.d.clock.now());
     await this.audit(ctx, 'user.unlocked', userId);
   }
@@ -111,7 +111,7 @@ export class UsersService {
 
   async sendReset(ctx: RequestContext, userId: string): Promise<void> {
     const member = await this.manageable(ctx, userId);
-    if (member.status === 'deleted') throw new Conflict('user_deleted', 'This user has been deleted.');
+    if (member.status === 'deleted') throw fail('user_deleted');
     await this.audit(ctx, 'user.reset_sent', userId);
     await this.d.auth.issueInvitation(userId, 'reset', this.d.publicUrl, ctx.trx);
   }
@@ -119,13 +119,13 @@ export class UsersService {
   /** A lost phone: the user's second factor is removed (audited), their sessions end, they are mailed. */
   async resetFactor(ctx: RequestContext, userId: string): Promise<void> {
     await this.manageable(ctx, userId);
-    if (!(await this.d.auth.resetFactor(userId))) throw new Conflict('no_factor', 'This user has no second factor to reset.');
+    if (!(await this.d.auth.resetFactor(userId))) throw fail('no_factor');
     await this.audit(ctx, 'user.totp_reset', userId);
   }
 
   async endSessions(ctx: RequestContext, userId: string): Promise<number> {
     const member = await store.findMember(ctx.trx, ctx.tenantId, userId);
-    if (!member) throw new NotFound('There is no such user in your bank.');
+    if (!member) throw fail('not_found', { reason: 'user' });
     const ended = await store.endSessionsInTenant(ctx.trx, ctx.tenantId, userId);
     await this.audit(ctx, 'user.sessions_ended', userId, { sessions: ended });
     return ended;
