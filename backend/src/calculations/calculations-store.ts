@@ -1,4 +1,5 @@
 import { coreBankingDocument } from '../http/csv.js';
+import { CALCULATION_ERRORS } from '../http/error-catalogue.js';
 import type { Knex } from 'knex';
 import { UNASSIGNED, type CalculationKind, type TemplateDefinition } from './definitions.js';
 import { segmentNames } from './summaries.js';
@@ -115,8 +116,7 @@ export async function deleteCalculation(trx: Knex.Transaction, tenantId: string,
 /** After a restart nothing is running: queued and running calculations become failed (their transaction was lost). */
 export async function failUnfinishedCalculations(trx: Knex.Transaction, tenantId: string, at: Date): Promise<number> {
   return trx('calculations').where({ tenant_id: tenantId }).whereIn('status', ['queued', 'running']).update({
-    status: 'failed', finished_at: at, error_code: 'interrupted',
-    error_message: 'The server restarted during this calculation. No results were kept; please start it again.',
+    status: 'failed', finished_at: at, error_code: 'interrupted', error_message: CALCULATION_ERRORS.interrupted.message,
   });
 }
 

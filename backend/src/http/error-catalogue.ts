@@ -24,6 +24,9 @@
  * English text for API clients, `params` are the placeholder values, so the SPA can say the same in
  * the user's language. `detail` (English only, e.g. a schema library's explanation) is appended to
  * `message` and never translated.
+ *
+ * Import reports (`IMPORT_ERRORS`, entries made by `importError`, translated under `importErrors.`)
+ * and failed calculations (`CALCULATION_ERRORS`, under `calculationErrors.`) follow the same rules.
  */
 import type { core } from 'zod';
 import { HttpError } from './errors.js';
@@ -291,3 +294,90 @@ export function fromZodIssue(issue: core.$ZodIssue | undefined, prefix: readonly
     default: return fail('invalid_input', { reason: issue.code, field, detail });
   }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Import reports: the errors of one file, each with its line and column (the same rules as above).
+
+export const IMPORT_ERRORS = {
+  // The file as a whole.
+  empty_file: r(400, {
+    no_rows: 'The file has a header but no data rows. Nothing was changed.',
+    empty: 'The file is empty. Nothing was changed.',
+  }),
+  interrupted: e(500, 'The server restarted during this import. Nothing was changed; please upload the file again.'),
+  internal_error: e(500, 'The import failed on our side. Nothing was changed; please try again.'),
+  // A line.
+  encoding: e(400, 'This line holds bytes that are not UTF-8; the file is probably in another encoding. Export it as UTF-8 and try again.'),
+  line_too_long: e(400, "The line is longer than {limit} bytes; no line of an import file is that long. Check that the file is this kind's CSV export with one record per line."),
+  malformed_csv: e(400, 'The quotes in this line do not match. Check the line and export the file again.'),
+  ragged_row: e(400, 'The row has {cells} cells; the header has {expected}.'),
+  duplicate_group: e(400, 'The group {group} appears more than once.'),
+  unknown_group: e(400, "The group {group} is not in this container's customer groups."),
+  // The header.
+  duplicate_column: e(400, 'The column "{column}" appears twice.'),
+  unknown_column: e(400, '"{column}" is not a column of {kind}; extra columns are refused so that no personal data is imported.'),
+  missing_column: e(400, 'The column "{column}" is missing.'),
+  // A cell.
+  nul_byte: e(400, '{column} contains a NUL byte (0x00); the file is probably damaged or not a CSV export.'),
+  required: e(400, '{column} is required.'),
+  business_only: e(400, '{column} is for business customers (FK) only and must be empty for PK.'),
+  invalid_format: r(400, {
+    whole_number: '{column} must be a whole number.',
+    amount: '{column} must be an amount like 1234,56 or 1234.56.',
+    group_id: '{column} must be 1 to 64 letters, digits, _ or -.',
+    text16: '{column} must be 1 to 16 characters.',
+    postcode: '{column} must be 5 digits.',
+    industry: '{column} must be a WZ 2008 code like 49.41.',
+  }),
+  out_of_range: r(400, {
+    between: '{column} must be between {min} and {max}.',
+    at_least: '{column} must be at least {min}.',
+  }),
+  invalid_value: e(400, '{column} must be one of {values}.'),
+} as const satisfies Record<string, Entry>;
+
+export type ImportErrorCode = keyof typeof IMPORT_ERRORS;
+
+/** Where in the file: the line (1 is the header) and the column, or null for the whole file or line. */
+export interface ImportErrorAt { line: number | null; column: string | null }
+/** One entry of an import report, as stored with the import and sent to the client. */
+export interface ImportReportError extends ImportErrorAt {
+  code: string;
+  /** The English sentence, filled in (API clients show it; the SPA says it in the user's language). */
+  message: string;
+  reason?: string;
+  /** Values the message is made of besides line and column (a limit, a group id). */
+  params?: Record<string, number | string>;
+  /** The message was cut to its bound (it quoted something long). */
+  truncated?: boolean;
+}
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+export type ImportErrorOptions<C extends ImportErrorCode> = DistributiveOmit<ArgsOf<(typeof IMPORT_ERRORS)[C]>, 'column'>;
+type ImportOptionsArg<C extends ImportErrorCode> = object extends ImportErrorOptions<C> ? [options?: ImportErrorOptions<C>] : [options: ImportErrorOptions<C>];
+
+/** An import report entry for a code; `{column}` in its message is the entry's column. */
+export function importError<C extends ImportErrorCode>(code: C, at: ImportErrorAt, ...[options]: ImportOptionsArg<C>): ImportReportError {
+  const { reason, ...params } = (options ?? {}) as { reason?: string } & Record<string, string | number>;
+  const entry = (IMPORT_ERRORS as Record<string, Entry>)[code]!;
+  const text = 'message' in entry ? entry.message : entry.reasons[reason ?? ''];
+  if (text === undefined) throw new Error(`import error ${code} has no reason ${String(reason)}`);
+  const template = typeof text === 'string' ? text : text.message;
+  const message = fill(template, { ...params, column: at.column ?? undefined });
+  const out: ImportReportError = { line: at.line, column: at.column, code, message };
+  if (reason !== undefined) out.reason = reason;
+  if (Object.keys(params).length) out.params = params;
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Calculations: why a run failed (stored with the run, shown in its history).
+
+export const CALCULATION_ERRORS = {
+  timeout: e(500, 'The calculation took longer than the configured limit and was stopped. No results were kept.'),
+  numeric_overflow: e(500, 'A value in this container is too large for the calculation. No results were kept.'),
+  internal_error: e(500, 'The calculation failed on our side. No results were kept; please try again.'),
+  container_gone: e(500, 'The data container was deleted during the calculation.'),
+  no_data: e(500, 'The container holds no customer groups. Import them first.'),
+  interrupted: e(500, 'The server restarted during this calculation. No results were kept; please start it again.'),
+} as const satisfies Record<string, Single>;
+export type CalculationErrorCode = keyof typeof CALCULATION_ERRORS;

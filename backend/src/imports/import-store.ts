@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { importError } from '../http/error-catalogue.js';
 import type { ImportError, ImportKind } from './formats.js';
 
 export interface ImportRow {
@@ -40,6 +41,6 @@ export async function updateImport(trx: Knex.Transaction, tenantId: string, id: 
 export async function failUnfinished(trx: Knex.Transaction, tenantId: string, at: Date): Promise<number> {
   return trx('imports').where({ tenant_id: tenantId }).whereIn('status', ['queued', 'running']).update({
     status: 'failed', finished_at: at, error_count: 1,
-    errors: JSON.stringify([{ line: null, column: null, code: 'interrupted', message: 'The server restarted during this import. Nothing was changed; please upload the file again.' }]),
+    errors: JSON.stringify([importError('interrupted', { line: null, column: null })]),
   });
 }
