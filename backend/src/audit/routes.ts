@@ -8,7 +8,7 @@ import { byChain, verifyAuditChains, verifyLoginChains } from './chains.js';
 import { tenantOfChain, type CheckpointService } from './checkpoints.js';
 import { buildExport, EXPORT_MAX_RECORDS, ExportTooLarge } from './export.js';
 
-const exportQuery = z.object({
+export const exportQuery = z.object({
   from: z.string().datetime({ offset: true, message: 'must be an ISO date-time' }),
   to: z.string().datetime({ offset: true, message: 'must be an ISO date-time' }),
 }).strict();

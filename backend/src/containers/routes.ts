@@ -7,8 +7,8 @@ import { IMPORT_KINDS, type ImportKind } from '../imports/formats.js';
 import type { ContainersService } from './containers-service.js';
 
 const name = z.string().trim().min(1, 'is required').max(120);
-const createBody = z.object({ name });
-const patchBody = z.object({ name: name.optional(), locked: z.boolean().optional() }).strict();
+export const createBody = z.object({ name });
+export const patchBody = z.object({ name: name.optional(), locked: z.boolean().optional() }).strict();
 
 function kind(req: Request): ImportKind {
   const k = req.params.kind as ImportKind;

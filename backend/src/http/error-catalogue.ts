@@ -80,6 +80,15 @@ export const CATALOGUE = {
     empty_patch: '{field}: needs at least one of the fields to change.',
     code_or_recovery_code: '{field}: send either code or recoveryCode.',
     csv_unsafe_text: '{field}: must not contain ; " or line breaks.',
+    formula_start: '{field}: must not start with = + - or @.',
+    reserved_name: '{field}: is reserved for groups that no segment matches.',
+    duplicate_product_group: '{field}: names a product group twice.',
+    duplicate_segment: '{field}: names a segment twice.',
+    not_greater: '{field}: must be greater than {other}.',
+    too_many_decimals: '{field}: has more than 6 decimal places.',
+    not_increasing: '{field}: must be strictly increasing.',
+    class_order: '{field}: must satisfy A > B > C.',
+    score_over_100: '{field}: the largest possible score must not exceed 100.',
     // The services' own checks.
     malformed: 'The request is malformed.',
     url_encoding: '{field}: is not valid URL encoding.',
@@ -286,10 +295,10 @@ export function fromZodIssue(issue: core.$ZodIssue | undefined, prefix: readonly
     case 'not_multiple_of': return fail('invalid_input', { reason: 'not_multiple_of', field, divisor: String(issue.divisor), detail });
     case 'unrecognized_keys': return fail('invalid_input', { reason: 'unrecognized_keys', field, keys: issue.keys.join(', '), detail });
     case 'custom': {
-      // A refinement names its reason with `params: { reason }`; without one it is `custom`.
-      const named = (issue.params as { reason?: unknown } | undefined)?.reason;
+      // A refinement names its reason with `params: { reason, …its placeholders }`; without one it is `custom`.
+      const { reason: named, ...values } = (issue.params ?? {}) as Record<string, string>;
       const reason = typeof named === 'string' && NAMED_REFINEMENTS.has(named) ? (named as ZodReason) : 'custom';
-      return fail('invalid_input', { reason, field, detail } as FailOptions<'invalid_input'>);
+      return fail('invalid_input', { ...values, reason, field, detail } as FailOptions<'invalid_input'>);
     }
     default: return fail('invalid_input', { reason: issue.code, field, detail });
   }

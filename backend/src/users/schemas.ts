@@ -7,5 +7,5 @@ export const inviteBody = z.object({ email: z.string().trim().max(254).email('mu
 export const patchBody = z
   .object({ name: name.optional(), roleIds: roleIds.optional(), locked: z.boolean().optional() })
   .strict()
-  .refine((b) => Object.keys(b).length > 0, 'needs at least one of name, roleIds, locked');
+  .refine((b) => Object.keys(b).length > 0, { message: 'needs at least one of name, roleIds, locked', params: { reason: 'empty_patch' } });
 export const listQuery = z.object({ includeDeleted: z.enum(['true', 'false']).optional() });
