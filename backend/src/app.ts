@@ -35,6 +35,13 @@ import { userRoutes } from './users/routes.js';
 import { CalculationQueue } from './calculations/calculation-queue.js';
 import { CalculationsService } from './calculations/calculations-service.js';
 import { calculationRoutes } from './calculations/routes.js';
+import { DirectoryService } from './directory/directory-service.js';
+import { directoryRoutes } from './directory/routes.js';
+import { SecretBox } from './directory/secret-box.js';
+import { FourEyes } from './approvals/four-eyes.js';
+import { approvalRoutes } from './approvals/routes.js';
+import { RecertificationService } from './recertification/recertification-service.js';
+import { recertificationRoutes } from './recertification/routes.js';
 
 export interface AppDeps {
   db: Knex;
@@ -67,6 +74,8 @@ export interface AppDeps {
   auditShipping?: { health(): ShippingHealth | null };
   /** Extra API routers mounted under /api, before the 404 fallback (tests add failing routes here). */
   extraApiRoutes?: express.Router[];
+  /** Plain-HTTP OpenID Connect issuers (the test suite's local provider only). */
+  allowHttpIssuer?: boolean;
 }
 
 export interface Kontor {
@@ -77,6 +86,7 @@ export interface Kontor {
   auth: AuthService;
   routes: RouteTable;
   hasher: PasswordHasher;
+  directory: DirectoryService;
 }
 
 export const DEFAULT_THROTTLES = {
@@ -88,22 +98,33 @@ export function createApp(deps: AppDeps): Kontor {
   const hasher = deps.hasher ?? new PasswordHasher();
   const tokens = new SessionTokens(deps.sessionSecret, deps.clock);
   const secondFactor = new SecondFactor({ totpKey: deps.totpKey, hmacKey: deps.hmacKey });
-  const auth = new AuthService({ db: deps.db, hasher, tokens, mailer: deps.mailer, clock: deps.clock, logger: deps.logger, hmacKey: deps.hmacKey, secondFactor });
+  const box = new SecretBox({ totpKey: deps.totpKey, sessionSecret: deps.sessionSecret });
+  let directory: DirectoryService | undefined;
+  const auth = new AuthService({
+    db: deps.db, hasher, tokens, mailer: deps.mailer, clock: deps.clock, logger: deps.logger, hmacKey: deps.hmacKey, secondFactor,
+    passwordRefused: (tenantId) => directory!.passwordRefused(tenantId),
+  });
   const routes = new RouteTable(createGuard({ db: deps.db, tokens, clock: deps.clock }));
   const throttles = deps.throttles ?? DEFAULT_THROTTLES;
   healthRoutes(routes, deps.db, deps.auditShipping);
   authRoutes(routes, auth, { loginThrottle: throttles.login, recoveryThrottle: throttles.recovery, clock: deps.clock });
   const publicUrl = deps.publicUrl ?? 'http://127.0.0.1:3000';
-  userRoutes(routes, new UsersService({ auth, clock: deps.clock, publicUrl }));
-  platformRoutes(routes, new PlatformService({ db: deps.db, auth, clock: deps.clock, publicUrl }));
+  directory = new DirectoryService({ db: deps.db, auth, box, clock: deps.clock, logger: deps.logger, publicUrl, allowHttpIssuer: deps.allowHttpIssuer });
+  directoryRoutes(routes, directory, { loginThrottle: throttles.login, clock: deps.clock });
+  const fourEyes = new FourEyes({ clock: deps.clock, logger: deps.logger });
+  approvalRoutes(routes, fourEyes);
+  const users = new UsersService({ auth, clock: deps.clock, publicUrl, fourEyes });
+  userRoutes(routes, users);
+  recertificationRoutes(routes, new RecertificationService({ clock: deps.clock, users }));
+  platformRoutes(routes, new PlatformService({ db: deps.db, auth, clock: deps.clock, publicUrl, fourEyes }));
   auditRoutes(routes, deps.checkpoints && { checkpoints: deps.checkpoints, clock: deps.clock });
-  settingsRoutes(routes, deps.clock);
+  settingsRoutes(routes, deps.clock, fourEyes);
   const imports = new ImportQueue({ db: deps.db, clock: deps.clock, logger: deps.logger });
   const calculations = new CalculationQueue({ db: deps.db, clock: deps.clock, logger: deps.logger, timeoutMs: deps.calculationTimeoutMs ?? 60 * 60_000 });
   calculationRoutes(routes, new CalculationsService({ clock: deps.clock, queue: calculations }));
   containerRoutes(routes, new ContainersService({
     clock: deps.clock, queue: imports, spoolDir: deps.spoolDir ?? path.join(os.tmpdir(), 'kontor-spool'), importMaxBytes: deps.importMaxBytes ?? 2 * 1024 ** 3,
-    uploadLimits: deps.uploadLimits,
+    uploadLimits: deps.uploadLimits, fourEyes,
   }));
 
   const app = express();
@@ -132,5 +153,5 @@ export function createApp(deps: AppDeps): Kontor {
 
   if (deps.staticDir) app.use(spaRoutes(deps.staticDir));
   app.use(errorHandler(deps.logger));
-  return { app, auth, routes, hasher, imports, calculations, secondFactor };
+  return { app, auth, routes, hasher, imports, calculations, secondFactor, directory };
 }

@@ -102,6 +102,8 @@ export const CATALOGUE = {
     unknown_template: '{field}: there is no such template.',
     template_not_allowed: '{field}: the leasing calculation takes parameters, not a template.',
     not_after: '{field}: must be after {other}.',
+    https_required: '{field}: must be an https:// URL.',
+    required: '{field}: is required.',
   }),
   invalid_json: e(400, 'The request body is not valid JSON.'),
   invalid_id: e(400, '{field}: must be an id.'),
@@ -126,6 +128,8 @@ export const CATALOGUE = {
     sign_in: { status: 401, message: 'The code is not correct. Enter the current code from your app, or a recovery code.' },
   }),
   invalid_request: e(400, 'The request cannot be served.'),
+  approval_reason_required: e(400, "{field}: this change needs a second administrator's approval; say why you propose it."),
+  domain_taken: e(400, "{field}: {domain} is served by another bank's directory."),
 
   // 401: who is asking is not (or no longer) known.
   unauthenticated: e(401, 'Please sign in.'),
@@ -144,15 +148,22 @@ export const CATALOGUE = {
   }),
   module_not_licensed: e(403, 'Your bank has no valid licence for this module.'),
   role_escalation: e(403, 'You cannot hand out the role "{role}": it carries rights you do not hold yourself ({rights}).'),
-  role_not_assignable: e(403, 'The role "{role}" cannot be assigned in a bank\'s tenant.'),
+  role_not_assignable: r(403, {
+    bank: 'The role "{role}" cannot be assigned in a bank\'s tenant.',
+    directory_groups: { status: 400, message: '{field}: a role is unknown, not assignable in banks, or carries vendor rights.' },
+  }),
   vendor_tenant: e(403, 'The vendor tenant cannot be deactivated.'),
   self_change_forbidden: r(403, {
     own_account: 'Nobody can change their own account or rights; ask another administrator.',
     own_role: 'Nobody can change the rights of a role they hold themselves.',
+    own_recertification: 'Nobody recertifies their own access; another administrator decides on yours.',
+    own_approval: 'This change concerns your own account; another administrator has to approve it.',
   }),
   own_account: e(403, 'You cannot reset your own second factor.'),
   vendor_staff: e(403, 'Vendor staff are managed by the vendor.'),
   no_grant: e(403, 'You have no access to this tenant.'),
+  approval_own_change: e(403, 'You proposed this change; a second administrator has to approve it.'),
+  proposer_lost_right: e(403, 'The proposer no longer holds the right this change needs.'),
 
   // 404: of each kind, so the client can say what is missing.
   not_found: r(404, {
@@ -169,6 +180,11 @@ export const CATALOGUE = {
     template: 'There is no such segmentation template.',
     calculation: 'There is no such calculation.',
     session: 'There is no such session.',
+    recertification: 'There is no such recertification campaign.',
+    campaign_user: 'This user is not part of the campaign.',
+    approval: 'There is no such pending change.',
+    directory: 'No directory is configured.',
+    directory_sign_in: 'This bank has no directory sign-in.',
   }),
 
   // 409: the request is fine, the state of things is not.
@@ -193,6 +209,14 @@ export const CATALOGUE = {
   builtin_template: e(409, 'The shipped templates cannot be changed. Copy one and change the copy.'),
   already_enrolled: e(409, 'A second factor is set up already. Ask an administrator to reset it if you lost it.'),
   no_enrolment: e(409, 'Start the set-up first.'),
+  recertification_open: e(409, 'A campaign of this kind is still open; finish it first.'),
+  recertification_closed: e(409, 'This campaign is closed.'),
+  recertification_decided: e(409, 'This user has been decided on already in this campaign.'),
+  approval_decided: e(409, 'This change has been decided already.'),
+  approval_expired: e(409, 'This change was not approved within 7 days and has expired; propose it again if it is still needed.'),
+  approval_unknown_kind: e(409, 'This change cannot be applied by this version of Kontor.'),
+  approval_failed: e(409, 'The approved change could not be applied.'),
+  directory_not_for_vendor: e(409, 'The vendor tenant signs in with password and second factor; a directory is configured per bank.'),
 
   // 413, 415: what was sent is too large or of the wrong kind.
   payload_too_large: r(413, {
@@ -218,6 +242,7 @@ export const CATALOGUE = {
   busy: e(503, 'The server is busy. Please try again in a moment.', { 'Retry-After': '1' }),
   database_unavailable: e(503, 'The database cannot be reached right now. Please try again in a moment.', { 'Retry-After': '5' }),
   checkpoints_unavailable: e(503, 'Signed checkpoints are not configured.'),
+  directory_unavailable: e(503, "The bank's directory cannot be reached. Please try again later."),
   insufficient_storage: e(507, 'The server has too little free disk space to take this file. Nothing was stored; please tell your administrator.'),
 } as const satisfies Record<string, Entry>;
 

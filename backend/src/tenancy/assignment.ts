@@ -49,7 +49,7 @@ export async function assertAssignableInTenant(db: Knex, roleIds: string[]): Pro
   const roles = await resolveRoles(db, roleIds);
   for (const role of roles) {
     if (!role.assignableInTenants || role.vendorOnly) {
-      throw fail('role_not_assignable', { role: role.name });
+      throw fail('role_not_assignable', { reason: 'bank', role: role.name });
     }
   }
   return roles;

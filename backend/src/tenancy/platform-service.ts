@@ -4,8 +4,11 @@ import type { Knex } from 'knex';
 import { recordAudit } from '../audit/audit-store.js';
 import type { AuthService } from '../auth/auth-service.js';
 import type { RequestContext } from '../auth/context.js';
+import { endSessionsInTenant } from '../auth/sessions.js';
 import type { Clock } from '../clock.js';
 import { inTenant } from '../db/tenant-transaction.js';
+import type { FourEyes, Pending } from '../approvals/four-eyes.js';
+import { privilegedRoles } from '../approvals/privileged.js';
 import * as users from '../users/users-store.js';
 import { added, assertAssignableInTenant, assertMayHandOut, resolveRoles } from './assignment.js';
 import { isKnownRight, isVendorOnly, type Module } from './rights.js';
@@ -17,6 +20,7 @@ export interface PlatformDeps {
   auth: AuthService;
   clock: Clock;
   publicUrl: string;
+  fourEyes: FourEyes;
 }
 
 export interface ModuleLicence {
@@ -36,7 +40,10 @@ export interface TenantView {
 
 /** The vendor's side (DESIGN §2): banks, their licences, vendor staff, grants and roles. */
 export class PlatformService {
-  constructor(private readonly d: PlatformDeps) {}
+  constructor(private readonly d: PlatformDeps) {
+    d.fourEyes.register('platform.user_create', (ctx, input: { email: string; name: string; roleIds: string[] }) => this.createVendorUser(ctx, input));
+    d.fourEyes.register('platform.user_roles', (ctx, p: { userId: string; roleIds: string[] }) => this.setVendorRoles(ctx, p.userId, p.roleIds));
+  }
 
   private audit(trx: Knex.Transaction, tenantId: string, ctx: RequestContext, type: string, subjectType: string, subjectId: string, details: Record<string, string | number | boolean | null> = {}) {
     return recordAudit(trx, { tenantId, actorUserId: ctx.userId, type, subjectType, subjectId, details, requestId: ctx.requestId, ip: ctx.ip }, this.d.clock.now());
@@ -135,9 +142,19 @@ export class PlatformService {
     }));
   }
 
-  async createVendorUser(ctx: RequestContext, input: { email: string; name: string; roleIds: string[] }) {
-    assertMayHandOut(ctx.rights, await resolveRoles(ctx.trx, input.roleIds));
+  async createVendorUser(ctx: RequestContext, input: { email: string; name: string; roleIds: string[]; reason?: string | undefined }) {
+    const roles = await resolveRoles(ctx.trx, input.roleIds);
+    assertMayHandOut(ctx.rights, roles);
     if (await users.emailTaken(ctx.trx, input.email)) throw fail('email_taken');
+    // Four-eyes at the vendor: vendor roles that carry platform.*:write.
+    const privileged = privilegedRoles(roles, true);
+    if (privileged.length) {
+      const pending = await this.d.fourEyes.propose(ctx, {
+        kind: 'platform.user_create', right: 'platform.users:write', reason: input.reason, payload: { email: input.email, name: input.name, roleIds: input.roleIds },
+        summary: { email: input.email, name: input.name, roles: roles.map((r) => r.name), privilegedRoles: privileged.map((r) => r.name) },
+      });
+      if (pending) return pending;
+    }
     const userId = await users.insertUser(ctx.trx, ctx.tenantId, input.email, input.name);
     await users.addMembership(ctx.trx, ctx.tenantId, userId, input.roleIds);
     await this.audit(ctx.trx, ctx.tenantId, ctx, 'platform.user_created', 'user', userId, { roles: input.roleIds.length });
@@ -166,7 +183,7 @@ export class PlatformService {
       // Roles the user holds in that bank already are kept, not handed out again.
       assertMayHandOut(ctx.rights, added(roles, (await users.findMember(trx, tenantId, userId))?.roleIds ?? []));
       await users.addMembership(trx, tenantId, userId, roleIds);
-      await trx('sessions').where({ tenant_id: tenantId, user_id: userId }).delete();
+      await endSessionsInTenant(trx, tenantId, userId, 'rights_changed', this.d.clock.now());
       await this.audit(trx, tenantId, ctx, 'grant.given', 'user', userId, { roles: roleIds.length });
     });
     await this.audit(ctx.trx, ctx.tenantId, ctx, 'grant.given', 'user', userId, { tenant: tenantId, roles: roleIds.length });
@@ -177,17 +194,30 @@ export class PlatformService {
     const removed = await ctx.trx('vendor_grants').where({ user_id: userId, tenant_id: tenantId }).delete();
     if (!removed) throw fail('not_found', { reason: 'grant' });
     await inTenant(this.d.db, tenantId, async (trx) => {
+      await endSessionsInTenant(trx, tenantId, userId, 'access_ended', this.d.clock.now());
       await users.removeMembership(trx, tenantId, userId);
       await this.audit(trx, tenantId, ctx, 'grant.revoked', 'user', userId);
     });
     await this.audit(ctx.trx, ctx.tenantId, ctx, 'grant.revoked', 'user', userId, { tenant: tenantId });
   }
 
-  async setVendorRoles(ctx: RequestContext, userId: string, roleIds: string[]): Promise<void> {
+  async setVendorRoles(ctx: RequestContext, userId: string, roleIds: string[], reason?: string): Promise<void | Pending> {
     const member = await this.vendorStaff(ctx, userId);
-    assertMayHandOut(ctx.rights, added(await resolveRoles(ctx.trx, roleIds), member.roleIds));
+    const next = await resolveRoles(ctx.trx, roleIds);
+    assertMayHandOut(ctx.rights, added(next, member.roleIds));
+    const held = privilegedRoles(await resolveRoles(ctx.trx, member.roleIds), true).map((r) => r.name);
+    const wanted = privilegedRoles(next, true).map((r) => r.name);
+    const addedNames = wanted.filter((n) => !held.includes(n));
+    const removedNames = held.filter((n) => !wanted.includes(n));
+    if (addedNames.length || removedNames.length) {
+      const pending = await this.d.fourEyes.propose(ctx, {
+        kind: 'platform.user_roles', right: 'platform.users:write', reason, subjectId: userId, payload: { userId, roleIds },
+        summary: { email: member.email, name: member.name, addedRoles: addedNames, removedRoles: removedNames },
+      });
+      if (pending) return pending;
+    }
     await users.setRoles(ctx.trx, ctx.tenantId, userId, roleIds);
-    await users.endSessionsInTenant(ctx.trx, ctx.tenantId, userId);
+    await endSessionsInTenant(ctx.trx, ctx.tenantId, userId, 'rights_changed', this.d.clock.now());
     await this.audit(ctx.trx, ctx.tenantId, ctx, 'platform.user_roles_changed', 'user', userId, { roles: roleIds.length });
   }
 

@@ -3,15 +3,23 @@ import { fail } from '../http/error-catalogue.js';
 import { recordAudit } from '../audit/audit-store.js';
 import type { AuthService } from '../auth/auth-service.js';
 import type { RequestContext } from '../auth/context.js';
+import { endSessionsInTenant } from '../auth/sessions.js';
 import type { Clock } from '../clock.js';
 import { added, assertAssignableInTenant, assertMayHandOut } from '../tenancy/assignment.js';
+import type { FourEyes, Pending } from '../approvals/four-eyes.js';
+import { privilegedRoles } from '../approvals/privileged.js';
+import { resolveRoles } from '../tenancy/assignment.js';
 import * as store from './users-store.js';
 
 export interface UsersDeps {
   auth: AuthService;
   clock: Clock;
   publicUrl: string;
+  fourEyes: FourEyes;
 }
+
+type InviteInput = { email: string; name: string; roleIds: string[]; reason?: string | undefined };
+type UserPatch = { name?: string | undefined; roleIds?: string[] | undefined; locked?: boolean | undefined; reason?: string | undefined };
 
 export interface UserView {
   id: string;
@@ -24,18 +32,31 @@ export interface UserView {
   createdAt: string;
   /** Vendor support with a grant: listed so the bank sees who can reach its data, managed by the vendor. */
   vendorStaff: boolean;
+  /** Deactivated for not signing in; unlocking reactivates. */
+  deactivatedAt: string | null;
 }
 
 function view(m: store.MemberRow): UserView {
   return {
     id: m.id, email: m.email, name: m.name, status: m.status, roleIds: m.roleIds, roleNames: m.roleNames,
     lastLoginAt: m.lastLoginAt?.toISOString() ?? null, createdAt: m.createdAt.toISOString(), vendorStaff: !m.homeTenant,
+    deactivatedAt: m.deactivatedAt?.toISOString() ?? null,
   };
 }
 
 /** Tenant admins manage the staff of their own bank (DESIGN §2). */
 export class UsersService {
-  constructor(private readonly d: UsersDeps) {}
+  constructor(private readonly d: UsersDeps) {
+    // Approved four-eyes changes run through the same functions as the direct requests.
+    d.fourEyes.register('user.invite', (ctx, input: InviteInput) => this.invite(ctx, input));
+    d.fourEyes.register('user.update', (ctx, p: { userId: string; patch: UserPatch }) => this.update(ctx, p.userId, p.patch));
+    d.fourEyes.register('user.remove', (ctx, p: { userId: string }) => this.remove(ctx, p.userId));
+  }
+
+  /** Names of the privileged roles (export, users:write, settings:write) among `roleIds`. */
+  private async privilegedNames(ctx: RequestContext, roleIds: string[]): Promise<string[]> {
+    return privilegedRoles(await resolveRoles(ctx.trx, roleIds)).map((r) => r.name);
+  }
 
   private audit(ctx: RequestContext, type: string, subjectId: string, details: Record<string, string | number | boolean | null> = {}) {
     return recordAudit(ctx.trx, {
@@ -62,9 +83,19 @@ export class UsersService {
     return view(member);
   }
 
-  async invite(ctx: RequestContext, input: { email: string; name: string; roleIds: string[] }): Promise<UserView> {
-    assertMayHandOut(ctx.rights, await assertAssignableInTenant(ctx.trx, input.roleIds));
+  async invite(ctx: RequestContext, input: InviteInput): Promise<UserView | Pending> {
+    const roles = await assertAssignableInTenant(ctx.trx, input.roleIds);
+    assertMayHandOut(ctx.rights, roles);
     if (await store.emailTaken(ctx.trx, input.email)) throw fail('email_taken');
+    const privileged = privilegedRoles(roles);
+    if (privileged.length) {
+      const pending = await this.d.fourEyes.propose(ctx, {
+        kind: 'user.invite', right: 'users:write', reason: input.reason,
+        payload: { email: input.email, name: input.name, roleIds: input.roleIds },
+        summary: { email: input.email, name: input.name, roles: roles.map((r) => r.name), privilegedRoles: privileged.map((r) => r.name) },
+      });
+      if (pending) return pending;
+    }
     const userId = await store.insertUser(ctx.trx, ctx.tenantId, input.email, input.name);
     await store.addMembership(ctx.trx, ctx.tenantId, userId, input.roleIds);
     await this.audit(ctx, 'user.invited', userId, { roles: input.roleIds.length });
@@ -72,20 +103,34 @@ export class UsersService {
     return this.get(ctx, userId);
   }
 
-  async update(ctx: RequestContext, userId: string, patch: { name?: string | undefined; roleIds?: string[] | undefined; locked?: boolean | undefined }): Promise<UserView> {
+  async update(ctx: RequestContext, userId: string, patch: UserPatch): Promise<UserView | Pending> {
     const member = await this.manageable(ctx, userId);
     if (member.status === 'deleted') throw fail('user_deleted');
+    // Four-eyes: handing out or taking away a privileged role, or locking out someone who holds one.
+    const held = await this.privilegedNames(ctx, member.roleIds);
+    const next = patch.roleIds === undefined ? held : await this.privilegedNames(ctx, patch.roleIds);
+    const addedNames = next.filter((n) => !held.includes(n));
+    const removedNames = held.filter((n) => !next.includes(n));
+    const locking = patch.locked === true && member.status !== 'locked' && held.length > 0;
+    if (addedNames.length || removedNames.length || locking) {
+      const { reason, ...change } = patch;
+      const pending = await this.d.fourEyes.propose(ctx, {
+        kind: 'user.update', right: 'users:write', reason, subjectId: userId, payload: { userId, patch: change },
+        summary: { email: member.email, name: member.name, addedRoles: addedNames, removedRoles: removedNames, locked: locking },
+      });
+      if (pending) return pending;
+    }
     if (patch.name !== undefined) await store.setName(ctx.trx, userId, patch.name);
     if (patch.roleIds !== undefined) {
       assertMayHandOut(ctx.rights, added(await assertAssignableInTenant(ctx.trx, patch.roleIds), member.roleIds));
       await store.setRoles(ctx.trx, ctx.tenantId, userId, patch.roleIds);
       // Rights count on the next request anyway; ending sessions makes the change visible at once.
-      await store.endSessionsInTenant(ctx.trx, ctx.tenantId, userId);
+      await endSessionsInTenant(ctx.trx, ctx.tenantId, userId, 'rights_changed', this.d.clock.now());
       await this.audit(ctx, 'user.roles_changed', userId, { roles: patch.roleIds.length });
     }
     if (patch.locked !== undefined && patch.locked !== (member.status === 'locked')) {
       await store.setStatus(ctx.trx, userId, patch.locked ? 'locked' : 'active', this.d.clock.now());
-      if (patch.locked) await store.endSessionsInTenant(ctx.trx, ctx.tenantId, userId);
+      if (patch.locked) await endSessionsInTenant(ctx.trx, ctx.tenantId, userId, 'account_disabled', this.d.clock.now());
       await this.audit(ctx, patch.locked ? 'user.locked' : 'user.unlocked', userId);
     }
     if (patch.name !== undefined) await this.audit(ctx, 'user.renamed', userId);
@@ -100,12 +145,20 @@ export class UsersService {
   }
 
   /** Soft delete: marked deleted, rights removed, sessions ended, sign-in refused; still listed on request. */
-  async remove(ctx: RequestContext, userId: string): Promise<void> {
+  async remove(ctx: RequestContext, userId: string, reason?: string): Promise<void | Pending> {
     const member = await this.manageable(ctx, userId);
     if (member.status === 'deleted') return;
+    const held = await this.privilegedNames(ctx, member.roleIds);
+    if (held.length) {
+      const pending = await this.d.fourEyes.propose(ctx, {
+        kind: 'user.remove', right: 'users:write', reason, subjectId: userId, payload: { userId },
+        summary: { email: member.email, name: member.name, removedRoles: held },
+      });
+      if (pending) return pending;
+    }
     await store.setStatus(ctx.trx, userId, 'deleted', this.d.clock.now());
     await store.setRoles(ctx.trx, ctx.tenantId, userId, []);
-    await store.endSessionsInTenant(ctx.trx, ctx.tenantId, userId);
+    await endSessionsInTenant(ctx.trx, ctx.tenantId, userId, 'account_disabled', this.d.clock.now());
     await this.audit(ctx, 'user.deleted', userId);
   }
 
@@ -126,7 +179,7 @@ export class UsersService {
   async endSessions(ctx: RequestContext, userId: string): Promise<number> {
     const member = await store.findMember(ctx.trx, ctx.tenantId, userId);
     if (!member) throw fail('not_found', { reason: 'user' });
-    const ended = await store.endSessionsInTenant(ctx.trx, ctx.tenantId, userId);
+    const ended = await endSessionsInTenant(ctx.trx, ctx.tenantId, userId, 'ended_by_admin', this.d.clock.now());
     await this.audit(ctx, 'user.sessions_ended', userId, { sessions: ended });
     return ended;
   }

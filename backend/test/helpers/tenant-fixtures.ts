@@ -24,6 +24,7 @@ export const tenantRowFixtures: Record<string, (trx: Knex.Transaction, ctx: Fixt
       tenant_id: c.tenantId, user_id: c.userId, created_at: trx.fn.now(), last_activity_at: trx.fn.now(),
       absolute_expires_at: trx.raw("now() + interval '8 hours'"),
     }),
+  session_ends: (trx, c) => trx('session_ends').insert({ tenant_id: c.tenantId, session_id: randomUUID(), reason: 'signed_out', ended_at: trx.fn.now() }),
   audit_events: (trx, c) => trx('audit_events').insert({ tenant_id: c.tenantId, type: 'test.fixture' }),
   audit_chain_heads: (trx, c) => trx('audit_chain_heads').insert({ tenant_id: c.tenantId, chain: 'fixture', last_seq: 0, last_hash: Buffer.alloc(32) }),
   audit_chain_anchors: (trx, c) => trx('audit_chain_anchors').insert({ tenant_id: c.tenantId, chain: 'fixture', first_seq: 1, prev_hash: Buffer.alloc(32), moved_at: trx.fn.now() }),
@@ -53,6 +54,16 @@ export const tenantRowFixtures: Record<string, (trx: Knex.Transaction, ctx: Fixt
   imports: (trx, c) => trx('imports').insert({
     tenant_id: c.tenantId, id: randomUUID(), container_id: containerIdFor(c), kind: 'customer_groups', created_at: trx.fn.now(),
   }),
+  approvals: (trx, c) => trx('approvals').insert({
+    tenant_id: c.tenantId, id: randomUUID(), kind: 'settings.change', required_right: 'settings:write', payload: '{}', summary: '{}', reason: 'fixture',
+    proposed_by: c.userId, proposed_at: trx.fn.now(), expires_at: trx.raw("now() + interval '7 days'"),
+  }),
+  recertifications: (trx, c) => trx('recertifications').insert({
+    tenant_id: c.tenantId, id: recertificationIdFor(c), scope: 'all', started_at: trx.fn.now(), due_at: trx.raw("now() + interval '30 days'"),
+  }),
+  recertification_items: (trx, c) => trx('recertification_items').insert({
+    tenant_id: c.tenantId, recertification_id: recertificationIdFor(c), user_id: c.userId, email: 'fixture@bank.example', role_names: 'Analyst',
+  }),
 };
 
 /** One fixture container and one fixture calculation per tenant context (fixed ids per context object). */
@@ -64,3 +75,5 @@ function idFor(ids: WeakMap<FixtureContext, string>, c: FixtureContext): string 
 }
 const containerIdFor = (c: FixtureContext) => idFor(containerIds, c);
 const calculationIdFor = (c: FixtureContext) => idFor(calculationIds, c);
+const recertificationIds = new WeakMap<FixtureContext, string>();
+const recertificationIdFor = (c: FixtureContext) => idFor(recertificationIds, c);

@@ -74,7 +74,7 @@ export default class ApiService extends Service {
     const data: unknown = await response.json().catch(() => undefined);
     if (!response.ok) {
       const apiError = ApiError.from(response.status, data, response.statusText);
-      if (response.status === 401 && !options.expectUnauthenticated) this.session.handleUnauthenticated(apiError.code);
+      if (response.status === 401 && !options.expectUnauthenticated) this.session.handleUnauthenticated(apiError.code, apiError.reason);
       if (apiError.code === 'password_change_required') this.session.handlePasswordChangeRequired();
       if (apiError.code === 'mfa_enrolment_required') this.session.handleMfaEnrolmentRequired();
       throw apiError;
@@ -100,7 +100,7 @@ export default class ApiService extends Service {
         }
         if (xhr.status >= 200 && xhr.status < 300) return resolve(data as T);
         const apiError = ApiError.from(xhr.status, data, xhr.statusText);
-        if (xhr.status === 401) this.session.handleUnauthenticated(apiError.code);
+        if (xhr.status === 401) this.session.handleUnauthenticated(apiError.code, apiError.reason);
         reject(apiError);
       };
       xhr.send(file);
@@ -113,7 +113,7 @@ export default class ApiService extends Service {
       fetch(url, { credentials: 'same-origin', headers: { 'X-Requested-With': 'kontor' } }).then(async (response) => {
         if (response.ok) return response.text();
         const apiError = ApiError.from(response.status, await response.json().catch(() => undefined), response.statusText);
-        if (response.status === 401) this.session.handleUnauthenticated(apiError.code);
+        if (response.status === 401) this.session.handleUnauthenticated(apiError.code, apiError.reason);
         throw apiError;
       }, () => {
         throw new ApiError(0, 'network_error', 'The server cannot be reached.');
