@@ -339,6 +339,16 @@ export const IMPORT_ERRORS = {
     empty: 'The file is empty. Nothing was changed.',
   }),
   interrupted: e(500, 'The server restarted during this import. Nothing was changed; please upload the file again.'),
+  not_csv: e(400, 'This is not a CSV file (it looks like {format}). Export the data as CSV with ; as separator.'),
+  wrong_separator: r(400, {
+    comma: 'Kontor expects ; as separator; this file uses commas.',
+    tab: 'Kontor expects ; as separator; this file uses tabs.',
+  }),
+  wrong_kind: r(400, {
+    customer_groups: 'This looks like a customer groups file. Upload it in the customer groups slot.',
+    products: 'This looks like a products file. Upload it in the products slot.',
+    payments: 'This looks like a payments file. Upload it in the payments slot.',
+  }),
   internal_error: e(500, 'The import failed on our side. Nothing was changed; please try again.'),
   // A line.
   encoding: e(400, 'This line holds bytes that are not UTF-8; the file is probably in another encoding. Export it as UTF-8 and try again.'),

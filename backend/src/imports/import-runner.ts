@@ -7,6 +7,7 @@ import { from as copyFrom } from 'pg-copy-streams';
 import { CopyEncoder, EncodingError, LineTooLong } from './copy-encoder.js';
 import { MalformedCsv } from './csv-lines.js';
 import { importError } from '../http/error-catalogue.js';
+import { readHead, sniff } from './sniff.js';
 import { copyLine, FORMATS, readHeader, readRow, type ImportError, type ImportKind } from './formats.js';
 
 export const MAX_REPORTED_ERRORS = 100;
@@ -98,6 +99,8 @@ interface RunOptions {
  * raw pg client because COPY streams are outside knex; every statement is parameterised.
  */
 export async function runImport(options: RunOptions): Promise<ImportOutcome> {
+  const refused = sniff(options.kind, await readHead(options.file));
+  if (refused) return { ok: false, rowsProcessed: 0, rowsImported: 0, errorCount: 1, errors: [bounded(refused)] };
   const fast = await withClient(options.db, (client) => onePass(client, options, 'direct'));
   if (fast.ok) return fast;
   return withClient(options.db, (client) => onePass(client, options, 'staged'));
