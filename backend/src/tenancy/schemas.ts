@@ -9,7 +9,7 @@ const licence = z.object({
   module: z.enum(MODULES),
   validUntil: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date YYYY-MM-DD').nullable().default(null),
 });
-const modules = z.array(licence).max(MODULES.length).refine((m) => new Set(m.map((x) => x.module)).size === m.length, 'lists a module twice');
+const modules = z.array(licence).max(MODULES.length).refine((m) => new Set(m.map((x) => x.module)).size === m.length, { message: 'lists a module twice', params: { reason: 'duplicate_module' } });
 
 export const createTenantBody = z.object({ name, modules: modules.default([]), admin: z.object({ email, name }) });
 export const settingsBody = z.object({
