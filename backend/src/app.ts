@@ -35,6 +35,8 @@ import { userRoutes } from './users/routes.js';
 import { CalculationQueue } from './calculations/calculation-queue.js';
 import { CalculationsService } from './calculations/calculations-service.js';
 import { calculationRoutes } from './calculations/routes.js';
+import { AccessService } from './access/access-service.js';
+import { accessRoutes } from './access/routes.js';
 
 export interface AppDeps {
   db: Knex;
@@ -97,7 +99,9 @@ export function createApp(deps: AppDeps): Kontor {
   userRoutes(routes, new UsersService({ auth, clock: deps.clock, publicUrl }));
   platformRoutes(routes, new PlatformService({ db: deps.db, auth, clock: deps.clock, publicUrl }));
   auditRoutes(routes, deps.checkpoints && { checkpoints: deps.checkpoints, clock: deps.clock });
-  settingsRoutes(routes, deps.clock);
+  const access = new AccessService({ db: deps.db, clock: deps.clock, mailer: deps.mailer, logger: deps.logger, publicUrl });
+  accessRoutes(routes, access);
+  settingsRoutes(routes, deps.clock, access);
   const imports = new ImportQueue({ db: deps.db, clock: deps.clock, logger: deps.logger });
   const calculations = new CalculationQueue({ db: deps.db, clock: deps.clock, logger: deps.logger, timeoutMs: deps.calculationTimeoutMs ?? 60 * 60_000 });
   calculationRoutes(routes, new CalculationsService({ clock: deps.clock, queue: calculations }));

@@ -15,6 +15,7 @@ import type { SessionTokens } from './session-token.js';
 import type { SecondFactor } from './second-factor.js';
 import { mfaRequiredFor } from './mfa-policy.js';
 import { effectiveRights } from '../tenancy/rights.js';
+import { visitAllowed } from '../access/access-service.js';
 
 export const RECOVERY_CODE_MINUTES = 10;
 export const RECOVERY_MAX_ATTEMPTS = 5;
@@ -279,13 +280,27 @@ export class AuthService {
     if (!old.mfa_verified) throw new Forbidden('mfa_required', 'Switching banks needs a sign-in with your second factor. Set it up under "Security", then sign in again.');
     const opened = await inTenant(this.d.db, targetTenantId, async (trx) => {
       if (!(await store.hasMembership(trx, targetTenantId, ctx.userId))) return undefined;
+      // The bank decides (issue 17): outside an approved window the door stays shut, and the attempt is on the bank's record.
+      const visit = await visitAllowed(trx, targetTenantId, ctx.userId, now);
+      if (!visit.allowed) {
+        await recordAudit(trx, {
+          tenantId: targetTenantId, actorUserId: ctx.userId, type: 'vendor.switch_refused', details: { from: ctx.tenantId }, requestId: ctx.requestId, ip: ctx.ip,
+        }, now);
+        return 'refused' as const;
+      }
       const session = await this.openSession(trx, ctx.userId, targetTenantId, meta, now, { createdAt: now, absoluteExpiresAt: old.absolute_expires_at }, true);
       await recordAudit(trx, {
-        tenantId: targetTenantId, actorUserId: ctx.userId, type: 'auth.tenant_switch_in', details: { from: ctx.tenantId }, requestId: ctx.requestId, ip: ctx.ip,
+        tenantId: targetTenantId, actorUserId: ctx.userId, type: 'auth.tenant_switch_in', details: { from: ctx.tenantId, accessRequestId: visit.requestId }, requestId: ctx.requestId, ip: ctx.ip,
       }, now);
       return session;
     });
     if (!opened) throw new Forbidden('no_grant', 'You have no access to this tenant.');
+    if (opened === 'refused') {
+      await recordAudit(ctx.trx, {
+        tenantId: ctx.tenantId, actorUserId: ctx.userId, type: 'vendor.switch_refused', details: { to: targetTenantId }, requestId: ctx.requestId, ip: ctx.ip,
+      }, now);
+      throw new RefusalToKeep(new Forbidden('access_not_approved', 'This bank has not approved your access for now. File an access request and wait for its approval.'));
+    }
     await store.deleteSession(ctx.trx, ctx.tenantId, ctx.sessionId);
     await recordAudit(ctx.trx, {
       tenantId: ctx.tenantId, actorUserId: ctx.userId, type: 'auth.tenant_switch_out', details: { to: targetTenantId }, requestId: ctx.requestId, ip: ctx.ip,

@@ -6,6 +6,7 @@ import { send, type Guard, type Requirement, type Result } from '../http/route-t
 import { effectiveRights, holds, isVendorOnly, type Access, type Area, type Module } from '../tenancy/rights.js';
 import { mfaRequiredFor } from './mfa-policy.js';
 import { recordAudit } from '../audit/audit-store.js';
+import { visitAllowed } from '../access/access-service.js';
 import type { Knex } from 'knex';
 import * as store from './auth-store.js';
 import { RefusalToKeep, type RequestContext } from './context.js';
@@ -30,6 +31,11 @@ async function recordDenial(
 
 function sessionExpired(): Unauthorized {
   return new Unauthorized('session_expired', 'Your session has ended. Please sign in again.');
+}
+
+/** The vendor's access window in this bank is over or was revoked (session-end contract, reason access_ended). */
+function accessEnded(): HttpError {
+  return new HttpError(401, 'session_expired', 'Your access to this bank has ended. Please sign in again.', undefined, {}, 'access_ended');
 }
 
 /**
@@ -65,6 +71,18 @@ export function createGuard(deps: { db: Knex; tokens: SessionTokens; clock: Cloc
         await store.deleteSession(trx, claims.tid, claims.sid);
         refusal = sessionExpired();
         return undefined;
+      }
+      // Vendor staff inside a bank: only within an approved access window, checked on every request.
+      if (!row.is_vendor) {
+        const visit = await visitAllowed(trx, claims.tid, claims.sub, now);
+        if (!visit.allowed) {
+          await store.deleteSession(trx, claims.tid, claims.sid);
+          await recordAudit(trx, {
+            tenantId: claims.tid, actorUserId: claims.sub, type: 'vendor.access_ended', details: { session: 'ended' }, requestId: req.requestId, ip: req.ip,
+          }, now);
+          refusal = accessEnded();
+          return undefined;
+        }
       }
       if (row.must_change_password && !requirement.allowPendingPasswordChange) {
         refusal = new Forbidden('password_change_required', 'Please change your password before you continue.');

@@ -19,6 +19,8 @@ export const settingsBody = z.object({
   mfaRequired: z.enum(['none', 'admins', 'all']).optional(),
   auditReviewMonths: z.number().int().min(6).max(120).optional(),
 }).strict();
+/** What the bank itself may change: its settings and who from the vendor may come in (access mode). */
+export const bankSettingsBody = settingsBody.extend({ accessMode: z.enum(['approval', 'notify', 'open']).optional() }).strict();
 export const patchTenantBody = z.object({ name: name.optional(), modules: modules.optional(), active: z.boolean().optional(), settings: settingsBody.optional() }).strict();
 export const createVendorUserBody = z.object({ email, name, roleIds });
 export const patchVendorUserBody = z.object({ roleIds }).strict();

@@ -8,13 +8,15 @@ export interface TenantSettingsView {
   mfaRequired: string;
   /** Months the review records (customer-data access, rights, vendor switches, refusals) are kept. */
   auditReviewMonths: number;
+  /** Vendor access (issue 17): changed only through AccessService.changeAccessMode. */
+  accessMode: string;
 }
 
-export type SettingsPatch = Partial<TenantSettingsView>;
+export type SettingsPatch = Partial<Omit<TenantSettingsView, 'accessMode'>>;
 
 const COLUMNS: Record<keyof TenantSettingsView, string> = {
   idleMinutes: 'idle_minutes', absoluteHours: 'absolute_hours', passwordProfile: 'password_profile',
-  retentionDays: 'retention_days', mfaRequired: 'mfa_required', auditReviewMonths: 'audit_review_months',
+  retentionDays: 'retention_days', mfaRequired: 'mfa_required', auditReviewMonths: 'audit_review_months', accessMode: 'access_mode',
 };
 
 /** A tenant's settings row (created with defaults on first read), inside that tenant's transaction. */
@@ -27,7 +29,7 @@ export async function readSettings(trx: Knex.Transaction, tenantId: string): Pro
 export async function writeSettings(trx: Knex.Transaction, tenantId: string, patch: SettingsPatch, at: Date): Promise<TenantSettingsView> {
   await readSettings(trx, tenantId);
   const columns: Record<string, unknown> = { updated_at: at };
-  for (const [k, v] of Object.entries(patch)) if (v !== undefined) columns[COLUMNS[k as keyof TenantSettingsView]] = v;
+  for (const [k, v] of Object.entries(patch)) if (v !== undefined && k !== 'accessMode') columns[COLUMNS[k as keyof TenantSettingsView]] = v;
   await trx('tenant_settings').where({ tenant_id: tenantId }).update(columns);
   return readSettings(trx, tenantId);
 }

@@ -66,6 +66,12 @@ export interface TestUser {
   tenantId: string;
 }
 
+/**
+ * Suites that are not about vendor access let vendor staff switch in as before (`open`); the
+ * access-request suites ask for `approval` or `notify` through `settings`.
+ */
+const DEFAULT_TEST_SETTINGS = { access_mode: 'open' };
+
 /** A tenant with settings, and a user with the given built-in roles and a known password. */
 export async function createTenantWithUser(
   t: TestKontor,
@@ -74,7 +80,7 @@ export async function createTenantWithUser(
   const [tenant] = await t.owner('tenants').insert({ name: options.tenantName ?? uniqueName('Sparkasse'), is_vendor: options.isVendor ?? false }).returning('id');
   const tenantId = (tenant as { id: string }).id;
   for (const module of options.modules ?? []) await t.owner('tenant_modules').insert({ tenant_id: tenantId, module });
-  await inTenant(t.owner, tenantId, (trx) => trx('tenant_settings').insert({ tenant_id: tenantId, ...(options.settings ?? {}) }));
+  await inTenant(t.owner, tenantId, (trx) => trx('tenant_settings').insert({ tenant_id: tenantId, ...DEFAULT_TEST_SETTINGS, ...(options.settings ?? {}) }));
   return addUser(t, tenantId, options);
 }
 
