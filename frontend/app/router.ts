@@ -25,10 +25,12 @@ Router.map(function () {
       this.route('audit');
       this.route('logins');
       this.route('settings');
+      this.route('vendor-access');
     });
     this.route('platform', function () {
       this.route('tenants');
       this.route('users');
+      this.route('access');
     });
   });
   this.route('not-found', { path: '/*path' });

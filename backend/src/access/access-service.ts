@@ -264,6 +264,8 @@ export class AccessService {
    * Audited with the mode before and after.
    */
   async changeAccessMode(ctx: RequestContext, mode: AccessMode): Promise<void> {
+    // Saving the settings form unchanged is no change (and no decision).
+    if ((await store.accessMode(ctx.trx, ctx.tenantId)) === mode) return;
     // Vendor staff inside the bank (with a settings right from their grant) must not open the door for themselves.
     if (ctx.isVendorTenant || (await store.homeTenantOf(ctx.trx, ctx.userId)) !== ctx.tenantId) {
       throw new Forbidden('visitor_cannot_decide', 'Only the bank\'s own administrators decide on vendor access.');
