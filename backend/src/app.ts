@@ -35,6 +35,8 @@ import { userRoutes } from './users/routes.js';
 import { CalculationQueue } from './calculations/calculation-queue.js';
 import { CalculationsService } from './calculations/calculations-service.js';
 import { calculationRoutes } from './calculations/routes.js';
+import { FourEyes } from './approvals/four-eyes.js';
+import { approvalRoutes } from './approvals/routes.js';
 import { AccessService } from './access/access-service.js';
 import { accessRoutes } from './access/routes.js';
 
@@ -96,18 +98,20 @@ export function createApp(deps: AppDeps): Kontor {
   healthRoutes(routes, deps.db, deps.auditShipping);
   authRoutes(routes, auth, { loginThrottle: throttles.login, recoveryThrottle: throttles.recovery, clock: deps.clock });
   const publicUrl = deps.publicUrl ?? 'http://127.0.0.1:3000';
-  userRoutes(routes, new UsersService({ auth, clock: deps.clock, publicUrl }));
-  platformRoutes(routes, new PlatformService({ db: deps.db, auth, clock: deps.clock, publicUrl }));
+  const fourEyes = new FourEyes({ clock: deps.clock, logger: deps.logger });
+  approvalRoutes(routes, fourEyes);
+  userRoutes(routes, new UsersService({ auth, clock: deps.clock, publicUrl, fourEyes }));
+  platformRoutes(routes, new PlatformService({ db: deps.db, auth, clock: deps.clock, publicUrl, fourEyes }));
   auditRoutes(routes, deps.checkpoints && { checkpoints: deps.checkpoints, clock: deps.clock });
   const access = new AccessService({ db: deps.db, clock: deps.clock, mailer: deps.mailer, logger: deps.logger, publicUrl });
   accessRoutes(routes, access);
-  settingsRoutes(routes, deps.clock, access);
+  settingsRoutes(routes, deps.clock, fourEyes, access);
   const imports = new ImportQueue({ db: deps.db, clock: deps.clock, logger: deps.logger });
   const calculations = new CalculationQueue({ db: deps.db, clock: deps.clock, logger: deps.logger, timeoutMs: deps.calculationTimeoutMs ?? 60 * 60_000 });
   calculationRoutes(routes, new CalculationsService({ clock: deps.clock, queue: calculations }));
   containerRoutes(routes, new ContainersService({
     clock: deps.clock, queue: imports, spoolDir: deps.spoolDir ?? path.join(os.tmpdir(), 'kontor-spool'), importMaxBytes: deps.importMaxBytes ?? 2 * 1024 ** 3,
-    uploadLimits: deps.uploadLimits,
+    uploadLimits: deps.uploadLimits, fourEyes,
   }));
 
   const app = express();

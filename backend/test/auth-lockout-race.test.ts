@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { RECOVERY_MAX_ATTEMPTS } from '../src/auth/auth-service.js';
+import { RECOVERY_MAX_ATTEMPTS } from '../src/auth/recovery.js';
 import { LOCK_AFTER_FAILURES } from '../src/auth/auth-store.js';
 import { createTenantWithUser, startTestKontor, type TestKontor, type TestUser } from './helpers/app.js';
 import { Client } from './helpers/client.js';

@@ -154,6 +154,10 @@ const matrix: Record<string, Scenario> = {
   'GET /audit/export': { rule: 'audit:read' },
   'GET /settings': { rule: 'settings:read',},
   'PATCH /settings': { rule: 'settings:write', body: () => ({ idleMinutes: 30 }) },
+  // Per approval the service checks the right the change needs; an unknown id answers 404 to everyone signed in.
+  'GET /approvals': { rule: 'session' },
+  'POST /approvals/:id/approve': { rule: 'session', own: async () => ({ id: randomUUID() }), notFoundIsFine: true },
+  'POST /approvals/:id/reject': { rule: 'session', own: async () => ({ id: randomUUID() }), notFoundIsFine: true },
   'GET /platform/tenants': { rule: 'platform.tenants:read',},
   'POST /platform/tenants': { rule: 'platform.tenants:write', body: () => ({ name: `Sparkasse ${randomEmail()}`, modules: [], admin: { email: randomEmail(), name: 'Admin' } }) },
   'PATCH /platform/tenants/:id': { rule: 'platform.tenants:write', own: async () => ({ id: (await createTenantWithUser(t)).tenantId }), body: () => ({ modules: [] }) },

@@ -61,6 +61,34 @@ describe('TOTP second factor', () => {
     assert.equal((await c.post('/api/auth/totp/enrol')).body.error.code, 'already_enrolled');
   });
 
+  it('enrolment writes in the request\'s transaction: a confirmation that fails leaves no factor in force and no recovery codes', async () => {
+    const u = await createTenantWithUser(t, { roles: ['analyst'] });
+    const c = await passwordOnly(u);
+    const started = await c.post('/api/auth/totp/enrol');
+    assert.equal(started.status, 200);
+    // The last write of the confirmation (the session's verified flag) fails for this user only.
+    const fn = `test_fail_enrolment_${u.id.replace(/-/g, '')}`;
+    await t.owner.raw(`create function ${fn}() returns trigger language plpgsql as $$ begin raise exception 'enrolment failure injected'; end $$`);
+    await t.owner.raw(`create trigger ${fn} before update of mfa_verified on sessions for each row when (new.user_id = '${u.id}' and new.mfa_verified) execute function ${fn}()`);
+    try {
+      const failed = await c.post('/api/auth/totp/confirm', { code: code(started.body.secret) });
+      assert.equal(failed.status, 500);
+      assert.equal(failed.body.recoveryCodes, undefined, 'no codes were shown');
+    } finally {
+      await t.owner.raw(`drop trigger ${fn} on sessions`);
+      await t.owner.raw(`drop function ${fn}()`);
+    }
+    const factor = await t.owner('user_totp').where({ user_id: u.id }).first('confirmed_at', 'last_step');
+    assert.equal(factor.confirmed_at, null, 'the factor is not in force');
+    assert.equal(factor.last_step, null, 'the code\'s step was not used up');
+    assert.equal(Number((await t.owner('user_recovery_codes').where({ user_id: u.id }).count({ n: '*' }))[0]!.n), 0, 'no recovery codes exist that nobody saw');
+    assert.deepEqual((await c.get('/api/auth/totp')).body, { enrolled: false, recoveryCodesLeft: 0 });
+    // The same code confirms once the failure is gone: nothing of the failed attempt stands in the way.
+    const confirmed = await c.post('/api/auth/totp/confirm', { code: code(started.body.secret) });
+    assert.equal(confirmed.status, 200, JSON.stringify(confirmed.body));
+    assert.equal(confirmed.body.recoveryCodes.length, 10);
+  });
+
   it('login becomes two steps: the password alone yields no usable session', async () => {
     const u = await createTenantWithUser(t, { roles: ['analyst'] });
     const { secret } = await enrol(await passwordOnly(u));

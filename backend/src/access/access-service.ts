@@ -259,6 +259,13 @@ export class AccessService {
     return { mode: await store.accessMode(ctx.trx, ctx.tenantId), pending: items.filter((i) => i.state === 'pending').length, items };
   }
 
+  /** Vendor staff inside the bank (with a settings right from their grant) must not open the door for themselves. */
+  async assertMayChangeMode(ctx: RequestContext): Promise<void> {
+    if (ctx.isVendorTenant || (await store.homeTenantOf(ctx.trx, ctx.userId)) !== ctx.tenantId) {
+      throw new Forbidden('visitor_cannot_decide', 'Only the bank\'s own administrators decide on vendor access.');
+    }
+  }
+
   /**
    * The bank changes its access mode: one function, so four-eyes (issue 17 item 2) can wrap it.
    * Audited with the mode before and after.
@@ -266,10 +273,7 @@ export class AccessService {
   async changeAccessMode(ctx: RequestContext, mode: AccessMode): Promise<void> {
     // Saving the settings form unchanged is no change (and no decision).
     if ((await store.accessMode(ctx.trx, ctx.tenantId)) === mode) return;
-    // Vendor staff inside the bank (with a settings right from their grant) must not open the door for themselves.
-    if (ctx.isVendorTenant || (await store.homeTenantOf(ctx.trx, ctx.userId)) !== ctx.tenantId) {
-      throw new Forbidden('visitor_cannot_decide', 'Only the bank\'s own administrators decide on vendor access.');
-    }
+    await this.assertMayChangeMode(ctx);
     const before = await store.setAccessMode(ctx.trx, ctx.tenantId, mode, this.d.clock.now());
     if (before !== mode) {
       await recordAudit(ctx.trx, {

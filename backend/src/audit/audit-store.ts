@@ -20,9 +20,9 @@ export interface AuditEvent {
  */
 const REVIEW_TYPES = new Set([
   'user.roles_changed', 'user.invited', 'user.deleted', 'user.totp_reset', 'user.unlocked', 'user.sessions_ended', 'user.reset_sent',
-  'user.recertification_export', 'auth.invitation_accepted', 'auth.tenant_switch_in', 'auth.tenant_switch_out', 'settings.changed',
+  'user.recertification_export', 'user.deactivated', 'user.deactivation_announced', 'auth.invitation_accepted', 'auth.tenant_switch_in', 'auth.tenant_switch_out', 'settings.changed',
 ]);
-const REVIEW_PATTERN = /(\.rows_viewed|\.exported|\.denied|\.refused)$|^(vendor|role|grant|audit)\./;
+const REVIEW_PATTERN = /(\.rows_viewed|\.exported|\.denied|\.refused)$|^(vendor|role|grant|audit|approval|recertification)\./;
 
 export function isReviewRecord(type: string): boolean {
   return REVIEW_TYPES.has(type) || REVIEW_PATTERN.test(type);

@@ -134,6 +134,11 @@ export async function tenantsOfUser(db: Knex, userId: string): Promise<string[]>
   return [...new Set([user?.tenant_id as string, ...(grants as string[])].filter(Boolean))];
 }
 
+/** Id and name of those of `ids` that are not deactivated, by name. */
+export async function activeTenantNames(db: Knex, ids: string[]): Promise<{ id: string; name: string }[]> {
+  return db('tenants').whereIn('id', ids).whereNull('deactivated_at').orderBy('name').select<{ id: string; name: string }[]>('id', 'name');
+}
+
 export async function allTenantIds(db: Knex): Promise<string[]> {
   return db('tenants').pluck('id');
 }
@@ -179,6 +184,12 @@ export async function insertInvitationToken(
 ): Promise<void> {
   await db('invitation_tokens').where({ user_id: userId }).whereNull('used_at').update({ used_at: at });
   await db('invitation_tokens').insert({ user_id: userId, token_hash: tokenHash, purpose, expires_at: expiresAt, created_at: at });
+}
+
+/** The user a valid (unused, unexpired) invitation or reset token belongs to. */
+export async function invitedUser(db: Knex, tokenHash: string, at: Date): Promise<string | undefined> {
+  const row = await db('invitation_tokens').where({ token_hash: tokenHash }).whereNull('used_at').where('expires_at', '>', at).first('user_id');
+  return (row as { user_id: string } | undefined)?.user_id;
 }
 
 /** Consumes a valid token atomically and returns its user, or undefined. */
@@ -228,8 +239,9 @@ export async function findSession(trx: Knex.Transaction, tenantId: string, id: s
   return trx('sessions').where({ tenant_id: tenantId, id }).first();
 }
 
-export async function touchSession(trx: Knex.Transaction, tenantId: string, id: string, at: Date): Promise<void> {
-  await trx('sessions').where({ tenant_id: tenantId, id }).update({ last_activity_at: at });
+/** Enrolment in this session counts as its second factor. */
+export async function markSessionMfaVerified(trx: Knex.Transaction, tenantId: string, id: string): Promise<void> {
+  await trx('sessions').where({ tenant_id: tenantId, id }).update({ mfa_verified: true });
 }
 
 export async function deleteSession(trx: Knex.Transaction, tenantId: string, id: string): Promise<number> {

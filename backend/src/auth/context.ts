@@ -17,6 +17,8 @@ export interface RequestContext {
   trx: Knex.Transaction;
   /** Runs `work` once the request's transaction has committed (starting a background job on its rows). */
   afterCommit(work: () => void): void;
+  /** Set while an approved four-eyes change is applied (as its proposer): it is not put to approval again. */
+  applyingApproval?: string;
 }
 
 /**

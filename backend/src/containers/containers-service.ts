@@ -1,18 +1,18 @@
 import { randomUUID } from 'node:crypto';
-import fs from 'node:fs';
-import type { Request } from 'express';
 import type { Knex } from 'knex';
 import { recordAudit } from '../audit/audit-store.js';
 import { activeCalculation, countCalculations } from '../calculations/calculations-store.js';
 import type { RequestContext } from '../auth/context.js';
 import type { Clock } from '../clock.js';
-import { Conflict, NotFound, UnsupportedMediaType } from '../http/errors.js';
-import type { Prepared } from '../http/route-table.js';
+import { Conflict, NotFound } from '../http/errors.js';
 import type { ImportError, ImportKind } from '../imports/formats.js';
 import type { ImportQueue } from '../imports/import-queue.js';
 import * as imports from '../imports/import-store.js';
 import { bounded, MAX_REPORTED_ERRORS } from '../imports/import-runner.js';
-import { ensureFreeSpace, spoolUpload } from '../imports/spool.js';
+import { ensureFreeSpace } from '../imports/spool.js';
+import type { FourEyes, Pending } from '../approvals/four-eyes.js';
+import * as store from './containers-store.js';
+import type { ContainerRow } from './containers-store.js';
 import { DEFAULT_UPLOAD_LIMITS, UploadSlots, type UploadLimits } from './upload-slots.js';
 
 export interface ContainerView {
@@ -23,6 +23,13 @@ export interface ContainerView {
   lastImportAt: string | null;
   lastCalculatedAt: string | null;
   counts: { customerGroups: number; products: number; payments: number };
+}
+
+/** An upload streamed to the spool by the HTTP edge. */
+export interface SpooledUpload {
+  id: string;
+  file: string;
+  bytes: number;
 }
 
 export interface ImportView {
@@ -38,11 +45,6 @@ export interface ImportView {
   errors: ImportError[];
   createdAt: string;
   finishedAt: string | null;
-}
-
-interface ContainerRow {
-  id: string; name: string; locked: boolean; created_at: Date; last_import_at: Date | null; last_calculated_at: Date | null;
-  groups_count: number; products_count: number; payments_count: number;
 }
 
 function containerView(r: ContainerRow): ContainerView {
@@ -67,8 +69,9 @@ export function importView(r: imports.ImportRow): ImportView {
 export class ContainersService {
   private readonly slots: UploadSlots;
 
-  constructor(private readonly d: { clock: Clock; queue: ImportQueue; spoolDir: string; importMaxBytes: number; uploadLimits?: UploadLimits | undefined }) {
+  constructor(private readonly d: { clock: Clock; queue: ImportQueue; spoolDir: string; importMaxBytes: number; uploadLimits?: UploadLimits | undefined; fourEyes: FourEyes }) {
     this.slots = new UploadSlots(this.limits);
+    d.fourEyes.register('container.remove', (ctx, p: { containerId: string }) => this.remove(ctx, p.containerId));
   }
 
   private get limits(): UploadLimits {
@@ -82,27 +85,30 @@ export class ContainersService {
   }
 
   private async row(trx: Knex.Transaction, tenantId: string, id: string): Promise<ContainerRow> {
-    const row = (await trx('containers').where({ tenant_id: tenantId, id }).first()) as ContainerRow | undefined;
+    const row = await store.findContainer(trx, tenantId, id);
     if (!row) throw new NotFound('There is no such data container.');
     return row;
   }
 
+  /** 404 unless the container exists for this request (in its bank and departments). */
+  async checkExists(ctx: RequestContext, id: string): Promise<void> {
+    await this.row(ctx.trx, ctx.tenantId, id);
+  }
+
   async list(ctx: RequestContext): Promise<ContainerView[]> {
-    const rows = (await ctx.trx('containers').where({ tenant_id: ctx.tenantId }).orderBy('name')) as ContainerRow[];
-    return rows.map(containerView);
+    return (await store.listContainers(ctx.trx, ctx.tenantId)).map(containerView);
   }
 
   async get(ctx: RequestContext, id: string): Promise<ContainerView & { imports: ImportView[] }> {
     const row = await this.row(ctx.trx, ctx.tenantId, id);
-    const latest = (await ctx.trx('imports').where({ tenant_id: ctx.tenantId, container_id: id })
-      .distinctOn('kind').orderBy([{ column: 'kind' }, { column: 'created_at', order: 'desc' }])) as imports.ImportRow[];
+    const latest = await store.latestImports<imports.ImportRow>(ctx.trx, ctx.tenantId, id);
     return { ...containerView(row), imports: latest.map(importView) };
   }
 
   async create(ctx: RequestContext, name: string): Promise<ContainerView> {
-    if (await ctx.trx('containers').where({ tenant_id: ctx.tenantId, name }).first('id')) throw new Conflict('name_taken', 'A data container with this name exists already.');
+    if (await store.containerNameTaken(ctx.trx, ctx.tenantId, name)) throw new Conflict('name_taken', 'A data container with this name exists already.');
     const id = randomUUID();
-    await ctx.trx('containers').insert({ tenant_id: ctx.tenantId, id, name, created_by: ctx.userId, created_at: this.d.clock.now() });
+    await store.insertContainer(ctx.trx, { tenantId: ctx.tenantId, id, name, userId: ctx.userId, at: this.d.clock.now() });
     await this.audit(ctx, 'container.created', id);
     return containerView(await this.row(ctx.trx, ctx.tenantId, id));
   }
@@ -110,30 +116,41 @@ export class ContainersService {
   async update(ctx: RequestContext, id: string, patch: { name?: string | undefined; locked?: boolean | undefined }): Promise<ContainerView> {
     const row = await this.row(ctx.trx, ctx.tenantId, id);
     if (patch.name !== undefined && patch.name !== row.name) {
-      if (await ctx.trx('containers').where({ tenant_id: ctx.tenantId, name: patch.name }).first('id')) throw new Conflict('name_taken', 'A data container with this name exists already.');
-      await ctx.trx('containers').where({ tenant_id: ctx.tenantId, id }).update({ name: patch.name });
+      if (await store.containerNameTaken(ctx.trx, ctx.tenantId, patch.name)) throw new Conflict('name_taken', 'A data container with this name exists already.');
+      await store.updateContainer(ctx.trx, ctx.tenantId, id, { name: patch.name });
       await this.audit(ctx, 'container.renamed', id);
     }
     if (patch.locked !== undefined && patch.locked !== row.locked) {
-      await ctx.trx('containers').where({ tenant_id: ctx.tenantId, id }).update({ locked: patch.locked });
+      await store.updateContainer(ctx.trx, ctx.tenantId, id, { locked: patch.locked });
       await this.audit(ctx, patch.locked ? 'container.locked' : 'container.unlocked', id);
     }
     return containerView(await this.row(ctx.trx, ctx.tenantId, id));
   }
 
-  async remove(ctx: RequestContext, id: string): Promise<void> {
+  /**
+   * A container with results is deleted only under four-eyes: proposed here, deleted with its
+   * results once a second person holding containers:write approves. Otherwise results go first.
+   */
+  async remove(ctx: RequestContext, id: string, reason?: string): Promise<void | Pending> {
     const row = await this.row(ctx.trx, ctx.tenantId, id);
     if (row.locked) throw new Conflict('container_locked', 'This container is locked. Unlock it before deleting it.');
     if (await imports.activeImport(ctx.trx, ctx.tenantId, id)) throw new Conflict('import_running', 'An import is running in this container. Wait until it has finished.');
-    if (await countCalculations(ctx.trx, ctx.tenantId, id)) throw new Conflict('has_results', 'This container has calculation results. Delete them first.');
-    await ctx.trx('containers').where({ tenant_id: ctx.tenantId, id }).delete();
+    const results = await countCalculations(ctx.trx, ctx.tenantId, id);
+    if (results && !ctx.applyingApproval) {
+      const pending = await this.d.fourEyes.propose(ctx, {
+        kind: 'container.remove', right: 'containers:write', reason, subjectId: id, payload: { containerId: id }, summary: { container: row.name, calculations: results },
+      });
+      if (pending) return pending;
+      throw new Conflict('has_results', 'This container has calculation results. Delete them first.');
+    }
+    if (results && (await activeCalculation(ctx.trx, ctx.tenantId, id))) throw new Conflict('calculation_running', 'A calculation is running on this container. Delete it when it has finished.');
+    await store.deleteContainer(ctx.trx, ctx.tenantId, id);
     await this.audit(ctx, 'container.deleted', id, { groups: row.groups_count });
   }
 
   /** Everything that can refuse an import, checked before the upload is read and again after. */
-  async checkImport(ctx: RequestContext, containerId: string, kind: ImportKind, req: Request): Promise<void> {
+  async checkImport(ctx: RequestContext, containerId: string, kind: ImportKind): Promise<void> {
     const row = await this.row(ctx.trx, ctx.tenantId, containerId);
-    if (!req.is('text/csv')) throw new UnsupportedMediaType('Send the file as text/csv.');
     if (row.locked) throw new Conflict('container_locked', 'This container is locked. Unlock it to import data.');
     if (await imports.activeImport(ctx.trx, ctx.tenantId, containerId)) throw new Conflict('import_running', 'An import is running in this container. Wait until it has finished.');
     if (await activeCalculation(ctx.trx, ctx.tenantId, containerId)) throw new Conflict('calculation_running', 'A calculation is running on this container. Import when it has finished.');
@@ -144,28 +161,23 @@ export class ContainersService {
 
   /**
    * The first check of an upload, before a byte of its body is read: everything checkImport
-   * refuses, a slot (one upload per container, bounded per user and per bank) and free disk space.
-   * The slot is given back when the request has been answered.
+   * refuses, free disk space and a slot (one upload per container, bounded per user and per bank).
+   * Returns the slot's release, which the HTTP edge calls once the request has been answered.
    */
-  async admitUpload(ctx: RequestContext, containerId: string, kind: ImportKind, req: Request): Promise<void> {
-    await this.checkImport(ctx, containerId, kind, req);
+  async admitUpload(ctx: RequestContext, containerId: string, kind: ImportKind): Promise<() => void> {
+    await this.checkImport(ctx, containerId, kind);
     ensureFreeSpace(this.d.spoolDir, this.limits.spoolReserveBytes);
-    const release = this.slots.take({ tenantId: ctx.tenantId, userId: ctx.userId, containerId }, () => new Conflict('import_running', 'An import is running in this container. Wait until it has finished.'));
-    const res = req.res;
-    if (!res || res.writableFinished || res.destroyed) release();
-    else res.once('close', release);
+    return this.slots.take({ tenantId: ctx.tenantId, userId: ctx.userId, containerId }, () => new Conflict('import_running', 'An import is running in this container. Wait until it has finished.'));
   }
 
-  /** Streams the body to a spool file; runs with no database connection held. */
-  async spool(req: Request): Promise<Prepared> {
-    const id = randomUUID();
-    const spooled = await spoolUpload(req, this.d.spoolDir, id, this.d.importMaxBytes, () => ensureFreeSpace(this.d.spoolDir, this.limits.spoolReserveBytes));
-    return { value: { id, ...spooled }, discard: () => fs.rmSync(spooled.file, { force: true }) };
+  /** Where and how large an upload may be spooled (the HTTP edge streams it there). */
+  get spoolTarget(): { dir: string; maxBytes: number; reserveBytes: number } {
+    return { dir: this.d.spoolDir, maxBytes: this.d.importMaxBytes, reserveBytes: this.limits.spoolReserveBytes };
   }
 
   /** Records the queued import for a spooled file and hands it to the background queue. */
-  async startImport(ctx: RequestContext, containerId: string, kind: ImportKind, req: Request, spooled: { id: string; file: string; bytes: number }): Promise<{ id: string }> {
-    await this.checkImport(ctx, containerId, kind, req);
+  async startImport(ctx: RequestContext, containerId: string, kind: ImportKind, spooled: SpooledUpload): Promise<{ id: string }> {
+    await this.checkImport(ctx, containerId, kind);
     const { id } = spooled;
     await imports.insertImport(ctx.trx, { tenantId: ctx.tenantId, id, containerId, kind, bytesTotal: spooled.bytes, userId: ctx.userId, at: this.d.clock.now() });
     await this.audit(ctx, 'import.started', containerId, { import: id, kind, bytes: spooled.bytes });

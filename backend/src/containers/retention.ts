@@ -5,6 +5,7 @@ import { inTenant } from '../db/tenant-transaction.js';
 import type { Logger } from '../log/logger.js';
 import { sendInBackground, type Mailer } from '../mail/mailer.js';
 import { containerRetentionMail } from '../mail/templates.js';
+import * as store from './containers-store.js';
 
 const DAY_MS = 86_400_000;
 export const WARN_DAYS_BEFORE = 30;
@@ -18,30 +19,19 @@ export async function containerRetention(deps: { db: Knex; clock: Clock; mailer:
   const now = deps.clock.now();
   let deleted = 0;
   let warned = 0;
-  const q = deps.db('tenants').whereNull('deactivated_at');
-  if (onlyTenants) q.whereIn('id', onlyTenants);
-  const tenants = (await q.pluck('id')) as string[];
-  for (const tenantId of tenants) {
+  for (const tenantId of await store.activeTenantIds(deps.db, onlyTenants)) {
     await inTenant(deps.db, tenantId, async (trx) => {
-      const settings = await trx('tenant_settings').where({ tenant_id: tenantId }).first('retention_days');
-      const days = (settings?.retention_days as number | undefined) ?? 1095;
-      const lastUse = trx.raw('coalesce(greatest(last_calculated_at, last_import_at), last_import_at, created_at)');
-      const expired = await trx('containers').where({ tenant_id: tenantId, locked: false })
-        .where(lastUse, '<', new Date(now.getTime() - days * DAY_MS)).select('id', 'groups_count');
-      for (const c of expired as { id: string; groups_count: number }[]) {
-        await trx('containers').where({ tenant_id: tenantId, id: c.id }).delete();
+      const days = await store.retentionDays(trx, tenantId);
+      for (const c of await store.unusedSince(trx, tenantId, new Date(now.getTime() - days * DAY_MS))) {
+        await store.deleteContainer(trx, tenantId, c.id);
         await recordAudit(trx, { tenantId, actorUserId: null, type: 'container.retention_deleted', subjectType: 'container', subjectId: c.id, details: { groups: c.groups_count, days } }, now);
         deleted++;
       }
-      const soon = await trx('containers').where({ tenant_id: tenantId, locked: false })
-        .where(lastUse, '<', new Date(now.getTime() - (days - WARN_DAYS_BEFORE) * DAY_MS))
-        .where((q) => { q.whereNull('retention_warned_at').orWhere('retention_warned_at', '<', lastUse); })
-        .select<{ id: string; name: string }[]>('id', 'name');
+      const soon = await store.unwarnedUnusedSince(trx, tenantId, new Date(now.getTime() - (days - WARN_DAYS_BEFORE) * DAY_MS));
       if (soon.length === 0) return;
-      const admins = await trx('membership_roles as mr').join('roles as r', 'r.id', 'mr.role_id').join('users as u', 'u.id', 'mr.user_id')
-        .where({ 'mr.tenant_id': tenantId, 'r.key': 'tenant_admin', 'u.status': 'active' }).where('u.tenant_id', tenantId).distinct<{ email: string }[]>('u.email');
-      for (const a of admins) sendInBackground(deps.mailer, containerRetentionMail(a.email, soon.map((s) => s.name), WARN_DAYS_BEFORE), deps.logger);
-      await trx('containers').whereIn('id', soon.map((s) => s.id)).where({ tenant_id: tenantId }).update({ retention_warned_at: now });
+      const admins = await store.tenantAdminEmails(trx, tenantId);
+      for (const email of admins) sendInBackground(deps.mailer, containerRetentionMail(email, soon.map((s) => s.name), WARN_DAYS_BEFORE), deps.logger);
+      await store.markRetentionWarned(trx, tenantId, soon.map((s) => s.id), now);
       for (const s of soon) {
         await recordAudit(trx, { tenantId, actorUserId: null, type: 'container.retention_warning', subjectType: 'container', subjectId: s.id, details: { admins: admins.length } }, now);
       }

@@ -1,10 +1,16 @@
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
 import type { Request } from 'express';
 import { z } from 'zod';
-import { Invalid } from '../http/errors.js';
+import { changeResult } from '../approvals/routes.js';
+import { reasonBody } from '../approvals/schemas.js';
+import { Invalid, UnsupportedMediaType } from '../http/errors.js';
 import { pathId as id } from '../http/params.js';
-import { requires, type RouteTable } from '../http/route-table.js';
+import { requires, type Prepared, type RouteTable } from '../http/route-table.js';
+import { ensureFreeSpace, spoolUpload } from '../imports/spool.js';
 import { IMPORT_KINDS, type ImportKind } from '../imports/formats.js';
-import type { ContainersService } from './containers-service.js';
+import type { RequestContext } from '../auth/context.js';
+import type { ContainersService, SpooledUpload } from './containers-service.js';
 
 const name = z.string().trim().min(1, 'is required').max(120);
 const createBody = z.object({ name });
@@ -14,6 +20,33 @@ function kind(req: Request): ImportKind {
   const k = req.params.kind as ImportKind;
   if (!IMPORT_KINDS.includes(k)) throw new Invalid(`kind must be one of ${IMPORT_KINDS.join(', ')}.`, 'kind');
   return k;
+}
+
+/**
+ * The HTTP edge of an upload: the media type, the slot's release when the response is done, and
+ * the body streamed to the spool. The service sees only the container, the kind and the spooled file.
+ */
+function uploadEdge(containers: ContainersService) {
+  return {
+    async check(ctx: RequestContext, req: Request): Promise<void> {
+      if (!req.is('text/csv')) {
+        await containers.checkExists(ctx, id(req));
+        throw new UnsupportedMediaType('Send the file as text/csv.');
+      }
+      const release = await containers.admitUpload(ctx, id(req), kind(req));
+      const res = req.res;
+      if (!res || res.writableFinished || res.destroyed) release();
+      else res.once('close', release);
+    },
+    /** Streams the body to a spool file; runs with no database connection held. */
+    async run(req: Request): Promise<Prepared> {
+      const target = containers.spoolTarget;
+      const uploadId = randomUUID();
+      const spooled = await spoolUpload(req, target.dir, uploadId, target.maxBytes, () => ensureFreeSpace(target.dir, target.reserveBytes));
+      const value: SpooledUpload = { id: uploadId, ...spooled };
+      return { value, discard: () => fs.rmSync(spooled.file, { force: true }) };
+    },
+  };
 }
 
 export function containerRoutes(routes: RouteTable, containers: ContainersService): void {
@@ -27,14 +60,13 @@ export function containerRoutes(routes: RouteTable, containers: ContainersServic
     return { body: await containers.update(ctx, containerId, patchBody.parse(req.body)) };
   });
   routes.guarded('delete', '/containers/:id', requires('containers', 'write'), async (ctx, req) => {
-    await containers.remove(ctx, id(req));
+    const containerId = id(req);
+    return changeResult(await containers.remove(ctx, containerId, reasonBody.parse(req.body ?? {}).reason));
   });
   // The upload is streamed to disk between two checks, with no database connection held meanwhile.
-  const upload = requires('containers', 'write', {
-    prepare: { check: (ctx, req) => containers.admitUpload(ctx, id(req), kind(req), req), run: (req) => containers.spool(req) },
-  });
+  const upload = requires('containers', 'write', { prepare: uploadEdge(containers) });
   routes.guarded('post', '/containers/:id/imports/:kind', upload, async (ctx, req, _res, spooled) => ({
-    status: 202, body: await containers.startImport(ctx, id(req), kind(req), req, spooled as { id: string; file: string; bytes: number }),
+    status: 202, body: await containers.startImport(ctx, id(req), kind(req), spooled as SpooledUpload),
   }));
   routes.guarded('get', '/imports/:id', requires('containers', 'read'), async (ctx, req) => ({ body: await containers.getImport(ctx, id(req)) }));
 }

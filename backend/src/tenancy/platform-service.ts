@@ -6,6 +6,8 @@ import type { RequestContext } from '../auth/context.js';
 import type { Clock } from '../clock.js';
 import { inTenant } from '../db/tenant-transaction.js';
 import { Conflict, Forbidden, Invalid, NotFound } from '../http/errors.js';
+import type { FourEyes, Pending } from '../approvals/four-eyes.js';
+import { privilegedRoles } from '../approvals/privileged.js';
 import * as users from '../users/users-store.js';
 import { added, assertAssignableInTenant, assertMayHandOut, resolveRoles } from './assignment.js';
 import { isKnownRight, isVendorOnly, type Module } from './rights.js';
@@ -17,6 +19,7 @@ export interface PlatformDeps {
   auth: AuthService;
   clock: Clock;
   publicUrl: string;
+  fourEyes: FourEyes;
 }
 
 export interface ModuleLicence {
@@ -36,7 +39,10 @@ export interface TenantView {
 
 /** The vendor's side (DESIGN §2): banks, their licences, vendor staff, grants and roles. */
 export class PlatformService {
-  constructor(private readonly d: PlatformDeps) {}
+  constructor(private readonly d: PlatformDeps) {
+    d.fourEyes.register('platform.user_create', (ctx, input: { email: string; name: string; roleIds: string[] }) => this.createVendorUser(ctx, input));
+    d.fourEyes.register('platform.user_roles', (ctx, p: { userId: string; roleIds: string[] }) => this.setVendorRoles(ctx, p.userId, p.roleIds));
+  }
 
   private audit(trx: Knex.Transaction, tenantId: string, ctx: RequestContext, type: string, subjectType: string, subjectId: string, details: Record<string, string | number | boolean | null> = {}) {
     return recordAudit(trx, { tenantId, actorUserId: ctx.userId, type, subjectType, subjectId, details, requestId: ctx.requestId, ip: ctx.ip }, this.d.clock.now());
@@ -135,9 +141,19 @@ export class PlatformService {
     }));
   }
 
-  async createVendorUser(ctx: RequestContext, input: { email: string; name: string; roleIds: string[] }) {
-    assertMayHandOut(ctx.rights, await resolveRoles(ctx.trx, input.roleIds));
+  async createVendorUser(ctx: RequestContext, input: { email: string; name: string; roleIds: string[]; reason?: string | undefined }) {
+    const roles = await resolveRoles(ctx.trx, input.roleIds);
+    assertMayHandOut(ctx.rights, roles);
     if (await users.emailTaken(ctx.trx, input.email)) throw new Conflict('email_taken', 'This email address already has an account.');
+    // Four-eyes at the vendor: vendor roles that carry platform.*:write.
+    const privileged = privilegedRoles(roles, true);
+    if (privileged.length) {
+      const pending = await this.d.fourEyes.propose(ctx, {
+        kind: 'platform.user_create', right: 'platform.users:write', reason: input.reason, payload: { email: input.email, name: input.name, roleIds: input.roleIds },
+        summary: { email: input.email, name: input.name, roles: roles.map((r) => r.name), privilegedRoles: privileged.map((r) => r.name) },
+      });
+      if (pending) return pending;
+    }
     const userId = await users.insertUser(ctx.trx, ctx.tenantId, input.email, input.name);
     await users.addMembership(ctx.trx, ctx.tenantId, userId, input.roleIds);
     await this.audit(ctx.trx, ctx.tenantId, ctx, 'platform.user_created', 'user', userId, { roles: input.roleIds.length });
@@ -183,9 +199,21 @@ export class PlatformService {
     await this.audit(ctx.trx, ctx.tenantId, ctx, 'grant.revoked', 'user', userId, { tenant: tenantId });
   }
 
-  async setVendorRoles(ctx: RequestContext, userId: string, roleIds: string[]): Promise<void> {
+  async setVendorRoles(ctx: RequestContext, userId: string, roleIds: string[], reason?: string): Promise<void | Pending> {
     const member = await this.vendorStaff(ctx, userId);
-    assertMayHandOut(ctx.rights, added(await resolveRoles(ctx.trx, roleIds), member.roleIds));
+    const next = await resolveRoles(ctx.trx, roleIds);
+    assertMayHandOut(ctx.rights, added(next, member.roleIds));
+    const held = privilegedRoles(await resolveRoles(ctx.trx, member.roleIds), true).map((r) => r.name);
+    const wanted = privilegedRoles(next, true).map((r) => r.name);
+    const addedNames = wanted.filter((n) => !held.includes(n));
+    const removedNames = held.filter((n) => !wanted.includes(n));
+    if (addedNames.length || removedNames.length) {
+      const pending = await this.d.fourEyes.propose(ctx, {
+        kind: 'platform.user_roles', right: 'platform.users:write', reason, subjectId: userId, payload: { userId, roleIds },
+        summary: { email: member.email, name: member.name, addedRoles: addedNames, removedRoles: removedNames },
+      });
+      if (pending) return pending;
+    }
     await users.setRoles(ctx.trx, ctx.tenantId, userId, roleIds);
     await users.endSessionsInTenant(ctx.trx, ctx.tenantId, userId);
     await this.audit(ctx.trx, ctx.tenantId, ctx, 'platform.user_roles_changed', 'user', userId, { roles: roleIds.length });

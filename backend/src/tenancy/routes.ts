@@ -1,3 +1,4 @@
+import { changeResult } from '../approvals/routes.js';
 import { pathId } from '../http/params.js';
 import { requires, type RouteTable } from '../http/route-table.js';
 import type { PlatformService } from './platform-service.js';
@@ -14,12 +15,13 @@ export function platformRoutes(routes: RouteTable, platform: PlatformService): v
   });
 
   routes.guarded('get', '/platform/users', requires('platform.users', 'read'), async (ctx) => ({ body: await platform.listVendorUsers(ctx) }));
-  routes.guarded('post', '/platform/users', requires('platform.users', 'write'), async (ctx, req) => ({
-    status: 201, body: await platform.createVendorUser(ctx, schemas.createVendorUserBody.parse(req.body)),
-  }));
+  routes.guarded('post', '/platform/users', requires('platform.users', 'write'), async (ctx, req) => (
+    changeResult(await platform.createVendorUser(ctx, schemas.createVendorUserBody.parse(req.body)), 201)
+  ));
   routes.guarded('patch', '/platform/users/:id', requires('platform.users', 'write'), async (ctx, req) => {
     const id = pathId(req);
-    await platform.setVendorRoles(ctx, id, schemas.patchVendorUserBody.parse(req.body).roleIds);
+    const body = schemas.patchVendorUserBody.parse(req.body);
+    return changeResult(await platform.setVendorRoles(ctx, id, body.roleIds, body.reason));
   });
   routes.guarded('post', '/platform/users/:id/totp/reset', requires('platform.users', 'write'), async (ctx, req) => {
     await platform.resetVendorFactor(ctx, pathId(req));

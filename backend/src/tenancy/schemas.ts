@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { reason } from '../approvals/schemas.js';
 import { MODULES } from './rights.js';
 
 const name = z.string().trim().min(1, 'is required').max(200);
@@ -18,12 +19,16 @@ export const settingsBody = z.object({
   retentionDays: z.number().int().min(30).max(3650).optional(),
   mfaRequired: z.enum(['none', 'admins', 'all']).optional(),
   auditReviewMonths: z.number().int().min(6).max(120).optional(),
+  fourEyes: z.boolean().optional(),
+  inactiveDays: z.number().int().min(14).max(3650).optional(),
+  recertAdminMonths: z.number().int().min(1).max(24).optional(),
+  recertAllMonths: z.number().int().min(1).max(36).optional(),
 }).strict();
 /** What the bank itself may change: its settings and who from the vendor may come in (access mode). */
 export const bankSettingsBody = settingsBody.extend({ accessMode: z.enum(['approval', 'notify', 'open']).optional() }).strict();
 export const patchTenantBody = z.object({ name: name.optional(), modules: modules.optional(), active: z.boolean().optional(), settings: settingsBody.optional() }).strict();
-export const createVendorUserBody = z.object({ email, name, roleIds });
-export const patchVendorUserBody = z.object({ roleIds }).strict();
+export const createVendorUserBody = z.object({ email, name, roleIds, reason });
+export const patchVendorUserBody = z.object({ roleIds, reason }).strict();
 export const grantBody = z.object({ roleIds });
 const right = z.string().regex(/^[a-z.]+:(read|write)$/, 'must look like area:read or area:write');
 export const createRoleBody = z.object({ name, assignableInTenants: z.boolean().default(false), rights: z.array(right).max(40) });

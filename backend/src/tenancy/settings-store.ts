@@ -10,6 +10,13 @@ export interface TenantSettingsView {
   auditReviewMonths: number;
   /** Vendor access (issue 17): changed only through AccessService.changeAccessMode. */
   accessMode: string;
+  /** Four-eyes for privileged changes (issue 17). */
+  fourEyes: boolean;
+  /** Accounts without a sign-in for this many days are deactivated. */
+  inactiveDays: number;
+  /** Recertification schedule: admins every n months, everyone every m months. */
+  recertAdminMonths: number;
+  recertAllMonths: number;
 }
 
 export type SettingsPatch = Partial<Omit<TenantSettingsView, 'accessMode'>>;
@@ -17,6 +24,7 @@ export type SettingsPatch = Partial<Omit<TenantSettingsView, 'accessMode'>>;
 const COLUMNS: Record<keyof TenantSettingsView, string> = {
   idleMinutes: 'idle_minutes', absoluteHours: 'absolute_hours', passwordProfile: 'password_profile',
   retentionDays: 'retention_days', mfaRequired: 'mfa_required', auditReviewMonths: 'audit_review_months', accessMode: 'access_mode',
+  fourEyes: 'four_eyes', inactiveDays: 'inactive_days', recertAdminMonths: 'recert_admin_months', recertAllMonths: 'recert_all_months',
 };
 
 /** A tenant's settings row (created with defaults on first read), inside that tenant's transaction. */

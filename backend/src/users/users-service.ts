@@ -5,13 +5,20 @@ import type { RequestContext } from '../auth/context.js';
 import type { Clock } from '../clock.js';
 import { Conflict, Forbidden, NotFound } from '../http/errors.js';
 import { added, assertAssignableInTenant, assertMayHandOut } from '../tenancy/assignment.js';
+import type { FourEyes, Pending } from '../approvals/four-eyes.js';
+import { privilegedRoles } from '../approvals/privileged.js';
+import { resolveRoles } from '../tenancy/assignment.js';
 import * as store from './users-store.js';
 
 export interface UsersDeps {
   auth: AuthService;
   clock: Clock;
   publicUrl: string;
+  fourEyes: FourEyes;
 }
+
+type InviteInput = { email: string; name: string; roleIds: string[]; reason?: string | undefined };
+type UserPatch = { name?: string | undefined; roleIds?: string[] | undefined; locked?: boolean | undefined; reason?: string | undefined };
 
 export interface UserView {
   id: string;
@@ -35,7 +42,17 @@ function view(m: store.MemberRow): UserView {
 
 /** Tenant admins manage the staff of their own bank (DESIGN §2). */
 export class UsersService {
-  constructor(private readonly d: UsersDeps) {}
+  constructor(private readonly d: UsersDeps) {
+    // Approved four-eyes changes run through the same functions as the direct requests.
+    d.fourEyes.register('user.invite', (ctx, input: InviteInput) => this.invite(ctx, input));
+    d.fourEyes.register('user.update', (ctx, p: { userId: string; patch: UserPatch }) => this.update(ctx, p.userId, p.patch));
+    d.fourEyes.register('user.remove', (ctx, p: { userId: string }) => this.remove(ctx, p.userId));
+  }
+
+  /** Names of the privileged roles (export, users:write, settings:write) among `roleIds`. */
+  private async privilegedNames(ctx: RequestContext, roleIds: string[]): Promise<string[]> {
+    return privilegedRoles(await resolveRoles(ctx.trx, roleIds)).map((r) => r.name);
+  }
 
   private audit(ctx: RequestContext, type: string, subjectId: string, details: Record<string, string | number | boolean | null> = {}) {
     return recordAudit(ctx.trx, {
@@ -62,9 +79,19 @@ export class UsersService {
     return view(member);
   }
 
-  async invite(ctx: RequestContext, input: { email: string; name: string; roleIds: string[] }): Promise<UserView> {
-    assertMayHandOut(ctx.rights, await assertAssignableInTenant(ctx.trx, input.roleIds));
+  async invite(ctx: RequestContext, input: InviteInput): Promise<UserView | Pending> {
+    const roles = await assertAssignableInTenant(ctx.trx, input.roleIds);
+    assertMayHandOut(ctx.rights, roles);
     if (await store.emailTaken(ctx.trx, input.email)) throw new Conflict('email_taken', 'This email address already has an account.');
+    const privileged = privilegedRoles(roles);
+    if (privileged.length) {
+      const pending = await this.d.fourEyes.propose(ctx, {
+        kind: 'user.invite', right: 'users:write', reason: input.reason,
+        payload: { email: input.email, name: input.name, roleIds: input.roleIds },
+        summary: { email: input.email, name: input.name, roles: roles.map((r) => r.name), privilegedRoles: privileged.map((r) => r.name) },
+      });
+      if (pending) return pending;
+    }
     const userId = await store.insertUser(ctx.trx, ctx.tenantId, input.email, input.name);
     await store.addMembership(ctx.trx, ctx.tenantId, userId, input.roleIds);
     await this.audit(ctx, 'user.invited', userId, { roles: input.roleIds.length });
@@ -72,9 +99,23 @@ export class UsersService {
     return this.get(ctx, userId);
   }
 
-  async update(ctx: RequestContext, userId: string, patch: { name?: string | undefined; roleIds?: string[] | undefined; locked?: boolean | undefined }): Promise<UserView> {
+  async update(ctx: RequestContext, userId: string, patch: UserPatch): Promise<UserView | Pending> {
     const member = await this.manageable(ctx, userId);
     if (member.status === 'deleted') throw new Conflict('user_deleted', 'This user has been deleted.');
+    // Four-eyes: handing out or taking away a privileged role, or locking out someone who holds one.
+    const held = await this.privilegedNames(ctx, member.roleIds);
+    const next = patch.roleIds === undefined ? held : await this.privilegedNames(ctx, patch.roleIds);
+    const addedNames = next.filter((n) => !held.includes(n));
+    const removedNames = held.filter((n) => !next.includes(n));
+    const locking = patch.locked === true && member.status !== 'locked' && held.length > 0;
+    if (addedNames.length || removedNames.length || locking) {
+      const { reason, ...change } = patch;
+      const pending = await this.d.fourEyes.propose(ctx, {
+        kind: 'user.update', right: 'users:write', reason, subjectId: userId, payload: { userId, patch: change },
+        summary: { email: member.email, name: member.name, addedRoles: addedNames, removedRoles: removedNames, locked: locking },
+      });
+      if (pending) return pending;
+    }
     if (patch.name !== undefined) await store.setName(ctx.trx, userId, patch.name);
     if (patch.roleIds !== undefined) {
       assertMayHandOut(ctx.rights, added(await assertAssignableInTenant(ctx.trx, patch.roleIds), member.roleIds));
@@ -100,9 +141,17 @@ export class UsersService {
   }
 
   /** Soft delete: marked deleted, rights removed, sessions ended, sign-in refused; still listed on request. */
-  async remove(ctx: RequestContext, userId: string): Promise<void> {
+  async remove(ctx: RequestContext, userId: string, reason?: string): Promise<void | Pending> {
     const member = await this.manageable(ctx, userId);
     if (member.status === 'deleted') return;
+    const held = await this.privilegedNames(ctx, member.roleIds);
+    if (held.length) {
+      const pending = await this.d.fourEyes.propose(ctx, {
+        kind: 'user.remove', right: 'users:write', reason, subjectId: userId, payload: { userId },
+        summary: { email: member.email, name: member.name, removedRoles: held },
+      });
+      if (pending) return pending;
+    }
     await store.setStatus(ctx.trx, userId, 'deleted', this.d.clock.now());
     await store.setRoles(ctx.trx, ctx.tenantId, userId, []);
     await store.endSessionsInTenant(ctx.trx, ctx.tenantId, userId);

@@ -80,7 +80,8 @@ export async function createTenantWithUser(
   const [tenant] = await t.owner('tenants').insert({ name: options.tenantName ?? uniqueName('Sparkasse'), is_vendor: options.isVendor ?? false }).returning('id');
   const tenantId = (tenant as { id: string }).id;
   for (const module of options.modules ?? []) await t.owner('tenant_modules').insert({ tenant_id: tenantId, module });
-  await inTenant(t.owner, tenantId, (trx) => trx('tenant_settings').insert({ tenant_id: tenantId, ...DEFAULT_TEST_SETTINGS, ...(options.settings ?? {}) }));
+  // Four-eyes is on for new banks; suites not about it get a bank as it was before (off) unless they ask.
+  await inTenant(t.owner, tenantId, (trx) => trx('tenant_settings').insert({ tenant_id: tenantId, four_eyes: false, ...DEFAULT_TEST_SETTINGS, ...(options.settings ?? {}) }));
   return addUser(t, tenantId, options);
 }
 

@@ -10,7 +10,8 @@ export async function vendorTenant(owner: Knex): Promise<string> {
   await owner('tenants').insert({ name: 'Kontor Vendor (tests)', is_vendor: true }).onConflict(owner.raw('(is_vendor) where is_vendor')).ignore();
   const row = await owner('tenants').where({ is_vendor: true }).first('id');
   const id = (row as { id: string }).id;
-  await inTenant(owner, id, (trx) => trx('tenant_settings').insert({ tenant_id: id }).onConflict('tenant_id').ignore());
+  // The shared vendor tenant keeps four-eyes off: suites run in parallel and assign vendor roles freely.
+  await inTenant(owner, id, (trx) => trx('tenant_settings').insert({ tenant_id: id, four_eyes: false }).onConflict('tenant_id').ignore());
   return id;
 }
 

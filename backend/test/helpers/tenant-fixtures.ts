@@ -53,6 +53,16 @@ export const tenantRowFixtures: Record<string, (trx: Knex.Transaction, ctx: Fixt
   imports: (trx, c) => trx('imports').insert({
     tenant_id: c.tenantId, id: randomUUID(), container_id: containerIdFor(c), kind: 'customer_groups', created_at: trx.fn.now(),
   }),
+  approvals: (trx, c) => trx('approvals').insert({
+    tenant_id: c.tenantId, id: randomUUID(), kind: 'settings.change', required_right: 'settings:write', payload: '{}', summary: '{}', reason: 'fixture',
+    proposed_by: c.userId, proposed_at: trx.fn.now(), expires_at: trx.raw("now() + interval '7 days'"),
+  }),
+  recertifications: (trx, c) => trx('recertifications').insert({
+    tenant_id: c.tenantId, id: recertificationIdFor(c), scope: 'all', started_at: trx.fn.now(), due_at: trx.raw("now() + interval '30 days'"),
+  }),
+  recertification_items: (trx, c) => trx('recertification_items').insert({
+    tenant_id: c.tenantId, recertification_id: recertificationIdFor(c), user_id: c.userId, email: 'fixture@bank.example', role_names: 'Analyst',
+  }),
 };
 
 /** One fixture container and one fixture calculation per tenant context (fixed ids per context object). */
@@ -64,3 +74,5 @@ function idFor(ids: WeakMap<FixtureContext, string>, c: FixtureContext): string 
 }
 const containerIdFor = (c: FixtureContext) => idFor(containerIds, c);
 const calculationIdFor = (c: FixtureContext) => idFor(calculationIds, c);
+const recertificationIds = new WeakMap<FixtureContext, string>();
+const recertificationIdFor = (c: FixtureContext) => idFor(recertificationIds, c);

@@ -1,0 +1,176 @@
+import type { Knex } from 'knex';
+import { recordAudit } from '../audit/audit-store.js';
+import { inTenant } from '../db/tenant-transaction.js';
+import { Forbidden, Invalid, NotFound, Unauthorized } from '../http/errors.js';
+import { effectiveRights } from '../tenancy/rights.js';
+import * as store from './auth-store.js';
+import type { AuthDeps, ClientMeta, OpenedSession, SessionInfo } from './auth-types.js';
+import { RefusalToKeep, type RequestContext } from './context.js';
+import { visitAllowed } from '../access/access-service.js';
+import { mfaRequiredFor } from './mfa-policy.js';
+import { describePolicy } from './password-policy.js';
+
+/**
+ * Sessions: opening one (`openSession`, in the caller's tenant transaction), describing it to the
+ * SPA, renewal, the vendor's move into another bank, sign-out, the user's own list, ending a
+ * user's sessions everywhere, and the idle purge.
+ */
+
+function sessionExpired(): Unauthorized {
+  return new Unauthorized('session_expired', 'Your session has ended. Please sign in again.');
+}
+
+/** A new session row and token; `carry` keeps the absolute limit on renewal, so it never extends. */
+export async function openSession(
+  d: AuthDeps, trx: Knex.Transaction, userId: string, tenantId: string, meta: ClientMeta, now: Date,
+  carry?: { createdAt: Date; absoluteExpiresAt: Date },
+  mfaVerified = false,
+): Promise<OpenedSession> {
+  const settings = await store.tenantSettings(trx, tenantId);
+  const absoluteExpiresAt = carry?.absoluteExpiresAt ?? new Date(now.getTime() + settings.absolute_hours * 3_600_000);
+  const sessionId = await store.insertSession(trx, {
+    tenant_id: tenantId, user_id: userId, created_at: carry?.createdAt ?? now, last_activity_at: now,
+    absolute_expires_at: absoluteExpiresAt, ip: meta.ip ?? null, user_agent: meta.userAgent?.slice(0, 200) ?? null, mfa_verified: mfaVerified,
+  });
+  const token = d.tokens.sign({ sid: sessionId, sub: userId, tid: tenantId });
+  return { token, info: await describeSession(d, trx, userId, tenantId, sessionId, absoluteExpiresAt) };
+}
+
+async function describeSession(d: AuthDeps, trx: Knex.Transaction, userId: string, tenantId: string, sessionId: string, absoluteExpiresAt: Date): Promise<SessionInfo> {
+  const now = d.clock.now();
+  const [user, tenant, settings, rights, modules] = [
+    await store.findUser(trx, userId),
+    await store.findTenant(trx, tenantId),
+    await store.tenantSettings(trx, tenantId),
+    await store.rightsOf(trx, tenantId, userId),
+    await store.licensedModules(trx, tenantId, now.toISOString().slice(0, 10)),
+  ];
+  if (!user || !tenant) throw sessionExpired();
+  const session = await store.findSession(trx, tenantId, sessionId);
+  const factor = await store.findFactor(trx, userId);
+  const effective = effectiveRights(rights, tenant.is_vendor);
+  const tenants = await store.activeTenantNames(trx, await store.tenantsOfUser(trx, userId));
+  return {
+    user: { id: user.id, email: user.email, name: user.name },
+    tenant: { id: tenant.id, name: tenant.name, isVendor: tenant.is_vendor },
+    permissions: [...effective].sort(),
+    modules: [...modules].sort(),
+    mustChangePassword: user.must_change_password,
+    session: { id: sessionId, idleMinutes: settings.idle_minutes, absoluteExpiresAt: absoluteExpiresAt.toISOString() },
+    passwordPolicy: describePolicy(settings.password_profile),
+    tenants,
+    mfa: {
+      enrolled: Boolean(factor?.confirmed_at),
+      verified: Boolean(session?.mfa_verified),
+      required: mfaRequiredFor(settings.mfa_required, effective, tenant.is_vendor),
+    },
+  };
+}
+
+export async function sessionInfo(d: AuthDeps, ctx: RequestContext): Promise<SessionInfo> {
+  const session = await store.findSession(ctx.trx, ctx.tenantId, ctx.sessionId);
+  if (!session) throw sessionExpired();
+  return describeSession(d, ctx.trx, ctx.userId, ctx.tenantId, ctx.sessionId, session.absolute_expires_at);
+}
+
+/** Renewal: a new sid, the old row deleted, the absolute limit kept. Never resets the failure counter. */
+export async function refresh(d: AuthDeps, ctx: RequestContext, meta: ClientMeta): Promise<OpenedSession> {
+  const old = await store.findSession(ctx.trx, ctx.tenantId, ctx.sessionId);
+  if (!old) throw sessionExpired();
+  await store.deleteSession(ctx.trx, ctx.tenantId, ctx.sessionId);
+  return openSession(d, ctx.trx, ctx.userId, ctx.tenantId, meta, d.clock.now(), {
+    createdAt: old.created_at, absoluteExpiresAt: old.absolute_expires_at,
+  }, Boolean(old.mfa_verified));
+}
+
+/**
+ * Vendor staff move into a granted bank (or back home): a new session there, the old one deleted
+ * at once, the absolute limit carried over, and the move written to both tenants' audit logs.
+ */
+export async function switchTenant(d: AuthDeps, ctx: RequestContext, targetTenantId: string, meta: ClientMeta): Promise<OpenedSession> {
+  const now = d.clock.now();
+  if (targetTenantId === ctx.tenantId) throw new Invalid('You are in this tenant already.', 'tenantId', 'already_in_tenant');
+  const reachable = await store.tenantsOfUser(ctx.trx, ctx.userId);
+  const target = await store.findTenant(ctx.trx, targetTenantId);
+  if (!reachable.includes(targetTenantId) || !target || target.deactivated_at) {
+    throw new Forbidden('no_grant', 'You have no access to this tenant.');
+  }
+  const old = await store.findSession(ctx.trx, ctx.tenantId, ctx.sessionId);
+  if (!old) throw sessionExpired();
+  // Reaching into another bank's data needs a session that passed the second factor.
+  if (!old.mfa_verified) throw new Forbidden('mfa_required', 'Switching banks needs a sign-in with your second factor. Set it up under "Security", then sign in again.');
+  const opened = await inTenant(d.db, targetTenantId, async (trx) => {
+    if (!(await store.hasMembership(trx, targetTenantId, ctx.userId))) return undefined;
+    // The bank decides (issue 17): outside an approved window the door stays shut, and the attempt is on the bank's record.
+    const visit = await visitAllowed(trx, targetTenantId, ctx.userId, now);
+    if (!visit.allowed) {
+      await recordAudit(trx, {
+        tenantId: targetTenantId, actorUserId: ctx.userId, type: 'vendor.switch_refused', details: { from: ctx.tenantId }, requestId: ctx.requestId, ip: ctx.ip,
+      }, now);
+      return 'refused' as const;
+    }
+    const session = await openSession(d, trx, ctx.userId, targetTenantId, meta, now, { createdAt: now, absoluteExpiresAt: old.absolute_expires_at }, true);
+    await recordAudit(trx, {
+      tenantId: targetTenantId, actorUserId: ctx.userId, type: 'auth.tenant_switch_in', details: { from: ctx.tenantId, accessRequestId: visit.requestId }, requestId: ctx.requestId, ip: ctx.ip,
+    }, now);
+    return session;
+  });
+  if (!opened) throw new Forbidden('no_grant', 'You have no access to this tenant.');
+  if (opened === 'refused') {
+    await recordAudit(ctx.trx, {
+      tenantId: ctx.tenantId, actorUserId: ctx.userId, type: 'vendor.switch_refused', details: { to: targetTenantId }, requestId: ctx.requestId, ip: ctx.ip,
+    }, now);
+    throw new RefusalToKeep(new Forbidden('access_not_approved', 'This bank has not approved your access for now. File an access request and wait for its approval.'));
+  }
+  await store.deleteSession(ctx.trx, ctx.tenantId, ctx.sessionId);
+  await recordAudit(ctx.trx, {
+    tenantId: ctx.tenantId, actorUserId: ctx.userId, type: 'auth.tenant_switch_out', details: { to: targetTenantId }, requestId: ctx.requestId, ip: ctx.ip,
+  }, now);
+  return opened;
+}
+
+/** Logout works even for an expired token: whatever session it names is deleted. */
+export async function logout(d: AuthDeps, token: string | undefined): Promise<void> {
+  const claims = token ? d.tokens.verify(token) : undefined;
+  if (!claims) return;
+  await inTenant(d.db, claims.tid, (trx) => store.deleteSession(trx, claims.tid, claims.sid));
+}
+
+export async function listSessions(ctx: RequestContext): Promise<{ id: string; createdAt: string; lastActivityAt: string; ip: string | null; userAgent: string | null; current: boolean }[]> {
+  const rows = await store.listUserSessions(ctx.trx, ctx.tenantId, ctx.userId);
+  return rows.map((s) => ({
+    id: s.id, createdAt: s.created_at.toISOString(), lastActivityAt: s.last_activity_at.toISOString(),
+    ip: s.ip, userAgent: s.user_agent, current: s.id === ctx.sessionId,
+  }));
+}
+
+export async function endOwnSession(ctx: RequestContext, sessionId: string): Promise<void> {
+  const session = await store.findSession(ctx.trx, ctx.tenantId, sessionId);
+  if (!session || session.user_id !== ctx.userId) throw new NotFound('There is no such session.');
+  await store.deleteSession(ctx.trx, ctx.tenantId, sessionId);
+}
+
+/** Ends the user's sessions in every tenant but `exceptTenant` (vendor staff may hold several), each in its own tenant transaction. */
+export async function endUserSessions(d: AuthDeps, userId: string, exceptTenant?: string): Promise<void> {
+  for (const tenantId of await store.tenantsOfUser(d.db, userId)) {
+    if (tenantId === exceptTenant) continue;
+    await inTenant(d.db, tenantId, (trx) => store.deleteUserSessions(trx, tenantId, userId));
+  }
+}
+
+/**
+ * Sessions past their idle limit. Old sign-in records and audit events are the retention role's
+ * (audit/chains.ts): the API role can insert them but not delete them. `onlyTenants` narrows it
+ * (tests share one database).
+ */
+export async function purgeSessions(d: AuthDeps, onlyTenants?: string[]): Promise<{ sessions: number }> {
+  const now = d.clock.now();
+  let sessions = 0;
+  for (const tenantId of onlyTenants ?? (await store.allTenantIds(d.db))) {
+    await inTenant(d.db, tenantId, async (trx) => {
+      const settings = await store.tenantSettings(trx, tenantId);
+      sessions += await store.deleteExpiredSessions(trx, tenantId, new Date(now.getTime() - settings.idle_minutes * 60_000), now);
+    });
+  }
+  return { sessions };
+}
