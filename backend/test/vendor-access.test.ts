@@ -262,4 +262,17 @@ describe('vendor access under notify and open', () => {
     assert.equal(res.status, 400);
     assert.equal((await b.adminClient.get('/api/settings')).body.accessMode, 'approval');
   });
+
+  it('under four-eyes the mode change waits for a second admin, and applies only then', async () => {
+    const admin = await createTenantWithUser(t, { roles: ['tenant_admin'], settings: { access_mode: 'approval', four_eyes: true } });
+    const second = await addUser(t, admin.tenantId, { roles: ['tenant_admin'] });
+    const a = await signIn(admin);
+    const proposed = await a.request('PATCH', '/api/settings', { accessMode: 'open', reason: 'Test bank of the vendor' });
+    assert.equal(proposed.status, 202);
+    assert.equal((await a.get('/api/settings')).body.accessMode, 'approval', 'nothing changed yet');
+    const b = await signIn(second);
+    assert.equal((await b.post(`/api/approvals/${proposed.body.approvalId}/approve`)).status, 200);
+    assert.equal((await a.get('/api/settings')).body.accessMode, 'open');
+    assert.ok((await auditTypes(admin.tenantId)).includes('vendor.access_mode_changed'));
+  });
 });
