@@ -11,7 +11,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startMailDrop } from './lib/mail-drop.js';
 import { renderLocalConfig, selfSignedCertificate } from './lib/nginx.js';
-import { freePort, startProcess, stopProcess, waitForHttp } from './lib/processes.js';
+import { freePort } from '../backend/src/net/free-port.js';
+import { startProcess, stopProcess, waitForHttp } from './lib/processes.js';
 
 /** Spec output for people; the root test runner adds its machine-readable reporter (KONTOR_TEST_REPORTERS, JSON). */
 function reporters(): string[] {

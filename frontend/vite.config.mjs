@@ -14,6 +14,9 @@ export default defineConfig({
     }),
     loadTranslations(),
   ],
+  // Named imports from the translation files (utils/translations-core-*.ts), so the first page's
+  // language chunk carries only the texts it needs; stringified JSON would have no named exports.
+  json: { stringify: false },
   css: {
     postcss: {
       // Ship only the Bootstrap rules the templates use (227 kB -> a fraction). Class names that

@@ -20,12 +20,14 @@ import { rejectUnstorableText } from './http/params.js';
 import { spaRoutes } from './http/spa.js';
 import { securityHeaders } from './http/security-headers.js';
 import { healthRoutes } from './health/routes.js';
+import { AuditService } from './audit/audit-service.js';
 import { auditRoutes } from './audit/routes.js';
 import type { CheckpointService } from './audit/checkpoints.js';
 import type { ShippingHealth } from './audit/syslog-shipper.js';
 import { PlatformService } from './tenancy/platform-service.js';
 import { platformRoutes } from './tenancy/routes.js';
 import { settingsRoutes } from './tenancy/settings-routes.js';
+import { SettingsService } from './tenancy/settings-service.js';
 import { UsersService } from './users/users-service.js';
 import { ContainersService } from './containers/containers-service.js';
 import { containerRoutes } from './containers/routes.js';
@@ -35,8 +37,15 @@ import { userRoutes } from './users/routes.js';
 import { CalculationQueue } from './calculations/calculation-queue.js';
 import { CalculationsService } from './calculations/calculations-service.js';
 import { calculationRoutes } from './calculations/routes.js';
+import { DirectoryService } from './directory/directory-service.js';
+import { directoryRoutes } from './directory/routes.js';
+import { SecretBox } from './directory/secret-box.js';
+import { Passkeys } from './auth/passkeys/passkeys.js';
+import { passkeyRoutes } from './auth/passkeys/routes.js';
 import { FourEyes } from './approvals/four-eyes.js';
 import { approvalRoutes } from './approvals/routes.js';
+import { RecertificationService } from './recertification/recertification-service.js';
+import { recertificationRoutes } from './recertification/routes.js';
 import { AccessService } from './access/access-service.js';
 import { accessRoutes } from './access/routes.js';
 
@@ -71,6 +80,8 @@ export interface AppDeps {
   auditShipping?: { health(): ShippingHealth | null };
   /** Extra API routers mounted under /api, before the 404 fallback (tests add failing routes here). */
   extraApiRoutes?: express.Router[];
+  /** Plain-HTTP OpenID Connect issuers (the test suite's local provider only). */
+  allowHttpIssuer?: boolean;
 }
 
 export interface Kontor {
@@ -81,6 +92,8 @@ export interface Kontor {
   auth: AuthService;
   routes: RouteTable;
   hasher: PasswordHasher;
+  directory: DirectoryService;
+  passkeys: Passkeys;
 }
 
 export const DEFAULT_THROTTLES = {
@@ -92,20 +105,31 @@ export function createApp(deps: AppDeps): Kontor {
   const hasher = deps.hasher ?? new PasswordHasher();
   const tokens = new SessionTokens(deps.sessionSecret, deps.clock);
   const secondFactor = new SecondFactor({ totpKey: deps.totpKey, hmacKey: deps.hmacKey });
-  const auth = new AuthService({ db: deps.db, hasher, tokens, mailer: deps.mailer, clock: deps.clock, logger: deps.logger, hmacKey: deps.hmacKey, secondFactor });
+  const box = new SecretBox({ totpKey: deps.totpKey, sessionSecret: deps.sessionSecret });
+  let directory: DirectoryService | undefined;
+  const auth = new AuthService({
+    db: deps.db, hasher, tokens, mailer: deps.mailer, clock: deps.clock, logger: deps.logger, hmacKey: deps.hmacKey, secondFactor,
+    passwordRefused: (tenantId) => directory!.passwordRefused(tenantId),
+  });
   const routes = new RouteTable(createGuard({ db: deps.db, tokens, clock: deps.clock }));
   const throttles = deps.throttles ?? DEFAULT_THROTTLES;
   healthRoutes(routes, deps.db, deps.auditShipping);
   authRoutes(routes, auth, { loginThrottle: throttles.login, recoveryThrottle: throttles.recovery, clock: deps.clock });
   const publicUrl = deps.publicUrl ?? 'http://127.0.0.1:3000';
+  directory = new DirectoryService({ db: deps.db, auth, box, clock: deps.clock, logger: deps.logger, publicUrl, allowHttpIssuer: deps.allowHttpIssuer });
+  directoryRoutes(routes, directory, { loginThrottle: throttles.login, clock: deps.clock });
+  const passkeys = new Passkeys({ db: deps.db, auth: auth.deps, box, clock: deps.clock, logger: deps.logger, publicUrl });
+  passkeyRoutes(routes, passkeys);
   const fourEyes = new FourEyes({ clock: deps.clock, logger: deps.logger });
   approvalRoutes(routes, fourEyes);
-  userRoutes(routes, new UsersService({ auth, clock: deps.clock, publicUrl, fourEyes }));
+  const users = new UsersService({ auth, clock: deps.clock, publicUrl, fourEyes });
+  userRoutes(routes, users);
+  recertificationRoutes(routes, new RecertificationService({ clock: deps.clock, users }));
   platformRoutes(routes, new PlatformService({ db: deps.db, auth, clock: deps.clock, publicUrl, fourEyes }));
-  auditRoutes(routes, deps.checkpoints && { checkpoints: deps.checkpoints, clock: deps.clock });
+  auditRoutes(routes, new AuditService(deps.checkpoints && { checkpoints: deps.checkpoints, clock: deps.clock }));
   const access = new AccessService({ db: deps.db, clock: deps.clock, mailer: deps.mailer, logger: deps.logger, publicUrl });
   accessRoutes(routes, access);
-  settingsRoutes(routes, deps.clock, fourEyes, access);
+  settingsRoutes(routes, new SettingsService({ clock: deps.clock, fourEyes, access }));
   const imports = new ImportQueue({ db: deps.db, clock: deps.clock, logger: deps.logger });
   const calculations = new CalculationQueue({ db: deps.db, clock: deps.clock, logger: deps.logger, timeoutMs: deps.calculationTimeoutMs ?? 60 * 60_000 });
   calculationRoutes(routes, new CalculationsService({ clock: deps.clock, queue: calculations }));
@@ -140,5 +164,5 @@ export function createApp(deps: AppDeps): Kontor {
 
   if (deps.staticDir) app.use(spaRoutes(deps.staticDir));
   app.use(errorHandler(deps.logger));
-  return { app, auth, routes, hasher, imports, calculations, secondFactor };
+  return { app, auth, routes, hasher, imports, calculations, secondFactor, directory, passkeys };
 }

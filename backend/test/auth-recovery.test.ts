@@ -109,6 +109,36 @@ describe('invitation links', () => {
     assert.equal(again.body.error.code, 'invalid_token');
   });
 
+  it('can be checked before the form: a good link names the person and the bank\'s rules; a used, expired or malformed one says so', async () => {
+    const u = await createTenantWithUser(t, { mustChangePassword: true });
+    const token = (await t.kontor.auth.issueInvitation(u.id, 'invitation', 'https://kontor.example')).split('/').pop()!;
+    const check = (body: unknown) => new Client(t.url).post('/api/auth/invitation/check', body);
+    const good = await check({ token });
+    assert.equal(good.status, 200);
+    assert.equal(good.body.email, u.email);
+    assert.equal(typeof good.body.tenantName, 'string');
+    assert.equal(good.body.passwordPolicy.minLength, 12);
+    assert.equal(good.body.passwordPolicy.maxLength > good.body.passwordPolicy.minLength, true);
+    // Checking does not use the link up.
+    assert.equal((await check({ token })).status, 200);
+    assert.equal((await new Client(t.url).post('/api/auth/invitation', { token, newPassword: 'invited passphrase 2026' })).status, 204);
+    const used = await check({ token });
+    assert.equal(used.status, 400);
+    assert.equal(used.body.error.code, 'invalid_token');
+    for (const malformed of [{ token: 'abc' }, { token: 'not/a/token/from/kontor/at/all' }, {}, { token: 'x'.repeat(201) }]) {
+      const res = await check(malformed);
+      assert.equal(res.status, 400, JSON.stringify(malformed));
+      assert.equal(res.body.error.field, 'token');
+    }
+    const unknown = await check({ token: 'x'.repeat(43) });
+    assert.equal(unknown.status, 400);
+    assert.equal(unknown.body.error.code, 'invalid_token');
+    const other = await createTenantWithUser(t);
+    const late = (await t.kontor.auth.issueInvitation(other.id, 'reset', 'https://kontor.example')).split('/').pop()!;
+    t.clock.advanceMinutes(24 * 60 + 1);
+    assert.equal((await check({ token: late })).body.error.code, 'invalid_token');
+  });
+
   it('expire after 24 hours', async () => {
     const u = await createTenantWithUser(t);
     const token = (await t.kontor.auth.issueInvitation(u.id, 'reset', 'https://kontor.example')).split('/').pop()!;

@@ -81,6 +81,12 @@ function templateBody() {
 }
 
 const otherTenant = (tid: string) => (tid === tenantB ? tenantA : tenantB);
+
+async function freshCampaign(tenantId: string): Promise<Record<string, string>> {
+  const id = randomUUID();
+  await inTenant(t.owner, tenantId, (trx) => trx('recertifications').insert({ tenant_id: tenantId, id, scope: 'all', started_at: new Date(), due_at: new Date(Date.now() + 86_400_000) }));
+  return { id };
+}
 const leasingRead = { area: 'leasing', access: 'read', module: 'leasing' } as const;
 
 async function freshImport(tenantId: string): Promise<Record<string, string>> {
@@ -133,6 +139,7 @@ const matrix: Record<string, Scenario> = {
   'POST /auth/recovery': { rule: 'public', body: () => ({ email: 'nobody@bank.example' }) },
   'POST /auth/recovery/confirm': { rule: 'public', body: () => ({ email: 'nobody@bank.example', code: '12345678', newPassword: 'some new passphrase' }) },
   'POST /auth/invitation': { rule: 'public', body: () => ({ token: 'x'.repeat(43), newPassword: 'some new passphrase' }) },
+  'POST /auth/invitation/check': { rule: 'public', body: () => ({ token: 'x'.repeat(43) }) },
   'POST /auth/switch-tenant': { rule: 'session', body: () => ({ tenantId: tenantB }), consumesSession: true },
   'GET /auth/sessions': { rule: 'session',},
   'DELETE /auth/sessions/:id': { rule: 'session', own: async () => ({ id: '00000000-0000-4000-8000-000000000000' }), notFoundIsFine: true },
@@ -152,12 +159,32 @@ const matrix: Record<string, Scenario> = {
   'GET /audit/checkpoints': { rule: 'audit:read' },
   'POST /audit/checkpoints': { rule: 'audit:read' },
   'GET /audit/export': { rule: 'audit:read' },
+  'GET /auth/directory': { rule: 'public' },
+  'GET /auth/oidc/start': { rule: 'public' },
+  'GET /auth/oidc/callback': { rule: 'public' },
+  'POST /auth/login/directory': { rule: 'public', body: () => ({ email: 'nobody@bank.example', password: 'whatever-it-is' }) },
+  'GET /directory': { rule: 'settings:read' },
+  'PUT /directory': { rule: 'settings:write', body: () => ({ method: 'ldap', url: 'ldaps://ldap.bank.example', bindDnTemplate: 'uid={local},ou=people,dc=bank,dc=example' }) },
+  'DELETE /directory': { rule: 'settings:write', notFoundIsFine: true },
+  'GET /auth/passkeys': { rule: 'session (second-factor enrolment pending ok)' },
+  'POST /auth/passkeys/options': { rule: 'session (second-factor enrolment pending ok)' },
+  'POST /auth/passkeys': { rule: 'session (second-factor enrolment pending ok)', body: () => ({ name: 'x', response: {} }) },
+  'DELETE /auth/passkeys/:id': { rule: 'session', own: async () => ({ id: randomUUID() }), notFoundIsFine: true },
+  'POST /auth/login/passkey/options': { rule: 'public' },
+  'POST /auth/login/passkey': { rule: 'public', body: () => ({ response: {} }) },
   'GET /settings': { rule: 'settings:read',},
   'PATCH /settings': { rule: 'settings:write', body: () => ({ idleMinutes: 30 }) },
   // Per approval the service checks the right the change needs; an unknown id answers 404 to everyone signed in.
   'GET /approvals': { rule: 'session' },
   'POST /approvals/:id/approve': { rule: 'session', own: async () => ({ id: randomUUID() }), notFoundIsFine: true },
   'POST /approvals/:id/reject': { rule: 'session', own: async () => ({ id: randomUUID() }), notFoundIsFine: true },
+  'GET /recertifications': { rule: 'users:read' },
+  // An open campaign of each scope may exist already: 409 recertification_open is an allowed answer.
+  'POST /recertifications': { rule: 'users:write', body: () => ({ scope: 'all' }) },
+  'GET /recertifications/:id': { rule: 'users:read', own: freshCampaign, foreign: async (tid) => freshCampaign(otherTenant(tid)) },
+  'POST /recertifications/:id/decisions': { rule: 'users:write', own: freshCampaign, foreign: async (tid) => freshCampaign(otherTenant(tid)),
+    body: () => ({ userId: randomUUID(), decision: 'confirm' }), notFoundIsFine: true },
+  'GET /recertifications/:id/evidence.csv': { rule: 'users:read', own: freshCampaign, foreign: async (tid) => freshCampaign(otherTenant(tid)) },
   'GET /platform/tenants': { rule: 'platform.tenants:read',},
   'POST /platform/tenants': { rule: 'platform.tenants:write', body: () => ({ name: `Sparkasse ${randomEmail()}`, modules: [], admin: { email: randomEmail(), name: 'Admin' } }) },
   'PATCH /platform/tenants/:id': { rule: 'platform.tenants:write', own: async () => ({ id: (await createTenantWithUser(t)).tenantId }), body: () => ({ modules: [] }) },

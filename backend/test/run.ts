@@ -5,7 +5,6 @@
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,6 +16,7 @@ import { DATABASE_NAME, EMBEDDED_API_LOGIN, OWNER_ROLE, RETENTION_ROLE } from '.
 import { createLogger } from '../src/log/logger.js';
 import { systemClock } from '../src/clock.js';
 import { randomBytes } from 'node:crypto';
+import { freePort } from '../src/net/free-port.js';
 
 /** Spec output for people; the root test runner adds its machine-readable reporter (KONTOR_TEST_REPORTERS, JSON). */
 function reporters(): string[] {
@@ -24,17 +24,6 @@ function reporters(): string[] {
 }
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-    srv.once('error', reject);
-  });
-}
 
 function testFiles(dir: string): string[] {
   return fs

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ensureHome } from '../src/secrets.js';
 import { createTenant, createUser, ownerDb } from './helpers/db.js';
+import { freePort } from '../src/net/free-port.js';
 
 /**
  * The real entry point (src/main.ts) started as a process, on the suite's database, as an
@@ -22,17 +23,6 @@ function freshHome(): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kontor-start-'));
   homes.push(dir);
   return path.join(dir, 'home');
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-    srv.once('error', reject);
-  });
 }
 
 function serverEnv(home: string, port: number): NodeJS.ProcessEnv {

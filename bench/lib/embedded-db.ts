@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type { Knex } from 'knex';
@@ -11,16 +10,7 @@ import { startEmbeddedPostgres } from '../../backend/src/db/embedded.js';
 import { migrateToLatest } from '../../backend/src/db/migrations.js';
 import { DATABASE_NAME, EMBEDDED_API_LOGIN, OWNER_ROLE } from '../../backend/src/db/roles.js';
 import { createLogger } from '../../backend/src/log/logger.js';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const srv = net.createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
+import { freePort } from '../../backend/src/net/free-port.js';
 
 /** A throw-away embedded PostgreSQL, migrated, with owner and API connections. */
 export async function benchDatabase(poolMax = 10): Promise<{ api: Knex; owner: Knex; stop(): Promise<void> }> {

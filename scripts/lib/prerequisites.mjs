@@ -18,7 +18,8 @@ const PACKAGE_OF = {
 
 /** What each suite runs besides node: a browser, the web server, the compose validator, a directory server. */
 export const NEEDS = {
-  backend: ['slapd', 'ldapadd'],
+  // The passkey suite drives Chromium's virtual authenticator; the LDAP suite runs slapd.
+  backend: ['slapd', 'ldapadd', 'chromium', 'openssl'],
   frontend: ['chromium'],
   e2e: ['chromium', 'nginx', 'openssl'],
   checks: ['docker-compose', 'nginx'],

@@ -1,5 +1,10 @@
 import type { Knex } from 'knex';
 
+/** The awaited rows as the shape the query selects (knex cannot infer it through joins). */
+async function typed<T>(query: PromiseLike<unknown>): Promise<T> {
+  return (await query) as T;
+}
+
 /** SQL for four-eyes approvals (tenant table) and who may approve them (memberships, roles, users). */
 
 export type ApprovalStatus = 'pending' | 'approved' | 'rejected' | 'expired' | 'failed';
@@ -36,7 +41,7 @@ export interface NewApproval {
 }
 
 export async function fourEyesSetting(trx: Knex.Transaction, tenantId: string): Promise<boolean> {
-  const row = (await trx('tenant_settings').where({ tenant_id: tenantId }).first('four_eyes')) as { four_eyes: boolean } | undefined;
+  const row = await typed<{ four_eyes: boolean } | undefined>(trx('tenant_settings').where({ tenant_id: tenantId }).first('four_eyes'));
   return row?.four_eyes ?? false;
 }
 
@@ -47,28 +52,28 @@ export async function fourEyesSetting(trx: Knex.Transaction, tenantId: string): 
  */
 export async function otherApprovers(trx: Knex.Transaction, tenantId: string, right: string, except: string): Promise<number> {
   const [area, access] = right.split(':');
-  const [row] = (await trx('memberships as m')
+  const [row] = await typed<{ n: string | number }[]>(trx('memberships as m')
     .join('users as u', 'u.id', 'm.user_id')
     .where('m.tenant_id', tenantId)
     .andWhere('u.tenant_id', tenantId)
     .whereNot('u.status', 'deleted')
     .whereNull('u.deactivated_at')
     .whereNot('u.id', except)
-    .whereExists((q) => q.select(trx.raw('1')).from('membership_roles as mr').join('role_rights as rr', 'rr.role_id', 'mr.role_id')
+    .whereExists((q) => void q.select(trx.raw('1')).from('membership_roles as mr').join('role_rights as rr', 'rr.role_id', 'mr.role_id')
       .whereRaw('mr.tenant_id = m.tenant_id and mr.user_id = m.user_id')
       .andWhere('rr.area', area)
       .whereIn('rr.access', access === 'read' ? ['read', 'write'] : ['write']))
-    .countDistinct({ n: 'u.id' })) as { n: string | number }[];
+    .countDistinct({ n: 'u.id' }));
   return Number(row?.n ?? 0);
 }
 
 /** The rights `userId` holds in `tenantId` now (before vendor-only filtering), empty if not active. */
 export async function currentRights(trx: Knex.Transaction, tenantId: string, userId: string): Promise<string[]> {
-  const rows = (await trx('membership_roles as mr')
+  const rows = await typed<{ r: string }[]>(trx('membership_roles as mr')
     .join('role_rights as rr', 'rr.role_id', 'mr.role_id')
     .join('users as u', 'u.id', 'mr.user_id')
     .where({ 'mr.tenant_id': tenantId, 'mr.user_id': userId, 'u.status': 'active' })
-    .distinct(trx.raw("rr.area || ':' || rr.access as r"))) as { r: string }[];
+    .distinct(trx.raw("rr.area || ':' || rr.access as r")));
   return rows.map((x) => x.r);
 }
 
@@ -85,7 +90,7 @@ export async function insertApproval(trx: Knex.Transaction, tenantId: string, a:
 
 /** The approval, row-locked until the transaction ends: parallel decisions on one change queue up here. */
 export async function lockApproval(trx: Knex.Transaction, tenantId: string, id: string): Promise<ApprovalRow | undefined> {
-  return (await trx('approvals').where({ tenant_id: tenantId, id }).forUpdate().first()) as ApprovalRow | undefined;
+  return typed<ApprovalRow | undefined>(trx('approvals').where({ tenant_id: tenantId, id }).forUpdate().first());
 }
 
 export async function decide(trx: Knex.Transaction, tenantId: string, id: string, status: ApprovalStatus, by: string | null, at: Date, failureCode: string | null = null): Promise<void> {
@@ -99,25 +104,25 @@ export interface ApprovalListRow extends ApprovalRow {
 
 /** Pending ones first, then the last decided ones (bounded). */
 export async function listApprovals(trx: Knex.Transaction, tenantId: string, limit: number): Promise<ApprovalListRow[]> {
-  return (await trx('approvals as a')
+  return typed<ApprovalListRow[]>(trx('approvals as a')
     .leftJoin('users as p', 'p.id', 'a.proposed_by')
     .leftJoin('users as d', 'd.id', 'a.decided_by')
     .where('a.tenant_id', tenantId)
     .orderByRaw("(a.status = 'pending') desc, a.proposed_at desc")
     .limit(limit)
-    .select('a.*', 'p.email as proposer_email', 'd.email as decider_email')) as ApprovalListRow[];
+    .select('a.*', 'p.email as proposer_email', 'd.email as decider_email'));
 }
 
 export async function pendingCount(trx: Knex.Transaction, tenantId: string, now: Date): Promise<number> {
-  const [row] = (await trx('approvals').where({ tenant_id: tenantId, status: 'pending' }).andWhere('expires_at', '>', now).count({ n: '*' })) as { n: string | number }[];
+  const [row] = await typed<{ n: string | number }[]>(trx('approvals').where({ tenant_id: tenantId, status: 'pending' }).andWhere('expires_at', '>', now).count({ n: '*' }));
   return Number(row?.n ?? 0);
 }
 
 /** Pending approvals past their expiry, row-locked, in every tenant the transaction can see. */
 export async function lockExpired(trx: Knex.Transaction, tenantId: string, now: Date): Promise<ApprovalRow[]> {
-  return (await trx('approvals').where({ tenant_id: tenantId, status: 'pending' }).andWhere('expires_at', '<=', now).forUpdate().skipLocked()) as ApprovalRow[];
+  return typed<ApprovalRow[]>(trx('approvals').where({ tenant_id: tenantId, status: 'pending' }).andWhere('expires_at', '<=', now).forUpdate().skipLocked());
 }
 
 export async function activeTenants(db: Knex): Promise<string[]> {
-  return (await db('tenants').whereNull('deactivated_at').pluck('id')) as string[];
+  return typed<string[]>(db('tenants').whereNull('deactivated_at').pluck('id'));
 }

@@ -1,12 +1,8 @@
 import { z } from 'zod';
-import type { Clock } from '../clock.js';
-import { HttpError, Invalid } from '../http/errors.js';
+import { Invalid } from '../http/errors.js';
 import { requires, type RouteTable } from '../http/route-table.js';
 import * as schemas from '../tenancy/schemas.js';
-import { listAuditEvents, listLoginEvents, recordAudit } from './audit-store.js';
-import { byChain, verifyAuditChains, verifyLoginChains } from './chains.js';
-import { tenantOfChain, type CheckpointService } from './checkpoints.js';
-import { buildExport, EXPORT_MAX_RECORDS, ExportTooLarge } from './export.js';
+import type { AuditService } from './audit-service.js';
 
 const exportQuery = z.object({
   from: z.string().datetime({ offset: true, message: 'must be an ISO date-time' }),
@@ -14,60 +10,21 @@ const exportQuery = z.object({
 }).strict();
 
 /** Tenant admins read their own tenant's audit and sign-in records (DESIGN §5). */
-export function auditRoutes(routes: RouteTable, audit?: { checkpoints: CheckpointService; clock: Clock }): void {
-  routes.guarded('get', '/audit/events', requires('audit', 'read'), async (ctx, req) => ({
-    body: await listAuditEvents(ctx.trx, ctx.tenantId, schemas.auditQuery.parse(req.query)),
-  }));
-  routes.guarded('get', '/audit/logins', requires('audit', 'read'), async (ctx, req) => ({
-    body: await listLoginEvents(ctx.trx, ctx.tenantId, schemas.loginsQuery.parse(req.query)),
-  }));
-  // The bank's own chains: its audit events and its sign-in records, against the signed checkpoints in the files.
-  routes.guarded('get', '/audit/verify', requires('audit', 'read'), async (ctx) => {
-    const file = audit?.checkpoints.readFile(ctx.tenantId);
-    const trusted = file && byChain(file.trusted.filter((cp) => tenantOfChain(cp.chain) === ctx.tenantId));
-    const chains = [...(await verifyAuditChains(ctx.trx, ctx.tenantId, trusted)), ...(await verifyLoginChains(ctx.trx, ctx.tenantId, trusted))];
-    // A line of the bank's checkpoint file that does not verify is itself a sign of tampering.
-    const refused = file?.refused.length ?? 0;
-    return { body: { ok: chains.every((c) => c.ok) && refused === 0, chains, refusedCheckpointLines: refused } };
-  });
-  // Without a signing key (an app built for a test) these answer 503.
-  const need = (): { checkpoints: CheckpointService; clock: Clock } => {
-    if (!audit) throw new HttpError(503, 'checkpoints_unavailable', 'Signed checkpoints are not configured.');
-    return audit;
-  };
-  // The key the bank's auditor checks downloads with, and the newest checkpoint of each chain.
-  routes.guarded('get', '/audit/checkpoints', requires('audit', 'read'), async (ctx) => {
-    const { checkpoints } = need();
-    const newest = new Map<string, { chain: string; seq: number; at: string }>();
-    for (const cp of checkpoints.readFile(ctx.tenantId).trusted) {
-      if (tenantOfChain(cp.chain) === ctx.tenantId && (newest.get(cp.chain)?.seq ?? -1) <= cp.seq) newest.set(cp.chain, { chain: cp.chain, seq: cp.seq, at: cp.at });
-    }
-    return { body: { publicKey: checkpoints.publicKeyPem, keyId: checkpoints.keyId, latest: [...newest.values()].sort((a, b) => a.chain.localeCompare(b.chain)) } };
-  });
-  routes.guarded('post', '/audit/checkpoints', requires('audit', 'read'), async (ctx) => {
-    const { checkpoints } = need();
-    const done = await checkpoints.checkpoint([ctx.tenantId]);
-    return { body: { signed: done.signed.length, refused: done.refused } };
-  });
+export function auditRoutes(routes: RouteTable, audit: AuditService): void {
+  routes.guarded('get', '/audit/events', requires('audit', 'read'), async (ctx, req) => ({ body: await audit.events(ctx, schemas.auditQuery.parse(req.query)) }));
+  routes.guarded('get', '/audit/logins', requires('audit', 'read'), async (ctx, req) => ({ body: await audit.logins(ctx, schemas.loginsQuery.parse(req.query)) }));
+  routes.guarded('get', '/audit/verify', requires('audit', 'read'), async (ctx) => ({ body: await audit.verify(ctx) }));
+  routes.guarded('get', '/audit/checkpoints', requires('audit', 'read'), async (ctx) => ({ body: audit.checkpointsInfo(ctx) }));
+  routes.guarded('post', '/audit/checkpoints', requires('audit', 'read'), async (ctx) => ({ body: await audit.checkpointNow(ctx) }));
   routes.guarded('get', '/audit/export', requires('audit', 'read'), async (ctx, req, res) => {
-    const { checkpoints, clock } = need();
+    audit.need();
     const q = exportQuery.parse(req.query);
     const from = new Date(q.from);
     const to = new Date(q.to);
     if (to <= from) throw new Invalid('must be after from', 'to');
-    let built;
-    try {
-      built = await buildExport(ctx.trx, { tenantId: ctx.tenantId, from, to, now: clock.now(), checkpoints });
-    } catch (err) {
-      if (err instanceof ExportTooLarge) throw new HttpError(413, 'export_too_large', `A download holds at most ${EXPORT_MAX_RECORDS} records; choose a shorter range.`, 'from');
-      throw err;
-    }
-    await recordAudit(ctx.trx, {
-      tenantId: ctx.tenantId, actorUserId: ctx.userId, type: 'audit.exported', details: { records: built.records, from: from.toISOString(), to: to.toISOString() },
-      requestId: ctx.requestId, ip: ctx.ip,
-    }, clock.now());
+    const { text, filename } = await audit.export(ctx, from, to);
     res.set('Content-Type', 'application/x-ndjson; charset=utf-8');
-    res.set('Content-Disposition', `attachment; filename="kontor-audit-${from.toISOString().slice(0, 10)}-${to.toISOString().slice(0, 10)}.jsonl"`);
-    return { raw: built.text };
+    res.set('Content-Disposition', `attachment; filename="${filename}"`);
+    return { raw: text };
   });
 }

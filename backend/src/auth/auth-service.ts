@@ -52,11 +52,7 @@ export class AuthService {
   }
 
   endOwnSession(ctx: RequestContext, sessionId: string): Promise<void> {
-    return sessions.endOwnSession(ctx, sessionId);
-  }
-
-  endAllSessions(userId: string): Promise<void> {
-    return sessions.endUserSessions(this.deps, userId);
+    return sessions.endOwnSession(this.deps, ctx, sessionId);
   }
 
   purge(onlyTenants?: string[]): Promise<{ sessions: number }> {
@@ -77,6 +73,10 @@ export class AuthService {
 
   issueInvitation(userId: string, purpose: 'invitation' | 'reset', publicUrl: string, db: Knex = this.deps.db): Promise<string> {
     return recovery.issueInvitation(this.deps, userId, purpose, publicUrl, db);
+  }
+
+  checkInvitation(token: string): ReturnType<typeof recovery.checkInvitation> {
+    return recovery.checkInvitation(this.deps, token);
   }
 
   acceptInvitation(token: string, newPassword: string, meta: ClientMeta): Promise<void> {

@@ -90,14 +90,19 @@ export async function claimSuccessfulLogin(db: Knex, userId: string, at: Date, i
   return rows.length === 1;
 }
 
+/** A first password that must still be changed (the first superadmin's); setPassword clears that flag. */
+export async function insertCredential(db: Knex, userId: string, hash: string, at: Date): Promise<void> {
+  await db('password_credentials').insert({ user_id: userId, hash, changed_at: at });
+}
+
 export async function setPassword(db: Knex, userId: string, hash: string, at: Date): Promise<void> {
   await db('password_credentials').insert({ user_id: userId, hash, changed_at: at }).onConflict('user_id').merge();
   await db('users').where({ id: userId }).update({ must_change_password: false });
 }
 
-/** Recovery and invitations also reopen a locked account. */
+/** Recovery and invitations also reopen a locked account, never a deactivated one (only an admin reactivates). */
 export async function unlockUser(db: Knex, userId: string): Promise<void> {
-  await db('users').where({ id: userId }).whereNot({ status: 'deleted' }).update({ status: 'active', failed_login_count: 0, locked_at: null });
+  await db('users').where({ id: userId }).whereNot({ status: 'deleted' }).whereNull('deactivated_at').update({ status: 'active', failed_login_count: 0, locked_at: null });
 }
 
 export interface LoginEvent {
@@ -244,25 +249,63 @@ export async function markSessionMfaVerified(trx: Knex.Transaction, tenantId: st
   await trx('sessions').where({ tenant_id: tenantId, id }).update({ mfa_verified: true });
 }
 
+/** A session replaced by another (renewal, moving to another bank): no note why, the client holds the new one. */
 export async function deleteSession(trx: Knex.Transaction, tenantId: string, id: string): Promise<number> {
   return trx('sessions').where({ tenant_id: tenantId, id }).delete();
 }
 
-export async function deleteUserSessions(trx: Knex.Transaction, tenantId: string, userId: string, keepId?: string): Promise<number> {
-  const q = trx('sessions').where({ tenant_id: tenantId, user_id: userId });
-  if (keepId) q.whereNot({ id: keepId });
-  return q.delete();
+/** Why a session ended, as the next request on it is told (DESIGN's session-end contract). */
+export const SESSION_END_REASONS = ['idle', 'absolute', 'ended_by_admin', 'signed_out', 'password_changed', 'rights_changed', 'account_disabled', 'access_ended'] as const;
+export type SessionEndReason = (typeof SESSION_END_REASONS)[number];
+
+/**
+ * Ends sessions and notes why, in one statement: the rows go, a session_ends row per ended session
+ * stays. Either `sessionId`, or every session of `userId` (but `keepId`). Returns how many ended.
+ */
+export async function endSessions(
+  trx: Knex.Transaction, tenantId: string, which: { sessionId: string } | { userId: string; keepId?: string | undefined }, reason: SessionEndReason, at: Date,
+): Promise<number> {
+  const sessionId = 'sessionId' in which ? which.sessionId : null;
+  const userId = 'userId' in which ? which.userId : null;
+  const keepId = 'keepId' in which ? (which.keepId ?? null) : null;
+  const result = await trx.raw(
+    `with ended as (
+       delete from sessions
+        where tenant_id = ? and (?::uuid is null or id = ?::uuid) and (?::uuid is null or user_id = ?::uuid) and (?::uuid is null or id <> ?::uuid)
+        returning tenant_id, id)
+     insert into session_ends (tenant_id, session_id, reason, ended_at)
+     select tenant_id, id, ?::text, ?::timestamptz from ended
+     on conflict (tenant_id, session_id) do nothing
+     returning session_id`,
+    [tenantId, sessionId, sessionId, userId, userId, keepId, keepId, reason, at],
+  );
+  return (result.rows as unknown[]).length;
+}
+
+/** The noted reason a session ended, if it ended recently enough to be remembered. */
+export async function sessionEndReason(trx: Knex.Transaction, tenantId: string, sessionId: string): Promise<SessionEndReason | undefined> {
+  const row = await trx('session_ends').where({ tenant_id: tenantId, session_id: sessionId }).first('reason');
+  return (row as { reason: SessionEndReason } | undefined)?.reason;
 }
 
 export async function listUserSessions(trx: Knex.Transaction, tenantId: string, userId: string): Promise<SessionRow[]> {
   return trx('sessions').where({ tenant_id: tenantId, user_id: userId }).orderBy('last_activity_at', 'desc');
 }
 
-export async function deleteExpiredSessions(trx: Knex.Transaction, tenantId: string, idleBefore: Date, now: Date): Promise<number> {
-  return trx('sessions')
-    .where({ tenant_id: tenantId })
-    .where((q) => { q.where('last_activity_at', '<', idleBefore).orWhere('absolute_expires_at', '<=', now); })
-    .delete();
+/** Ends sessions past their idle or absolute limit, noting which; forgets notes older than `forgetBefore`. */
+export async function deleteExpiredSessions(trx: Knex.Transaction, tenantId: string, idleBefore: Date, now: Date, forgetBefore: Date): Promise<number> {
+  const result = await trx.raw(
+    `with ended as (
+       delete from sessions where tenant_id = ? and (last_activity_at < ? or absolute_expires_at <= ?)
+       returning tenant_id, id, absolute_expires_at)
+     insert into session_ends (tenant_id, session_id, reason, ended_at)
+     select tenant_id, id, case when absolute_expires_at <= ?::timestamptz then 'absolute' else 'idle' end, ?::timestamptz from ended
+     on conflict (tenant_id, session_id) do nothing
+     returning session_id`,
+    [tenantId, idleBefore, now, now, now],
+  );
+  await trx('session_ends').where({ tenant_id: tenantId }).where('ended_at', '<', forgetBefore).delete();
+  return (result.rows as unknown[]).length;
 }
 
 export interface RequestSessionRow {

@@ -17,6 +17,8 @@ export interface AuthDeps {
   logger: Logger;
   hmacKey: string;
   secondFactor: SecondFactor;
+  /** The bank requires sign-in through its directory: password sign-in refused for its users (backend/src/directory). */
+  passwordRefused?: (tenantId: string) => Promise<boolean>;
 }
 
 export interface ClientMeta {

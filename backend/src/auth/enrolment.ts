@@ -49,7 +49,7 @@ export async function confirmEnrolment(d: AuthDeps, ctx: RequestContext, code: s
 export async function resetFactor(d: AuthDeps, userId: string): Promise<boolean> {
   const removed = await store.deleteFactor(d.db, userId);
   if (!removed) return false;
-  await endUserSessions(d, userId);
+  await endUserSessions(d, userId, 'ended_by_admin');
   const user = await store.findUser(d.db, userId);
   if (user) sendInBackground(d.mailer, factorResetMail(user.email), d.logger);
   return true;

@@ -1,9 +1,14 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../log/logger.js';
+import { roleIdsByKey } from '../tenancy/roles-store.js';
+import { addMembers } from '../tenancy/tenant-creation.js';
+import * as tenants from '../tenancy/tenants-store.js';
+import { anyUserExists } from '../users/users-store.js';
+import { insertCredential } from './auth-store.js';
 import type { PasswordHasher } from './password-hasher.js';
 
 export const VENDOR_TENANT_NAME = 'Kontor';
@@ -21,23 +26,16 @@ export async function ensureFirstSuperadmin(deps: {
   const hash = await deps.hasher.hash(password);
   const created = await db.transaction(async (trx) => {
     // Two instances starting on one empty database must not both create an admin.
-    await trx.raw('select pg_advisory_xact_lock(?)', [4_711_001]);
-    const anyUser = await trx('users').first('id');
-    if (anyUser) return undefined;
-    let vendor = await trx('tenants').where({ is_vendor: true }).first('id');
-    if (!vendor) [vendor] = await trx('tenants').insert({ name: VENDOR_TENANT_NAME, is_vendor: true }).returning('id');
-    const tenantId = (vendor as { id: string }).id;
-    const [user] = await trx('users')
-      .insert({ tenant_id: tenantId, email: deps.email, name: 'Superadmin', must_change_password: true })
-      .returning('id');
-    const userId = (user as { id: string }).id;
-    await trx('password_credentials').insert({ user_id: userId, hash, changed_at: deps.clock.now() });
-    const role = await trx('roles').where({ key: 'superadmin' }).first('id');
-    await trx.raw("select set_config('app.tenant_id', ?, true)", [tenantId]);
-    await trx('tenant_settings').insert({ tenant_id: tenantId }).onConflict('tenant_id').ignore();
-    await trx('memberships').insert({ tenant_id: tenantId, user_id: userId });
-    await trx('membership_roles').insert({ tenant_id: tenantId, user_id: userId, role_id: (role as { id: string }).id });
-    return { userId, tenantId };
+    await tenants.lockFirstStart(trx);
+    if (await anyUserExists(trx)) return undefined;
+    const vendor = await tenants.findVendorTenant(trx);
+    const tenantId = vendor?.id ?? randomUUID();
+    await tenants.setTenant(trx, tenantId);
+    if (vendor) await tenants.ensureTenantSettings(trx, tenantId);
+    else await tenants.insertTenant(trx, { id: tenantId, name: VENDOR_TENANT_NAME, isVendor: true, modules: [] });
+    const [userId] = await addMembers(trx, tenantId, [{ email: deps.email, name: 'Superadmin', roleKey: 'superadmin', mustChangePassword: true }], await roleIdsByKey(trx, ['superadmin']));
+    await insertCredential(trx, userId!, hash, deps.clock.now());
+    return { userId: userId!, tenantId };
   });
   if (!created) return undefined;
   const file = path.join(deps.home, 'initial-admin.txt');

@@ -11,13 +11,12 @@ import type { Knex } from 'knex';
 import * as store from './auth-store.js';
 import { RefusalToKeep, type RequestContext } from './context.js';
 import { clearSessionCookie, readSessionCookie } from './cookies.js';
+import { MAX_IDLE_SECONDS, sessionExpired, type SessionEndReason } from './sessions.js';
 import type { SessionTokens, TokenClaims } from './session-token.js';
 
 /** Requests marked so (progress polling) do not count as user activity. */
 export const BACKGROUND_HEADER = 'x-kontor-background';
 
-/** The largest idle limit a tenant may set (120 min). */
-const MAX_IDLE_SECONDS = 120 * 60;
 
 /** Who was refused which route for lack of which right: part of "who tried to see what". */
 async function recordDenial(
@@ -29,13 +28,20 @@ async function recordDenial(
   }, at);
 }
 
-function sessionExpired(): Unauthorized {
-  return new Unauthorized('session_expired', 'Your session has ended. Please sign in again.');
-}
-
-/** The vendor's access window in this bank is over or was revoked (session-end contract, reason access_ended). */
-function accessEnded(): HttpError {
-  return new HttpError(401, 'session_expired', 'Your access to this bank has ended. Please sign in again.', undefined, {}, 'access_ended');
+/**
+ * Why the session a token names cannot serve a request, or undefined when it can. A session found
+ * past a limit, or whose user or bank lost access, is ended here with that reason; one already gone
+ * answers with the reason noted when it ended ('unknown' when none was, or it was forgotten).
+ */
+async function endedBecause(trx: Knex.Transaction, claims: TokenClaims, row: store.RequestSessionRow | undefined, now: Date): Promise<SessionEndReason | 'unknown' | undefined> {
+  if (!row || row.user_id !== claims.sub) return (await store.sessionEndReason(trx, claims.tid, claims.sid)) ?? 'unknown';
+  let reason: SessionEndReason | undefined;
+  if (now.getTime() >= row.absolute_expires_at.getTime()) reason = 'absolute';
+  else if (now.getTime() >= row.last_activity_at.getTime() + row.idle_minutes * 60_000) reason = 'idle';
+  else if (row.status !== 'active') reason = 'account_disabled';
+  else if (!row.tenant_active || !row.member) reason = 'access_ended';
+  if (reason) await store.endSessions(trx, claims.tid, { sessionId: claims.sid }, reason, now);
+  return reason;
 }
 
 /**
@@ -47,40 +53,41 @@ function accessEnded(): HttpError {
 export function createGuard(deps: { db: Knex; tokens: SessionTokens; clock: Clock }): Guard {
   /** The full check, then `work` in the same tenant transaction; refusals are thrown after commit. */
   async function checkAndRun(req: Request, res: Response, requirement: Requirement, work: (ctx: RequestContext) => Promise<Result | void>): Promise<Result | void> {
-    const claims = (() => {
-      const token = readSessionCookie(req);
-      return token ? deps.tokens.verify(token, requirement.acceptExpiredToken ? MAX_IDLE_SECONDS : 0) : undefined;
-    })();
-    if (!claims) throw new Unauthorized();
+    const token = readSessionCookie(req);
+    const claims = token ? deps.tokens.verify(token, requirement.acceptExpiredToken ? MAX_IDLE_SECONDS : 0) : undefined;
+    if (!claims) {
+      // An expired token of ours: if its session has ended meanwhile, say why; if not, it only needs renewal.
+      const stale = token && !requirement.acceptExpiredToken ? deps.tokens.verify(token, MAX_IDLE_SECONDS) : undefined;
+      const reason = stale && await inTenant(deps.db, stale.tid, async (trx) => {
+        const now = deps.clock.now();
+        return endedBecause(trx, stale, await store.loadRequestSession(trx, stale.tid, stale.sid, now, false), now);
+      });
+      if (!reason) throw new Unauthorized();
+      clearSessionCookie(req, res);
+      throw sessionExpired(reason);
+    }
 
     let refusal: HttpError | undefined;
     const committed: (() => void)[] = [];
     const result = await inTenant(deps.db, claims.tid, async (trx) => {
       const now = deps.clock.now();
       const background = req.get(BACKGROUND_HEADER) === '1';
-      const row = await store.loadRequestSession(trx, claims.tid, claims.sid, now, !background);
-      if (!row || row.user_id !== claims.sub) {
-        refusal = sessionExpired();
+      const found = await store.loadRequestSession(trx, claims.tid, claims.sid, now, !background);
+      const ended = await endedBecause(trx, claims, found, now);
+      if (ended || !found) {
+        refusal = sessionExpired(ended);
         return undefined;
       }
-      if (
-        now.getTime() >= row.last_activity_at.getTime() + row.idle_minutes * 60_000 ||
-        now.getTime() >= row.absolute_expires_at.getTime() ||
-        row.status !== 'active' || !row.tenant_active || !row.member
-      ) {
-        await store.deleteSession(trx, claims.tid, claims.sid);
-        refusal = sessionExpired();
-        return undefined;
-      }
+      const row = found;
       // Vendor staff inside a bank: only within an approved access window, checked on every request.
       if (!row.is_vendor) {
         const visit = await visitAllowed(trx, claims.tid, claims.sub, now);
         if (!visit.allowed) {
-          await store.deleteSession(trx, claims.tid, claims.sid);
+          await store.endSessions(trx, claims.tid, { sessionId: claims.sid }, 'access_ended', now);
           await recordAudit(trx, {
             tenantId: claims.tid, actorUserId: claims.sub, type: 'vendor.access_ended', details: { session: 'ended' }, requestId: req.requestId, ip: req.ip,
           }, now);
-          refusal = accessEnded();
+          refusal = sessionExpired('access_ended');
           return undefined;
         }
       }

@@ -6,7 +6,7 @@ import type { AuthDeps } from './auth-types.js';
 import { RefusalToKeep, type RequestContext } from './context.js';
 import { countFailedAttempt } from './lockout.js';
 import { brokenRule } from './password-policy.js';
-import { endUserSessions } from './sessions.js';
+import { endSessionsInTenant, endUserSessions } from './sessions.js';
 
 /** Setting a password: the tenant's policy, and the change a signed-in user makes. */
 
@@ -34,9 +34,9 @@ export async function changePassword(d: AuthDeps, ctx: RequestContext, currentPa
   if (failure) throw failure;
   const now = d.clock.now();
   await store.setPassword(ctx.trx, ctx.userId, await d.hasher.hash(newPassword), now);
-  await store.deleteUserSessions(ctx.trx, ctx.tenantId, ctx.userId, ctx.sessionId);
+  await endSessionsInTenant(ctx.trx, ctx.tenantId, ctx.userId, 'password_changed', now, ctx.sessionId);
   await recordAudit(ctx.trx, { tenantId: ctx.tenantId, actorUserId: ctx.userId, type: 'auth.password_changed', subjectType: 'user', subjectId: ctx.userId, requestId: ctx.requestId, ip: ctx.ip }, now);
-  await endUserSessions(d, ctx.userId, ctx.tenantId);
+  await endUserSessions(d, ctx.userId, 'password_changed', ctx.tenantId);
 }
 
 /**
@@ -56,5 +56,5 @@ async function countWrongCurrentPassword(d: AuthDeps, ctx: RequestContext): Prom
     details: { failures, locked }, requestId: ctx.requestId, ip: ctx.ip,
   }, now);
   d.logger.info({ requestId: ctx.requestId, userId: ctx.userId, failures }, 'password change refused: wrong current password');
-  if (lockedNow) await store.deleteUserSessions(ctx.trx, ctx.tenantId, ctx.userId);
+  if (lockedNow) await endSessionsInTenant(ctx.trx, ctx.tenantId, ctx.userId, 'account_disabled', now);
 }

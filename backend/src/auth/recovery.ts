@@ -7,6 +7,7 @@ import { sendInBackground } from '../mail/mailer.js';
 import { invitationMail, recoveryCodeMail } from '../mail/templates.js';
 import * as store from './auth-store.js';
 import type { AuthDeps, ClientMeta } from './auth-types.js';
+import { describePolicy, type PolicyDescription } from './password-policy.js';
 import { policyFailure } from './passwords.js';
 import { endUserSessions } from './sessions.js';
 
@@ -75,7 +76,7 @@ export async function confirmRecovery(d: AuthDeps, email: string, code: string, 
   if (!(await store.consumeRecoveryCode(d.db, active.id, now, RECOVERY_MAX_ATTEMPTS))) throw invalidCode();
   await store.setPassword(d.db, user.id, await d.hasher.hash(newPassword), now);
   await store.unlockUser(d.db, user.id);
-  await endUserSessions(d, user.id);
+  await endUserSessions(d, user.id, 'password_changed');
   await store.insertLoginEvent(d.db, { tenantId: user.tenant_id, userId: user.id, emailHash: null, outcome: 'success', reason: 'recovered', ip: meta.ip, at: now });
   await inTenant(d.db, user.tenant_id, (trx) =>
     recordAudit(trx, { tenantId: user.tenant_id, actorUserId: user.id, type: 'auth.recovered', subjectType: 'user', subjectId: user.id, requestId: meta.requestId, ip: meta.ip }, now),
@@ -99,6 +100,16 @@ export async function issueInvitation(d: AuthDeps, userId: string, purpose: 'inv
   return link;
 }
 
+/** Before the form: is the link still good, and which rules will the new password meet (the invited person's bank's). */
+export async function checkInvitation(d: AuthDeps, token: string): Promise<{ email: string; tenantName: string; passwordPolicy: PolicyDescription }> {
+  const userId = await store.invitedUser(d.db, tokenHash(token), d.clock.now());
+  const user = userId ? await store.findUser(d.db, userId) : undefined;
+  if (!user || user.status === 'deleted') throw invalidToken();
+  const tenant = await store.findTenant(d.db, user.tenant_id);
+  const settings = await inTenant(d.db, user.tenant_id, (trx) => store.tenantSettings(trx, user.tenant_id));
+  return { email: user.email, tenantName: tenant?.name ?? '', passwordPolicy: describePolicy(settings.password_profile) };
+}
+
 export async function acceptInvitation(d: AuthDeps, token: string, newPassword: string, meta: ClientMeta): Promise<void> {
   const now = d.clock.now();
   const userId = await store.invitedUser(d.db, tokenHash(token), now);
@@ -109,7 +120,7 @@ export async function acceptInvitation(d: AuthDeps, token: string, newPassword: 
   if ((await store.consumeInvitationToken(d.db, tokenHash(token), now)) !== user.id) throw invalidToken();
   await store.setPassword(d.db, user.id, await d.hasher.hash(newPassword), now);
   await store.unlockUser(d.db, user.id);
-  await endUserSessions(d, user.id);
+  await endUserSessions(d, user.id, 'password_changed');
   await inTenant(d.db, user.tenant_id, (trx) =>
     recordAudit(trx, { tenantId: user.tenant_id, actorUserId: user.id, type: 'auth.invitation_accepted', subjectType: 'user', subjectId: user.id, requestId: meta.requestId, ip: meta.ip }, now),
   );

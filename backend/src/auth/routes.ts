@@ -83,6 +83,9 @@ export function authRoutes(routes: RouteTable, auth: AuthService, options: AuthR
     await auth.confirmRecovery(body.email, body.code, body.newPassword, meta(req));
   });
 
+  // The token travels in the body, not the path: paths are logged.
+  routes.public('post', '/auth/invitation/check', async (req) => ({ body: await auth.checkInvitation(schemas.invitationCheckBody.parse(req.body).token) }));
+
   routes.public('post', '/auth/invitation', async (req) => {
     const body = schemas.invitationBody.parse(req.body);
     await auth.acceptInvitation(body.token, body.newPassword, meta(req));

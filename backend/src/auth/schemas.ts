@@ -17,7 +17,9 @@ export const recoveryConfirmBody = z.object({
   code: z.string().trim().regex(/^\d{8}$/, 'must be the 8-digit code from the mail'),
   newPassword: password,
 });
-export const invitationBody = z.object({ token: z.string().min(20).max(200), newPassword: password });
+const invitationToken = z.string().min(20, 'is not a complete link').max(200).regex(/^[\w-]+$/, 'is not a link from Kontor');
+export const invitationBody = z.object({ token: invitationToken, newPassword: password });
+export const invitationCheckBody = z.object({ token: invitationToken });
 
 /** Exactly one of: the 6-digit code from the app, or a recovery code. */
 export const secondFactorBody = z.object({

@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import { recordAudit } from '../audit/audit-store.js';
 import { inTenant } from '../db/tenant-transaction.js';
-import { Forbidden, Invalid, NotFound, Unauthorized } from '../http/errors.js';
+import { Forbidden, HttpError, Invalid, NotFound } from '../http/errors.js';
 import { effectiveRights } from '../tenancy/rights.js';
 import * as store from './auth-store.js';
 import type { AuthDeps, ClientMeta, OpenedSession, SessionInfo } from './auth-types.js';
@@ -9,6 +9,10 @@ import { RefusalToKeep, type RequestContext } from './context.js';
 import { visitAllowed } from '../access/access-service.js';
 import { mfaRequiredFor } from './mfa-policy.js';
 import { describePolicy } from './password-policy.js';
+import { TOKEN_TTL_SECONDS } from './session-token.js';
+
+export type { SessionEndReason } from './auth-store.js';
+type SessionEndReason = store.SessionEndReason;
 
 /**
  * Sessions: opening one (`openSession`, in the caller's tenant transaction), describing it to the
@@ -16,8 +20,23 @@ import { describePolicy } from './password-policy.js';
  * user's sessions everywhere, and the idle purge.
  */
 
-function sessionExpired(): Unauthorized {
-  return new Unauthorized('session_expired', 'Your session has ended. Please sign in again.');
+/** The largest idle limit a tenant may set (120 min): how long an expired token may still be renewed. */
+export const MAX_IDLE_SECONDS = 120 * 60;
+
+/**
+ * How long the note why a session ended is kept: after that no token naming the session verifies
+ * any more (its lifetime plus the renewal grace), so nobody can ask.
+ */
+export const SESSION_END_MEMORY_MS = (TOKEN_TTL_SECONDS + MAX_IDLE_SECONDS) * 1000 + 60_000;
+
+/** The answer to a request on an ended session: 401 session_expired, with why when it is known. */
+export function sessionExpired(reason: SessionEndReason | 'unknown' = 'unknown'): HttpError {
+  return new HttpError(401, 'session_expired', 'Your session has ended. Please sign in again.', undefined, {}, reason);
+}
+
+/** Ends the user's sessions in this tenant (the request's transaction) and notes why. Returns how many. */
+export function endSessionsInTenant(trx: Knex.Transaction, tenantId: string, userId: string, reason: SessionEndReason, at: Date, keepId?: string): Promise<number> {
+  return store.endSessions(trx, tenantId, { userId, keepId }, reason, at);
 }
 
 /** A new session row and token; `carry` keeps the absolute limit on renewal, so it never extends. */
@@ -129,11 +148,11 @@ export async function switchTenant(d: AuthDeps, ctx: RequestContext, targetTenan
   return opened;
 }
 
-/** Logout works even for an expired token: whatever session it names is deleted. */
+/** Sign-out: whatever session a valid token names ends. */
 export async function logout(d: AuthDeps, token: string | undefined): Promise<void> {
   const claims = token ? d.tokens.verify(token) : undefined;
   if (!claims) return;
-  await inTenant(d.db, claims.tid, (trx) => store.deleteSession(trx, claims.tid, claims.sid));
+  await inTenant(d.db, claims.tid, (trx) => store.endSessions(trx, claims.tid, { sessionId: claims.sid }, 'signed_out', d.clock.now()));
 }
 
 export async function listSessions(ctx: RequestContext): Promise<{ id: string; createdAt: string; lastActivityAt: string; ip: string | null; userAgent: string | null; current: boolean }[]> {
@@ -144,22 +163,25 @@ export async function listSessions(ctx: RequestContext): Promise<{ id: string; c
   }));
 }
 
-export async function endOwnSession(ctx: RequestContext, sessionId: string): Promise<void> {
+/** The user signs one of their sessions out (another device) from the list. */
+export async function endOwnSession(d: AuthDeps, ctx: RequestContext, sessionId: string): Promise<void> {
   const session = await store.findSession(ctx.trx, ctx.tenantId, sessionId);
   if (!session || session.user_id !== ctx.userId) throw new NotFound('There is no such session.');
-  await store.deleteSession(ctx.trx, ctx.tenantId, sessionId);
+  await store.endSessions(ctx.trx, ctx.tenantId, { sessionId }, 'signed_out', d.clock.now());
 }
 
 /** Ends the user's sessions in every tenant but `exceptTenant` (vendor staff may hold several), each in its own tenant transaction. */
-export async function endUserSessions(d: AuthDeps, userId: string, exceptTenant?: string): Promise<void> {
+export async function endUserSessions(d: AuthDeps, userId: string, reason: SessionEndReason, exceptTenant?: string): Promise<void> {
+  const now = d.clock.now();
   for (const tenantId of await store.tenantsOfUser(d.db, userId)) {
     if (tenantId === exceptTenant) continue;
-    await inTenant(d.db, tenantId, (trx) => store.deleteUserSessions(trx, tenantId, userId));
+    await inTenant(d.db, tenantId, (trx) => endSessionsInTenant(trx, tenantId, userId, reason, now));
   }
 }
 
 /**
- * Sessions past their idle limit. Old sign-in records and audit events are the retention role's
+ * Sessions past their idle or absolute limit (noting which), and notes older than
+ * SESSION_END_MEMORY_MS. Old sign-in records and audit events are the retention role's
  * (audit/chains.ts): the API role can insert them but not delete them. `onlyTenants` narrows it
  * (tests share one database).
  */
@@ -169,7 +191,7 @@ export async function purgeSessions(d: AuthDeps, onlyTenants?: string[]): Promis
   for (const tenantId of onlyTenants ?? (await store.allTenantIds(d.db))) {
     await inTenant(d.db, tenantId, async (trx) => {
       const settings = await store.tenantSettings(trx, tenantId);
-      sessions += await store.deleteExpiredSessions(trx, tenantId, new Date(now.getTime() - settings.idle_minutes * 60_000), now);
+      sessions += await store.deleteExpiredSessions(trx, tenantId, new Date(now.getTime() - settings.idle_minutes * 60_000), now, new Date(now.getTime() - SESSION_END_MEMORY_MS));
     });
   }
   return { sessions };

@@ -73,6 +73,8 @@ export async function login(d: AuthDeps, email: string, password: string, meta: 
   }
   if (user.status === 'locked') return refuse('locked');
   if (!tenant || tenant.deactivated_at) return refuse('tenant_inactive');
+  // The bank requires sign-in through its directory (backend/src/directory): a correct password is refused.
+  if (d.passwordRefused && (await d.passwordRefused(user.tenant_id))) return refuse('directory_required');
 
   const factor = await store.findFactor(d.db, user.id);
   if (factor?.confirmed_at) {

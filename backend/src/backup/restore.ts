@@ -1,6 +1,5 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
 import { startEmbeddedPostgres } from '../db/embedded.js';
@@ -9,6 +8,7 @@ import { ensureHome } from '../secrets.js';
 import { describeRestored } from './backup-store.js';
 import { assertEmptyOrMissing, BackupRefused, copyHashed, DIR_MODE, MANIFEST, verifyFiles } from './manifest.js';
 import type { BackupManifest } from './physical-backup.js';
+import { freePort } from '../net/free-port.js';
 
 const relativePath = z.string().min(1).max(1024).refine((p) => !p.startsWith('/') && !p.split('/').some((s) => s === '..' || s === '' || s === '.'), 'must be a relative path inside the backup');
 
@@ -90,13 +90,3 @@ function handToPostgresUser(dataDir: string): void {
   walk(dataDir);
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-    srv.once('error', reject);
-  });
-}

@@ -83,8 +83,8 @@ export async function catalog(client: pg.Client): Promise<TableInfo[]> {
   });
 }
 
-/** Ephemeral rows that never travel: a session is bound to the source's signing key and ends anyway. */
-const NOT_EXPORTED = new Set(['sessions', 'knex_migrations', 'knex_migrations_lock']);
+/** Ephemeral rows that never travel: a session is bound to the source's signing key and ends anyway (and so does the note why it ended). */
+const NOT_EXPORTED = new Set(['sessions', 'session_ends', 'knex_migrations', 'knex_migrations_lock']);
 /** Sign-in chains are named `<tenant>/<outcome>` instead of carrying a tenant_id column. */
 const LOGIN_CHAIN_TABLES = ['login_chain_heads', 'login_chain_anchors'];
 

@@ -5,10 +5,11 @@ import path from 'node:path';
 import type { Knex } from 'knex';
 import type { AuthService } from '../auth/auth-service.js';
 import type { Clock } from '../clock.js';
-import { inTenant } from '../db/tenant-transaction.js';
+import { insertContainer } from '../containers/containers-store.js';
 import { runImport } from '../imports/import-runner.js';
 import { IMPORT_KINDS } from '../imports/formats.js';
-import * as users from '../users/users-store.js';
+import { createTenant } from '../tenancy/tenant-creation.js';
+import { findTenantByName } from '../tenancy/tenants-store.js';
 import { generate } from './generator.js';
 
 export const DEMO_TENANT = 'Sparkasse Musterstadt (Demo)';
@@ -29,21 +30,15 @@ export async function createDemo(deps: { db: Knex; auth: AuthService; clock: Clo
   const { db } = deps;
   const admin = 'demo-admin@sparkasse-musterstadt.example';
   const analyst = 'demo-analyst@sparkasse-musterstadt.example';
-  const existing = await db('tenants').where({ name: DEMO_TENANT }).first('id');
-  if (existing) return { created: false, tenantId: existing.id as string, admin, analyst, groups: 0 };
-  const tenantId = randomUUID();
+  const existing = await findTenantByName(db, DEMO_TENANT);
+  if (existing) return { created: false, tenantId: existing.id, admin, analyst, groups: 0 };
   const containerId = randomUUID();
-  const roles = Object.fromEntries((await db('roles').whereIn('key', ['tenant_admin', 'analyst']).select('key', 'id')).map((r) => [r.key, r.id])) as Record<string, string>;
-  const userIds = await inTenant(db, tenantId, async (trx) => {
-    await trx('tenants').insert({ id: tenantId, name: DEMO_TENANT });
-    await trx('tenant_settings').insert({ tenant_id: tenantId });
-    await trx('tenant_modules').insert([{ tenant_id: tenantId, module: 'segmentation' }, { tenant_id: tenantId, module: 'leasing' }]);
-    const adminId = await users.insertUser(trx, tenantId, admin, 'Demo Administration');
-    await users.addMembership(trx, tenantId, adminId, [roles.tenant_admin!]);
-    const analystId = await users.insertUser(trx, tenantId, analyst, 'Demo Analyse');
-    await users.addMembership(trx, tenantId, analystId, [roles.analyst!]);
-    await trx('containers').insert({ tenant_id: tenantId, id: containerId, name: 'Demo-Bestand', created_by: analystId, created_at: deps.clock.now() });
-    return [adminId, analystId];
+  const { tenantId, userIds } = await createTenant(db, {
+    name: DEMO_TENANT, isVendor: false,
+    modules: [{ module: 'segmentation', validUntil: null }, { module: 'leasing', validUntil: null }],
+    members: [{ email: admin, name: 'Demo Administration', roleKey: 'tenant_admin' }, { email: analyst, name: 'Demo Analyse', roleKey: 'analyst' }],
+  }, async (trx, id, [, analystId]) => {
+    await insertContainer(trx, { tenantId: id, id: containerId, name: 'Demo-Bestand', userId: analystId!, at: deps.clock.now() });
   });
   for (const id of userIds) await deps.auth.issueInvitation(id, 'invitation', deps.publicUrl);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kontor-demo-'));

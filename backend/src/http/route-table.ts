@@ -67,6 +67,8 @@ export interface RouteEntry {
 }
 
 export function send(res: Response, result: Result | void): void {
+  // A handler that answered itself (a redirect) is done.
+  if (res.headersSent) return;
   if (result?.raw !== undefined) {
     res.status(result.status ?? 200).send(result.raw);
     return;

@@ -137,3 +137,28 @@ export function vendorAccessDecisionMail(to: string, decision: 'approved' | 'den
     : bilingual('vendor_access_denied', to, ['Kontor: Zugriff abgelehnt', 'Kontor: access denied'],
       `${bank} hat Ihre Zugriffsanfrage abgelehnt.`, `${bank} denied your access request.`);
 }
+
+/** Recertification (issue 17): a campaign is past its due date with users not yet decided. */
+export function recertificationReminderMail(to: string, open: number, dueAt: Date): Mail {
+  const due = dueAt.toISOString().slice(0, 10);
+  return bilingual(
+    'recertification_reminder',
+    to,
+    ['Kontor: Rezertifizierung überfällig', 'Kontor: recertification overdue'],
+    `Eine Rezertifizierung der Zugriffsrechte Ihres Instituts war bis ${due} fällig; für ${open} Personen fehlt noch die Entscheidung.\n` +
+      'Öffnen Sie in Kontor "Verwaltung > Rezertifizierung" und bestätigen oder entziehen Sie die Rechte.',
+    `A recertification of your bank's access rights was due on ${due}; ${open} people still need a decision.\n` +
+      'Open "Administration > Recertification" in Kontor and confirm or revoke their rights.',
+  );
+}
+
+/** A dormant account is announced a week before it is deactivated. */
+export function deactivationNoticeMail(to: string, days: number): Mail {
+  return bilingual(
+    'deactivation_notice',
+    to,
+    ['Ihr Kontor-Zugang wird bald deaktiviert', 'Your Kontor account will be deactivated soon'],
+    `Sie haben sich lange nicht bei Kontor angemeldet. Wenn Sie sich nicht innerhalb von ${days} Tagen anmelden, wird Ihr Zugang deaktiviert; danach kann ihn nur Ihre Administration wieder freischalten.`,
+    `You have not signed in to Kontor for a long time. If you do not sign in within ${days} days, your account will be deactivated; after that only your administrator can reactivate it.`,
+  );
+}

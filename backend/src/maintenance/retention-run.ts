@@ -2,7 +2,9 @@ import type { Knex } from 'knex';
 import type { AuthService } from '../auth/auth-service.js';
 import { purgeChainedRecords } from '../audit/chains.js';
 import type { Clock } from '../clock.js';
+import { expireApprovals } from '../approvals/four-eyes.js';
 import { containerRetention } from '../containers/retention.js';
+import { runRecertification } from '../recertification/recertification-service.js';
 import { createKnex } from '../db/connection.js';
 import type { Logger } from '../log/logger.js';
 import type { Mailer } from '../mail/mailer.js';
@@ -15,6 +17,8 @@ export interface RetentionOutcome {
   containersWarned: number;
   /** No retention role configured: old audit and sign-in records were left alone. */
   recordsSkipped: boolean;
+  approvalsExpired: number;
+  recertification: { started: number; reminded: number; announced: number; deactivated: number };
 }
 
 /**
@@ -24,6 +28,9 @@ export interface RetentionOutcome {
 export async function runRetention(d: { api: Knex; retentionUrl: string | undefined; auth: AuthService; clock: Clock; mailer: Mailer; logger: Logger }): Promise<RetentionOutcome> {
   const { sessions } = await d.auth.purge();
   const containers = await containerRetention({ db: d.api, clock: d.clock, mailer: d.mailer, logger: d.logger });
+  // Four-eyes expiry and recertification (issue 17) ride on the same daily run.
+  const approvalsExpired = await expireApprovals({ db: d.api, clock: d.clock, logger: d.logger });
+  const recertification = await runRecertification({ db: d.api, clock: d.clock, mailer: d.mailer, logger: d.logger });
   let records = { auditEvents: 0, loginEvents: 0 };
   if (d.retentionUrl) {
     const retention = createKnex(d.retentionUrl, 1);
@@ -35,5 +42,7 @@ export async function runRetention(d: { api: Knex; retentionUrl: string | undefi
   } else {
     d.logger.warn('retention of audit and sign-in records skipped: no DATABASE_RETENTION_URL');
   }
-  return { sessions, ...records, containersDeleted: containers.deleted, containersWarned: containers.warned, recordsSkipped: !d.retentionUrl };
+  return {
+    sessions, ...records, containersDeleted: containers.deleted, containersWarned: containers.warned, recordsSkipped: !d.retentionUrl, approvalsExpired, recertification,
+  };
 }

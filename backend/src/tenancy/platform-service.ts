@@ -1,8 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import { recordAudit } from '../audit/audit-store.js';
 import type { AuthService } from '../auth/auth-service.js';
 import type { RequestContext } from '../auth/context.js';
+import { endSessionsInTenant } from '../auth/sessions.js';
 import type { Clock } from '../clock.js';
 import { inTenant } from '../db/tenant-transaction.js';
 import { Conflict, Forbidden, Invalid, NotFound } from '../http/errors.js';
@@ -10,9 +10,12 @@ import type { FourEyes, Pending } from '../approvals/four-eyes.js';
 import { privilegedRoles } from '../approvals/privileged.js';
 import * as users from '../users/users-store.js';
 import { added, assertAssignableInTenant, assertMayHandOut, resolveRoles } from './assignment.js';
-import { isKnownRight, isVendorOnly, type Module } from './rights.js';
+import { isKnownRight, isVendorOnly } from './rights.js';
 import * as roles from './roles-store.js';
 import { writeSettings, type SettingsPatch } from './settings-store.js';
+import { createTenant } from './tenant-creation.js';
+import * as tenants from './tenants-store.js';
+import type { ModuleLicence } from './tenants-store.js';
 
 export interface PlatformDeps {
   db: Knex;
@@ -22,10 +25,7 @@ export interface PlatformDeps {
   fourEyes: FourEyes;
 }
 
-export interface ModuleLicence {
-  module: Module;
-  validUntil: string | null;
-}
+export type { ModuleLicence };
 
 export interface TenantView {
   id: string;
@@ -51,15 +51,7 @@ export class PlatformService {
   // ---- tenants ----------------------------------------------------------------------------------
 
   async listTenants(ctx: RequestContext): Promise<TenantView[]> {
-    const rows = await ctx.trx('tenants as t')
-      .leftJoin('tenant_modules as m', 'm.tenant_id', 't.id')
-      .groupBy('t.id')
-      .orderBy('t.name')
-      .select<{ id: string; name: string; is_vendor: boolean; deactivated_at: Date | null; created_at: Date; modules: ModuleLicence[]; users: number }[]>(
-        't.id', 't.name', 't.is_vendor', 't.deactivated_at', 't.created_at',
-        ctx.trx.raw("coalesce(json_agg(json_build_object('module', m.module, 'validUntil', m.valid_until) order by m.module) filter (where m.module is not null), '[]') as modules"),
-        ctx.trx.raw("(select count(*) from users u where u.tenant_id = t.id and u.status <> 'deleted') as users"),
-      );
+    const rows = await tenants.listTenants(ctx.trx);
     return rows.map((r) => ({
       id: r.id, name: r.name, isVendor: r.is_vendor, active: r.deactivated_at === null, createdAt: r.created_at.toISOString(),
       modules: r.modules.map((m) => ({ module: m.module, validUntil: m.validUntil ? String(m.validUntil).slice(0, 10) : null })), users: Number(r.users),
@@ -74,45 +66,31 @@ export class PlatformService {
 
   /** A new bank: tenant, settings, licences and its first admin, invited by mail. */
   async createTenant(ctx: RequestContext, input: { name: string; modules: ModuleLicence[]; admin: { email: string; name: string } }): Promise<TenantView> {
-    if (await ctx.trx('tenants').whereRaw('lower(name) = lower(?)', [input.name]).first('id')) throw new Conflict('tenant_name_taken', 'A tenant with this name exists already.');
+    if (await tenants.tenantNameTaken(ctx.trx, input.name)) throw new Conflict('tenant_name_taken', 'A tenant with this name exists already.');
     if (await users.emailTaken(ctx.trx, input.admin.email)) throw new Conflict('email_taken', 'This email address already has an account.');
-    const adminRole = await ctx.trx('roles').where({ key: 'tenant_admin' }).first('id');
-    const tenantId = randomUUID();
-    // The new tenant's own rows need its tenant setting; they commit in their own transaction.
-    const adminId = await inTenant(this.d.db, tenantId, async (trx) => {
-      await trx('tenants').insert({ id: tenantId, name: input.name });
-      await trx('tenant_settings').insert({ tenant_id: tenantId });
-      await this.writeModules(trx, tenantId, input.modules);
-      const userId = await users.insertUser(trx, tenantId, input.admin.email, input.admin.name);
-      await users.addMembership(trx, tenantId, userId, [(adminRole as { id: string }).id]);
-      await this.audit(trx, tenantId, ctx, 'tenant.created', 'tenant', tenantId, { by_vendor: true });
-      await this.d.auth.issueInvitation(userId, 'invitation', this.d.publicUrl, trx);
-      return userId;
+    const { tenantId, userIds: [adminId] } = await createTenant(this.d.db, {
+      name: input.name, isVendor: false, modules: input.modules, members: [{ email: input.admin.email, name: input.admin.name, roleKey: 'tenant_admin' }],
+    }, async (trx, newTenantId, [userId]) => {
+      await this.audit(trx, newTenantId, ctx, 'tenant.created', 'tenant', newTenantId, { by_vendor: true });
+      await this.d.auth.issueInvitation(userId!, 'invitation', this.d.publicUrl, trx);
     });
-    await this.audit(ctx.trx, ctx.tenantId, ctx, 'tenant.created', 'tenant', tenantId, { modules: input.modules.length, admin: adminId });
+    await this.audit(ctx.trx, ctx.tenantId, ctx, 'tenant.created', 'tenant', tenantId, { modules: input.modules.length, admin: adminId! });
     return this.tenantView(ctx, tenantId);
-  }
-
-  private async writeModules(trx: Knex.Transaction, tenantId: string, modules: ModuleLicence[]): Promise<void> {
-    await trx('tenant_modules').where({ tenant_id: tenantId }).delete();
-    if (modules.length) {
-      await trx('tenant_modules').insert(modules.map((m) => ({ tenant_id: tenantId, module: m.module, valid_until: m.validUntil })));
-    }
   }
 
   async updateTenant(
     ctx: RequestContext, id: string,
     patch: { name?: string | undefined; modules?: ModuleLicence[] | undefined; active?: boolean | undefined; settings?: SettingsPatch | undefined },
   ): Promise<TenantView> {
-    const tenant = await ctx.trx('tenants').where({ id }).first('id', 'is_vendor');
+    const tenant = await tenants.findTenant(ctx.trx, id);
     if (!tenant) throw new NotFound('There is no such tenant.');
     if (tenant.is_vendor && patch.active === false) throw new Forbidden('vendor_tenant', 'The vendor tenant cannot be deactivated.');
     if (patch.name !== undefined) {
-      if (await ctx.trx('tenants').whereRaw('lower(name) = lower(?)', [patch.name]).whereNot({ id }).first('id')) throw new Conflict('tenant_name_taken', 'A tenant with this name exists already.');
-      await ctx.trx('tenants').where({ id }).update({ name: patch.name });
+      if (await tenants.tenantNameTaken(ctx.trx, patch.name, id)) throw new Conflict('tenant_name_taken', 'A tenant with this name exists already.');
+      await tenants.renameTenant(ctx.trx, id, patch.name);
     }
-    if (patch.active !== undefined) await ctx.trx('tenants').where({ id }).update({ deactivated_at: patch.active ? null : this.d.clock.now() });
-    if (patch.modules !== undefined) await this.writeModules(ctx.trx, id, patch.modules);
+    if (patch.active !== undefined) await tenants.setTenantActive(ctx.trx, id, patch.active, this.d.clock.now());
+    if (patch.modules !== undefined) await tenants.setModules(ctx.trx, id, patch.modules);
     if (patch.settings && id !== ctx.tenantId) {
       // The bank's settings row is its own (RLS): written in that tenant's transaction, audited there too.
       await inTenant(this.d.db, id, async (trx) => {
@@ -132,8 +110,7 @@ export class PlatformService {
 
   async listVendorUsers(ctx: RequestContext) {
     const members = await users.listMembers(ctx.trx, ctx.tenantId, true);
-    const grants = await ctx.trx('vendor_grants as g').join('tenants as t', 't.id', 'g.tenant_id')
-      .select<{ user_id: string; tenant_id: string; name: string }[]>('g.user_id', 'g.tenant_id', 't.name');
+    const grants = await tenants.listGrants(ctx.trx);
     return members.filter((m) => m.homeTenant).map((m) => ({
       id: m.id, email: m.email, name: m.name, status: m.status, roleIds: m.roleIds, roleNames: m.roleNames,
       lastLoginAt: m.lastLoginAt?.toISOString() ?? null,
@@ -172,17 +149,16 @@ export class PlatformService {
   /** A vendor user's access to a bank: a grant plus a membership there with tenant-level roles. */
   async grant(ctx: RequestContext, userId: string, tenantId: string, roleIds: string[]): Promise<void> {
     await this.vendorStaff(ctx, userId);
-    const tenant = await ctx.trx('tenants').where({ id: tenantId }).first('id', 'is_vendor');
+    const tenant = await tenants.findTenant(ctx.trx, tenantId);
     if (!tenant || tenant.is_vendor) throw new NotFound('There is no such bank tenant.');
     if (roleIds.length === 0) throw new Invalid('roleIds: a grant needs at least one role.', 'roleIds');
     const roles = await assertAssignableInTenant(ctx.trx, roleIds);
-    await ctx.trx('vendor_grants').insert({ user_id: userId, tenant_id: tenantId, granted_by: ctx.userId, created_at: this.d.clock.now() })
-      .onConflict(['user_id', 'tenant_id']).ignore();
+    await tenants.insertGrant(ctx.trx, { userId, tenantId, grantedBy: ctx.userId, at: this.d.clock.now() });
     await inTenant(this.d.db, tenantId, async (trx) => {
       // Roles the user holds in that bank already are kept, not handed out again.
       assertMayHandOut(ctx.rights, added(roles, (await users.findMember(trx, tenantId, userId))?.roleIds ?? []));
       await users.addMembership(trx, tenantId, userId, roleIds);
-      await trx('sessions').where({ tenant_id: tenantId, user_id: userId }).delete();
+      await endSessionsInTenant(trx, tenantId, userId, 'rights_changed', this.d.clock.now());
       await this.audit(trx, tenantId, ctx, 'grant.given', 'user', userId, { roles: roleIds.length });
     });
     await this.audit(ctx.trx, ctx.tenantId, ctx, 'grant.given', 'user', userId, { tenant: tenantId, roles: roleIds.length });
@@ -190,9 +166,10 @@ export class PlatformService {
 
   async revokeGrant(ctx: RequestContext, userId: string, tenantId: string): Promise<void> {
     await this.vendorStaff(ctx, userId);
-    const removed = await ctx.trx('vendor_grants').where({ user_id: userId, tenant_id: tenantId }).delete();
+    const removed = await tenants.deleteGrant(ctx.trx, userId, tenantId);
     if (!removed) throw new NotFound('There is no such grant.');
     await inTenant(this.d.db, tenantId, async (trx) => {
+      await endSessionsInTenant(trx, tenantId, userId, 'access_ended', this.d.clock.now());
       await users.removeMembership(trx, tenantId, userId);
       await this.audit(trx, tenantId, ctx, 'grant.revoked', 'user', userId);
     });
@@ -215,7 +192,7 @@ export class PlatformService {
       if (pending) return pending;
     }
     await users.setRoles(ctx.trx, ctx.tenantId, userId, roleIds);
-    await users.endSessionsInTenant(ctx.trx, ctx.tenantId, userId);
+    await endSessionsInTenant(ctx.trx, ctx.tenantId, userId, 'rights_changed', this.d.clock.now());
     await this.audit(ctx.trx, ctx.tenantId, ctx, 'platform.user_roles_changed', 'user', userId, { roles: roleIds.length });
   }
 
@@ -243,7 +220,7 @@ export class PlatformService {
   async createRole(ctx: RequestContext, input: { name: string; assignableInTenants: boolean; rights: string[] }) {
     this.validateRights(input.rights, input.assignableInTenants);
     assertMayHandOut(ctx.rights, [input]);
-    if (await ctx.trx('roles').where({ name: input.name }).first('id')) throw new Conflict('role_name_taken', 'A role with this name exists already.');
+    if (await roles.roleNameTaken(ctx.trx, input.name)) throw new Conflict('role_name_taken', 'A role with this name exists already.');
     const id = await roles.insertRole(ctx.trx, { ...input, rights: [...new Set(input.rights)] });
     await this.audit(ctx.trx, ctx.tenantId, ctx, 'role.created', 'role', id, { rights: input.rights.length });
     return (await roles.listRoles(ctx.trx, [id]))[0]!;

@@ -26,6 +26,16 @@ export async function listRoles(db: Knex, ids?: string[]): Promise<RoleRow[]> {
   }));
 }
 
+/** Ids of built-in roles by key (`tenant_admin`, `analyst`, `superadmin`, …). */
+export async function roleIdsByKey(db: Knex, keys: string[]): Promise<Record<string, string>> {
+  const rows = (await db('roles').whereIn('key', keys).select('key', 'id')) as { key: string; id: string }[];
+  return Object.fromEntries(rows.map((r) => [r.key, r.id]));
+}
+
+export async function roleNameTaken(db: Knex, name: string): Promise<boolean> {
+  return Boolean(await db('roles').where({ name }).first('id'));
+}
+
 export async function insertRole(db: Knex, role: { name: string; assignableInTenants: boolean; rights: string[] }): Promise<string> {
   const [row] = await db('roles').insert({ name: role.name, assignable_in_tenants: role.assignableInTenants }).returning('id');
   const id = (row as { id: string }).id;

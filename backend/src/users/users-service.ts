@@ -2,6 +2,7 @@ import { csvDocument } from '../http/csv.js';
 import { recordAudit } from '../audit/audit-store.js';
 import type { AuthService } from '../auth/auth-service.js';
 import type { RequestContext } from '../auth/context.js';
+import { endSessionsInTenant } from '../auth/sessions.js';
 import type { Clock } from '../clock.js';
 import { Conflict, Forbidden, NotFound } from '../http/errors.js';
 import { added, assertAssignableInTenant, assertMayHandOut } from '../tenancy/assignment.js';
@@ -31,12 +32,15 @@ export interface UserView {
   createdAt: string;
   /** Vendor support with a grant: listed so the bank sees who can reach its data, managed by the vendor. */
   vendorStaff: boolean;
+  /** Deactivated for not signing in; unlocking reactivates. */
+  deactivatedAt: string | null;
 }
 
 function view(m: store.MemberRow): UserView {
   return {
     id: m.id, email: m.email, name: m.name, status: m.status, roleIds: m.roleIds, roleNames: m.roleNames,
     lastLoginAt: m.lastLoginAt?.toISOString() ?? null, createdAt: m.createdAt.toISOString(), vendorStaff: !m.homeTenant,
+    deactivatedAt: m.deactivatedAt?.toISOString() ?? null,
   };
 }
 
@@ -121,12 +125,12 @@ export class UsersService {
       assertMayHandOut(ctx.rights, added(await assertAssignableInTenant(ctx.trx, patch.roleIds), member.roleIds));
       await store.setRoles(ctx.trx, ctx.tenantId, userId, patch.roleIds);
       // Rights count on the next request anyway; ending sessions makes the change visible at once.
-      await store.endSessionsInTenant(ctx.trx, ctx.tenantId, userId);
+      await endSessionsInTenant(ctx.trx, ctx.tenantId, userId, 'rights_changed', this.d.clock.now());
       await this.audit(ctx, 'user.roles_changed', userId, { roles: patch.roleIds.length });
     }
     if (patch.locked !== undefined && patch.locked !== (member.status === 'locked')) {
       await store.setStatus(ctx.trx, userId, patch.locked ? 'locked' : 'active', this.d.clock.now());
-      if (patch.locked) await store.endSessionsInTenant(ctx.trx, ctx.tenantId, userId);
+      if (patch.locked) await endSessionsInTenant(ctx.trx, ctx.tenantId, userId, 'account_disabled', this.d.clock.now());
       await this.audit(ctx, patch.locked ? 'user.locked' : 'user.unlocked', userId);
     }
     if (patch.name !== undefined) await this.audit(ctx, 'user.renamed', userId);
@@ -154,7 +158,7 @@ export class UsersService {
     }
     await store.setStatus(ctx.trx, userId, 'deleted', this.d.clock.now());
     await store.setRoles(ctx.trx, ctx.tenantId, userId, []);
-    await store.endSessionsInTenant(ctx.trx, ctx.tenantId, userId);
+    await endSessionsInTenant(ctx.trx, ctx.tenantId, userId, 'account_disabled', this.d.clock.now());
     await this.audit(ctx, 'user.deleted', userId);
   }
 
@@ -175,7 +179,7 @@ export class UsersService {
   async endSessions(ctx: RequestContext, userId: string): Promise<number> {
     const member = await store.findMember(ctx.trx, ctx.tenantId, userId);
     if (!member) throw new NotFound('There is no such user in your bank.');
-    const ended = await store.endSessionsInTenant(ctx.trx, ctx.tenantId, userId);
+    const ended = await endSessionsInTenant(ctx.trx, ctx.tenantId, userId, 'ended_by_admin', this.d.clock.now());
     await this.audit(ctx, 'user.sessions_ended', userId, { sessions: ended });
     return ended;
   }

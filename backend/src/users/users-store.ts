@@ -12,6 +12,8 @@ export interface MemberRow {
   roleNames: string[];
   lastLoginAt: Date | null;
   createdAt: Date;
+  /** Switched off for not signing in (recertification); only an admin reactivates. */
+  deactivatedAt: Date | null;
 }
 
 export async function listMembers(trx: Knex.Transaction, tenantId: string, includeDeleted: boolean, userId?: string): Promise<MemberRow[]> {
@@ -23,7 +25,7 @@ export async function listMembers(trx: Knex.Transaction, tenantId: string, inclu
     .groupBy('u.id')
     .orderBy('u.email')
     .select(
-      'u.id', 'u.email', 'u.name', 'u.status', 'u.last_login_at', 'u.created_at',
+      'u.id', 'u.email', 'u.name', 'u.status', 'u.last_login_at', 'u.created_at', 'u.deactivated_at',
       trx.raw('(u.tenant_id = ?) as home', [tenantId]),
       trx.raw("coalesce(array_agg(r.id order by r.name) filter (where r.id is not null), '{}') as role_ids"),
       trx.raw("coalesce(array_agg(r.name order by r.name) filter (where r.id is not null), '{}') as role_names"),
@@ -31,12 +33,12 @@ export async function listMembers(trx: Knex.Transaction, tenantId: string, inclu
   if (!includeDeleted) q.whereNot('u.status', 'deleted');
   if (userId) q.where('u.id', userId);
   const rows = (await q) as {
-    id: string; email: string; name: string; status: MemberRow['status']; last_login_at: Date | null; created_at: Date;
+    id: string; email: string; name: string; status: MemberRow['status']; last_login_at: Date | null; created_at: Date; deactivated_at: Date | null;
     home: boolean; role_ids: string[]; role_names: string[];
   }[];
   return rows.map((r) => ({
     id: r.id, email: r.email, name: r.name, status: r.status, homeTenant: r.home, roleIds: r.role_ids, roleNames: r.role_names,
-    lastLoginAt: r.last_login_at, createdAt: r.created_at,
+    lastLoginAt: r.last_login_at, createdAt: r.created_at, deactivatedAt: r.deactivated_at,
   }));
 }
 
@@ -48,9 +50,13 @@ export async function emailTaken(db: Knex, email: string): Promise<boolean> {
   return Boolean(await db('users').whereRaw('lower(email) = lower(?)', [email]).first('id'));
 }
 
-export async function insertUser(trx: Knex.Transaction, homeTenantId: string, email: string, name: string): Promise<string> {
-  const [row] = await trx('users').insert({ tenant_id: homeTenantId, email, name, must_change_password: false }).returning('id');
+export async function insertUser(trx: Knex.Transaction, homeTenantId: string, email: string, name: string, mustChangePassword = false): Promise<string> {
+  const [row] = await trx('users').insert({ tenant_id: homeTenantId, email, name, must_change_password: mustChangePassword }).returning('id');
   return (row as { id: string }).id;
+}
+
+export async function anyUserExists(db: Knex): Promise<boolean> {
+  return Boolean(await db('users').first('id'));
 }
 
 export async function addMembership(trx: Knex.Transaction, tenantId: string, userId: string, roleIds: string[]): Promise<void> {
@@ -63,9 +69,9 @@ export async function setRoles(trx: Knex.Transaction, tenantId: string, userId: 
   if (roleIds.length) await trx('membership_roles').insert(roleIds.map((roleId) => ({ tenant_id: tenantId, user_id: userId, role_id: roleId })));
 }
 
+/** The membership and its roles; the caller ends the sessions first (they would otherwise go by cascade, unnoted). */
 export async function removeMembership(trx: Knex.Transaction, tenantId: string, userId: string): Promise<void> {
   await trx('membership_roles').where({ tenant_id: tenantId, user_id: userId }).delete();
-  await trx('sessions').where({ tenant_id: tenantId, user_id: userId }).delete();
   await trx('memberships').where({ tenant_id: tenantId, user_id: userId }).delete();
 }
 
@@ -75,12 +81,14 @@ export async function setName(trx: Knex.Transaction, userId: string, name: strin
 
 export async function setStatus(trx: Knex.Transaction, userId: string, status: 'active' | 'locked' | 'deleted', at: Date): Promise<void> {
   const fields: Record<string, unknown> = { status };
-  if (status === 'active') Object.assign(fields, { failed_login_count: 0, locked_at: null });
+  // An admin unlocking a dormant account reactivates it; its inactivity clock restarts.
+  if (status === 'active') {
+    Object.assign(fields, { failed_login_count: 0, locked_at: null, deactivation_warned_at: null });
+    fields.reactivated_at = trx.raw('case when deactivated_at is null then reactivated_at else ? end', [at]);
+    fields.deactivated_at = null;
+  }
   if (status === 'locked') fields.locked_at = at;
   if (status === 'deleted') fields.deleted_at = at;
   await trx('users').where({ id: userId }).update(fields);
 }
 
-export async function endSessionsInTenant(trx: Knex.Transaction, tenantId: string, userId: string): Promise<number> {
-  return trx('sessions').where({ tenant_id: tenantId, user_id: userId }).delete();
-}

@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type { Knex } from 'knex';
@@ -12,17 +11,7 @@ import { createLogger } from '../../src/log/logger.js';
 import { startServer, type RunningServer } from '../../src/server.js';
 import { IMPORT_KINDS } from '../../src/imports/formats.js';
 import { runImport } from '../../src/imports/import-runner.js';
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-    srv.once('error', reject);
-  });
-}
+import { freePort } from '../../src/net/free-port.js';
 
 export function tempDir(prefix: string): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));

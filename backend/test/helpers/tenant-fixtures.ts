@@ -24,6 +24,7 @@ export const tenantRowFixtures: Record<string, (trx: Knex.Transaction, ctx: Fixt
       tenant_id: c.tenantId, user_id: c.userId, created_at: trx.fn.now(), last_activity_at: trx.fn.now(),
       absolute_expires_at: trx.raw("now() + interval '8 hours'"),
     }),
+  session_ends: (trx, c) => trx('session_ends').insert({ tenant_id: c.tenantId, session_id: randomUUID(), reason: 'signed_out', ended_at: trx.fn.now() }),
   audit_events: (trx, c) => trx('audit_events').insert({ tenant_id: c.tenantId, type: 'test.fixture' }),
   audit_chain_heads: (trx, c) => trx('audit_chain_heads').insert({ tenant_id: c.tenantId, chain: 'fixture', last_seq: 0, last_hash: Buffer.alloc(32) }),
   audit_chain_anchors: (trx, c) => trx('audit_chain_anchors').insert({ tenant_id: c.tenantId, chain: 'fixture', first_seq: 1, prev_hash: Buffer.alloc(32), moved_at: trx.fn.now() }),

@@ -2,6 +2,7 @@ import Route from '@ember/routing/route';
 import { service } from '@ember/service';
 import type RouterService from '@ember/routing/router-service';
 import type Transition from '@ember/routing/transition';
+import type LocaleService from 'frontend/services/locale';
 import type SessionService from 'frontend/services/session';
 import type VendorAccessService from 'frontend/services/vendor-access';
 
@@ -9,9 +10,11 @@ export default class AppRoute extends Route {
   @service declare session: SessionService;
   @service declare router: RouterService;
   @service('vendor-access') declare vendorAccess: VendorAccessService;
+  @service declare locale: LocaleService;
 
   async beforeModel(transition: Transition): Promise<void> {
-    if (!(await this.session.load())) {
+    const [signedIn] = await Promise.all([this.session.load(), this.locale.loadAll()]);
+    if (!signedIn) {
       this.router.transitionTo('login');
       return;
     }

@@ -66,7 +66,7 @@ export default class ApiService extends Service {
     if (!response.ok) {
       const err = (data as { error?: ApiErrorBody } | undefined)?.error;
       const apiError = new ApiError(response.status, err?.code ?? 'http_error', err?.message ?? response.statusText, err?.field, err?.reason);
-      if (response.status === 401 && !options.expectUnauthenticated) this.session.handleUnauthenticated(apiError.code);
+      if (response.status === 401 && !options.expectUnauthenticated) this.session.handleUnauthenticated(apiError.code, apiError.reason);
       if (apiError.code === 'password_change_required') this.session.handlePasswordChangeRequired();
       if (apiError.code === 'mfa_enrolment_required') this.session.handleMfaEnrolmentRequired();
       throw apiError;
@@ -92,7 +92,7 @@ export default class ApiService extends Service {
         }
         if (xhr.status >= 200 && xhr.status < 300) return resolve(data as T);
         const err = (data as { error?: ApiErrorBody } | undefined)?.error;
-        if (xhr.status === 401) this.session.handleUnauthenticated(err?.code);
+        if (xhr.status === 401) this.session.handleUnauthenticated(err?.code, err?.reason);
         reject(new ApiError(xhr.status, err?.code ?? 'http_error', err?.message ?? xhr.statusText, err?.field, err?.reason));
       };
       xhr.send(file);
@@ -105,7 +105,7 @@ export default class ApiService extends Service {
       fetch(url, { credentials: 'same-origin', headers: { 'X-Requested-With': 'kontor' } }).then(async (response) => {
         if (response.ok) return response.text();
         const err = ((await response.json().catch(() => undefined)) as { error?: ApiErrorBody } | undefined)?.error;
-        if (response.status === 401) this.session.handleUnauthenticated(err?.code);
+        if (response.status === 401) this.session.handleUnauthenticated(err?.code, err?.reason);
         throw new ApiError(response.status, err?.code ?? 'http_error', err?.message ?? response.statusText);
       }, () => {
         throw new ApiError(0, 'network_error', 'The server cannot be reached.');

@@ -6,12 +6,18 @@ export type Locale = 'de-de' | 'en-us';
 /** What ember-intl takes: nested JSON of texts, as the translation files hold it. */
 type Translations = Parameters<IntlService['addTranslations']>[1];
 
-// Each language is its own chunk, fetched when first used: the first page carries one, not both.
+// Each language is its own chunk, fetched when first used: the first page carries one, not both,
+// and only its first-page texts (sign-in, frame, errors); the rest comes with the signed-in area.
 const loaders: Record<Locale, () => Promise<{ default: Translations }>> = {
   'de-de': () => import('virtual:ember-intl/translations/de-de'),
   'en-us': () => import('virtual:ember-intl/translations/en-us'),
 };
+const coreLoaders: Record<Locale, () => Promise<Translations>> = {
+  'de-de': () => import('frontend/utils/translations-core-de-de').then((m) => ({ ...m })),
+  'en-us': () => import('frontend/utils/translations-core-en-us').then((m) => ({ ...m })),
+};
 const fetched = new Map<Locale, Translations>();
+const fetchedCore = new Map<Locale, Translations>();
 
 /** Makes a language available without a fetch (the test suite preloads both). */
 export function preloadTranslations(locale: Locale, translations: Translations): void {
@@ -22,7 +28,10 @@ export function preloadTranslations(locale: Locale, translations: Translations):
 export default class LocaleService extends Service {
   @service declare intl: IntlService;
   #added = new Set<Locale>();
+  #addedCore = new Set<Locale>();
   #wanted: Locale | null = null;
+  /** Once a page beyond sign-in was opened, every language switch brings all texts. */
+  #all = false;
   /** Settles once the language last asked for is shown (at once when it is at hand). */
   ready: Promise<void> = Promise.resolve();
 
@@ -45,25 +54,40 @@ export default class LocaleService extends Service {
     this.use(this.current === 'de-de' ? 'en-us' : 'de-de');
   }
 
+  /** Every text of the language in use (the signed-in area, recovery and invitation pages call it). */
+  loadAll(): Promise<void> {
+    if (!this.#all) {
+      this.#all = true;
+      this.ready = this.#load(this.#wanted ?? this.current);
+    }
+    return this.ready;
+  }
+
   #load(locale: Locale): Promise<void> {
     const translations = fetched.get(locale);
     if (translations) {
-      this.#apply(locale, translations);
+      this.#apply(locale, translations, this.#added);
       return Promise.resolve();
     }
+    const core = fetchedCore.get(locale);
+    if (!this.#all && core) {
+      this.#apply(locale, core, this.#addedCore);
+      return Promise.resolve();
+    }
+    const all = this.#all;
     return waitForPromise(
-      loaders[locale]().then(({ default: translations }) => {
-        fetched.set(locale, translations);
+      (all ? loaders[locale]().then((m) => m.default) : coreLoaders[locale]()).then((texts) => {
+        (all ? fetched : fetchedCore).set(locale, texts);
         // A later choice, made while this chunk was on its way, wins.
-        if (this.#wanted === locale) this.#apply(locale, translations);
+        if (this.#wanted === locale) this.#apply(locale, texts, all ? this.#added : this.#addedCore);
       }),
     );
   }
 
-  #apply(locale: Locale, translations: Translations): void {
-    if (!this.#added.has(locale)) {
+  #apply(locale: Locale, translations: Translations, added: Set<Locale>): void {
+    if (!added.has(locale)) {
       this.intl.addTranslations(locale, translations);
-      this.#added.add(locale);
+      added.add(locale);
     }
     this.intl.setLocale([locale]);
   }

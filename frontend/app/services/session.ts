@@ -2,6 +2,7 @@ import Service, { service } from '@ember/service';
 import { tracked } from '@glimmer/tracking';
 import type RouterService from '@ember/routing/router-service';
 import type IntlService from 'ember-intl/services/intl';
+import { ApiError } from 'frontend/services/api';
 import type ApiService from 'frontend/services/api';
 
 export interface PasswordPolicy {
@@ -50,6 +51,8 @@ export default class SessionService extends Service {
   @tracked previousLogin: PreviousLogin | null = null;
   /** Translation key of a message for the sign-in page (signed out, expired …). */
   @tracked notice: string | null = null;
+  /** The idle limit of the last session, for "You were away for N minutes" (null when unknown). */
+  @tracked idleMinutes: number | null = null;
   /** A page was refused for lack of a right; the overview says so once. */
   @tracked denied = false;
   @tracked warningSecondsLeft: number | null = null;
@@ -82,8 +85,10 @@ export default class SessionService extends Service {
       this.info = await this.api.get<SessionInfo>('/auth/session', { expectUnauthenticated: true });
       this.startWatching();
       return true;
-    } catch {
+    } catch (error) {
       this.info = null;
+      // Coming back to a session that ended meanwhile: the login page says why (not for "no session at all").
+      if (error instanceof ApiError && error.reason && error.reason !== 'unknown') this.notice = this.endedNotice(error.code, error.reason) ?? this.notice;
       return false;
     }
   }
@@ -174,11 +179,18 @@ export default class SessionService extends Service {
   }
 
   /** The server said the session is over; the login page says why when the server said why. */
-  handleUnauthenticated(code?: string): void {
+  handleUnauthenticated(code?: string, reason?: string): void {
     if (!this.info) return;
     this.stopWatching();
-    const reason = `login.ended.${code}`;
-    this.clear(code && this.intl.exists(reason) ? reason : 'login.expired');
+    this.clear(this.endedNotice(code, reason) ?? 'login.expired');
+  }
+
+  /** The sentence for a 401 `{code: "session_expired", reason}`; null when the server gave no reason we know. */
+  endedNotice(code?: string, reason?: string): string | null {
+    if (code !== 'session_expired') return null;
+    if (reason === 'idle' && !this.idleMinutes) return 'login.ended.idleLong';
+    const key = `login.ended.${reason ?? 'session_expired'}`;
+    return this.intl.exists(key) ? key : 'login.ended.session_expired';
   }
 
   handlePasswordChangeRequired(): void {
@@ -223,6 +235,7 @@ export default class SessionService extends Service {
   }
 
   private clear(noticeKey: string): void {
+    this.idleMinutes = this.info?.session.idleMinutes ?? null;
     this.info = null;
     this.previousLogin = null;
     this.notice = noticeKey;

@@ -1,7 +1,7 @@
 import { module, test } from 'qunit';
 import { visit, currentURL, click } from '@ember/test-helpers';
 import { setupApplicationTest } from 'frontend/tests/helpers';
-import { fakeApi, sessionInfo } from 'frontend/tests/helpers/fake-api';
+import { ApiError, fakeApi, sessionInfo } from 'frontend/tests/helpers/fake-api';
 
 module('Acceptance | frame', function (hooks) {
   setupApplicationTest(hooks);
@@ -64,5 +64,52 @@ module('Acceptance | frame', function (hooks) {
     session.handleUnauthenticated('a_reason_without_text');
     await visit('/login');
     assert.dom('[data-test-login-notice]').hasText('Your session has ended. Please sign in again.', 'an unknown reason gets the general text');
+  });
+
+  test('each reason the server gives for an ended session has its own sentence, in both languages', async function (assert) {
+    this.owner.register('service:api', fakeApi({ 'GET /auth/session': () => sessionInfo() }));
+    const session = this.owner.lookup('service:session');
+    const cases: [string, string, string][] = [
+      ['ended_by_admin', 'An administrator ended your session.', 'Eine Administratorin oder ein Administrator hat Ihre Sitzung beendet.'],
+      ['idle', 'You were away for 30 minutes, so your session was ended. Please sign in again.', 'Sie waren 30 Minuten lang nicht aktiv'],
+      ['absolute', 'longest allowed duration', 'längste Dauer'],
+      ['signed_out', 'This session was signed out', 'Diese Sitzung wurde abgemeldet'],
+      ['password_changed', 'Your password was changed', 'Ihr Passwort wurde geändert'],
+      ['rights_changed', 'Your rights were changed', 'Ihre Rechte wurden geändert'],
+      ['account_disabled', 'Your account has been disabled', 'Ihr Zugang wurde gesperrt'],
+      ['access_ended', 'time-limited access to this bank has ended', 'befristeter Zugang'],
+      ['unknown', 'Your session has ended. Please sign in again.', 'Ihre Sitzung ist beendet.'],
+    ];
+    for (const [reason, english, german] of cases) {
+      this.owner.lookup('service:locale').setup(['en-US']);
+      await visit('/');
+      session.handleUnauthenticated('session_expired', reason);
+      await visit('/login');
+      assert.dom('[data-test-login-notice]').includesText(english, reason);
+      this.owner.lookup('service:locale').setup(['de-DE']);
+      await visit('/login');
+      assert.dom('[data-test-login-notice]').includesText(german, `${reason} (de)`);
+    }
+  });
+
+  test('coming back (a reload) to a session the server ended says why; no session at all says nothing', async function (assert) {
+    let reason: string | undefined = 'ended_by_admin';
+    this.owner.register('service:api', fakeApi({
+      'GET /auth/session': () => {
+        throw new ApiError(401, 'session_expired', 'Your session has ended.', undefined, reason);
+      },
+    }));
+    await visit('/');
+    assert.strictEqual(currentURL(), '/login');
+    assert.dom('[data-test-login-notice]').hasText('An administrator ended your session.');
+    this.owner.lookup('service:session').notice = null;
+    reason = 'idle';
+    await visit('/');
+    assert.dom('[data-test-login-notice]').hasText('You were away too long, so your session was ended. Please sign in again.', 'the idle limit is not known after a reload');
+    this.owner.lookup('service:session').notice = null;
+    reason = undefined;
+    await visit('/containers');
+    assert.strictEqual(currentURL(), '/login');
+    assert.dom('[data-test-login-notice]').doesNotExist();
   });
 });

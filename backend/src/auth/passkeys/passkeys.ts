@@ -1,0 +1,160 @@
+import { createHash } from 'node:crypto';
+import {
+  generateAuthenticationOptions, generateRegistrationOptions, verifyAuthenticationResponse, verifyRegistrationResponse,
+  type AuthenticationResponseJSON, type AuthenticatorTransport, type RegistrationResponseJSON,
+} from '@simplewebauthn/server';
+import type { Knex } from 'knex';
+import { recordAudit } from '../../audit/audit-store.js';
+import type { Clock } from '../../clock.js';
+import type { SecretBox } from '../../directory/secret-box.js';
+import { recordRefusal, signInVouched } from '../../directory/vouched-sign-in.js';
+import { Conflict, Invalid, NotFound, Unauthorized } from '../../http/errors.js';
+import type { Logger } from '../../log/logger.js';
+import * as authStore from '../auth-store.js';
+import type { AuthDeps, ClientMeta, SecondFactorChallenge } from '../auth-types.js';
+import type { RequestContext } from '../context.js';
+import type { SignedIn } from '../sign-in.js';
+import * as store from './passkeys-store.js';
+
+const REGISTER_AUDIENCE = 'kontor-passkey-register';
+const SIGN_IN_AUDIENCE = 'kontor-passkey-sign-in';
+export const CHALLENGE_SECONDS = 300;
+
+export interface PasskeyDeps {
+  db: Knex;
+  auth: AuthDeps;
+  box: SecretBox;
+  clock: Clock;
+  logger: Logger;
+  /** Kontor's public URL: its host is the relying party id, its origin the one expected in every answer. */
+  publicUrl: string;
+}
+
+export interface PasskeyView {
+  id: string;
+  name: string;
+  createdAt: string;
+  lastUsedAt: string | null;
+  backedUp: boolean;
+  deviceType: string;
+}
+
+function refused(): Unauthorized {
+  return new Unauthorized('passkey_rejected', 'This passkey could not be verified. Try again or sign in with your password.');
+}
+
+/**
+ * Passkeys (WebAuthn, @simplewebauthn/server): registration on the Security page, sign-in without a
+ * password (user verification required, so the passkey counts as two factors), removal. Counters
+ * and backup flags are stored; a counter that does not move forward (a cloned authenticator or a
+ * replay) is refused. Challenges travel in a signed cookie and are accepted once per instance.
+ */
+export class Passkeys {
+  private rp: { id: string; origin: string };
+  private readonly usedChallenges = new Map<string, number>();
+
+  constructor(private readonly d: PasskeyDeps) {
+    this.rp = this.rpOf(d.publicUrl);
+  }
+
+  private rpOf(url: string): { id: string; origin: string } {
+    const u = new URL(url);
+    return { id: u.hostname, origin: u.origin };
+  }
+
+  /** Tests learn their port only after the app was made. */
+  setPublicUrl(url: string): void {
+    this.rp = this.rpOf(url);
+  }
+
+  private firstUse(challenge: string): boolean {
+    const now = this.d.clock.now().getTime();
+    for (const [k, until] of this.usedChallenges) if (until < now) this.usedChallenges.delete(k);
+    const key = createHash('sha256').update(challenge).digest('hex');
+    if (this.usedChallenges.has(key)) return false;
+    this.usedChallenges.set(key, now + CHALLENGE_SECONDS * 1000);
+    return true;
+  }
+
+  async list(ctx: RequestContext): Promise<PasskeyView[]> {
+    return (await store.listPasskeys(this.d.db, ctx.userId)).map((p) => ({
+      id: p.id, name: p.name, createdAt: p.created_at.toISOString(), lastUsedAt: p.last_used_at?.toISOString() ?? null, backedUp: p.backed_up, deviceType: p.device_type,
+    }));
+  }
+
+  async registrationOptions(ctx: RequestContext): Promise<{ options: unknown; state: string }> {
+    const user = await authStore.findUser(this.d.db, ctx.userId);
+    const existing = await store.listPasskeys(this.d.db, ctx.userId);
+    if (existing.length >= store.MAX_PASSKEYS_PER_USER) throw new Conflict('passkey_limit', `At most ${store.MAX_PASSKEYS_PER_USER} passkeys per person; remove one first.`);
+    const options = await generateRegistrationOptions({
+      rpName: 'Kontor', rpID: this.rp.id, userName: user!.email, userDisplayName: user!.name,
+      userID: new TextEncoder().encode(ctx.userId), attestationType: 'none',
+      excludeCredentials: existing.map((p) => ({ id: p.credential_id, transports: p.transports as AuthenticatorTransport[] })),
+      authenticatorSelection: { residentKey: 'required', userVerification: 'required' },
+    });
+    return { options, state: this.d.box.signState(REGISTER_AUDIENCE, { uid: ctx.userId, challenge: options.challenge }, CHALLENGE_SECONDS, this.d.clock.now()) };
+  }
+
+  async register(ctx: RequestContext, name: string, response: RegistrationResponseJSON, stateCookie: string | undefined): Promise<PasskeyView> {
+    const now = this.d.clock.now();
+    const state = this.d.box.verifyState<{ uid: string; challenge: string }>(REGISTER_AUDIENCE, stateCookie, now);
+    if (!state || state.uid !== ctx.userId || !this.firstUse(state.challenge)) throw new Invalid('The passkey set-up expired. Please start again.', 'response', 'passkey_challenge_expired');
+    let verification;
+    try {
+      verification = await verifyRegistrationResponse({ response, expectedChallenge: state.challenge, expectedOrigin: this.rp.origin, expectedRPID: this.rp.id, requireUserVerification: true });
+    } catch (err) {
+      this.d.logger.info({ requestId: ctx.requestId, failure: (err as Error).name }, 'passkey registration refused');
+      throw new Invalid('The passkey could not be verified.', 'response', 'passkey_rejected');
+    }
+    if (!verification.verified) throw new Invalid('The passkey could not be verified.', 'response', 'passkey_rejected');
+    const info = verification.registrationInfo;
+    if (await store.findByCredentialId(this.d.db, info.credential.id)) throw new Conflict('passkey_exists', 'This passkey is registered already.');
+    if ((await store.countPasskeys(this.d.db, ctx.userId)) >= store.MAX_PASSKEYS_PER_USER) throw new Conflict('passkey_limit', `At most ${store.MAX_PASSKEYS_PER_USER} passkeys per person; remove one first.`);
+    const id = await store.insertPasskey(this.d.db, {
+      user_id: ctx.userId, credential_id: info.credential.id, public_key: Buffer.from(info.credential.publicKey), counter: String(info.credential.counter),
+      transports: (response.response.transports ?? []).slice(0, 10), device_type: info.credentialDeviceType, backed_up: info.credentialBackedUp, name, created_at: now,
+    });
+    await recordAudit(ctx.trx, { tenantId: ctx.tenantId, actorUserId: ctx.userId, type: 'auth.passkey_added', subjectType: 'user', subjectId: ctx.userId, details: { passkey: id }, requestId: ctx.requestId, ip: ctx.ip }, now);
+    return (await this.list(ctx)).find((p) => p.id === id)!;
+  }
+
+  async remove(ctx: RequestContext, id: string): Promise<void> {
+    if (!(await store.deletePasskey(this.d.db, ctx.userId, id))) throw new NotFound('There is no such passkey.');
+    await recordAudit(ctx.trx, { tenantId: ctx.tenantId, actorUserId: ctx.userId, type: 'auth.passkey_removed', subjectType: 'user', subjectId: ctx.userId, details: { passkey: id }, requestId: ctx.requestId, ip: ctx.ip }, this.d.clock.now());
+  }
+
+  /** Options for a sign-in with any passkey of this site (discoverable credentials: no email first). */
+  async signInOptions(): Promise<{ options: unknown; state: string }> {
+    const options = await generateAuthenticationOptions({ rpID: this.rp.id, userVerification: 'required' });
+    return { options, state: this.d.box.signState(SIGN_IN_AUDIENCE, { challenge: options.challenge }, CHALLENGE_SECONDS, this.d.clock.now()) };
+  }
+
+  async signIn(response: AuthenticationResponseJSON, stateCookie: string | undefined, meta: ClientMeta): Promise<SignedIn | SecondFactorChallenge> {
+    const now = this.d.clock.now();
+    const state = this.d.box.verifyState<{ challenge: string }>(SIGN_IN_AUDIENCE, stateCookie, now);
+    if (!state || !this.firstUse(state.challenge)) throw new Unauthorized('passkey_challenge_expired', 'The passkey sign-in expired. Please try again.');
+    const passkey = await store.findByCredentialId(this.d.db, response.id);
+    const refuse = async (reason: string): Promise<never> => {
+      const user = passkey ? await authStore.findUser(this.d.db, passkey.user_id) : undefined;
+      await recordRefusal(this.d.auth, user?.tenant_id ?? null, user?.id ?? null, reason, meta);
+      throw refused();
+    };
+    if (!passkey) return refuse('passkey_unknown');
+    let verification;
+    try {
+      verification = await verifyAuthenticationResponse({
+        response, expectedChallenge: state.challenge, expectedOrigin: this.rp.origin, expectedRPID: this.rp.id, requireUserVerification: true,
+        credential: { id: passkey.credential_id, publicKey: new Uint8Array(passkey.public_key), counter: Number(passkey.counter), transports: passkey.transports as AuthenticatorTransport[] },
+      });
+    } catch (err) {
+      // A counter that did not increase is reported as an error by the library: a cloned authenticator.
+      const cloned = /counter/i.test((err as Error).message);
+      this.d.logger.info({ requestId: meta.requestId, userId: passkey.user_id, failure: cloned ? 'counter' : (err as Error).name }, 'passkey sign-in refused');
+      return refuse(cloned ? 'passkey_cloned' : 'passkey_rejected');
+    }
+    if (!verification.verified) return refuse('passkey_rejected');
+    const info = verification.authenticationInfo;
+    if (!(await store.recordUse(this.d.db, passkey.id, Number(passkey.counter), info.newCounter, info.credentialBackedUp, now))) return refuse('passkey_cloned');
+    return signInVouched(this.d.auth, passkey.user_id, meta, { reason: 'ok_passkey', mfaVerified: true });
+  }
+}

@@ -1,0 +1,280 @@
+import type { Knex } from 'knex';
+import type { Clock } from '../clock.js';
+import { recordAudit } from '../audit/audit-store.js';
+import type { AuthService, ClientMeta, LoginResult, SecondFactorChallenge } from '../auth/auth-service.js';
+import { recordRefusal, refuseDirectoryPassword, signInVouched } from './vouched-sign-in.js';
+import type { RequestContext } from '../auth/context.js';
+import { inTenant } from '../db/tenant-transaction.js';
+import { Conflict, HttpError, Invalid, NotFound, Unauthorized } from '../http/errors.js';
+import type { Logger } from '../log/logger.js';
+import * as store from './directory-store.js';
+import { ldapBind } from './ldap.js';
+import { OidcFlows } from './oidc.js';
+import type { DirectoryConfig } from './schemas.js';
+import type { SecretBox } from './secret-box.js';
+
+export const OIDC_STATE_AUDIENCE = 'kontor-oidc-state';
+export const OIDC_STATE_SECONDS = 600;
+
+export interface DirectoryDeps {
+  db: Knex;
+  auth: AuthService;
+  box: SecretBox;
+  clock: Clock;
+  logger: Logger;
+  /** Base of the redirect URI registered at the provider: `<publicUrl>/api/auth/oidc/callback`. */
+  publicUrl: string;
+  /** Plain-HTTP OIDC issuers (the test suite's local provider); never in production. */
+  allowHttpIssuer?: boolean;
+}
+
+export type SignInOutcome = { token: string; result: LoginResult } | SecondFactorChallenge;
+
+/** A refused directory sign-in: recorded already; `code` is what the sign-in page explains. */
+export class DirectoryRefusal extends Error {
+  constructor(readonly code: string) {
+    super(code);
+  }
+}
+
+function directoryUnavailable(): HttpError {
+  return new HttpError(503, 'directory_unavailable', "The bank's directory cannot be reached. Please try again later.");
+}
+
+/** The admin's view of the configuration: never a secret, only whether one is stored. */
+export interface DirectoryView {
+  method: 'oidc' | 'ldap';
+  emailDomains: string[];
+  required: boolean;
+  jit: boolean;
+  groupRoles: Record<string, string[]>;
+  redirectUri: string;
+  oidc?: { issuer: string; clientId: string; clientSecretSet: boolean; emailClaim: string; groupsClaim: string | null };
+  ldap?: { url: string; startTls: boolean; caPem: string | null; bindDnTemplate: string | null; searchBase: string | null; searchFilter: string | null; searchDn: string | null; searchPasswordSet: boolean; groupAttribute: string };
+}
+
+export class DirectoryService {
+  private readonly oidc: OidcFlows;
+
+  constructor(private readonly d: DirectoryDeps) {
+    this.oidc = new OidcFlows({ allowHttp: Boolean(d.allowHttpIssuer) });
+    this.publicUrl = d.publicUrl;
+  }
+
+  private publicUrl: string;
+
+  get redirectUri(): string {
+    return `${this.publicUrl.replace(/\/$/, '')}/api/auth/oidc/callback`;
+  }
+
+  /** Tests learn their port only after the app was made. */
+  setPublicUrl(url: string): void {
+    this.publicUrl = url;
+  }
+
+  /** For AuthService: a bank that requires its directory refuses password sign-in of its users. */
+  passwordRefused = (tenantId: string): Promise<boolean> => store.requiresDirectory(this.d.db, tenantId);
+
+  // ---- configuration (bank admin) -----------------------------------------------------------
+
+  async view(ctx: RequestContext): Promise<DirectoryView | null> {
+    const row = await store.findDirectory(this.d.db, ctx.tenantId);
+    return row ? this.describe(row) : null;
+  }
+
+  private describe(row: store.DirectoryRow): DirectoryView {
+    const base = { method: row.method, emailDomains: row.email_domains, required: row.required, jit: row.jit, groupRoles: row.group_roles, redirectUri: this.redirectUri };
+    if (row.method === 'oidc') {
+      return { ...base, oidc: { issuer: row.oidc_issuer!, clientId: row.oidc_client_id!, clientSecretSet: Boolean(row.oidc_client_secret_enc), emailClaim: row.oidc_email_claim, groupsClaim: row.oidc_groups_claim } };
+    }
+    return {
+      ...base,
+      ldap: {
+        url: row.ldap_url!, startTls: row.ldap_starttls, caPem: row.ldap_ca_pem, bindDnTemplate: row.ldap_bind_dn_template, searchBase: row.ldap_search_base,
+        searchFilter: row.ldap_search_filter, searchDn: row.ldap_search_dn, searchPasswordSet: Boolean(row.ldap_search_password_enc), groupAttribute: row.ldap_group_attribute,
+      },
+    };
+  }
+
+  async configure(ctx: RequestContext, c: DirectoryConfig): Promise<DirectoryView> {
+    if (ctx.isVendorTenant) throw new Conflict('directory_not_for_vendor', 'The vendor tenant signs in with password and second factor; a directory is configured per bank.');
+    const now = this.d.clock.now();
+    const current = await store.findDirectory(this.d.db, ctx.tenantId);
+    const roleIds = [...new Set(Object.values(c.groupRoles).flat())];
+    const allowed = new Set(await store.assignableRoleIds(this.d.db, roleIds));
+    const refused = roleIds.find((id) => !allowed.has(id));
+    if (refused) throw new Invalid('groupRoles: a role is unknown, not assignable in banks, or carries vendor rights.', 'groupRoles', 'role_not_assignable');
+    const taken = await store.domainTakenElsewhere(this.d.db, ctx.tenantId, c.emailDomains);
+    if (taken) throw new Invalid(`emailDomains: ${taken} is served by another bank's directory.`, 'emailDomains', 'domain_taken');
+    const same = current?.method === c.method;
+    const row: Omit<store.DirectoryRow, 'updated_at'> = {
+      tenant_id: ctx.tenantId, method: c.method, email_domains: c.emailDomains, required: c.required, jit: c.jit, group_roles: c.groupRoles,
+      oidc_issuer: null, oidc_client_id: null, oidc_client_secret_enc: null, oidc_email_claim: 'email', oidc_groups_claim: null,
+      ldap_url: null, ldap_starttls: false, ldap_ca_pem: null, ldap_bind_dn_template: null, ldap_search_base: null, ldap_search_filter: null,
+      ldap_search_dn: null, ldap_search_password_enc: null, ldap_group_attribute: 'memberOf',
+    };
+    if (c.method === 'oidc') {
+      if (!this.d.allowHttpIssuer && !c.issuer.startsWith('https://')) throw new Invalid('issuer: must be an https:// URL.', 'issuer');
+      const secret = c.clientSecret !== undefined ? this.d.box.encrypt(c.clientSecret) : same ? current.oidc_client_secret_enc : null;
+      if (!secret) throw new Invalid('clientSecret: is required.', 'clientSecret');
+      Object.assign(row, { oidc_issuer: c.issuer, oidc_client_id: c.clientId, oidc_client_secret_enc: secret, oidc_email_claim: c.emailClaim, oidc_groups_claim: c.groupsClaim });
+    } else {
+      const secret = c.searchPassword !== undefined ? this.d.box.encrypt(c.searchPassword) : same ? current.ldap_search_password_enc : null;
+      Object.assign(row, {
+        ldap_url: c.url, ldap_starttls: c.startTls, ldap_ca_pem: c.caPem, ldap_bind_dn_template: c.bindDnTemplate, ldap_search_base: c.searchBase,
+        ldap_search_filter: c.searchFilter, ldap_search_dn: c.searchDn, ldap_search_password_enc: c.searchDn ? secret : null, ldap_group_attribute: c.groupAttribute,
+      });
+    }
+    await store.saveDirectory(this.d.db, row, now);
+    await recordAudit(ctx.trx, {
+      tenantId: ctx.tenantId, actorUserId: ctx.userId, type: 'settings.directory_changed', details: { method: c.method, required: String(c.required), jit: String(c.jit) },
+      requestId: ctx.requestId, ip: ctx.ip,
+    }, now);
+    return this.describe((await store.findDirectory(this.d.db, ctx.tenantId))!);
+  }
+
+  async remove(ctx: RequestContext): Promise<void> {
+    if (!(await store.deleteDirectory(this.d.db, ctx.tenantId))) throw new NotFound('No directory is configured.');
+    await recordAudit(ctx.trx, { tenantId: ctx.tenantId, actorUserId: ctx.userId, type: 'settings.directory_removed', requestId: ctx.requestId, ip: ctx.ip }, this.d.clock.now());
+  }
+
+  // ---- sign-in page ----------------------------------------------------------------------------
+
+  /** Which directory serves this email's domain: the sign-in page shows "Mit <Bank>-Konto anmelden". */
+  async lookup(email: string): Promise<{ tenantId: string; bankName: string; method: 'oidc' | 'ldap'; required: boolean } | null> {
+    const domain = email.split('@').pop()!.toLowerCase();
+    const row = await store.findDirectoryByDomain(this.d.db, domain);
+    return row ? { tenantId: row.tenant_id, bankName: row.tenant_name, method: row.method, required: row.required } : null;
+  }
+
+  // ---- OpenID Connect -------------------------------------------------------------------------
+
+  private async oidcDirectory(tenantId: string): Promise<store.DirectoryRow & { method: 'oidc' }> {
+    const row = await store.findDirectory(this.d.db, tenantId);
+    if (!row || row.method !== 'oidc' || !(await store.tenantName(this.d.db, tenantId))) throw new NotFound('This bank has no directory sign-in.');
+    return row as store.DirectoryRow & { method: 'oidc' };
+  }
+
+  private clientOf(row: store.DirectoryRow) {
+    return { issuer: row.oidc_issuer!, clientId: row.oidc_client_id!, clientSecret: this.d.box.decrypt(row.oidc_client_secret_enc!) };
+  }
+
+  /** The provider's authorization URL, and the signed state (tenant, state, nonce, PKCE verifier) for the cookie. */
+  async startOidc(tenantId: string): Promise<{ url: string; state: string }> {
+    const row = await this.oidcDirectory(tenantId);
+    try {
+      const { url, pending } = await this.oidc.start(this.clientOf(row), this.redirectUri);
+      return { url, state: this.d.box.signState(OIDC_STATE_AUDIENCE, { tid: tenantId, ...pending }, OIDC_STATE_SECONDS, this.d.clock.now()) };
+    } catch (err) {
+      this.d.logger.warn({ tenantId, err: (err as Error).name }, 'oidc discovery failed');
+      throw directoryUnavailable();
+    }
+  }
+
+  /** The callback: every check of the provider's answer, then the same sign-in as with a password. */
+  async finishOidc(callbackUrl: URL, stateCookie: string | undefined, meta: ClientMeta): Promise<SignInOutcome> {
+    const pending = this.d.box.verifyState<{ tid: string; state: string; nonce: string; verifier: string }>(OIDC_STATE_AUDIENCE, stateCookie, this.d.clock.now());
+    if (!pending) return this.refuse(null, null, 'oidc_state_missing', meta);
+    const row = await this.oidcDirectory(pending.tid).catch(() => undefined);
+    if (!row) return this.refuse(pending.tid, null, 'oidc_not_configured', meta);
+    let identity;
+    try {
+      identity = await this.oidc.finish(this.clientOf(row), callbackUrl, pending, { email: row.oidc_email_claim, groups: row.oidc_groups_claim });
+    } catch (err) {
+      // The kind of failure (state, nonce, audience, expiry, signature) is logged by name, never the token.
+      const code = (err as { code?: string }).code ?? (err as Error).name;
+      this.d.logger.info({ requestId: meta.requestId, tenantId: pending.tid, failure: String(code).slice(0, 60) }, 'oidc answer refused');
+      return this.refuse(pending.tid, null, 'oidc_rejected', meta);
+    }
+    return this.signInIdentity(row, 'oidc', identity.subject, identity.email, identity.name, identity.groups, meta, 'ok_oidc');
+  }
+
+  // ---- LDAP --------------------------------------------------------------------------------------
+
+  /**
+   * Email and password checked by a bind at the bank's directory. A refused password counts toward
+   * the same lockout as a wrong Kontor password; the password is neither stored nor logged.
+   */
+  async ldapLogin(email: string, password: string, meta: ClientMeta): Promise<SignInOutcome> {
+    const domain = email.split('@').pop()!.toLowerCase();
+    const found = await store.findDirectoryByDomain(this.d.db, domain);
+    if (!found || found.method !== 'ldap') throw new Unauthorized('invalid_credentials', 'The email address or password is not correct, or the account is locked.');
+    const known = await store.userByEmailInTenant(this.d.db, found.tenant_id, email);
+    if (known?.status === 'locked') return refuseDirectoryPassword(this.d.auth.deps, known.id, meta);
+    let outcome;
+    try {
+      outcome = await ldapBind({
+        url: found.ldap_url!, startTls: found.ldap_starttls, caPem: found.ldap_ca_pem, bindDnTemplate: found.ldap_bind_dn_template,
+        searchBase: found.ldap_search_base, searchFilter: found.ldap_search_filter, searchDn: found.ldap_search_dn,
+        searchPassword: found.ldap_search_password_enc ? this.d.box.decrypt(found.ldap_search_password_enc) : null, groupAttribute: found.ldap_group_attribute,
+      }, email, password);
+    } catch (err) {
+      this.d.logger.warn({ requestId: meta.requestId, tenantId: found.tenant_id, err: (err as Error).name, code: (err as { code?: string }).code }, 'ldap directory unreachable');
+      throw directoryUnavailable();
+    }
+    if (!outcome.ok) {
+      if (known) return refuseDirectoryPassword(this.d.auth.deps, known.id, meta);
+      await recordRefusal(this.d.auth.deps, found.tenant_id, null, outcome.reason === 'unknown_user' ? 'unknown_email' : 'wrong_password', meta);
+      throw new Unauthorized('invalid_credentials', 'The email address or password is not correct, or the account is locked.');
+    }
+    try {
+      return await this.signInIdentity(found, 'ldap', outcome.dn.toLowerCase(), outcome.email ?? email, outcome.name, outcome.groups, meta, 'ok_ldap');
+    } catch (err) {
+      if (err instanceof DirectoryRefusal) throw new Unauthorized('invalid_credentials', 'The email address or password is not correct, or the account is locked.');
+      throw err;
+    }
+  }
+
+  // ---- shared -------------------------------------------------------------------------------------
+
+  private async refuse(tenantId: string | null, userId: string | null, reason: string, meta: ClientMeta): Promise<never> {
+    await recordRefusal(this.d.auth.deps, tenantId, userId, reason, meta);
+    throw new DirectoryRefusal(reason);
+  }
+
+  /**
+   * The directory vouched for `subject`: the linked user, else the bank's user with that email
+   * (then linked), else — only where the bank allows it — a new user with roles from the group
+   * mapping alone. Where a mapping is configured, it sets the user's roles at every sign-in.
+   */
+  private async signInIdentity(
+    row: store.DirectoryRow, method: 'oidc' | 'ldap', subject: string, email: string | undefined, name: string | undefined, groups: string[], meta: ClientMeta, reason: string,
+  ): Promise<SignInOutcome> {
+    const now = this.d.clock.now();
+    const tenantId = row.tenant_id;
+    const mapped = await store.assignableRoleIds(this.d.db, [...new Set(groups.flatMap((g) => row.group_roles[g] ?? []))]);
+    const mappingSet = Object.keys(row.group_roles).length > 0;
+    let userId = await store.linkedUser(this.d.db, tenantId, method, subject);
+    if (!userId && email) {
+      const byEmail = await store.userByEmailInTenant(this.d.db, tenantId, email);
+      if (byEmail) {
+        // A user linked to another subject is not taken over by a second directory account with the same email.
+        if (await store.linkOf(this.d.db, byEmail.id, method)) return this.refuse(tenantId, byEmail.id, 'directory_subject_mismatch', meta);
+        await store.link(this.d.db, tenantId, method, subject, byEmail.id, now);
+        userId = byEmail.id;
+      }
+    }
+    if (!userId) {
+      if (!row.jit || !email) return this.refuse(tenantId, null, 'unknown_user', meta);
+      if (!mapped.length) return this.refuse(tenantId, null, 'no_mapped_group', meta);
+      if (await store.emailTaken(this.d.db, email)) return this.refuse(tenantId, null, 'email_elsewhere', meta);
+      userId = await inTenant(this.d.db, tenantId, async (trx) => {
+        const id = await store.createUser(trx, tenantId, email, name ?? email, now);
+        await store.replaceRoles(trx, tenantId, id, mapped);
+        await store.link(trx, tenantId, method, subject, id, now);
+        await recordAudit(trx, { tenantId, actorUserId: id, type: 'user.created_by_directory', subjectType: 'user', subjectId: id, details: { method, roles: String(mapped.length) }, requestId: meta.requestId, ip: meta.ip }, now);
+        return id;
+      });
+      this.d.logger.info({ requestId: meta.requestId, tenantId, userId }, 'user created by directory sign-in');
+    } else if (mappingSet) {
+      const id = userId;
+      await inTenant(this.d.db, tenantId, async (trx) => {
+        const before = (await store.roleIdsOf(trx, tenantId, id)).sort();
+        if (before.join() === [...mapped].sort().join()) return;
+        await store.replaceRoles(trx, tenantId, id, mapped);
+        await recordAudit(trx, { tenantId, actorUserId: id, type: 'user.roles_from_directory', subjectType: 'user', subjectId: id, details: { method, roles: String(mapped.length) }, requestId: meta.requestId, ip: meta.ip }, now);
+      });
+    }
+    return signInVouched(this.d.auth.deps, userId, meta, { reason, mfaVerified: false });
+  }
+}

@@ -1,0 +1,86 @@
+import * as client from 'openid-client';
+
+/**
+ * OpenID Connect, Authorization Code flow with PKCE (openid-client). The callback checks state,
+ * nonce, issuer, audience, expiry and signature (openid-client refuses any mismatch); the result is
+ * only the claims Kontor needs. Discovery documents are cached per issuer and client for 10 minutes.
+ */
+export interface OidcClientConfig {
+  issuer: string;
+  clientId: string;
+  clientSecret: string;
+}
+
+export interface OidcPending {
+  state: string;
+  nonce: string;
+  verifier: string;
+}
+
+export interface OidcIdentity {
+  subject: string;
+  email: string | undefined;
+  name: string | undefined;
+  groups: string[];
+}
+
+const CACHE_MS = 10 * 60_000;
+
+export class OidcFlows {
+  private readonly cache = new Map<string, { at: number; config: Promise<client.Configuration> }>();
+
+  /** `allowHttp`: plain-HTTP issuers, for the test suite's local provider only. */
+  constructor(private readonly options: { allowHttp: boolean; timeoutSeconds?: number }) {}
+
+  private configuration(c: OidcClientConfig): Promise<client.Configuration> {
+    const key = JSON.stringify([c.issuer, c.clientId, c.clientSecret]);
+    const hit = this.cache.get(key);
+    if (hit && Date.now() - hit.at < CACHE_MS) return hit.config;
+    const config = client.discovery(new URL(c.issuer), c.clientId, c.clientSecret, undefined, {
+      // The ID token's signature is verified too (openid-client skips it for token-endpoint answers by default).
+      execute: [client.enableNonRepudiationChecks, ...(this.options.allowHttp ? [client.allowInsecureRequests] : [])],
+      timeout: this.options.timeoutSeconds ?? 10,
+    });
+    config.catch(() => this.cache.delete(key));
+    this.cache.set(key, { at: Date.now(), config });
+    if (this.cache.size > 1000) this.cache.delete(this.cache.keys().next().value!);
+    return config;
+  }
+
+  async start(c: OidcClientConfig, redirectUri: string): Promise<{ url: string; pending: OidcPending }> {
+    const config = await this.configuration(c);
+    const verifier = client.randomPKCECodeVerifier();
+    const pending = { state: client.randomState(), nonce: client.randomNonce(), verifier };
+    const url = client.buildAuthorizationUrl(config, {
+      redirect_uri: redirectUri, scope: 'openid email profile', response_type: 'code',
+      code_challenge: await client.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256',
+      state: pending.state, nonce: pending.nonce,
+    });
+    return { url: url.href, pending };
+  }
+
+  /** Throws when the provider's answer fails any check; the caller records the refusal. */
+  async finish(c: OidcClientConfig, callbackUrl: URL, pending: OidcPending, claims: { email: string; groups: string | null }): Promise<OidcIdentity> {
+    const config = await this.configuration(c);
+    const tokens = await client.authorizationCodeGrant(config, callbackUrl, {
+      pkceCodeVerifier: pending.verifier, expectedState: pending.state, expectedNonce: pending.nonce, idTokenExpected: true,
+    });
+    const idClaims = tokens.claims();
+    if (!idClaims) throw new Error('no ID token');
+    // Claims the ID token lacks are read from the userinfo endpoint, bound to the same subject.
+    let all: Record<string, unknown> = { ...idClaims };
+    if (all[claims.email] === undefined || (claims.groups && all[claims.groups] === undefined)) {
+      all = { ...(await client.fetchUserInfo(config, tokens.access_token, idClaims.sub)), ...all };
+    }
+    const email = all[claims.email];
+    const groups = claims.groups ? all[claims.groups] : undefined;
+    const verified = all.email_verified;
+    return {
+      subject: idClaims.sub,
+      // An email the provider says is unverified is not used to match an account.
+      email: typeof email === 'string' && verified !== false ? email : undefined,
+      name: typeof all.name === 'string' ? all.name.slice(0, 200) : undefined,
+      groups: Array.isArray(groups) ? groups.filter((g): g is string => typeof g === 'string').slice(0, 200) : typeof groups === 'string' ? [groups] : [],
+    };
+  }
+}

@@ -1,0 +1,89 @@
+import { parse, serialize } from 'cookie';
+import type { Request, Response } from 'express';
+import type { ClientMeta } from '../auth/auth-service.js';
+import { setChallengeCookie, setSessionCookie } from '../auth/cookies.js';
+import { HttpError } from '../http/errors.js';
+import { requires, type RouteTable } from '../http/route-table.js';
+import { DirectoryRefusal, OIDC_STATE_SECONDS, type DirectoryService, type SignInOutcome } from './directory-service.js';
+import * as schemas from './schemas.js';
+import type { Clock } from '../clock.js';
+import { throttle, type ThrottleOptions } from '../auth/throttle.js';
+
+function meta(req: Request): ClientMeta {
+  return { ip: req.ip, userAgent: req.get('user-agent'), requestId: req.requestId };
+}
+
+/**
+ * The OIDC state cookie: HttpOnly, `__Host-` behind TLS, and SameSite=Lax — the provider's redirect
+ * back is a cross-site top-level navigation, which a Strict cookie would not accompany.
+ */
+const stateCookieName = (req: Request) => `${req.secure ? '__Host-' : ''}kontor_oidc`;
+function setStateCookie(req: Request, res: Response, value: string | undefined): void {
+  res.append('Set-Cookie', serialize(stateCookieName(req), value ?? '', { httpOnly: true, sameSite: 'lax', secure: req.secure, path: '/', maxAge: value ? OIDC_STATE_SECONDS : 0 }));
+}
+
+/** Session or second-factor challenge, as after a password (auth/routes.ts). */
+function deliver(req: Request, res: Response, outcome: SignInOutcome): 'signed_in' | 'second_factor' {
+  if ('challenge' in outcome) {
+    setChallengeCookie(req, res, outcome.challenge);
+    return 'second_factor';
+  }
+  setSessionCookie(req, res, outcome.token);
+  return 'signed_in';
+}
+
+export function directoryRoutes(routes: RouteTable, directory: DirectoryService, options: { loginThrottle: ThrottleOptions; clock: Clock }): void {
+  // Each provider round trip costs a discovery and a token request: throttled like sign-in.
+  routes.router.use('/auth/oidc', throttle('oidc', options.loginThrottle, options.clock));
+  routes.router.use('/auth/directory', throttle('directory', options.loginThrottle, options.clock));
+  // Sign-in page: which bank's directory serves this email's domain.
+  routes.public('get', '/auth/directory', async (req) => {
+    const { email } = schemas.directoryLookupQuery.parse(req.query);
+    return { body: { directory: await directory.lookup(email) } };
+  });
+
+  // The browser is sent to the bank's provider; the state, nonce and PKCE verifier wait in a signed cookie.
+  routes.public('get', '/auth/oidc/start', async (req, res) => {
+    const { tenant } = schemas.oidcStartQuery.parse(req.query);
+    const { url, state } = await directory.startOidc(tenant);
+    setStateCookie(req, res, state);
+    res.redirect(303, url);
+  });
+
+  // The provider sends the browser back here; every outcome ends on the sign-in page or the app.
+  routes.public('get', '/auth/oidc/callback', async (req, res) => {
+    schemas.oidcCallbackQuery.parse(req.query);
+    const stateCookie = parse(req.headers.cookie ?? '')[stateCookieName(req)];
+    setStateCookie(req, res, undefined);
+    const callbackUrl = new URL(req.originalUrl, directory.redirectUri);
+    try {
+      const done = deliver(req, res, await directory.finishOidc(callbackUrl, stateCookie, meta(req)));
+      res.redirect(303, done === 'signed_in' ? '/' : '/login?step=second-factor');
+    } catch (err) {
+      const code = err instanceof DirectoryRefusal ? err.code : err instanceof HttpError ? err.code : undefined;
+      if (!code) throw err;
+      res.redirect(303, `/login?directoryError=${encodeURIComponent(code)}`);
+    }
+  });
+
+  // LDAP: the password goes to the bank's directory. Under /auth/login, so the sign-in throttle applies.
+  routes.public('post', '/auth/login/directory', async (req, res) => {
+    const body = schemas.ldapLoginBody.parse(req.body);
+    const outcome = await directory.ldapLogin(body.email, body.password, meta(req));
+    if ('challenge' in outcome) {
+      setChallengeCookie(req, res, outcome.challenge);
+      return { body: { secondFactorRequired: true } };
+    }
+    setSessionCookie(req, res, outcome.token);
+    return { body: outcome.result };
+  });
+
+  // The bank admin's configuration.
+  routes.guarded('get', '/directory', requires('settings', 'read'), async (ctx) => ({ body: { directory: await directory.view(ctx) } }));
+  routes.guarded('put', '/directory', requires('settings', 'write'), async (ctx, req) => ({
+    body: { directory: await directory.configure(ctx, schemas.directoryConfig.parse(req.body)) },
+  }));
+  routes.guarded('delete', '/directory', requires('settings', 'write'), async (ctx) => {
+    await directory.remove(ctx);
+  });
+}

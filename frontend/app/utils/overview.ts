@@ -1,0 +1,60 @@
+import type ApiService from 'frontend/services/api';
+import type SessionService from 'frontend/services/session';
+import type { CalculationView } from 'frontend/utils/calculations';
+import type { ContainerView } from 'frontend/utils/containers';
+
+/** How many containers and calculations the overview lists, and from how many containers it reads the history. */
+export const OVERVIEW_CONTAINERS = 5;
+export const OVERVIEW_CALCULATIONS = 5;
+const HISTORY_FROM = 3;
+
+export interface OverviewCalculation extends CalculationView {
+  containerName: string;
+}
+
+export interface OverviewUser {
+  id: string;
+  name: string;
+  email: string;
+  status: 'active' | 'locked' | 'deleted';
+  lastLoginAt: string | null;
+  vendorStaff: boolean;
+}
+
+export interface Overview {
+  /** Null where the user may not read them. */
+  containers: ContainerView[] | null;
+  calculations: OverviewCalculation[] | null;
+  running: OverviewCalculation[];
+  lockedUsers: OverviewUser[] | null;
+  invitedUsers: OverviewUser[] | null;
+}
+
+const lastActivity = (c: ContainerView & { lastCalculatedAt?: string | null }) => Math.max(Date.parse(c.lastImportAt ?? '') || 0, Date.parse(c.lastCalculatedAt ?? '') || 0);
+
+/** Reads, with the rights the user has, what the overview shows; each part the user may not read stays null. */
+export async function loadOverview(api: Pick<ApiService, 'get'>, session: SessionService): Promise<Overview> {
+  const get = <T>(path: string) => api.get<T>(path);
+  const overview: Overview = { containers: null, calculations: null, running: [], lockedUsers: null, invitedUsers: null };
+  const parts: Promise<void>[] = [];
+  if (session.can('containers', 'read')) {
+    parts.push(get<ContainerView[]>('/containers').then(async (all) => {
+      const recent = [...all].sort((a, b) => lastActivity(b) - lastActivity(a));
+      overview.containers = recent.slice(0, OVERVIEW_CONTAINERS);
+      const histories = await Promise.all(recent.slice(0, HISTORY_FROM).map((c) =>
+        get<CalculationView[]>(`/calculations?containerId=${c.id}`).then((list) => list.map((run) => ({ ...run, containerName: c.name })))));
+      const runs = histories.flat().sort((a, b) => Date.parse(b.createdAt) - Date.parse(a.createdAt));
+      overview.calculations = runs.slice(0, OVERVIEW_CALCULATIONS);
+      overview.running = runs.filter((r) => r.status === 'queued' || r.status === 'running');
+    }));
+  }
+  if (session.can('users', 'read')) {
+    parts.push(get<OverviewUser[]>('/users').then((users) => {
+      overview.lockedUsers = users.filter((u) => u.status === 'locked');
+      overview.invitedUsers = users.filter((u) => u.status === 'active' && !u.lastLoginAt && !u.vendorStaff);
+    }));
+  }
+  // A part that fails leaves its section out; the overview still opens (a 401 is handled by the API service).
+  await Promise.all(parts.map((p) => p.catch(() => undefined)));
+  return overview;
+}
