@@ -28,10 +28,12 @@ Router.map(function () {
       this.route('approvals');
       this.route('recertifications');
       this.route('recertification', { path: '/recertifications/:id' });
+      this.route('vendor-access');
     });
     this.route('platform', function () {
       this.route('tenants');
       this.route('users');
+      this.route('access');
     });
   });
   this.route('not-found', { path: '/*path' });

@@ -7,6 +7,7 @@ import { send, type Guard, type Requirement, type Result } from '../http/route-t
 import { effectiveRights, holds, isVendorOnly, type Access, type Area, type Module } from '../tenancy/rights.js';
 import { mfaRequiredFor } from './mfa-policy.js';
 import { recordAudit } from '../audit/audit-store.js';
+import { visitAllowed } from '../access/access-service.js';
 import type { Knex } from 'knex';
 import * as store from './auth-store.js';
 import { RefusalToKeep, type RequestContext } from './context.js';
@@ -79,6 +80,18 @@ export function createGuard(deps: { db: Knex; tokens: SessionTokens; clock: Cloc
         return undefined;
       }
       const row = found;
+      // Vendor staff inside a bank: only within an approved access window, checked on every request.
+      if (!row.is_vendor) {
+        const visit = await visitAllowed(trx, claims.tid, claims.sub, now);
+        if (!visit.allowed) {
+          await store.endSessions(trx, claims.tid, { sessionId: claims.sid }, 'access_ended', now);
+          await recordAudit(trx, {
+            tenantId: claims.tid, actorUserId: claims.sub, type: 'vendor.access_ended', details: { session: 'ended' }, requestId: req.requestId, ip: req.ip,
+          }, now);
+          refusal = sessionExpired('access_ended');
+          return undefined;
+        }
+      }
       if (row.must_change_password && !requirement.allowPendingPasswordChange) {
         refusal = fail('password_change_required');
         return undefined;

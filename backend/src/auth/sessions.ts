@@ -6,7 +6,8 @@ import { inTenant } from '../db/tenant-transaction.js';
 import { effectiveRights } from '../tenancy/rights.js';
 import * as store from './auth-store.js';
 import type { AuthDeps, ClientMeta, OpenedSession, SessionInfo } from './auth-types.js';
-import type { RequestContext } from './context.js';
+import { RefusalToKeep, type RequestContext } from './context.js';
+import { visitAllowed } from '../access/access-service.js';
 import { mfaRequiredFor } from './mfa-policy.js';
 import { describePolicy } from './password-policy.js';
 import { TOKEN_TTL_SECONDS } from './session-token.js';
@@ -120,13 +121,27 @@ export async function switchTenant(d: AuthDeps, ctx: RequestContext, targetTenan
   if (!old.mfa_verified) throw fail('mfa_required', { reason: 'switch_tenant' });
   const opened = await inTenant(d.db, targetTenantId, async (trx) => {
     if (!(await store.hasMembership(trx, targetTenantId, ctx.userId))) return undefined;
+    // The bank decides (issue 17): outside an approved window the door stays shut, and the attempt is on the bank's record.
+    const visit = await visitAllowed(trx, targetTenantId, ctx.userId, now);
+    if (!visit.allowed) {
+      await recordAudit(trx, {
+        tenantId: targetTenantId, actorUserId: ctx.userId, type: 'vendor.switch_refused', details: { from: ctx.tenantId }, requestId: ctx.requestId, ip: ctx.ip,
+      }, now);
+      return 'refused' as const;
+    }
     const session = await openSession(d, trx, ctx.userId, targetTenantId, meta, now, { createdAt: now, absoluteExpiresAt: old.absolute_expires_at }, true);
     await recordAudit(trx, {
-      tenantId: targetTenantId, actorUserId: ctx.userId, type: 'auth.tenant_switch_in', details: { from: ctx.tenantId }, requestId: ctx.requestId, ip: ctx.ip,
+      tenantId: targetTenantId, actorUserId: ctx.userId, type: 'auth.tenant_switch_in', details: { from: ctx.tenantId, accessRequestId: visit.requestId }, requestId: ctx.requestId, ip: ctx.ip,
     }, now);
     return session;
   });
   if (!opened) throw fail('no_grant');
+  if (opened === 'refused') {
+    await recordAudit(ctx.trx, {
+      tenantId: ctx.tenantId, actorUserId: ctx.userId, type: 'vendor.switch_refused', details: { to: targetTenantId }, requestId: ctx.requestId, ip: ctx.ip,
+    }, now);
+    throw new RefusalToKeep(fail('access_not_approved'));
+  }
   await store.deleteSession(ctx.trx, ctx.tenantId, ctx.sessionId);
   await recordAudit(ctx.trx, {
     tenantId: ctx.tenantId, actorUserId: ctx.userId, type: 'auth.tenant_switch_out', details: { to: targetTenantId }, requestId: ctx.requestId, ip: ctx.ip,

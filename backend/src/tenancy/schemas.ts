@@ -24,6 +24,8 @@ export const settingsBody = z.object({
   recertAdminMonths: z.number().int().min(1).max(24).optional(),
   recertAllMonths: z.number().int().min(1).max(36).optional(),
 }).strict();
+/** What the bank itself may change: its settings and who from the vendor may come in (access mode). */
+export const bankSettingsBody = settingsBody.extend({ accessMode: z.enum(['approval', 'notify', 'open']).optional() }).strict();
 export const patchTenantBody = z.object({ name: name.optional(), modules: modules.optional(), active: z.boolean().optional(), settings: settingsBody.optional() }).strict();
 export const createVendorUserBody = z.object({ email, name, roleIds, reason });
 export const patchVendorUserBody = z.object({ roleIds, reason }).strict();
