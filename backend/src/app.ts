@@ -51,6 +51,8 @@ import { FourEyes } from './approvals/four-eyes.js';
 import { approvalRoutes } from './approvals/routes.js';
 import { RecertificationService } from './recertification/recertification-service.js';
 import { recertificationRoutes } from './recertification/routes.js';
+import { AccessService } from './access/access-service.js';
+import { accessRoutes } from './access/routes.js';
 
 export interface AppDeps {
   db: Knex;
@@ -108,6 +110,7 @@ export function createApp(deps: AppDeps): Kontor {
   const tokens = new SessionTokens(deps.sessionSecret, deps.clock);
   const secondFactor = new SecondFactor({ totpKey: deps.totpKey, hmacKey: deps.hmacKey });
   const box = new SecretBox({ totpKey: deps.totpKey, sessionSecret: deps.sessionSecret });
+  // eslint-disable-next-line prefer-const -- assigned after AuthService, which needs a callback reading it (the two depend on each other)
   let directory: DirectoryService | undefined;
   const auth = new AuthService({
     db: deps.db, hasher, tokens, mailer: deps.mailer, clock: deps.clock, logger: deps.logger, hmacKey: deps.hmacKey, secondFactor,
@@ -133,7 +136,9 @@ export function createApp(deps: AppDeps): Kontor {
   recertificationRoutes(routes, new RecertificationService({ clock: deps.clock, users }));
   platformRoutes(routes, new PlatformService({ db: deps.db, auth, clock: deps.clock, publicUrl, fourEyes }));
   auditRoutes(routes, new AuditService(deps.checkpoints && { checkpoints: deps.checkpoints, clock: deps.clock }));
-  settingsRoutes(routes, new SettingsService({ clock: deps.clock, fourEyes }));
+  const access = new AccessService({ db: deps.db, clock: deps.clock, mailer: deps.mailer, logger: deps.logger, publicUrl });
+  accessRoutes(routes, access);
+  settingsRoutes(routes, new SettingsService({ clock: deps.clock, fourEyes, access }));
   const jobs = new JobQueues({ concurrency: Math.max(1, os.availableParallelism() - 1), ...deps.jobs, connection: connectionConfig(deps.db), logger: deps.logger });
   const imports = new ImportQueue({ db: deps.db, clock: deps.clock, logger: deps.logger, queues: jobs });
   const calculations = new CalculationQueue({ db: deps.db, clock: deps.clock, logger: deps.logger, timeoutMs: deps.calculationTimeoutMs ?? defaults.calculationTimeoutMs, queues: jobs });

@@ -129,6 +129,24 @@ async function freshUser(tenantId: string): Promise<Record<string, string>> {
   return { id: (await addUser(t, tenantId, { roles: ['reader'] })).id };
 }
 
+let vendorRequester: TestUser;
+
+/** A pending request of a vendor user into a bank; for the vendor tenant itself there is none (404 is the answer). */
+async function freshAccessRequest(tenantId: string, emergency = false): Promise<Record<string, string>> {
+  if (tenantId !== tenantA && tenantId !== tenantB) return { id: randomUUID() };
+  const [row] = await t.owner('access_requests').insert({
+    tenant_id: tenantId, requester_id: vendorRequester.id, reason: 'Matrix test: looking at an import', minutes: 30, emergency, mode: 'approval', status: 'pending', created_at: t.clock.now(),
+  }).returning('id');
+  return { id: (row as { id: string }).id };
+}
+
+/** An approved window open now (for revoke). */
+async function openAccessWindow(tenantId: string): Promise<Record<string, string>> {
+  const fresh = await freshAccessRequest(tenantId);
+  await t.owner('access_requests').where({ id: fresh.id }).update({ status: 'approved', starts_at: t.clock.now(), ends_at: new Date(t.clock.now().getTime() + 30 * 60_000) });
+  return fresh;
+}
+
 const matrix: Record<string, Scenario> = {
   'GET /health': { rule: 'public',},
   'POST /auth/login': { rule: 'public', body: () => ({ email: 'nobody@bank.example', password: 'whatever-it-is' }) },
@@ -234,6 +252,14 @@ const matrix: Record<string, Scenario> = {
   'GET /calculations/:id/rows': { rule: 'export:read + per object', otherDepartment: async (tid) => freshCalculation(tid, await otherDepartmentOf(tid)), own: freshCalculation, foreign: async (tid) => freshCalculation(otherTenant(tid)), perObject: leasingRead },
   'GET /calculations/:id/export.csv': { rule: 'export:read + per object', otherDepartment: async (tid) => freshCalculation(tid, await otherDepartmentOf(tid)), own: freshCalculation, foreign: async (tid) => freshCalculation(otherTenant(tid)), perObject: leasingRead },
   'DELETE /calculations/:id': { rule: 'containers:write + per object', otherDepartment: async (tid) => freshCalculation(tid, await otherDepartmentOf(tid)), own: freshCalculation, foreign: async (tid) => freshCalculation(otherTenant(tid)), perObject: { area: 'leasing', access: 'write', module: 'leasing' } },
+  // An invalid body answers 400 to anyone allowed past the declared rule (the grant is checked after the input).
+  'POST /platform/access-requests': { rule: 'platform.tenants:read', body: () => ({ tenantId: tenantA, reason: 'too short', minutes: 15 }) },
+  'GET /platform/access-requests': { rule: 'platform.tenants:read' },
+  'POST /platform/access-requests/:id/approve': { rule: 'platform.users:write', own: async () => freshAccessRequest(tenantA, true) },
+  'GET /access-requests': { rule: 'users:read' },
+  'POST /access-requests/:id/approve': { rule: 'users:write', own: (tid) => freshAccessRequest(tid), foreign: async (tid) => freshAccessRequest(otherTenant(tid)), notFoundIsFine: true },
+  'POST /access-requests/:id/deny': { rule: 'users:write', own: (tid) => freshAccessRequest(tid), foreign: async (tid) => freshAccessRequest(otherTenant(tid)), notFoundIsFine: true },
+  'POST /access-requests/:id/revoke': { rule: 'users:write', own: (tid) => openAccessWindow(tid), foreign: async (tid) => openAccessWindow(otherTenant(tid)), notFoundIsFine: true },
   'PATCH /platform/roles/:id': { rule: 'platform.roles:write', own: async () => ({ id: await customRole(t.owner, ['containers:read']) }), body: () => ({ rights: ['containers:read', 'leasing:read'] }) },
 };
 
@@ -286,6 +312,7 @@ before(async () => {
   await grantTo(t, supportGranted, tenantA, ['reader']);
   const supportPlain = await vendorUser(t, ['support']);
   const superadmin = await vendorUser(t, ['superadmin']);
+  vendorRequester = await vendorUser(t, ['support']);
 
   const rightsOf = async (c: Client) => {
     const s = (await c.get('/api/auth/session')).body as { permissions: string[]; modules: string[]; tenant: { id: string; isVendor: boolean } };

@@ -30,7 +30,8 @@ export async function signInSuperadmin(page: Page, password: string): Promise<vo
     await page.getByLabel('New password', { exact: true }).fill(password);
     await page.getByLabel('Repeat new password').fill(password);
     await page.getByRole('button', { name: 'Save password' }).click();
-    // A vendor account: the second factor is set up next.
+    // A vendor account: the second factor is set up next (once the SPA has left the password page).
+    await page.waitForFunction(() => location.pathname !== '/password', undefined, { timeout: 30_000 });
     await passSecondFactor(page, SUPERADMIN_EMAIL);
     await atPath(page, '/');
     return;

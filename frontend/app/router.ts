@@ -25,13 +25,16 @@ Router.map(function () {
       this.route('audit');
       this.route('logins');
       this.route('settings');
+      this.route('directory');
       this.route('approvals');
       this.route('recertifications');
       this.route('recertification', { path: '/recertifications/:id' });
+      this.route('vendor-access');
     });
     this.route('platform', function () {
       this.route('tenants');
       this.route('users');
+      this.route('access');
     });
   });
   this.route('not-found', { path: '/*path' });

@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
+import { fail } from '../http/error-catalogue.js';
+import { HttpError } from '../http/errors.js';
 import type { Knex } from 'knex';
 import { recordAudit, recordRequestAudit } from '../audit/audit-store.js';
 import { RefusalToKeep, type RequestContext } from '../auth/context.js';
 import type { Clock } from '../clock.js';
 import { inTenant } from '../db/tenant-transaction.js';
-import { Conflict, Forbidden, HttpError, Invalid, NotFound } from '../http/errors.js';
 import type { Logger } from '../log/logger.js';
 import { effectiveRights, holds, type Access, type Area } from '../tenancy/rights.js';
 import * as store from './approvals-store.js';
@@ -82,7 +83,7 @@ export class FourEyes {
 
   async propose(ctx: RequestContext, change: Change): Promise<Pending | null> {
     if (!(await this.inEffect(ctx, change.right))) return null;
-    if (!change.reason) throw new Invalid('reason: this change needs a second administrator\'s approval; say why you propose it.', 'reason', 'approval_reason_required');
+    if (!change.reason) throw fail('approval_reason_required', { field: 'reason' });
     const now = this.d.clock.now();
     const id = randomUUID();
     await store.insertApproval(ctx.trx, ctx.tenantId, {
@@ -122,19 +123,19 @@ export class FourEyes {
   /** The approval, locked, still pending and decidable by this caller; refusals otherwise. */
   private async decidable(ctx: RequestContext, id: string): Promise<store.ApprovalRow> {
     const a = await store.lockApproval(ctx.trx, ctx.tenantId, id);
-    if (!a) throw new NotFound('There is no such pending change.');
-    if (a.proposed_by === ctx.userId) throw new Forbidden('approval_own_change', 'You proposed this change; a second administrator has to approve it.');
-    if (!(await this.mayDecide(ctx, a))) throw new Forbidden('forbidden', 'You do not have the right to decide on this change.');
-    if (a.status !== 'pending') throw new Conflict('approval_decided', 'This change has been decided already.');
-    if (a.expires_at <= this.d.clock.now()) throw new Conflict('approval_expired', 'This change was not approved within 7 days and has expired; propose it again if it is still needed.');
-    if (a.subject_id === ctx.userId) throw new Forbidden('self_change_forbidden', 'This change concerns your own account; another administrator has to approve it.');
+    if (!a) throw fail('not_found', { reason: 'approval' });
+    if (a.proposed_by === ctx.userId) throw fail('approval_own_change');
+    if (!(await this.mayDecide(ctx, a))) throw fail('forbidden');
+    if (a.status !== 'pending') throw fail('approval_decided');
+    if (a.expires_at <= this.d.clock.now()) throw fail('approval_expired');
+    if (a.subject_id === ctx.userId) throw fail('self_change_forbidden', { reason: 'own_approval' });
     return a;
   }
 
   async approve(ctx: RequestContext, id: string): Promise<{ id: string; status: 'approved'; result: unknown }> {
     const a = await this.decidable(ctx, id);
     const applier = this.appliers.get(a.kind);
-    if (!applier) throw new Conflict('approval_unknown_kind', 'This change cannot be applied by this version of Kontor.');
+    if (!applier) throw fail('approval_unknown_kind');
     const now = this.d.clock.now();
     await store.decide(ctx.trx, ctx.tenantId, id, 'approved', ctx.userId, now);
     await this.audit(ctx, 'approval.approved', a);
@@ -147,13 +148,13 @@ export class FourEyes {
     try {
       // The route's own check, again: the proposer must still be active and hold the right.
       const [area, access] = a.required_right.split(':') as [Area, Access];
-      if (!holds(proposerCtx.rights, area, access)) throw new Forbidden('proposer_lost_right', 'The proposer no longer holds the right this change needs.');
+      if (!holds(proposerCtx.rights, area, access)) throw fail('proposer_lost_right');
       result = await ctx.trx.transaction(async (sp) => applier({ ...proposerCtx, trx: sp }, a.payload as never));
     } catch (err) {
       if (!(err instanceof HttpError)) throw err;
       await store.decide(ctx.trx, ctx.tenantId, id, 'failed', ctx.userId, now, err.code);
       await this.audit(ctx, 'approval.failed', a, { code: err.code });
-      throw new RefusalToKeep(new Conflict('approval_failed', `The approved change could not be applied: ${err.message}`));
+      throw new RefusalToKeep(fail('approval_failed', { detail: err.message }));
     }
     await this.audit(ctx, 'approval.applied', a);
     this.d.logger.info({ approvalId: id, tenantId: ctx.tenantId }, 'approved change applied');
@@ -163,10 +164,10 @@ export class FourEyes {
   /** Another admin rejects, or the proposer withdraws their own proposal. */
   async reject(ctx: RequestContext, id: string): Promise<{ id: string; status: 'rejected' }> {
     const a = await store.lockApproval(ctx.trx, ctx.tenantId, id);
-    if (!a) throw new NotFound('There is no such pending change.');
+    if (!a) throw fail('not_found', { reason: 'approval' });
     const own = a.proposed_by === ctx.userId;
     if (!own) await this.decidable(ctx, id);
-    else if (a.status !== 'pending') throw new Conflict('approval_decided', 'This change has been decided already.');
+    else if (a.status !== 'pending') throw fail('approval_decided');
     await store.decide(ctx.trx, ctx.tenantId, id, 'rejected', ctx.userId, this.d.clock.now());
     await this.audit(ctx, 'approval.rejected', a, { withdrawn: own });
     return { id, status: 'rejected' };

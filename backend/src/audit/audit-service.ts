@@ -1,6 +1,6 @@
 import type { RequestContext } from '../auth/context.js';
 import type { Clock } from '../clock.js';
-import { HttpError } from '../http/errors.js';
+import { fail } from '../http/error-catalogue.js';
 import { listAuditEvents, listLoginEvents, recordAudit } from './audit-store.js';
 import { byChain, verifyAuditChains, verifyLoginChains } from './chains.js';
 import { tenantOfChain, type CheckpointService } from './checkpoints.js';
@@ -12,7 +12,7 @@ export class AuditService {
   constructor(private readonly signed?: { checkpoints: CheckpointService; clock: Clock }) {}
 
   need(): { checkpoints: CheckpointService; clock: Clock } {
-    if (!this.signed) throw new HttpError(503, 'checkpoints_unavailable', 'Signed checkpoints are not configured.');
+    if (!this.signed) throw fail('checkpoints_unavailable');
     return this.signed;
   }
 
@@ -57,7 +57,7 @@ export class AuditService {
     try {
       built = await buildExport(ctx.trx, { tenantId: ctx.tenantId, from, to, now: clock.now(), checkpoints });
     } catch (err) {
-      if (err instanceof ExportTooLarge) throw new HttpError(413, 'export_too_large', `A download holds at most ${EXPORT_MAX_RECORDS} records; choose a shorter range.`, 'from');
+      if (err instanceof ExportTooLarge) throw fail('export_too_large', { limit: EXPORT_MAX_RECORDS, field: 'from' });
       throw err;
     }
     await recordAudit(ctx.trx, {

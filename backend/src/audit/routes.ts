@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import { Invalid } from '../http/errors.js';
+import { fail } from '../http/error-catalogue.js';
 import { requires, type RouteTable } from '../http/route-table.js';
 import * as schemas from '../tenancy/schemas.js';
 import type { AuditService } from './audit-service.js';
 
-const exportQuery = z.object({
+export const exportQuery = z.object({
   from: z.string().datetime({ offset: true, message: 'must be an ISO date-time' }),
   to: z.string().datetime({ offset: true, message: 'must be an ISO date-time' }),
 }).strict();
@@ -21,7 +21,7 @@ export function auditRoutes(routes: RouteTable, audit: AuditService): void {
     const q = exportQuery.parse(req.query);
     const from = new Date(q.from);
     const to = new Date(q.to);
-    if (to <= from) throw new Invalid('must be after from', 'to');
+    if (to <= from) throw fail('invalid_input', { reason: 'not_after', field: 'to', other: 'from' });
     const { text, filename } = await audit.export(ctx, from, to);
     res.set('Content-Type', 'application/x-ndjson; charset=utf-8');
     res.set('Content-Disposition', `attachment; filename="${filename}"`);

@@ -1,5 +1,5 @@
 import { recordAudit } from '../audit/audit-store.js';
-import { Conflict, Invalid } from '../http/errors.js';
+import { fail } from '../http/error-catalogue.js';
 import { sendInBackground } from '../mail/mailer.js';
 import { factorResetMail } from '../mail/templates.js';
 import * as store from './auth-store.js';
@@ -21,7 +21,7 @@ export async function factorStatus(ctx: RequestContext): Promise<{ enrolled: boo
 /** A new seed to scan; not in force until a code from it is confirmed. */
 export async function startEnrolment(d: AuthDeps, ctx: RequestContext): Promise<{ secret: string; uri: string; qr: string }> {
   const factor = await store.findFactor(ctx.trx, ctx.userId);
-  if (factor?.confirmed_at) throw new Conflict('already_enrolled', 'A second factor is set up already. Ask an administrator to reset it if you lost it.');
+  if (factor?.confirmed_at) throw fail('already_enrolled');
   const user = await store.findUser(ctx.trx, ctx.userId);
   const secret = d.secondFactor.newSecret();
   await store.startFactor(ctx.trx, ctx.userId, d.secondFactor.encrypt(secret), d.clock.now());
@@ -33,10 +33,10 @@ export async function startEnrolment(d: AuthDeps, ctx: RequestContext): Promise<
 export async function confirmEnrolment(d: AuthDeps, ctx: RequestContext, code: string): Promise<{ recoveryCodes: string[] }> {
   const now = d.clock.now();
   const factor = await store.findFactor(ctx.trx, ctx.userId);
-  if (!factor || factor.confirmed_at) throw new Conflict('no_enrolment', 'Start the set-up first.');
+  if (!factor || factor.confirmed_at) throw fail('no_enrolment');
   const step = d.secondFactor.acceptedStep(d.secondFactor.decrypt(factor.secret_enc), code, now, null);
   if (step === undefined || !(await store.useStep(ctx.trx, ctx.userId, step, now))) {
-    throw new Invalid('The code does not match. Check the time on your phone and enter the current code.', 'code', 'invalid_code');
+    throw fail('invalid_code', { reason: 'enrolment', field: 'code' });
   }
   const codes = d.secondFactor.newRecoveryCodes();
   await store.replaceRecoveryCodes(ctx.trx, ctx.userId, codes.map((c) => d.secondFactor.recoveryHash(ctx.userId, c)));

@@ -1,11 +1,13 @@
 import type { Clock } from '../clock.js';
+import { fail } from '../http/error-catalogue.js';
+import type { HttpError } from '../http/errors.js';
 import { inTenant } from '../db/tenant-transaction.js';
-import { Forbidden, HttpError, Unauthorized } from '../http/errors.js';
 import type { Request, Response } from 'express';
 import { send, type Guard, type Requirement, type Result } from '../http/route-table.js';
 import { effectiveRights, holds, isVendorOnly, type Access, type Area, type Module } from '../tenancy/rights.js';
 import { mfaRequiredFor } from './mfa-policy.js';
 import { recordAudit } from '../audit/audit-store.js';
+import { visitAllowed } from '../access/access-service.js';
 import type { Knex } from 'knex';
 import * as store from './auth-store.js';
 import { setRequestDepartments } from '../departments/departments-store.js';
@@ -62,7 +64,7 @@ export function createGuard(deps: { db: Knex; tokens: SessionTokens; clock: Cloc
         const now = deps.clock.now();
         return endedBecause(trx, stale, await store.loadRequestSession(trx, stale.tid, stale.sid, now, false), now);
       });
-      if (!reason) throw new Unauthorized();
+      if (!reason) throw fail('unauthenticated');
       clearSessionCookie(req, res);
       throw sessionExpired(reason);
     }
@@ -79,8 +81,20 @@ export function createGuard(deps: { db: Knex; tokens: SessionTokens; clock: Cloc
         return undefined;
       }
       const row = found;
+      // Vendor staff inside a bank: only within an approved access window, checked on every request.
+      if (!row.is_vendor) {
+        const visit = await visitAllowed(trx, claims.tid, claims.sub, now);
+        if (!visit.allowed) {
+          await store.endSessions(trx, claims.tid, { sessionId: claims.sid }, 'access_ended', now);
+          await recordAudit(trx, {
+            tenantId: claims.tid, actorUserId: claims.sub, type: 'vendor.access_ended', details: { session: 'ended' }, requestId: req.requestId, ip: req.ip,
+          }, now);
+          refusal = sessionExpired('access_ended');
+          return undefined;
+        }
+      }
       if (row.must_change_password && !requirement.allowPendingPasswordChange) {
-        refusal = new Forbidden('password_change_required', 'Please change your password before you continue.');
+        refusal = fail('password_change_required');
         return undefined;
       }
       const modules = new Set(row.modules);
@@ -90,11 +104,11 @@ export function createGuard(deps: { db: Knex; tokens: SessionTokens; clock: Cloc
       const vendorRoute = Boolean(requirement.right && isVendorOnly(requirement.right.area));
       if ((vendorRoute || mfaRequiredFor(row.mfa_required, rights, row.is_vendor)) && !requirement.allowPendingMfaEnrolment) {
         if (!row.has_factor) {
-          refusal = new Forbidden('mfa_enrolment_required', 'Set up your second factor (authenticator app) before you continue.');
+          refusal = fail('mfa_enrolment_required');
           return undefined;
         }
         if (!row.mfa_verified) {
-          refusal = new Forbidden('mfa_required', 'Sign in again with your second factor to continue.');
+          refusal = fail('mfa_required', { reason: 'sign_in' });
           return undefined;
         }
       }
@@ -102,11 +116,11 @@ export function createGuard(deps: { db: Knex; tokens: SessionTokens; clock: Cloc
       const lacking = async (module: Module | undefined, right: { area: Area; access: Access } | undefined): Promise<HttpError | undefined> => {
         if (module && !modules.has(module)) {
           await recordDenial(trx, claims, route, `module:${module}`, req.requestId, req.ip, now);
-          return new Forbidden('module_not_licensed', 'Your bank has no valid licence for this module.');
+          return fail('module_not_licensed');
         }
         if (right && !holds(rights, right.area, right.access)) {
           await recordDenial(trx, claims, route, `${right.area}:${right.access}`, req.requestId, req.ip, now);
-          return new Forbidden('forbidden', 'You do not have the right to do this.');
+          return fail('forbidden');
         }
         return undefined;
       };

@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto';
+import { fail } from '../http/error-catalogue.js';
+import type { HttpError } from '../http/errors.js';
 import type { Knex } from 'knex';
-import { Unauthorized } from '../http/errors.js';
 import { sendInBackground } from '../mail/mailer.js';
 import { accountLockedMail } from '../mail/templates.js';
 import * as store from './auth-store.js';
@@ -20,8 +21,8 @@ import type { AuthDeps, ClientMeta } from './auth-types.js';
 
 export const LOCK_AFTER_FAILURES = store.LOCK_AFTER_FAILURES;
 
-export function invalidCredentials(): Unauthorized {
-  return new Unauthorized('invalid_credentials', 'The email address or password is not correct, or the account is locked.');
+export function invalidCredentials(): HttpError {
+  return fail('invalid_credentials');
 }
 
 /** A keyed hash, so a login event can be matched to an email later without storing what was typed. */

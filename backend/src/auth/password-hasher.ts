@@ -1,6 +1,6 @@
 import os from 'node:os';
+import { fail } from '../http/error-catalogue.js';
 import argon2 from 'argon2';
-import { Busy } from '../http/errors.js';
 
 /** OWASP's argon2id minimum: 19 MiB, 2 iterations, 1 lane. */
 const OPTIONS = { type: argon2.argon2id, memoryCost: 19_456, timeCost: 2, parallelism: 1 } as const;
@@ -38,7 +38,7 @@ export class PasswordHasher {
 
   private async slot<T>(work: () => Promise<T>): Promise<T> {
     if (this.running >= this.concurrency) {
-      if (this.waiting.length >= this.maxQueue) throw new Busy();
+      if (this.waiting.length >= this.maxQueue) throw fail('busy');
       await new Promise<void>((resolve) => this.waiting.push(resolve));
     }
     this.running++;

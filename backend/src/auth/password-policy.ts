@@ -1,4 +1,6 @@
 import { isCommonPassword } from './common-passwords.js';
+import { fail } from '../http/error-catalogue.js';
+import type { HttpError } from '../http/errors.js';
 
 export const MAX_PASSWORD_LENGTH = 128;
 
@@ -41,19 +43,16 @@ export function describePolicy(profile: PasswordProfile): PolicyDescription {
   };
 }
 
-const MESSAGES: Record<PolicyRule, (p: PolicyDescription) => string> = {
-  too_short: (p) => `The password must have at least ${p.minLength} characters.`,
-  too_long: (p) => `The password may have at most ${p.maxLength} characters.`,
-  common: () => 'This password is on the list of commonly used passwords. Choose another one.',
-  contains_email: () => 'The password must not contain your email name.',
-  contains_tenant_name: () => "The password must not contain your bank's name.",
-  needs_digit: () => 'The password needs at least one digit.',
-  needs_lowercase: () => 'The password needs at least one lower-case letter.',
-  needs_uppercase: () => 'The password needs at least one upper-case letter.',
-};
+/** The refusal for a broken rule; its sentence lives in the error catalogue (`weak_password`). */
+export function weakPassword(rule: PolicyRule | 'not_new', p: PolicyDescription): HttpError {
+  const field = 'newPassword';
+  if (rule === 'too_short') return fail('weak_password', { reason: rule, field, min: p.minLength });
+  if (rule === 'too_long') return fail('weak_password', { reason: rule, field, max: p.maxLength });
+  return fail('weak_password', { reason: rule, field });
+}
 
 /** Pure policy check (DESIGN §3). Returns the first rule broken, or undefined. */
-export function brokenRule(password: string, ctx: PolicyContext): { rule: PolicyRule; message: string } | undefined {
+export function brokenRule(password: string, ctx: PolicyContext): { rule: PolicyRule; message: string; error: HttpError } | undefined {
   const policy = describePolicy(ctx.profile);
   const lower = password.toLowerCase();
   const localPart = ctx.email.split('@')[0]?.toLowerCase() ?? '';
@@ -70,5 +69,7 @@ export function brokenRule(password: string, ctx: PolicyContext): { rule: Policy
     ['contains_tenant_name', tenant.length >= 3 && lower.includes(tenant)],
   ];
   const broken = checks.find(([, failed]) => failed);
-  return broken ? { rule: broken[0], message: MESSAGES[broken[0]](policy) } : undefined;
+  if (!broken) return undefined;
+  const error = weakPassword(broken[0], policy);
+  return { rule: broken[0], message: error.message, error };
 }

@@ -1,11 +1,12 @@
 import { recordAudit } from '../audit/audit-store.js';
+import { fail } from '../http/error-catalogue.js';
+import type { HttpError } from '../http/errors.js';
 import { inTenant } from '../db/tenant-transaction.js';
-import { Invalid, type HttpError } from '../http/errors.js';
 import * as store from './auth-store.js';
 import type { AuthDeps } from './auth-types.js';
 import { RefusalToKeep, type RequestContext } from './context.js';
 import { countFailedAttempt } from './lockout.js';
-import { brokenRule } from './password-policy.js';
+import { brokenRule, describePolicy, weakPassword } from './password-policy.js';
 import { endSessionsInTenant, endUserSessions } from './sessions.js';
 
 /** Setting a password: the tenant's policy, and the change a signed-in user makes. */
@@ -16,9 +17,9 @@ export async function policyFailure(d: AuthDeps, userId: string, tenantId: strin
   const tenant = await store.findTenant(d.db, tenantId);
   const settings = await inTenant(d.db, tenantId, (trx) => store.tenantSettings(trx, tenantId));
   const broken = brokenRule(newPassword, { profile: settings.password_profile, email: user?.email ?? '', tenantName: tenant?.name ?? '' });
-  if (broken) return new Invalid(broken.message, 'newPassword', 'weak_password', broken.rule);
+  if (broken) return broken.error;
   if (currentHash && (await d.hasher.verify(currentHash, newPassword))) {
-    return new Invalid('The new password must differ from the current one.', 'newPassword', 'weak_password', 'not_new');
+    return weakPassword('not_new', describePolicy(settings.password_profile));
   }
   return undefined;
 }
@@ -28,7 +29,7 @@ export async function changePassword(d: AuthDeps, ctx: RequestContext, currentPa
   if (!user?.hash || !(await d.hasher.verify(user.hash, currentPassword))) {
     await countWrongCurrentPassword(d, ctx);
     // Kept although refused: the counted failure and its records commit with the request.
-    throw new RefusalToKeep(new Invalid('The current password is not correct.', 'currentPassword', 'invalid_current_password'));
+    throw new RefusalToKeep(fail('invalid_current_password', { field: 'currentPassword' }));
   }
   const failure = await policyFailure(d, ctx.userId, ctx.tenantId, newPassword, user.hash);
   if (failure) throw failure;

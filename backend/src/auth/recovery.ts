@@ -1,8 +1,9 @@
 import { createHash, createHmac, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
+import { fail } from '../http/error-catalogue.js';
+import type { HttpError } from '../http/errors.js';
 import type { Knex } from 'knex';
 import { recordAudit } from '../audit/audit-store.js';
 import { inTenant } from '../db/tenant-transaction.js';
-import { HttpError, Invalid, NotFound } from '../http/errors.js';
 import { sendInBackground } from '../mail/mailer.js';
 import { invitationMail, recoveryCodeMail } from '../mail/templates.js';
 import * as store from './auth-store.js';
@@ -17,12 +18,12 @@ export const RECOVERY_CODE_MINUTES = 10;
 export const RECOVERY_MAX_ATTEMPTS = 5;
 export const INVITATION_HOURS = 24;
 
-function invalidCode(): Invalid {
-  return new Invalid('The code is wrong or no longer valid. Request a new code if needed.', 'code', 'invalid_code');
+function invalidCode(): HttpError {
+  return fail('invalid_code', { reason: 'recovery', field: 'code' });
 }
 
-function invalidToken(): Invalid {
-  return new Invalid('This link is not valid any more. Ask your administrator for a new one.', 'token', 'invalid_token');
+function invalidToken(): HttpError {
+  return fail('invalid_token', { field: 'token' });
 }
 
 function codeHash(d: AuthDeps, userId: string, code: string): string {
@@ -87,7 +88,7 @@ export async function confirmRecovery(d: AuthDeps, email: string, code: string, 
 export async function issueInvitation(d: AuthDeps, userId: string, purpose: 'invitation' | 'reset', publicUrl: string, db: Knex = d.db): Promise<string> {
   const now = d.clock.now();
   const user = await store.findUser(db, userId);
-  if (!user) throw new NotFound();
+  if (!user) throw fail('not_found', { reason: 'account' });
   const token = randomBytes(32).toString('base64url');
   await store.insertInvitationToken(db, userId, tokenHash(token), purpose, new Date(now.getTime() + INVITATION_HOURS * 3_600_000), now);
   const link = `${publicUrl.replace(/\/$/, '')}/invitation/${token}`;
@@ -95,7 +96,7 @@ export async function issueInvitation(d: AuthDeps, userId: string, purpose: 'inv
     await d.mailer.send(invitationMail(user.email, link, purpose, INVITATION_HOURS));
   } catch {
     // Thrown inside the caller's transaction: the user or reset is rolled back with it.
-    throw new HttpError(502, 'mail_failed', 'The mail with the link could not be sent. Nothing was changed; please try again, or ask the operator to check the mail settings.');
+    throw fail('mail_failed');
   }
   return link;
 }

@@ -25,6 +25,6 @@ export const invitationCheckBody = z.object({ token: invitationToken });
 export const secondFactorBody = z.object({
   code: z.string().regex(/^\d{6}$/, 'must be the 6 digits from your app').optional(),
   recoveryCode: z.string().trim().min(10).max(40).optional(),
-}).strict().refine((b) => (b.code === undefined) !== (b.recoveryCode === undefined), { message: 'send either code or recoveryCode', path: ['code'] });
+}).strict().refine((b) => (b.code === undefined) !== (b.recoveryCode === undefined), { message: 'send either code or recoveryCode', path: ['code'], params: { reason: 'code_or_recovery_code' } });
 
 export const totpConfirmBody = z.object({ code: z.string().regex(/^\d{6}$/, 'must be the 6 digits from your app') }).strict();

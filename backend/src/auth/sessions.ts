@@ -1,11 +1,13 @@
 import type { Knex } from 'knex';
+import { fail } from '../http/error-catalogue.js';
+import type { HttpError } from '../http/errors.js';
 import { recordAudit } from '../audit/audit-store.js';
 import { inTenant } from '../db/tenant-transaction.js';
-import { Forbidden, HttpError, Invalid, NotFound } from '../http/errors.js';
 import { effectiveRights } from '../tenancy/rights.js';
 import * as store from './auth-store.js';
 import type { AuthDeps, ClientMeta, OpenedSession, SessionInfo } from './auth-types.js';
-import type { RequestContext } from './context.js';
+import { RefusalToKeep, type RequestContext } from './context.js';
+import { visitAllowed } from '../access/access-service.js';
 import { mfaRequiredFor } from './mfa-policy.js';
 import { describePolicy } from './password-policy.js';
 import { TOKEN_TTL_SECONDS } from './session-token.js';
@@ -30,7 +32,7 @@ export const SESSION_END_MEMORY_MS = (TOKEN_TTL_SECONDS + MAX_IDLE_SECONDS) * 10
 
 /** The answer to a request on an ended session: 401 session_expired, with why when it is known. */
 export function sessionExpired(reason: SessionEndReason | 'unknown' = 'unknown'): HttpError {
-  return new HttpError(401, 'session_expired', 'Your session has ended. Please sign in again.', undefined, {}, reason);
+  return fail('session_expired', { reason });
 }
 
 /** Ends the user's sessions in this tenant (the request's transaction) and notes why. Returns how many. */
@@ -107,25 +109,39 @@ export async function refresh(d: AuthDeps, ctx: RequestContext, meta: ClientMeta
  */
 export async function switchTenant(d: AuthDeps, ctx: RequestContext, targetTenantId: string, meta: ClientMeta): Promise<OpenedSession> {
   const now = d.clock.now();
-  if (targetTenantId === ctx.tenantId) throw new Invalid('You are in this tenant already.', 'tenantId', 'already_in_tenant');
+  if (targetTenantId === ctx.tenantId) throw fail('already_in_tenant', { field: 'tenantId' });
   const reachable = await store.tenantsOfUser(ctx.trx, ctx.userId);
   const target = await store.findTenant(ctx.trx, targetTenantId);
   if (!reachable.includes(targetTenantId) || !target || target.deactivated_at) {
-    throw new Forbidden('no_grant', 'You have no access to this tenant.');
+    throw fail('no_grant');
   }
   const old = await store.findSession(ctx.trx, ctx.tenantId, ctx.sessionId);
   if (!old) throw sessionExpired();
   // Reaching into another bank's data needs a session that passed the second factor.
-  if (!old.mfa_verified) throw new Forbidden('mfa_required', 'Switching banks needs a sign-in with your second factor. Set it up under "Security", then sign in again.');
+  if (!old.mfa_verified) throw fail('mfa_required', { reason: 'switch_tenant' });
   const opened = await inTenant(d.db, targetTenantId, async (trx) => {
     if (!(await store.hasMembership(trx, targetTenantId, ctx.userId))) return undefined;
+    // The bank decides (issue 17): outside an approved window the door stays shut, and the attempt is on the bank's record.
+    const visit = await visitAllowed(trx, targetTenantId, ctx.userId, now);
+    if (!visit.allowed) {
+      await recordAudit(trx, {
+        tenantId: targetTenantId, actorUserId: ctx.userId, type: 'vendor.switch_refused', details: { from: ctx.tenantId }, requestId: ctx.requestId, ip: ctx.ip,
+      }, now);
+      return 'refused' as const;
+    }
     const session = await openSession(d, trx, ctx.userId, targetTenantId, meta, now, { createdAt: now, absoluteExpiresAt: old.absolute_expires_at }, true);
     await recordAudit(trx, {
-      tenantId: targetTenantId, actorUserId: ctx.userId, type: 'auth.tenant_switch_in', details: { from: ctx.tenantId }, requestId: ctx.requestId, ip: ctx.ip,
+      tenantId: targetTenantId, actorUserId: ctx.userId, type: 'auth.tenant_switch_in', details: { from: ctx.tenantId, accessRequestId: visit.requestId }, requestId: ctx.requestId, ip: ctx.ip,
     }, now);
     return session;
   });
-  if (!opened) throw new Forbidden('no_grant', 'You have no access to this tenant.');
+  if (!opened) throw fail('no_grant');
+  if (opened === 'refused') {
+    await recordAudit(ctx.trx, {
+      tenantId: ctx.tenantId, actorUserId: ctx.userId, type: 'vendor.switch_refused', details: { to: targetTenantId }, requestId: ctx.requestId, ip: ctx.ip,
+    }, now);
+    throw new RefusalToKeep(fail('access_not_approved'));
+  }
   await store.deleteSession(ctx.trx, ctx.tenantId, ctx.sessionId);
   await recordAudit(ctx.trx, {
     tenantId: ctx.tenantId, actorUserId: ctx.userId, type: 'auth.tenant_switch_out', details: { to: targetTenantId }, requestId: ctx.requestId, ip: ctx.ip,
@@ -151,7 +167,7 @@ export async function listSessions(ctx: RequestContext): Promise<{ id: string; c
 /** The user signs one of their sessions out (another device) from the list. */
 export async function endOwnSession(d: AuthDeps, ctx: RequestContext, sessionId: string): Promise<void> {
   const session = await store.findSession(ctx.trx, ctx.tenantId, sessionId);
-  if (!session || session.user_id !== ctx.userId) throw new NotFound('There is no such session.');
+  if (!session || session.user_id !== ctx.userId) throw fail('not_found', { reason: 'session' });
   await store.endSessions(ctx.trx, ctx.tenantId, { sessionId }, 'signed_out', d.clock.now());
 }
 

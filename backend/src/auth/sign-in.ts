@@ -1,5 +1,5 @@
 import { inTenant } from '../db/tenant-transaction.js';
-import { Unauthorized } from '../http/errors.js';
+import { fail } from '../http/error-catalogue.js';
 import * as store from './auth-store.js';
 import type { AuthDeps, ClientMeta, LoginResult, SecondFactorChallenge } from './auth-types.js';
 import { countFailedAttempt, emailHash, isLockedOut, refuseSignIn, type SignInSubject } from './lockout.js';
@@ -99,21 +99,21 @@ export async function completeSecondFactor(
 ): Promise<SignedIn> {
   const now = d.clock.now();
   const claims = challenge ? d.tokens.verifyChallenge(challenge) : undefined;
-  if (!claims) throw new Unauthorized('challenge_expired', 'Please sign in again with your password.');
+  if (!claims) throw fail('challenge_expired');
   const user = await store.findUser(d.db, claims.sub);
-  const fail = async (reason: string): Promise<never> => {
+  const refuse = async (reason: string): Promise<never> => {
     await store.insertLoginEvent(d.db, { tenantId: claims.tid, userId: claims.sub, emailHash: null, outcome: 'failure', reason, ip: meta.ip, at: now });
     d.logger.info({ requestId: meta.requestId, reason }, 'second factor refused');
-    throw new Unauthorized('invalid_code', 'The code is not correct. Enter the current code from your app, or a recovery code.');
+    throw fail('invalid_code', { reason: 'sign_in' });
   };
-  if (!user || isLockedOut(user)) return fail(user?.status === 'locked' ? 'locked' : 'inactive');
+  if (!user || isLockedOut(user)) return refuse(user?.status === 'locked' ? 'locked' : 'inactive');
   // Single use: a sign-in since the challenge was issued (its own, or any other) retired it.
   if (Number(user.sign_in_seq) !== claims.seq) {
     await store.insertLoginEvent(d.db, { tenantId: claims.tid, userId: claims.sub, emailHash: null, outcome: 'failure', reason: 'challenge_used', ip: meta.ip, at: now });
-    throw new Unauthorized('challenge_expired', 'Please sign in again with your password.');
+    throw fail('challenge_expired');
   }
   const factor = await store.findFactor(d.db, user.id);
-  if (!factor?.confirmed_at) return fail('no_factor');
+  if (!factor?.confirmed_at) return refuse('no_factor');
   let accepted = false;
   let reason = 'ok_totp';
   if (answer.code !== undefined) {
@@ -126,7 +126,7 @@ export async function completeSecondFactor(
   }
   if (!accepted) {
     const { locked } = await countFailedAttempt(d, d.db, user, now);
-    return fail(locked ? 'locked' : 'wrong_code');
+    return refuse(locked ? 'locked' : 'wrong_code');
   }
   return openSignedInSession(d, user, meta, { now, mfaVerified: true, reason, challengeSeq: claims.seq });
 }

@@ -2,7 +2,7 @@ import { createHmac } from 'node:crypto';
 import type { RequestHandler } from 'express';
 import type { Knex } from 'knex';
 import { RateLimiterPostgres, RateLimiterRes } from 'rate-limiter-flexible';
-import { TooManyRequests } from '../http/errors.js';
+import { fail } from '../http/error-catalogue.js';
 
 export interface ThrottleOptions {
   limit: number;
@@ -26,7 +26,7 @@ export function throttle(name: string, options: ThrottleOptions, d: { db: Knex; 
     limiter.consume(key).then(
       () => next(),
       (refused: unknown) => {
-        if (refused instanceof RateLimiterRes) next(new TooManyRequests(Math.max(1, Math.ceil(refused.msBeforeNext / 1000))));
+        if (refused instanceof RateLimiterRes) next(fail('too_many_requests', { headers: { 'Retry-After': String(Math.max(1, Math.ceil(refused.msBeforeNext / 1000))) } }));
         else next(refused);
       },
     );

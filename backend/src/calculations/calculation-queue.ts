@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import type { JobQueue, JobQueues } from '../jobs/job-queue.js';
+import { CALCULATION_ERRORS, type CalculationErrorCode } from '../http/error-catalogue.js';
 import { recordAudit } from '../audit/audit-store.js';
 import type { Clock } from '../clock.js';
 import { inWholeTenant } from '../db/tenant-transaction.js';
@@ -23,8 +24,11 @@ export interface CalculationJob {
 const SLICE_GROUPS = 50_000;
 
 class CalculationFailure extends Error {
-  constructor(readonly code: string, readonly reason: string) {
+  /** The English sentence stored with the run (the SPA says it in the user's language by `code`). */
+  readonly reason: string;
+  constructor(readonly code: CalculationErrorCode) {
     super(code);
+    this.reason = CALCULATION_ERRORS[code].message;
   }
 }
 
@@ -32,9 +36,9 @@ class CalculationFailure extends Error {
 function failureOf(err: unknown): CalculationFailure {
   if (err instanceof CalculationFailure) return err;
   const code = (err as { code?: string }).code;
-  if (code === '57014') return new CalculationFailure('timeout', 'The calculation took longer than the configured limit and was stopped. No results were kept.');
-  if (code === '22003') return new CalculationFailure('numeric_overflow', 'A value in this container is too large for the calculation. No results were kept.');
-  return new CalculationFailure('internal_error', 'The calculation failed on our side. No results were kept; please try again.');
+  if (code === '57014') return new CalculationFailure('timeout');
+  if (code === '22003') return new CalculationFailure('numeric_overflow');
+  return new CalculationFailure('internal_error');
 }
 
 /**
@@ -74,9 +78,9 @@ export class CalculationQueue {
       const outcome = await inWholeTenant(db, job.tenantId, async (trx) => {
         await store.limitStatementTime(trx, this.d.timeoutMs);
         const held = await store.lockContainerForRun(trx, job.tenantId, job.containerId);
-        if (held === undefined) throw new CalculationFailure('container_gone', 'The data container was deleted during the calculation.');
+        if (held === undefined) throw new CalculationFailure('container_gone');
         const groups = held.groups;
-        if (groups === 0) throw new CalculationFailure('no_data', 'The container holds no customer groups. Import them first.');
+        if (groups === 0) throw new CalculationFailure('no_data');
         const target: RunTarget = { tenantId: job.tenantId, departmentId: held.departmentId, containerId: job.containerId, calculationId: job.calculationId };
         await createPartsTable(trx);
         const restorePlanSettings = await preferOrderedPlans(trx);

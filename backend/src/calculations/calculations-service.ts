@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
+import { fail, fromZodIssue } from '../http/error-catalogue.js';
+import { HttpError } from '../http/errors.js';
 import { z, ZodError } from 'zod';
 import { recordRequestAudit } from '../audit/audit-store.js';
 import type { RequestContext } from '../auth/context.js';
 import type { Clock } from '../clock.js';
-import { Conflict, Invalid, NotFound } from '../http/errors.js';
 import { findContainer } from '../containers/containers-store.js';
 import { chooseDepartment } from '../departments/departments-service.js';
 import * as imports from '../imports/import-store.js';
@@ -87,9 +88,7 @@ function validated<T>(prefix: string, parse: () => T): T {
     return parse();
   } catch (err) {
     if (!(err instanceof ZodError)) throw err;
-    const issue = err.issues[0];
-    const field = [prefix, ...(issue?.path ?? []).map(String)].join('.');
-    throw new Invalid(`${field}: ${issue?.message ?? 'is invalid'}`, field);
+    throw fromZodIssue(err.issues[0], [prefix]);
   }
 }
 
@@ -111,7 +110,7 @@ export class CalculationsService {
     const builtin = BUILTIN_TEMPLATES.find((b) => b.id === id);
     if (builtin) return builtinView(builtin);
     const row = await store.findTemplate(ctx.trx, ctx.tenantId, id);
-    if (!row) throw new NotFound('There is no such segmentation template.');
+    if (!row) throw fail('not_found', { reason: 'template' });
     return templateView(row);
   }
 
@@ -119,7 +118,7 @@ export class CalculationsService {
     const { departmentId: requested, definition: raw } = withDepartment(body);
     const definition = validated('template', () => templateDefinition.parse(raw));
     const departmentId = await chooseDepartment(ctx, requested);
-    if (await store.templateNameTaken(ctx.trx, ctx.tenantId, departmentId, definition.name)) throw new Conflict('name_taken', 'A template with this name exists already.');
+    if (await store.templateNameTaken(ctx.trx, ctx.tenantId, departmentId, definition.name)) throw fail('template_name_taken');
     const id = randomUUID();
     await store.insertTemplate(ctx.trx, { tenantId: ctx.tenantId, departmentId, id, name: definition.name, definition, userId: ctx.userId, at: this.d.clock.now() });
     await this.audit(ctx, 'template.created', { type: 'template', id }, { segments: definition.segments.length });
@@ -130,9 +129,9 @@ export class CalculationsService {
     const row = await this.ownTemplate(ctx, id);
     // A template stays in its department; a departmentId sent back unchanged is accepted.
     const { departmentId: requested, definition: raw } = withDepartment(body);
-    if (requested !== undefined && requested !== row.department_id) throw new Invalid('departmentId: a template cannot change its department; copy it instead.', 'departmentId');
+    if (requested !== undefined && requested !== row.department_id) throw fail('invalid_input', { reason: 'department_fixed', field: 'departmentId' });
     const definition = validated('template', () => templateDefinition.parse(raw));
-    if (await store.templateNameTaken(ctx.trx, ctx.tenantId, row.department_id, definition.name, id)) throw new Conflict('name_taken', 'A template with this name exists already.');
+    if (await store.templateNameTaken(ctx.trx, ctx.tenantId, row.department_id, definition.name, id)) throw fail('template_name_taken');
     await store.updateTemplate(ctx.trx, ctx.tenantId, id, definition.name, definition, this.d.clock.now());
     await this.audit(ctx, 'template.updated', { type: 'template', id }, { segments: definition.segments.length });
     return this.getTemplate(ctx, id);
@@ -146,9 +145,9 @@ export class CalculationsService {
   }
 
   private async ownTemplate(ctx: RequestContext, id: string): Promise<store.TemplateRow> {
-    if (BUILTIN_TEMPLATES.some((b) => b.id === id)) throw new Conflict('builtin_template', 'The shipped templates cannot be changed. Copy one and change the copy.');
+    if (BUILTIN_TEMPLATES.some((b) => b.id === id)) throw fail('builtin_template');
     const row = await store.findTemplate(ctx.trx, ctx.tenantId, id);
-    if (!row) throw new NotFound('There is no such segmentation template.');
+    if (!row) throw fail('not_found', { reason: 'template' });
     return row;
   }
 
@@ -157,30 +156,30 @@ export class CalculationsService {
   /** The right and module a calculation of this id needs (the guard checks and audits them). */
   async requirementFor(ctx: RequestContext, id: string, access: Access): Promise<{ area: Area; access: Access; module: Module }> {
     const row = await store.findCalculation(ctx.trx, ctx.tenantId, id);
-    if (!row) throw new NotFound('There is no such calculation.');
+    if (!row) throw fail('not_found', { reason: 'calculation' });
     return { area: row.kind, access, module: row.kind };
   }
 
   async start(ctx: RequestContext, req: StartRequest): Promise<{ id: string }> {
     const container = await findContainer(ctx.trx, ctx.tenantId, req.containerId);
-    if (!container) throw new NotFound('There is no such data container.');
+    if (!container) throw fail('not_found', { reason: 'container' });
     let definition: TemplateDefinition | LeasingParams;
     let template: { id: string; name: string } | undefined;
     if (req.kind === 'segmentation') {
-      if (req.params !== undefined) throw new Invalid('params: a segmentation takes a template, not parameters.', 'params');
-      if (!req.templateId) throw new Invalid('templateId: choose a segmentation template.', 'templateId');
+      if (req.params !== undefined) throw fail('invalid_input', { reason: 'params_not_allowed', field: 'params' });
+      if (!req.templateId) throw fail('invalid_input', { reason: 'template_required', field: 'templateId' });
       const chosen = await this.getTemplate(ctx, req.templateId).catch((err: unknown) => {
-        if (err instanceof NotFound) throw new Invalid('templateId: there is no such template.', 'templateId');
+        if (err instanceof HttpError && err.code === 'not_found') throw fail('invalid_input', { reason: 'unknown_template', field: 'templateId' });
         throw err;
       });
       definition = chosen.definition;
       template = { id: chosen.id, name: chosen.name };
     } else {
-      if (req.templateId !== undefined) throw new Invalid('templateId: the leasing calculation takes parameters, not a template.', 'templateId');
+      if (req.templateId !== undefined) throw fail('invalid_input', { reason: 'template_not_allowed', field: 'templateId' });
       definition = validated('params', () => effectiveLeasingParams(req.params));
     }
-    if (container.groups_count === 0) throw new Conflict('no_data', 'This container holds no customer groups yet. Import them first.');
-    if (await imports.activeImport(ctx.trx, ctx.tenantId, req.containerId)) throw new Conflict('import_running', 'An import is running in this container. Wait until it has finished.');
+    if (container.groups_count === 0) throw fail('no_data');
+    if (await imports.activeImport(ctx.trx, ctx.tenantId, req.containerId)) throw fail('import_running');
     if (await store.activeCalculation(ctx.trx, ctx.tenantId, req.containerId)) throw this.alreadyRunning();
     const id = randomUUID();
     try {
@@ -200,13 +199,13 @@ export class CalculationsService {
     return { id };
   }
 
-  private alreadyRunning(): Conflict {
-    return new Conflict('calculation_running', 'A calculation is already running on this container. Wait until it has finished.');
+  private alreadyRunning(): HttpError {
+    return fail('calculation_running');
   }
 
   /** A container's runs of the kinds this user may see, newest first. */
   async list(ctx: RequestContext, containerId: string): Promise<CalculationView[]> {
-    if (!(await ctx.trx('containers').where({ tenant_id: ctx.tenantId, id: containerId }).first('id'))) throw new NotFound('There is no such data container.');
+    if (!(await ctx.trx('containers').where({ tenant_id: ctx.tenantId, id: containerId }).first('id'))) throw fail('not_found', { reason: 'container' });
     const kinds = CALCULATION_KINDS.filter((k) => ctx.modules.has(k) && holds(ctx.rights, k, 'read'));
     return (await store.listCalculations(ctx.trx, ctx.tenantId, containerId, kinds)).map(calculationView);
   }
@@ -217,13 +216,13 @@ export class CalculationsService {
 
   private async row(ctx: RequestContext, id: string): Promise<store.CalculationRow> {
     const row = await store.findCalculation(ctx.trx, ctx.tenantId, id);
-    if (!row) throw new NotFound('There is no such calculation.');
+    if (!row) throw fail('not_found', { reason: 'calculation' });
     return row;
   }
 
   private async finished(ctx: RequestContext, id: string): Promise<store.CalculationRow> {
     const row = await this.row(ctx, id);
-    if (row.status !== 'succeeded') throw new Conflict('not_finished', 'This calculation has no results (it is still running or it failed).');
+    if (row.status !== 'succeeded') throw fail('not_finished');
     return row;
   }
 

@@ -1,4 +1,5 @@
 import { coreBankingDocument } from '../http/csv.js';
+import { CALCULATION_ERRORS } from '../http/error-catalogue.js';
 import type { Knex } from 'knex';
 import { UNASSIGNED, type CalculationKind, type TemplateDefinition } from './definitions.js';
 import { segmentNames } from './summaries.js';
@@ -121,8 +122,7 @@ export async function failUnfinishedCalculations(trx: Knex.Transaction, tenantId
   if (which.only) q = q.whereIn('id', which.only);
   if (which.except) q = q.whereRaw('id not in (?)', [which.except]);
   return q.update({
-    status: 'failed', finished_at: at, error_code: 'interrupted',
-    error_message: 'The server restarted during this calculation. No results were kept; please start it again.',
+    status: 'failed', finished_at: at, error_code: 'interrupted', error_message: CALCULATION_ERRORS.interrupted.message,
   });
 }
 

@@ -14,8 +14,8 @@ export type CalculationKind = (typeof CALCULATION_KINDS)[number];
  * quoting is ever needed) and no leading = + - @ (a formula in Excel).
  */
 const exportSafeName = z.string().trim().min(1, 'is required').max(80, 'is longer than 80 characters')
-  .refine((s) => !/[;"\r\n\t]/.test(s), 'must not contain ; " or line breaks')
-  .refine((s) => !/^[=+\-@]/.test(s), 'must not start with = + - or @');
+  .refine((s) => !/[;"\r\n\t]/.test(s), { message: 'must not contain ; " or line breaks', params: { reason: 'csv_unsafe_text' } })
+  .refine((s) => !/^[=+\-@]/.test(s), { message: 'must not start with = + - or @', params: { reason: 'formula_start' } });
 
 const money = z.number().finite().min(-1e15).max(1e15);
 const rules = z.object({
@@ -24,21 +24,21 @@ const rules = z.object({
   volumeMin: money.optional(),
   volumeMax: money.optional(),
   volumeGroups: z.array(z.enum(PRODUCT_GROUPS)).min(1, 'must name at least one product group')
-    .refine((a) => new Set(a).size === a.length, 'names a product group twice').optional(),
+    .refine((a) => new Set(a).size === a.length, { message: 'names a product group twice', params: { reason: 'duplicate_product_group' } }).optional(),
   turnoverMin: z.number().finite().min(0).max(1e15).optional(),
   turnoverMax: z.number().finite().min(0).max(1e15).optional(),
   ratingMax: z.number().int().min(1).max(18).optional(),
 }).strict()
-  .refine((r) => r.ageMin === undefined || r.ageMax === undefined || r.ageMin < r.ageMax, { message: 'must be greater than ageMin', path: ['ageMax'] })
-  .refine((r) => r.volumeMin === undefined || r.volumeMax === undefined || r.volumeMin < r.volumeMax, { message: 'must be greater than volumeMin', path: ['volumeMax'] })
-  .refine((r) => r.turnoverMin === undefined || r.turnoverMax === undefined || r.turnoverMin < r.turnoverMax, { message: 'must be greater than turnoverMin', path: ['turnoverMax'] });
+  .refine((r) => r.ageMin === undefined || r.ageMax === undefined || r.ageMin < r.ageMax, { message: 'must be greater than ageMin', path: ['ageMax'], params: { reason: 'not_greater', other: 'ageMin' } })
+  .refine((r) => r.volumeMin === undefined || r.volumeMax === undefined || r.volumeMin < r.volumeMax, { message: 'must be greater than volumeMin', path: ['volumeMax'], params: { reason: 'not_greater', other: 'volumeMin' } })
+  .refine((r) => r.turnoverMin === undefined || r.turnoverMax === undefined || r.turnoverMin < r.turnoverMax, { message: 'must be greater than turnoverMin', path: ['turnoverMax'], params: { reason: 'not_greater', other: 'turnoverMin' } });
 
 /** The segment of groups that no segment matches (kut 0). */
 export const UNASSIGNED = 'unassigned';
 
 export const SEGMENT_TYPES = ['negative', 'no_products', 'inactive', 'normal'] as const;
 const segment = z.object({
-  name: exportSafeName.refine((s) => s !== UNASSIGNED, 'is reserved for groups that no segment matches'),
+  name: exportSafeName.refine((s) => s !== UNASSIGNED, { message: 'is reserved for groups that no segment matches', params: { reason: 'reserved_name' } }),
   kut: z.number().int().min(0).max(9),
   kind: z.enum(['PK', 'FK', 'ALL']),
   type: z.enum(SEGMENT_TYPES),
@@ -48,14 +48,14 @@ const segment = z.object({
 export const templateDefinition = z.object({
   name: exportSafeName,
   segments: z.array(segment).min(1, 'needs at least one segment').max(50, 'has more than 50 segments')
-    .refine((s) => new Set(s.map((x) => x.name)).size === s.length, 'names a segment twice'),
+    .refine((s) => new Set(s.map((x) => x.name)).size === s.length, { message: 'names a segment twice', params: { reason: 'duplicate_segment' } }),
 }).strict();
 
 export type TemplateDefinition = z.infer<typeof templateDefinition>;
 export type Segment = TemplateDefinition['segments'][number];
 
 const wholePoints = z.number().int().min(0).max(100);
-const rate = z.number().finite().min(0).max(1).refine((n) => Math.abs(n * 1e6 - Math.round(n * 1e6)) < 1e-6, 'has more than 6 decimal places');
+const rate = z.number().finite().min(0).max(1).refine((n) => Math.abs(n * 1e6 - Math.round(n * 1e6)) < 1e-6, { message: 'has more than 6 decimal places', params: { reason: 'too_many_decimals' } });
 
 export const leasingParams = z.object({
   ratingMax: z.number().int().min(1).max(18),
@@ -68,14 +68,14 @@ export const leasingParams = z.object({
     investmentLoan: wholePoints,
   }).strict(),
   turnoverBounds: z.tuple([z.number().positive(), z.number().positive(), z.number().positive()])
-    .refine(([a, b, c]) => a < b && b < c, 'must be strictly increasing'),
+    .refine(([a, b, c]) => a < b && b < c, { message: 'must be strictly increasing', params: { reason: 'not_increasing' } }),
   classBounds: z.object({ A: wholePoints, B: wholePoints, C: wholePoints }).strict()
-    .refine((c) => c.A > c.B && c.B > c.C, 'must satisfy A > B > C'),
+    .refine((c) => c.A > c.B && c.B > c.C, { message: 'must satisfy A > B > C', params: { reason: 'class_order' } }),
   potentialRates: z.object({ high: rate, medium: rate, other: rate }).strict(),
 }).strict().refine((p) => {
   const w = p.weights;
   return w.leasingOther + Math.max(w.industryHigh, w.industryMedium, w.industryOther) + Math.max(...w.turnover) + w.investmentLoan <= 100;
-}, { message: 'the largest possible score must not exceed 100', path: ['weights'] });
+}, { message: 'the largest possible score must not exceed 100', path: ['weights'], params: { reason: 'score_over_100' } });
 
 export type LeasingParams = z.infer<typeof leasingParams>;
 

@@ -5,16 +5,16 @@ import type { Access } from '../tenancy/rights.js';
 import type { CalculationsService } from './calculations-service.js';
 import { CALCULATION_KINDS } from './definitions.js';
 
-const startBody = z.object({
+export const startBody = z.object({
   containerId: z.string().uuid('must be a container id'),
   kind: z.enum(CALCULATION_KINDS),
   templateId: z.string().uuid('must be a template id').optional(),
   params: z.unknown().optional(),
 }).strict();
 
-const listQuery = z.object({ containerId: z.string().uuid('must be a container id') });
+export const listQuery = z.object({ containerId: z.string().uuid('must be a container id') });
 
-const rowsQuery = z.object({
+export const rowsQuery = z.object({
   page: z.coerce.number().int().min(1).default(1),
   pageSize: z.coerce.number().int().min(1).max(200).default(50),
   groupId: z.string().max(64).optional(),

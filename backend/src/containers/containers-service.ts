@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
+import { fail } from '../http/error-catalogue.js';
 import type { Knex } from 'knex';
 import { recordRequestAudit } from '../audit/audit-store.js';
 import { activeCalculation, countCalculations } from '../calculations/calculations-store.js';
 import type { RequestContext } from '../auth/context.js';
 import type { Clock } from '../clock.js';
-import { Conflict, NotFound } from '../http/errors.js';
 import type { ImportError, ImportKind } from '../imports/formats.js';
 import type { ImportQueue } from '../imports/import-queue.js';
 import * as imports from '../imports/import-store.js';
@@ -87,7 +87,7 @@ export class ContainersService {
 
   private async row(trx: Knex.Transaction, tenantId: string, id: string): Promise<ContainerRow> {
     const row = await store.findContainer(trx, tenantId, id);
-    if (!row) throw new NotFound('There is no such data container.');
+    if (!row) throw fail('not_found', { reason: 'container' });
     return row;
   }
 
@@ -109,7 +109,7 @@ export class ContainersService {
   async create(ctx: RequestContext, input: { name: string; departmentId?: string | undefined }): Promise<ContainerView> {
     const { name } = input;
     const departmentId = await chooseDepartment(ctx, input.departmentId);
-    if (await store.containerNameTaken(ctx.trx, ctx.tenantId, departmentId, name)) throw new Conflict('name_taken', 'A data container with this name exists already.');
+    if (await store.containerNameTaken(ctx.trx, ctx.tenantId, departmentId, name)) throw fail('container_name_taken');
     const id = randomUUID();
     await store.insertContainer(ctx.trx, { tenantId: ctx.tenantId, departmentId, id, name, userId: ctx.userId, at: this.d.clock.now() });
     await this.audit(ctx, 'container.created', id, { department: departmentId });
@@ -119,7 +119,7 @@ export class ContainersService {
   async update(ctx: RequestContext, id: string, patch: { name?: string | undefined; locked?: boolean | undefined }): Promise<ContainerView> {
     const row = await this.row(ctx.trx, ctx.tenantId, id);
     if (patch.name !== undefined && patch.name !== row.name) {
-      if (await store.containerNameTaken(ctx.trx, ctx.tenantId, row.department_id, patch.name)) throw new Conflict('name_taken', 'A data container with this name exists already.');
+      if (await store.containerNameTaken(ctx.trx, ctx.tenantId, row.department_id, patch.name)) throw fail('container_name_taken');
       await store.updateContainer(ctx.trx, ctx.tenantId, id, { name: patch.name });
       await this.audit(ctx, 'container.renamed', id);
     }
@@ -139,10 +139,10 @@ export class ContainersService {
     const row = await this.row(ctx.trx, ctx.tenantId, id);
     if (row.department_id === departmentId) return containerView(row);
     const target = await chooseDepartment(ctx, departmentId);
-    if (row.locked) throw new Conflict('container_locked', 'This container is locked. Unlock it before moving it.');
-    if (await imports.activeImport(ctx.trx, ctx.tenantId, id)) throw new Conflict('import_running', 'An import is running in this container. Wait until it has finished.');
-    if (await activeCalculation(ctx.trx, ctx.tenantId, id)) throw new Conflict('calculation_running', 'A calculation is running on this container. Move it when it has finished.');
-    if (await store.containerNameTaken(ctx.trx, ctx.tenantId, target, row.name)) throw new Conflict('name_taken', 'A data container with this name exists already.');
+    if (row.locked) throw fail('container_locked', { reason: 'move' });
+    if (await imports.activeImport(ctx.trx, ctx.tenantId, id)) throw fail('import_running');
+    if (await activeCalculation(ctx.trx, ctx.tenantId, id)) throw fail('calculation_running');
+    if (await store.containerNameTaken(ctx.trx, ctx.tenantId, target, row.name)) throw fail('container_name_taken');
     await store.updateContainer(ctx.trx, ctx.tenantId, id, { department_id: target });
     await this.audit(ctx, 'container.moved', id, { from: row.department_id, to: target });
     return containerView(await this.row(ctx.trx, ctx.tenantId, id));
@@ -154,17 +154,17 @@ export class ContainersService {
    */
   async remove(ctx: RequestContext, id: string, reason?: string): Promise<void | Pending> {
     const row = await this.row(ctx.trx, ctx.tenantId, id);
-    if (row.locked) throw new Conflict('container_locked', 'This container is locked. Unlock it before deleting it.');
-    if (await imports.activeImport(ctx.trx, ctx.tenantId, id)) throw new Conflict('import_running', 'An import is running in this container. Wait until it has finished.');
+    if (row.locked) throw fail('container_locked', { reason: 'delete' });
+    if (await imports.activeImport(ctx.trx, ctx.tenantId, id)) throw fail('import_running');
     const results = await countCalculations(ctx.trx, ctx.tenantId, id);
     if (results && !ctx.applyingApproval) {
       const pending = await this.d.fourEyes.propose(ctx, {
         kind: 'container.remove', right: 'containers:write', reason, subjectId: id, payload: { containerId: id }, summary: { container: row.name, calculations: results },
       });
       if (pending) return pending;
-      throw new Conflict('has_results', 'This container has calculation results. Delete them first.');
+      throw fail('has_results');
     }
-    if (results && (await activeCalculation(ctx.trx, ctx.tenantId, id))) throw new Conflict('calculation_running', 'A calculation is running on this container. Delete it when it has finished.');
+    if (results && (await activeCalculation(ctx.trx, ctx.tenantId, id))) throw fail('calculation_running');
     await store.deleteContainer(ctx.trx, ctx.tenantId, id);
     await this.audit(ctx, 'container.deleted', id, { groups: row.groups_count });
   }
@@ -172,11 +172,11 @@ export class ContainersService {
   /** Everything that can refuse an import, checked before the upload is read and again after. */
   async checkImport(ctx: RequestContext, containerId: string, kind: ImportKind): Promise<void> {
     const row = await this.row(ctx.trx, ctx.tenantId, containerId);
-    if (row.locked) throw new Conflict('container_locked', 'This container is locked. Unlock it to import data.');
-    if (await imports.activeImport(ctx.trx, ctx.tenantId, containerId)) throw new Conflict('import_running', 'An import is running in this container. Wait until it has finished.');
-    if (await activeCalculation(ctx.trx, ctx.tenantId, containerId)) throw new Conflict('calculation_running', 'A calculation is running on this container. Import when it has finished.');
+    if (row.locked) throw fail('container_locked', { reason: 'import' });
+    if (await imports.activeImport(ctx.trx, ctx.tenantId, containerId)) throw fail('import_running');
+    if (await activeCalculation(ctx.trx, ctx.tenantId, containerId)) throw fail('calculation_running');
     if (kind !== 'customer_groups' && row.groups_count === 0) {
-      throw new Conflict('import_order', 'Import the customer groups first; products and payments refer to them.');
+      throw fail('import_order');
     }
   }
 
@@ -188,7 +188,7 @@ export class ContainersService {
   async admitUpload(ctx: RequestContext, containerId: string, kind: ImportKind): Promise<() => void> {
     await this.checkImport(ctx, containerId, kind);
     ensureFreeSpace(this.d.spoolDir, this.limits.spoolReserveBytes);
-    return this.slots.take({ tenantId: ctx.tenantId, userId: ctx.userId, containerId }, () => new Conflict('import_running', 'An import is running in this container. Wait until it has finished.'));
+    return this.slots.take({ tenantId: ctx.tenantId, userId: ctx.userId, containerId }, () => fail('import_running'));
   }
 
   /** Where and how large an upload may be spooled (the HTTP edge streams it there). */
@@ -211,7 +211,7 @@ export class ContainersService {
 
   async getImport(ctx: RequestContext, id: string): Promise<ImportView> {
     const row = await imports.findImport(ctx.trx, ctx.tenantId, id);
-    if (!row) throw new NotFound('There is no such import.');
+    if (!row) throw fail('not_found', { reason: 'import' });
     return importView(row);
   }
 }

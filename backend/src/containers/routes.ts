@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
+import { fail } from '../http/error-catalogue.js';
 import fs from 'node:fs';
 import type { Request } from 'express';
 import { z } from 'zod';
 import { changeResult } from '../approvals/routes.js';
 import { reasonBody } from '../approvals/schemas.js';
-import { Invalid, UnsupportedMediaType } from '../http/errors.js';
 import { pathId as id } from '../http/params.js';
 import { requires, type Prepared, type RouteTable } from '../http/route-table.js';
 import { ensureFreeSpace, spoolUpload } from '../imports/spool.js';
@@ -20,7 +20,7 @@ const listQuery = z.object({ departmentId: departmentId.optional() });
 
 function kind(req: Request): ImportKind {
   const k = req.params.kind as ImportKind;
-  if (!IMPORT_KINDS.includes(k)) throw new Invalid(`kind must be one of ${IMPORT_KINDS.join(', ')}.`, 'kind');
+  if (!IMPORT_KINDS.includes(k)) throw fail('invalid_input', { reason: 'unknown_kind', field: 'kind', kinds: IMPORT_KINDS.join(', ') });
   return k;
 }
 
@@ -33,7 +33,7 @@ function uploadEdge(containers: ContainersService) {
     async check(ctx: RequestContext, req: Request): Promise<void> {
       if (!req.is('text/csv')) {
         await containers.checkExists(ctx, id(req));
-        throw new UnsupportedMediaType('Send the file as text/csv.');
+        throw fail('unsupported_media_type', { reason: 'csv_expected' });
       }
       const release = await containers.admitUpload(ctx, id(req), kind(req));
       const res = req.res;

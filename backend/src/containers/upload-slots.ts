@@ -1,5 +1,4 @@
-import { HttpError } from '../http/errors.js';
-
+import { fail } from '../http/error-catalogue.js';
 export interface UploadLimits {
   /** Uploads one user may have in flight at once. */
   perUser: number;
@@ -11,20 +10,12 @@ export interface UploadLimits {
 
 export const DEFAULT_UPLOAD_LIMITS: UploadLimits = { perUser: 2, perBank: 4, spoolReserveBytes: 512 * 1024 ** 2 };
 
-export class TooManyUploads extends HttpError {
-  constructor(whose: 'user' | 'bank', limit: number) {
-    super(429, 'too_many_uploads', `${whose === 'user' ? 'You have' : 'Your bank has'} ${limit} uploads in flight already. Wait until one has finished.`, undefined, { 'Retry-After': '5' }, whose);
-  }
-}
-
-export class InsufficientStorage extends HttpError {
-  constructor() {
-    super(507, 'insufficient_storage', 'The server has too little free disk space to take this file. Nothing was stored; please tell your administrator.');
-  }
-}
+export const tooManyUploads = (whose: 'user' | 'bank', limit: number) => fail('too_many_uploads', { reason: whose, limit, headers: { 'Retry-After': '5' } });
+export const insufficientStorage = () => fail('insufficient_storage');
 
 /**
  * Uploads in flight in this process: one per container (the slot an import will take), and at
+import { fail } from '../http/error-catalogue.js';
  * most `perUser` / `perBank` at once. Taken before the body is read, given back when the request
  * is answered (by then a started import's row has committed and holds the container itself).
  */
@@ -39,8 +30,8 @@ export class UploadSlots {
   take(who: { tenantId: string; userId: string; containerId: string }, busy: () => Error): () => void {
     const container = `${who.tenantId}/${who.containerId}`;
     if (this.containers.has(container)) throw busy();
-    if ((this.users.get(who.userId) ?? 0) >= this.limits.perUser) throw new TooManyUploads('user', this.limits.perUser);
-    if ((this.banks.get(who.tenantId) ?? 0) >= this.limits.perBank) throw new TooManyUploads('bank', this.limits.perBank);
+    if ((this.users.get(who.userId) ?? 0) >= this.limits.perUser) throw tooManyUploads('user', this.limits.perUser);
+    if ((this.banks.get(who.tenantId) ?? 0) >= this.limits.perBank) throw tooManyUploads('bank', this.limits.perBank);
     this.containers.add(container);
     bump(this.users, who.userId, 1);
     bump(this.banks, who.tenantId, 1);

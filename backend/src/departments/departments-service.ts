@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { recordAudit } from '../audit/audit-store.js';
 import type { RequestContext } from '../auth/context.js';
 import type { Clock } from '../clock.js';
-import { Conflict, Forbidden, Invalid, NotFound } from '../http/errors.js';
+import { fail } from '../http/error-catalogue.js';
 import { holds } from '../tenancy/rights.js';
 import * as store from './departments-store.js';
 
@@ -28,14 +28,14 @@ function view(r: store.DepartmentRow, ctx: RequestContext): DepartmentView {
 export async function chooseDepartment(ctx: RequestContext, requested: string | undefined): Promise<string> {
   const active = new Set(await store.activeDepartmentIds(ctx.trx, ctx.tenantId));
   if (requested !== undefined) {
-    if (!ctx.departmentIds.includes(requested)) throw new Invalid('departmentId: is not one of your departments.', 'departmentId');
-    if (!active.has(requested)) throw new Conflict('department_archived', 'This department is archived; choose another one.');
+    if (!ctx.departmentIds.includes(requested)) throw fail('invalid_input', { reason: 'not_your_department', field: 'departmentId' });
+    if (!active.has(requested)) throw fail('department_archived');
     return requested;
   }
   const mine = ctx.departmentIds.filter((id) => active.has(id));
   if (mine.length === 1) return mine[0]!;
-  if (mine.length === 0) throw new Forbidden('no_department', 'You belong to no department; ask your administrator to add you to one.');
-  throw new Invalid('departmentId: is required, as you belong to more than one department.', 'departmentId');
+  if (mine.length === 0) throw fail('no_department');
+  throw fail('invalid_input', { reason: 'department_required', field: 'departmentId' });
 }
 
 /** Bank admins create, rename and archive departments; members see their own (issue 18). */
@@ -55,7 +55,7 @@ export class DepartmentsService {
   }
 
   async create(ctx: RequestContext, name: string): Promise<DepartmentView> {
-    if (await store.departmentNameTaken(ctx.trx, ctx.tenantId, name)) throw new Conflict('department_name_taken', 'A department with this name exists already.');
+    if (await store.departmentNameTaken(ctx.trx, ctx.tenantId, name)) throw fail('department_name_taken');
     const id = randomUUID();
     await store.insertDepartment(ctx.trx, { tenantId: ctx.tenantId, id, name, at: this.d.clock.now() });
     await this.audit(ctx, 'department.created', id);
@@ -64,9 +64,9 @@ export class DepartmentsService {
 
   async update(ctx: RequestContext, id: string, patch: { name?: string | undefined; archived?: boolean | undefined }): Promise<DepartmentView> {
     const row = await store.findDepartment(ctx.trx, ctx.tenantId, id);
-    if (!row) throw new NotFound('There is no such department.');
+    if (!row) throw fail('not_found', { reason: 'department' });
     if (patch.name !== undefined && patch.name !== row.name) {
-      if (await store.departmentNameTaken(ctx.trx, ctx.tenantId, patch.name, id)) throw new Conflict('department_name_taken', 'A department with this name exists already.');
+      if (await store.departmentNameTaken(ctx.trx, ctx.tenantId, patch.name, id)) throw fail('department_name_taken');
       await store.updateDepartment(ctx.trx, ctx.tenantId, id, { name: patch.name });
       await this.audit(ctx, 'department.renamed', id);
     }
@@ -83,8 +83,8 @@ export class DepartmentsService {
     const active = new Set(await store.activeDepartmentIds(ctx.trx, ctx.tenantId));
     for (const id of departmentIds) {
       if (active.has(id) || kept.includes(id)) continue;
-      if (await store.findDepartment(ctx.trx, ctx.tenantId, id)) throw new Conflict('department_archived', 'This department is archived; choose another one.');
-      throw new Invalid('departmentIds: holds a department that does not exist in your bank.', 'departmentIds');
+      if (await store.findDepartment(ctx.trx, ctx.tenantId, id)) throw fail('department_archived');
+      throw fail('invalid_input', { reason: 'unknown_department', field: 'departmentIds' });
     }
   }
 }

@@ -6,7 +6,7 @@ import type { DepartmentsService } from './departments-service.js';
 const name = z.string().trim().min(1, 'is required').max(120);
 const createBody = z.object({ name }).strict();
 const patchBody = z.object({ name: name.optional(), archived: z.boolean().optional() }).strict()
-  .refine((b) => Object.keys(b).length > 0, 'needs at least one of name, archived');
+  .refine((b) => Object.keys(b).length > 0, { message: 'needs at least one of name, archived', params: { reason: 'empty_patch' } });
 
 export function departmentRoutes(routes: RouteTable, departments: DepartmentsService): void {
   routes.guarded('get', '/departments', signedIn, async (ctx) => ({ body: await departments.list(ctx) }));

@@ -1,11 +1,12 @@
 import type { Knex } from 'knex';
+import { fail } from '../http/error-catalogue.js';
+import type { HttpError } from '../http/errors.js';
 import type { Clock } from '../clock.js';
 import { recordAudit } from '../audit/audit-store.js';
 import type { AuthService, ClientMeta, LoginResult, SecondFactorChallenge } from '../auth/auth-service.js';
 import { recordRefusal, refuseDirectoryPassword, signInVouched } from './vouched-sign-in.js';
 import type { RequestContext } from '../auth/context.js';
 import { inTenant } from '../db/tenant-transaction.js';
-import { Conflict, HttpError, Invalid, NotFound, Unauthorized } from '../http/errors.js';
 import type { Logger } from '../log/logger.js';
 import * as store from './directory-store.js';
 import { ldapBind } from './ldap.js';
@@ -38,7 +39,7 @@ export class DirectoryRefusal extends Error {
 }
 
 function directoryUnavailable(): HttpError {
-  return new HttpError(503, 'directory_unavailable', "The bank's directory cannot be reached. Please try again later.");
+  return fail('directory_unavailable');
 }
 
 /** The admin's view of the configuration: never a secret, only whether one is stored. */
@@ -97,15 +98,15 @@ export class DirectoryService {
   }
 
   async configure(ctx: RequestContext, c: DirectoryConfig): Promise<DirectoryView> {
-    if (ctx.isVendorTenant) throw new Conflict('directory_not_for_vendor', 'The vendor tenant signs in with password and second factor; a directory is configured per bank.');
+    if (ctx.isVendorTenant) throw fail('directory_not_for_vendor');
     const now = this.d.clock.now();
     const current = await store.findDirectory(this.d.db, ctx.tenantId);
     const roleIds = [...new Set(Object.values(c.groupRoles).flat())];
     const allowed = new Set(await store.assignableRoleIds(this.d.db, roleIds));
     const refused = roleIds.find((id) => !allowed.has(id));
-    if (refused) throw new Invalid('groupRoles: a role is unknown, not assignable in banks, or carries vendor rights.', 'groupRoles', 'role_not_assignable');
+    if (refused) throw fail('role_not_assignable', { reason: 'directory_groups', field: 'groupRoles' });
     const taken = await store.domainTakenElsewhere(this.d.db, ctx.tenantId, c.emailDomains);
-    if (taken) throw new Invalid(`emailDomains: ${taken} is served by another bank's directory.`, 'emailDomains', 'domain_taken');
+    if (taken) throw fail('domain_taken', { field: 'emailDomains', domain: taken });
     const same = current?.method === c.method;
     const row: Omit<store.DirectoryRow, 'updated_at'> = {
       tenant_id: ctx.tenantId, method: c.method, email_domains: c.emailDomains, required: c.required, jit: c.jit, group_roles: c.groupRoles,
@@ -114,9 +115,9 @@ export class DirectoryService {
       ldap_search_dn: null, ldap_search_password_enc: null, ldap_group_attribute: 'memberOf',
     };
     if (c.method === 'oidc') {
-      if (!this.d.allowHttpIssuer && !c.issuer.startsWith('https://')) throw new Invalid('issuer: must be an https:// URL.', 'issuer');
+      if (!this.d.allowHttpIssuer && !c.issuer.startsWith('https://')) throw fail('invalid_input', { reason: 'https_required', field: 'issuer' });
       const secret = c.clientSecret !== undefined ? this.d.box.encrypt(c.clientSecret) : same ? current.oidc_client_secret_enc : null;
-      if (!secret) throw new Invalid('clientSecret: is required.', 'clientSecret');
+      if (!secret) throw fail('invalid_input', { reason: 'required', field: 'clientSecret' });
       Object.assign(row, { oidc_issuer: c.issuer, oidc_client_id: c.clientId, oidc_client_secret_enc: secret, oidc_email_claim: c.emailClaim, oidc_groups_claim: c.groupsClaim });
     } else {
       const secret = c.searchPassword !== undefined ? this.d.box.encrypt(c.searchPassword) : same ? current.ldap_search_password_enc : null;
@@ -134,7 +135,7 @@ export class DirectoryService {
   }
 
   async remove(ctx: RequestContext): Promise<void> {
-    if (!(await store.deleteDirectory(this.d.db, ctx.tenantId))) throw new NotFound('No directory is configured.');
+    if (!(await store.deleteDirectory(this.d.db, ctx.tenantId))) throw fail('not_found', { reason: 'directory' });
     await recordAudit(ctx.trx, { tenantId: ctx.tenantId, actorUserId: ctx.userId, type: 'settings.directory_removed', requestId: ctx.requestId, ip: ctx.ip }, this.d.clock.now());
   }
 
@@ -151,7 +152,7 @@ export class DirectoryService {
 
   private async oidcDirectory(tenantId: string): Promise<store.DirectoryRow & { method: 'oidc' }> {
     const row = await store.findDirectory(this.d.db, tenantId);
-    if (!row || row.method !== 'oidc' || !(await store.tenantName(this.d.db, tenantId))) throw new NotFound('This bank has no directory sign-in.');
+    if (!row || row.method !== 'oidc' || !(await store.tenantName(this.d.db, tenantId))) throw fail('not_found', { reason: 'directory_sign_in' });
     return row as store.DirectoryRow & { method: 'oidc' };
   }
 
@@ -198,7 +199,7 @@ export class DirectoryService {
   async ldapLogin(email: string, password: string, meta: ClientMeta): Promise<SignInOutcome> {
     const domain = email.split('@').pop()!.toLowerCase();
     const found = await store.findDirectoryByDomain(this.d.db, domain);
-    if (!found || found.method !== 'ldap') throw new Unauthorized('invalid_credentials', 'The email address or password is not correct, or the account is locked.');
+    if (!found || found.method !== 'ldap') throw fail('invalid_credentials');
     const known = await store.userByEmailInTenant(this.d.db, found.tenant_id, email);
     if (known?.status === 'locked') return refuseDirectoryPassword(this.d.auth.deps, known.id, meta);
     let outcome;
@@ -215,12 +216,12 @@ export class DirectoryService {
     if (!outcome.ok) {
       if (known) return refuseDirectoryPassword(this.d.auth.deps, known.id, meta);
       await recordRefusal(this.d.auth.deps, found.tenant_id, null, outcome.reason === 'unknown_user' ? 'unknown_email' : 'wrong_password', meta);
-      throw new Unauthorized('invalid_credentials', 'The email address or password is not correct, or the account is locked.');
+      throw fail('invalid_credentials');
     }
     try {
       return await this.signInIdentity(found, 'ldap', outcome.dn.toLowerCase(), outcome.email ?? email, outcome.name, outcome.groups, meta, 'ok_ldap');
     } catch (err) {
-      if (err instanceof DirectoryRefusal) throw new Unauthorized('invalid_credentials', 'The email address or password is not correct, or the account is locked.');
+      if (err instanceof DirectoryRefusal) throw fail('invalid_credentials');
       throw err;
     }
   }

@@ -2,7 +2,8 @@ import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { ZodError } from 'zod';
 import type { Logger } from '../log/logger.js';
 import { errorFields } from '../log/error-fields.js';
-import { DatabaseUnavailable, HttpError, Invalid, NotFound, TooLarge, UnsupportedMediaType } from './errors.js';
+import { HttpError } from './errors.js';
+import { CATALOGUE, expressRefusal, fail, fromZodIssue } from './error-catalogue.js';
 
 interface BodyParserError {
   type?: string;
@@ -13,26 +14,21 @@ interface BodyParserError {
 function fromBodyParser(err: BodyParserError): HttpError | undefined {
   switch (err.type) {
     case 'entity.too.large':
-      return new TooLarge();
+      return fail('payload_too_large', { reason: 'body' });
     case 'entity.parse.failed':
-      return new Invalid('The request body is not valid JSON.', undefined, 'invalid_json');
+      return fail('invalid_json');
     case 'charset.unsupported':
     case 'encoding.unsupported':
-      return new UnsupportedMediaType('This character set or encoding is not accepted.');
+      return fail('unsupported_media_type', { reason: 'charset' });
     default:
       // Other client errors of Express and its middleware (a bad `%` escape in a static path): a 4xx, never a 500.
       if (typeof err.status === 'number' && err.status >= 400 && err.status < 500) {
-        return err.status === 400 ? new Invalid('The request is malformed.') : new HttpError(err.status, 'invalid_request', 'The request cannot be served.');
+        return expressRefusal(err.status);
       }
       return undefined;
   }
 }
 
-function fromZod(err: ZodError): Invalid {
-  const issue = err.issues[0];
-  const field = issue && issue.path.length > 0 ? issue.path.join('.') : undefined;
-  return new Invalid(issue ? `${field ?? 'body'}: ${issue.message}` : 'Invalid input.', field);
-}
 
 /** Socket errors of the driver, and SQLSTATEs of a server that is going away or not accepting connections. */
 const UNREACHABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', '57P01', '57P02', '57P03', '53300']);
@@ -52,26 +48,27 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (err: unknown, req, res, _next) => {
     let known: HttpError | undefined;
     if (err instanceof HttpError) known = err;
-    else if (err instanceof ZodError) known = fromZod(err);
+    else if (err instanceof ZodError) known = fromZodIssue(err.issues[0]);
     else if (typeof err === 'object' && err !== null) known = fromBodyParser(err);
 
     if (!known && typeof err === 'object' && err !== null && isDatabaseUnavailable(err)) {
       logger.warn({ requestId: req.requestId, ...errorFields(err) }, 'database unavailable');
-      known = new DatabaseUnavailable();
+      known = fail('database_unavailable');
     }
     if (!known) {
       logger.error({ requestId: req.requestId, ...errorFields(err) }, 'unhandled error');
-      res.status(500).json({ error: { code: 'internal_error', message: 'Something went wrong on our side. Please try again; if it keeps happening, tell your administrator the time it happened.' } });
+      res.status(500).json({ error: { code: 'internal_error', message: CATALOGUE.internal_error.message } });
       return;
     }
     res.set(known.headers);
-    const body: { code: string; message: string; field?: string; reason?: string } = { code: known.code, message: known.message };
+    const body: { code: string; message: string; field?: string; reason?: string; params?: Record<string, string | number> } = { code: known.code, message: known.message };
     if (known.field) body.field = known.field;
     if (known.reason) body.reason = known.reason;
+    if (known.params) body.params = known.params;
     res.status(known.status).json({ error: body });
   };
 }
 
 export const apiNotFound: RequestHandler = (_req, _res, next) => {
-  next(new NotFound('There is no such API route.'));
+  next(fail('not_found', { reason: 'route' }));
 };

@@ -1,6 +1,6 @@
 import type { Request, RequestHandler } from 'express';
+import { fail } from './error-catalogue.js';
 import { z } from 'zod';
-import { Invalid } from './errors.js';
 
 const uuid = z.string().uuid();
 
@@ -10,7 +10,7 @@ const uuid = z.string().uuid();
  */
 export function pathId(req: Request, name = 'id'): string {
   const parsed = uuid.safeParse(req.params[name]);
-  if (!parsed.success) throw new Invalid(`${name}: must be an id.`, name, 'invalid_id');
+  if (!parsed.success) throw fail('invalid_id', { field: name });
   return parsed.data;
 }
 
@@ -44,7 +44,8 @@ export function checkPathEncoding(paths: () => string[]): RequestHandler {
         try {
           decodeURIComponent(m[i + 1]!);
         } catch {
-          next(new Invalid(`${names[i]!}: is not valid URL encoding.`, names[i], names[i] === 'id' || names[i]!.endsWith('Id') ? 'invalid_id' : 'invalid_input'));
+          const field = names[i]!;
+          next(field === 'id' || field.endsWith('Id') ? fail('invalid_id', { field }) : fail('invalid_input', { reason: 'url_encoding', field }));
           return;
         }
       }
@@ -86,5 +87,5 @@ export const rejectUnstorableText: RequestHandler = (req, _res, next) => {
     return;
   }
   const name = field.slice(0, MAX_FIELD);
-  next(new Invalid(`${name}: must be text without NUL characters or broken Unicode.`, name, 'invalid_text'));
+  next(fail('invalid_text', { field: name }));
 };

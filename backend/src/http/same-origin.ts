@@ -1,5 +1,5 @@
 import type { RequestHandler } from 'express';
-import { Forbidden } from './errors.js';
+import { fail } from './error-catalogue.js';
 
 const SAFE = new Set(['GET', 'HEAD', 'OPTIONS']);
 
@@ -18,5 +18,5 @@ export const requireSameOrigin: RequestHandler = (req, _res, next) => {
     next();
     return;
   }
-  next(new Forbidden('cross_origin', 'This request did not come from the Kontor application.'));
+  next(fail('cross_origin'));
 };

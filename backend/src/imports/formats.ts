@@ -3,11 +3,14 @@
  * error code out. No names, addresses or IBANs exist in these formats; an unknown column is an
  * error so that real personal data cannot ride along.
  */
+import { importError, type ImportErrorAt, type ImportErrorOptions, type ImportReportError } from '../http/error-catalogue.js';
+
 export type ImportKind = 'customer_groups' | 'products' | 'payments';
 export const IMPORT_KINDS: ImportKind[] = ['customer_groups', 'products', 'payments'];
 
 export type Cell = string | number | boolean | null;
-export type Parsed = { ok: true; value: Cell } | { ok: false; code: string; message: string };
+/** A cell that does not parse says so as an import report entry, once it knows where it is. */
+export type Parsed = { ok: true; value: Cell } | { ok: false; error: (at: ImportErrorAt) => ImportError };
 
 /**
  * The byte-level fast check of a column (copy-encoder.ts). It must accept only cells that `parse`
@@ -32,35 +35,36 @@ interface Column {
 }
 
 const ok = (value: Cell): Parsed => ({ ok: true, value });
-const bad = (code: string, message: string): Parsed => ({ ok: false, code, message });
+const bad = (error: (at: ImportErrorAt) => ImportError): Parsed => ({ ok: false, error });
+const badFormat = (reason: ImportErrorOptions<'invalid_format'>['reason']) => bad((at) => importError('invalid_format', at, { reason }));
 
 function integer(min: number, max: number) {
   return (raw: string): Parsed => {
-    if (!/^-?\d{1,10}$/.test(raw)) return bad('invalid_format', 'must be a whole number');
+    if (!/^-?\d{1,10}$/.test(raw)) return badFormat('whole_number');
     const n = Number(raw);
-    return n < min || n > max ? bad('out_of_range', `must be between ${min} and ${max}`) : ok(n);
+    return n < min || n > max ? bad((at) => importError('out_of_range', at, { reason: 'between', min, max })) : ok(n);
   };
 }
 
 /** Decimal comma or point, at most two decimals (euros and cents); no thousands separators. */
 function decimal(min: number | null) {
   return (raw: string): Parsed => {
-    if (!/^-?\d{1,16}([.,]\d{1,2})?$/.test(raw)) return bad('invalid_format', 'must be an amount like 1234,56 or 1234.56');
+    if (!/^-?\d{1,16}([.,]\d{1,2})?$/.test(raw)) return badFormat('amount');
     const text = raw.replace(',', '.');
-    if (min !== null && Number(text) < min) return bad('out_of_range', `must be at least ${min}`);
+    if (min !== null && Number(text) < min) return bad((at) => importError('out_of_range', at, { reason: 'at_least', min }));
     return ok(text);
   };
 }
 
 function oneOf(values: readonly string[]) {
-  return (raw: string): Parsed => (values.includes(raw) ? ok(raw) : bad('invalid_value', `must be one of ${values.join(', ')}`));
+  return (raw: string): Parsed => (values.includes(raw) ? ok(raw) : bad((at) => importError('invalid_value', at, { values: values.join(', ') })));
 }
 
-function pattern(re: RegExp, message: string) {
-  return (raw: string): Parsed => (re.test(raw) ? ok(raw) : bad('invalid_format', message));
+function pattern(re: RegExp, reason: ImportErrorOptions<'invalid_format'>['reason']) {
+  return (raw: string): Parsed => (re.test(raw) ? ok(raw) : badFormat(reason));
 }
 
-const groupId: Column = { name: 'group_id', required: true, parse: pattern(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1 to 64 letters, digits, _ or -'), fast: { type: 'group_id' } };
+const groupId: Column = { name: 'group_id', required: true, parse: pattern(/^[A-Za-z0-9_-]{1,64}$/, 'group_id'), fast: { type: 'group_id' } };
 const values = (list: readonly string[]) => list.map((v) => Buffer.from(v));
 
 export const PRODUCT_GROUPS = ['GIRO', 'SAVINGS', 'SECURITIES', 'BUILDING_SAVINGS', 'INSURANCE', 'LOAN', 'INVESTMENT_LOAN', 'LEASING'] as const;
@@ -71,13 +75,13 @@ export const FORMATS: Record<ImportKind, Column[]> = {
     groupId,
     { name: 'kind', required: true, parse: oneOf(['PK', 'FK']), fast: { type: 'enum', values: values(['PK', 'FK']), kindColumn: true } },
     { name: 'customer_type', required: true, parse: integer(100, 999), fast: { type: 'integer', min: 100, max: 999 } },
-    { name: 'branch', required: true, parse: pattern(/^[^\t\r\n\\]{1,16}$/, 'must be 1 to 16 characters'), fast: { type: 'text', maxLength: 16 } },
-    { name: 'postcode', required: true, parse: pattern(/^\d{5}$/, 'must be 5 digits'), fast: { type: 'digits', length: 5 } },
+    { name: 'branch', required: true, parse: pattern(/^[^\t\r\n\\]{1,16}$/, 'text16'), fast: { type: 'text', maxLength: 16 } },
+    { name: 'postcode', required: true, parse: pattern(/^\d{5}$/, 'postcode'), fast: { type: 'digits', length: 5 } },
     { name: 'age', required: true, parse: integer(-1, 120), fast: { type: 'integer', min: -1, max: 120 } },
-    { name: 'industry', required: false, parse: pattern(/^\d{2}(\.\d{1,2}){0,2}$/, 'must be a WZ 2008 code like 49.41'), fast: { type: 'industry', businessOnly: true } },
+    { name: 'industry', required: false, parse: pattern(/^\d{2}(\.\d{1,2}){0,2}$/, 'industry'), fast: { type: 'industry', businessOnly: true } },
     { name: 'turnover', required: false, parse: decimal(0), fast: { type: 'decimal', nonNegative: true, businessOnly: true } },
     { name: 'rating', required: false, parse: integer(1, 18), fast: { type: 'integer', min: 1, max: 18 } },
-    { name: 'negative_flag', required: true, parse: (raw) => (raw === '0' || raw === '1' ? ok(raw === '1') : bad('invalid_value', 'must be 0 or 1')), fast: { type: 'flag' } },
+    { name: 'negative_flag', required: true, parse: (raw) => (raw === '0' || raw === '1' ? ok(raw === '1') : bad((at) => importError('invalid_value', at, { values: '0, 1' }))), fast: { type: 'flag' } },
     { name: 'online_logins_12m', required: true, parse: integer(0, 2_000_000_000), fast: { type: 'integer', min: 0, max: 2_000_000_000 } },
   ],
   products: [
@@ -95,16 +99,7 @@ export const FORMATS: Record<ImportKind, Column[]> = {
   ],
 };
 
-export interface ImportError {
-  line: number | null;
-  column: string | null;
-  code: string;
-  message: string;
-  /** Values the message is made of, so the SPA can say it in the user's language (a limit). */
-  params?: Record<string, number | string>;
-  /** The message was cut to its bound (it quoted something long). */
-  truncated?: boolean;
-}
+export type ImportError = ImportReportError;
 
 /** Checks the header row; returns the file's column order mapped to the format, or the errors. */
 export function readHeader(kind: ImportKind, header: string[]): { order: number[] } | { errors: ImportError[] } {
@@ -113,12 +108,12 @@ export function readHeader(kind: ImportKind, header: string[]): { order: number[
   const seen = new Set<string>();
   header.forEach((raw) => {
     const name = raw.trim();
-    if (seen.has(name)) errors.push({ line: 1, column: name, code: 'duplicate_column', message: `The column "${name}" appears twice.` });
-    else if (!names.includes(name)) errors.push({ line: 1, column: name, code: 'unknown_column', message: `"${name}" is not a column of ${kind}; extra columns are refused so that no personal data is imported.` });
+    if (seen.has(name)) errors.push(importError('duplicate_column', { line: 1, column: name }));
+    else if (!names.includes(name)) errors.push(importError('unknown_column', { line: 1, column: name }, { kind }));
     seen.add(name);
   });
   for (const name of names) {
-    if (!seen.has(name)) errors.push({ line: 1, column: name, code: 'missing_column', message: `The column "${name}" is missing.` });
+    if (!seen.has(name)) errors.push(importError('missing_column', { line: 1, column: name }));
   }
   if (errors.length) return { errors };
   return { order: names.map((n) => header.findIndex((h) => h.trim() === n)) };
@@ -128,23 +123,23 @@ export function readHeader(kind: ImportKind, header: string[]): { order: number[
 export function readRow(kind: ImportKind, order: number[], cells: string[], line: number): { values: Cell[] } | { errors: ImportError[] } {
   const columns = FORMATS[kind];
   if (cells.length !== order.length) {
-    return { errors: [{ line, column: null, code: 'ragged_row', message: `The row has ${cells.length} cells; the header has ${order.length}.` }] };
+    return { errors: [importError('ragged_row', { line, column: null }, { cells: cells.length, expected: order.length })] };
   }
   const errors: ImportError[] = [];
   const values: Cell[] = columns.map((col, i) => {
     const raw = (cells[order[i]!] ?? '').trim();
     // PostgreSQL text cannot hold a NUL; it never belongs in an extract.
     if (raw.includes('\0')) {
-      errors.push({ line, column: col.name, code: 'nul_byte', message: `${col.name} contains a NUL byte (0x00); the file is probably damaged or not a CSV export.` });
+      errors.push(importError('nul_byte', { line, column: col.name }));
       return null;
     }
     if (raw === '') {
-      if (col.required) errors.push({ line, column: col.name, code: 'required', message: `${col.name} is required.` });
+      if (col.required) errors.push(importError('required', { line, column: col.name }));
       return null;
     }
     const parsed = col.parse(raw);
     if (!parsed.ok) {
-      errors.push({ line, column: col.name, code: parsed.code, message: `${col.name} ${parsed.message}.` });
+      errors.push(parsed.error({ line, column: col.name }));
       return null;
     }
     return parsed.value;
@@ -152,7 +147,7 @@ export function readRow(kind: ImportKind, order: number[], cells: string[], line
   if (kind === 'customer_groups' && values[1] === 'PK') {
     for (const name of ['industry', 'turnover']) {
       if (values[columns.findIndex((c) => c.name === name)] !== null) {
-        errors.push({ line, column: name, code: 'business_only', message: `${name} is for business customers (FK) only and must be empty for PK.` });
+        errors.push(importError('business_only', { line, column: name }));
       }
     }
   }

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { importError } from '../http/error-catalogue.js';
 import type { Knex } from 'knex';
 import type { JobQueue, JobQueues } from '../jobs/job-queue.js';
 import type { Clock } from '../clock.js';
@@ -89,7 +90,7 @@ export class ImportQueue {
       await inWholeTenant(db, job.tenantId, async (trx) => {
         await store.updateImport(trx, job.tenantId, job.importId, {
           status: 'failed', finished_at: clock.now(), error_count: 1,
-          errors: JSON.stringify([{ line: null, column: null, code: 'internal_error', message: 'The import failed on our side. Nothing was changed; please try again.' }]),
+          errors: JSON.stringify([importError('internal_error', { line: null, column: null })]),
         });
         await recordAudit(trx, {
           tenantId: job.tenantId, actorUserId: job.userId, type: 'import.failed', level: 'error',

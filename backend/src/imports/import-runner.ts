@@ -7,6 +7,8 @@ import { from as copyFrom } from 'pg-copy-streams';
 import { CopyEncoder, EncodingError, LineTooLong } from './copy-encoder.js';
 import { MalformedCsv } from './csv-lines.js';
 import { ALL_DEPARTMENTS_SQL } from '../db/tenant-transaction.js';
+import { importError } from '../http/error-catalogue.js';
+import { readHead, sniff } from './sniff.js';
 import { copyLine, FORMATS, readHeader, readRow, type ImportError, type ImportKind } from './formats.js';
 
 export const MAX_REPORTED_ERRORS = 100;
@@ -98,6 +100,8 @@ interface RunOptions {
  * raw pg client because COPY streams are outside knex; every statement is parameterised.
  */
 export async function runImport(options: RunOptions): Promise<ImportOutcome> {
+  const refused = sniff(options.kind, await readHead(options.file));
+  if (refused) return { ok: false, rowsProcessed: 0, rowsImported: 0, errorCount: 1, errors: [bounded(refused)] };
   const fast = await withClient(options.db, (client) => onePass(client, options, 'direct'));
   if (fast.ok) return fast;
   return withClient(options.db, (client) => onePass(client, options, 'staged'));
@@ -157,16 +161,16 @@ async function onePass(client: pg.Client, o: RunOptions, mode: 'direct' | 'stage
   try {
     await pipeline(fs.createReadStream(o.file, { highWaterMark: READ_CHUNK }), counter, encoder, copy as unknown as Writable);
   } catch (err) {
-    if (err instanceof EncodingError) errors.add({ line: err.line, column: err.column, code: 'encoding', message: 'This line holds bytes that are not UTF-8; the file is probably in another encoding. Export it as UTF-8 and try again.' });
+    if (err instanceof EncodingError) errors.add(importError('encoding', { line: err.line, column: err.column }));
     else if (err instanceof LineTooLong) {
-      errors.add({ line: err.line, column: null, code: 'line_too_long', params: { limit: err.limit }, message: `The line is longer than ${err.limit} bytes; no line of an import file is that long. Check that the file is this kind's CSV export with one record per line.` });
-    } else if (err instanceof MalformedCsv) errors.add({ line: err.line, column: null, code: 'malformed_csv', message: 'The quotes in this line do not match. Check the line and export the file again.' });
+      errors.add(importError('line_too_long', { line: err.line, column: null }, { limit: err.limit }));
+    } else if (err instanceof MalformedCsv) errors.add(importError('malformed_csv', { line: err.line, column: null }));
     else if (!(err instanceof NeedsReport)) throw err;
   }
   const rowsProcessed = encoder.rows;
   // A header-only file would otherwise "succeed" and replace the container's rows with nothing.
   if (errors.count === 0 && (!order || rowsProcessed === 0)) {
-    errors.add({ line: null, column: null, code: 'empty_file', message: order ? 'The file has a header but no data rows. Nothing was changed.' : 'The file is empty. Nothing was changed.' });
+    errors.add(importError('empty_file', { line: null, column: null }, { reason: order ? 'no_rows' : 'empty' }));
   }
   o.onProgress({ bytesProcessed, rowsProcessed });
 
@@ -228,7 +232,7 @@ async function setChecks(client: pg.Client, kind: ImportKind, tenantId: string, 
        where n > 1 order by line limit $1`,
       [MAX_REPORTED_ERRORS],
     );
-    for (const d of dupes.rows) errors.add({ line: d.line, column: 'group_id', code: 'duplicate_group', message: `The group ${d.group_id} appears more than once.` });
+    for (const d of dupes.rows) errors.add(importError('duplicate_group', { line: d.line, column: 'group_id' }, { group: d.group_id }));
     if (dupes.rows[0]) errors.count += Number(dupes.rows[0].total) - dupes.rows.length;
     return;
   }
@@ -238,7 +242,7 @@ async function setChecks(client: pg.Client, kind: ImportKind, tenantId: string, 
       order by s.line limit $3`,
     [tenantId, containerId, MAX_REPORTED_ERRORS],
   );
-  for (const u of unknown.rows) errors.add({ line: u.line, column: 'group_id', code: 'unknown_group', message: `The group ${u.group_id} is not in this container's customer groups.` });
+  for (const u of unknown.rows) errors.add(importError('unknown_group', { line: u.line, column: 'group_id' }, { group: u.group_id }));
   if (unknown.rows[0]) errors.count += Number(unknown.rows[0].total) - unknown.rows.length;
 }
 

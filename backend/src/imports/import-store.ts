@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { importError } from '../http/error-catalogue.js';
 import type { ImportError, ImportKind } from './formats.js';
 
 export interface ImportRow {
@@ -46,6 +47,6 @@ export async function failUnfinished(trx: Knex.Transaction, tenantId: string, at
   if (which.except) q = q.whereRaw('id not in (?)', [which.except]);
   return q.update({
     status: 'failed', finished_at: at, error_count: 1,
-    errors: JSON.stringify([{ line: null, column: null, code: 'interrupted', message: 'The server restarted during this import. Nothing was changed; please upload the file again.' }]),
+    errors: JSON.stringify([importError('interrupted', { line: null, column: null })]),
   });
 }

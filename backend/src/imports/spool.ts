@@ -1,8 +1,10 @@
 import fs from 'node:fs';
+import { fail as refusal } from '../http/error-catalogue.js';
 import path from 'node:path';
 import type { Request } from 'express';
-import { TooLarge } from '../http/errors.js';
-import { InsufficientStorage } from '../containers/upload-slots.js';
+import { insufficientStorage } from '../containers/upload-slots.js';
+
+const tooLarge = (maxBytes: number) => refusal('payload_too_large', { reason: 'file', limit: maxBytes });
 
 /** How often a growing spool file looks at the free space again. */
 const SPACE_CHECK_BYTES = 8 * 1024 ** 2;
@@ -11,7 +13,7 @@ const SPACE_CHECK_BYTES = 8 * 1024 ** 2;
 export function ensureFreeSpace(dir: string, reserve: number): void {
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   const stats = fs.statfsSync(dir);
-  if (stats.bavail * stats.bsize < reserve) throw new InsufficientStorage();
+  if (stats.bavail * stats.bsize < reserve) throw insufficientStorage();
 }
 
 /**
@@ -22,7 +24,7 @@ export async function spoolUpload(req: Request, dir: string, id: string, maxByte
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   const file = path.join(dir, `${id}.csv`);
   const declared = Number(req.get('content-length') ?? NaN);
-  if (Number.isFinite(declared) && declared > maxBytes) throw new TooLarge(`The file is larger than the allowed ${maxBytes} bytes.`);
+  if (Number.isFinite(declared) && declared > maxBytes) throw tooLarge(maxBytes);
   // A client that went away while the request was being checked has already fired its events: no file for it.
   if (req.destroyed || req.readableAborted) throw new Error('upload aborted');
   const out = fs.createWriteStream(file, { mode: 0o600, highWaterMark: 1 << 20 });
@@ -41,7 +43,7 @@ export async function spoolUpload(req: Request, dir: string, id: string, maxByte
       req.on('data', (chunk: Buffer) => {
         bytes += chunk.length;
         if (bytes > maxBytes) {
-          fail(new TooLarge(`The file is larger than the allowed ${maxBytes} bytes.`));
+          fail(tooLarge(maxBytes));
           req.resume();
           return;
         }

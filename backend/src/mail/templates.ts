@@ -100,6 +100,44 @@ export function auditShippingMail(to: string, state: 'stopped' | 'resumed', minu
     );
 }
 
+/** Vendor access to a bank (issue 17): what the bank's admins are told, and when. */
+export function vendorAccessMail(
+  to: string,
+  kind: 'pending' | 'emergency_pending' | 'started' | 'emergency_approved',
+  a: { requester: string; minutes: number; reason: string; ticket: string | null; link: string },
+): Mail {
+  const ticket = a.ticket ? `\nTicket: ${a.ticket}` : '';
+  const facts = (lang: 'de' | 'en') => lang === 'de'
+    ? `Wer: ${a.requester}\nDauer: ${a.minutes} Minuten\nGrund: ${a.reason}${ticket}\n\nAlle Zugriffe und was dabei angesehen wurde: ${a.link}`
+    : `Who: ${a.requester}\nDuration: ${a.minutes} minutes\nReason: ${a.reason}${ticket}\n\nEvery access and what was looked at: ${a.link}`;
+  const texts = {
+    pending: [['Kontor: Der Hersteller bittet um Zugriff', 'Kontor: the vendor asks for access'],
+      'Ein Mitarbeiter des Herstellers bittet um Zugriff auf die Daten Ihres Instituts. Der Zugriff beginnt erst, wenn eine Administratorin oder ein Administrator ihn freigibt.',
+      'A member of the vendor\'s staff asks for access to your bank\'s data. Access starts only when one of your administrators approves it.'],
+    emergency_pending: [['Kontor: Notfallzugriff des Herstellers beantragt', 'Kontor: the vendor filed an emergency access request'],
+      'Ein Mitarbeiter des Herstellers hat einen Notfallzugriff (höchstens 60 Minuten) beantragt. Ein zweiter Mitarbeiter des Herstellers muss ihn freigeben; Sie können ihn ablehnen oder jederzeit beenden.',
+      'A member of the vendor\'s staff filed an emergency access request (at most 60 minutes). A second member of the vendor\'s staff must approve it; you can deny it or end it at any time.'],
+    started: [['Kontor: Der Hersteller greift auf Ihre Daten zu', 'Kontor: the vendor is accessing your data'],
+      'Ein Mitarbeiter des Herstellers hat soeben Zugriff auf die Daten Ihres Instituts erhalten (Ihre Einstellung: benachrichtigen). Sie können den Zugriff jederzeit beenden.',
+      'A member of the vendor\'s staff has just been given access to your bank\'s data (your setting: notify). You can end the access at any time.'],
+    emergency_approved: [['Kontor: Notfallzugriff des Herstellers freigegeben', 'Kontor: vendor emergency access approved'],
+      'Ein zweiter Mitarbeiter des Herstellers hat den Notfallzugriff freigegeben; er läuft ab jetzt. Sie können ihn jederzeit beenden.',
+      'A second member of the vendor\'s staff approved the emergency access; it runs from now. You can end it at any time.'],
+  } as const;
+  const [subject, de, en] = texts[kind];
+  return bilingual(`vendor_access_${kind}`, to, [subject[0], subject[1]], `${de}\n\n${facts('de')}`, `${en}\n\n${facts('en')}`);
+}
+
+/** The requester learns the bank's decision. */
+export function vendorAccessDecisionMail(to: string, decision: 'approved' | 'denied', bank: string, minutes: number): Mail {
+  return decision === 'approved'
+    ? bilingual('vendor_access_approved', to, ['Kontor: Zugriff freigegeben', 'Kontor: access approved'],
+      `${bank} hat Ihren Zugriff für ${minutes} Minuten freigegeben. Wechseln Sie jetzt im Kontomenü in das Institut.`,
+      `${bank} approved your access for ${minutes} minutes. Switch into the bank from the account menu now.`)
+    : bilingual('vendor_access_denied', to, ['Kontor: Zugriff abgelehnt', 'Kontor: access denied'],
+      `${bank} hat Ihre Zugriffsanfrage abgelehnt.`, `${bank} denied your access request.`);
+}
+
 /** Recertification (issue 17): a campaign is past its due date with users not yet decided. */
 export function recertificationReminderMail(to: string, open: number, dueAt: Date): Mail {
   const due = dueAt.toISOString().slice(0, 10);

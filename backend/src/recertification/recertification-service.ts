@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { fail } from '../http/error-catalogue.js';
 import type { Knex } from 'knex';
 import { isPending } from '../approvals/four-eyes.js';
 import { isPrivilegedTenantRight } from '../approvals/privileged.js';
@@ -6,7 +7,6 @@ import { recordAudit } from '../audit/audit-store.js';
 import type { RequestContext } from '../auth/context.js';
 import type { Clock } from '../clock.js';
 import { inTenant } from '../db/tenant-transaction.js';
-import { Conflict, Forbidden, NotFound } from '../http/errors.js';
 import { csvDocument } from '../http/csv.js';
 import type { Logger } from '../log/logger.js';
 import type { Mailer } from '../mail/mailer.js';
@@ -77,7 +77,7 @@ export class RecertificationService {
 
   async get(ctx: RequestContext, id: string) {
     const c = await store.findCampaign(ctx.trx, ctx.tenantId, id);
-    if (!c) throw new NotFound('There is no such recertification campaign.');
+    if (!c) throw fail('not_found', { reason: 'recertification' });
     const rows = await store.items(ctx.trx, ctx.tenantId, id);
     return {
       ...campaignView(c, this.d.clock.now()),
@@ -89,20 +89,20 @@ export class RecertificationService {
   }
 
   async start(ctx: RequestContext, scope: store.Scope) {
-    if (await store.openCampaign(ctx.trx, ctx.tenantId, scope)) throw new Conflict('recertification_open', 'A campaign of this kind is still open; finish it first.');
+    if (await store.openCampaign(ctx.trx, ctx.tenantId, scope)) throw fail('recertification_open');
     const id = await startCampaign(ctx.trx, ctx.tenantId, scope, ctx.userId, this.d.clock.now());
     return this.get(ctx, id);
   }
 
   async decide(ctx: RequestContext, id: string, input: { userId: string; decision: 'confirm' | 'revoke'; reason?: string | undefined }) {
     const c = await store.findCampaign(ctx.trx, ctx.tenantId, id, true);
-    if (!c) throw new NotFound('There is no such recertification campaign.');
-    if (c.closed_at) throw new Conflict('recertification_closed', 'This campaign is closed.');
-    if (input.userId === ctx.userId) throw new Forbidden('self_change_forbidden', 'Nobody recertifies their own access; another administrator decides on yours.');
-    if (!(await store.itemExists(ctx.trx, ctx.tenantId, id, input.userId))) throw new NotFound('This user is not part of the campaign.');
+    if (!c) throw fail('not_found', { reason: 'recertification' });
+    if (c.closed_at) throw fail('recertification_closed');
+    if (input.userId === ctx.userId) throw fail('self_change_forbidden', { reason: 'own_recertification' });
+    if (!(await store.itemExists(ctx.trx, ctx.tenantId, id, input.userId))) throw fail('not_found', { reason: 'campaign_user' });
     const now = this.d.clock.now();
     if (!(await store.decideItem(ctx.trx, ctx.tenantId, id, input.userId, { decision: input.decision, by: ctx.userId, at: now }))) {
-      throw new Conflict('recertification_decided', 'This user has been decided on already in this campaign.');
+      throw fail('recertification_decided');
     }
     let approvalId: string | null = null;
     if (input.decision === 'revoke') {
@@ -126,7 +126,7 @@ export class RecertificationService {
   /** The evidence: every listed account, its roles at the start, who decided what and when. */
   async evidenceCsv(ctx: RequestContext, id: string): Promise<string> {
     const c = await store.findCampaign(ctx.trx, ctx.tenantId, id);
-    if (!c) throw new NotFound('There is no such recertification campaign.');
+    if (!c) throw fail('not_found', { reason: 'recertification' });
     const rows = await store.items(ctx.trx, ctx.tenantId, id);
     await recordAudit(ctx.trx, {
       tenantId: ctx.tenantId, actorUserId: ctx.userId, type: 'recertification.exported', subjectType: 'recertification', subjectId: id, details: { rows: rows.length },

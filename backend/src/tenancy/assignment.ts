@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { Forbidden, Invalid } from '../http/errors.js';
+import { fail } from '../http/error-catalogue.js';
 import { holds, type Access, type Area } from './rights.js';
 import { listRoles, type RoleRow } from './roles-store.js';
 
@@ -7,7 +7,7 @@ import { listRoles, type RoleRow } from './roles-store.js';
 export async function resolveRoles(db: Knex, roleIds: string[]): Promise<RoleRow[]> {
   const unique = [...new Set(roleIds)];
   const roles = unique.length ? await listRoles(db, unique) : [];
-  if (roles.length !== unique.length) throw new Invalid('roleIds: contains an unknown role.', 'roleIds');
+  if (roles.length !== unique.length) throw fail('invalid_input', { reason: 'unknown_role', field: 'roleIds' });
   return roles;
 }
 
@@ -36,7 +36,7 @@ export function assertMayHandOut(held: ReadonlySet<string>, roles: { name: strin
   for (const role of roles) {
     const missing = rightsNotHeld(held, role.rights);
     if (missing.length) {
-      throw new Forbidden('role_escalation', `You cannot hand out the role "${role.name}": it carries rights you do not hold yourself (${missing.join(', ')}).`);
+      throw fail('role_escalation', { role: role.name, rights: missing.join(', ') });
     }
   }
 }
@@ -49,7 +49,7 @@ export async function assertAssignableInTenant(db: Knex, roleIds: string[]): Pro
   const roles = await resolveRoles(db, roleIds);
   for (const role of roles) {
     if (!role.assignableInTenants || role.vendorOnly) {
-      throw new Forbidden('role_not_assignable', `The role "${role.name}" cannot be assigned in a bank's tenant.`);
+      throw fail('role_not_assignable', { reason: 'bank', role: role.name });
     }
   }
   return roles;

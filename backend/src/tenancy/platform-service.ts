@@ -1,3 +1,4 @@
+import { fail } from '../http/error-catalogue.js';
 import type { Knex } from 'knex';
 import { recordRequestAudit } from '../audit/audit-store.js';
 import type { AuthService } from '../auth/auth-service.js';
@@ -5,8 +6,6 @@ import type { RequestContext } from '../auth/context.js';
 import { endSessionsInTenant } from '../auth/sessions.js';
 import type { Clock } from '../clock.js';
 import { inTenant } from '../db/tenant-transaction.js';
-import * as departments from '../departments/departments-store.js';
-import { Conflict, Forbidden, Invalid, NotFound } from '../http/errors.js';
 import type { FourEyes, Pending } from '../approvals/four-eyes.js';
 import { privilegedRoles } from '../approvals/privileged.js';
 import * as users from '../users/users-store.js';
@@ -61,14 +60,14 @@ export class PlatformService {
 
   private async tenantView(ctx: RequestContext, id: string): Promise<TenantView> {
     const found = (await this.listTenants(ctx)).find((t) => t.id === id);
-    if (!found) throw new NotFound('There is no such tenant.');
+    if (!found) throw fail('not_found', { reason: 'tenant' });
     return found;
   }
 
   /** A new bank: tenant, settings, licences and its first admin, invited by mail. */
   async createTenant(ctx: RequestContext, input: { name: string; modules: ModuleLicence[]; admin: { email: string; name: string } }): Promise<TenantView> {
-    if (await tenants.tenantNameTaken(ctx.trx, input.name)) throw new Conflict('tenant_name_taken', 'A tenant with this name exists already.');
-    if (await users.emailTaken(ctx.trx, input.admin.email)) throw new Conflict('email_taken', 'This email address already has an account.');
+    if (await tenants.tenantNameTaken(ctx.trx, input.name)) throw fail('tenant_name_taken');
+    if (await users.emailTaken(ctx.trx, input.admin.email)) throw fail('email_taken');
     const { tenantId, userIds: [adminId] } = await createTenant(this.d.db, {
       name: input.name, isVendor: false, modules: input.modules, members: [{ email: input.admin.email, name: input.admin.name, roleKey: 'tenant_admin' }],
       at: this.d.clock.now(),
@@ -85,10 +84,10 @@ export class PlatformService {
     patch: { name?: string | undefined; modules?: ModuleLicence[] | undefined; active?: boolean | undefined; settings?: SettingsPatch | undefined },
   ): Promise<TenantView> {
     const tenant = await tenants.findTenant(ctx.trx, id);
-    if (!tenant) throw new NotFound('There is no such tenant.');
-    if (tenant.is_vendor && patch.active === false) throw new Forbidden('vendor_tenant', 'The vendor tenant cannot be deactivated.');
+    if (!tenant) throw fail('not_found', { reason: 'tenant' });
+    if (tenant.is_vendor && patch.active === false) throw fail('vendor_tenant');
     if (patch.name !== undefined) {
-      if (await tenants.tenantNameTaken(ctx.trx, patch.name, id)) throw new Conflict('tenant_name_taken', 'A tenant with this name exists already.');
+      if (await tenants.tenantNameTaken(ctx.trx, patch.name, id)) throw fail('tenant_name_taken');
       await tenants.renameTenant(ctx.trx, id, patch.name);
     }
     if (patch.active !== undefined) await tenants.setTenantActive(ctx.trx, id, patch.active, this.d.clock.now());
@@ -123,7 +122,7 @@ export class PlatformService {
   async createVendorUser(ctx: RequestContext, input: { email: string; name: string; roleIds: string[]; reason?: string | undefined }) {
     const roles = await resolveRoles(ctx.trx, input.roleIds);
     assertMayHandOut(ctx.rights, roles);
-    if (await users.emailTaken(ctx.trx, input.email)) throw new Conflict('email_taken', 'This email address already has an account.');
+    if (await users.emailTaken(ctx.trx, input.email)) throw fail('email_taken');
     // Four-eyes at the vendor: vendor roles that carry platform.*:write.
     const privileged = privilegedRoles(roles, true);
     if (privileged.length) {
@@ -141,10 +140,10 @@ export class PlatformService {
   }
 
   private async vendorStaff(ctx: RequestContext, userId: string): Promise<users.MemberRow> {
-    if (userId === ctx.userId) throw new Forbidden('self_change_forbidden', 'Nobody can change their own rights; ask another administrator.');
+    if (userId === ctx.userId) throw fail('self_change_forbidden', { reason: 'own_account' });
     const member = await users.findMember(ctx.trx, ctx.tenantId, userId);
-    if (!member || !member.homeTenant) throw new NotFound('There is no such vendor user.');
-    if (member.status === 'deleted') throw new Conflict('user_deleted', 'This user has been deleted.');
+    if (!member || !member.homeTenant) throw fail('not_found', { reason: 'vendor_user' });
+    if (member.status === 'deleted') throw fail('user_deleted');
     return member;
   }
 
@@ -152,8 +151,8 @@ export class PlatformService {
   async grant(ctx: RequestContext, userId: string, tenantId: string, roleIds: string[]): Promise<void> {
     await this.vendorStaff(ctx, userId);
     const tenant = await tenants.findTenant(ctx.trx, tenantId);
-    if (!tenant || tenant.is_vendor) throw new NotFound('There is no such bank tenant.');
-    if (roleIds.length === 0) throw new Invalid('roleIds: a grant needs at least one role.', 'roleIds');
+    if (!tenant || tenant.is_vendor) throw fail('not_found', { reason: 'bank_tenant' });
+    if (roleIds.length === 0) throw fail('invalid_input', { reason: 'no_roles', field: 'roleIds' });
     const roles = await assertAssignableInTenant(ctx.trx, roleIds);
     await tenants.insertGrant(ctx.trx, { userId, tenantId, grantedBy: ctx.userId, at: this.d.clock.now() });
     await inTenant(this.d.db, tenantId, async (trx) => {
@@ -169,7 +168,7 @@ export class PlatformService {
   async revokeGrant(ctx: RequestContext, userId: string, tenantId: string): Promise<void> {
     await this.vendorStaff(ctx, userId);
     const removed = await tenants.deleteGrant(ctx.trx, userId, tenantId);
-    if (!removed) throw new NotFound('There is no such grant.');
+    if (!removed) throw fail('not_found', { reason: 'grant' });
     await inTenant(this.d.db, tenantId, async (trx) => {
       await endSessionsInTenant(trx, tenantId, userId, 'access_ended', this.d.clock.now());
       await users.removeMembership(trx, tenantId, userId);
@@ -200,8 +199,8 @@ export class PlatformService {
 
   async resetVendorFactor(ctx: RequestContext, userId: string): Promise<void> {
     await this.vendorStaff(ctx, userId);
-    if (userId === ctx.userId) throw new Forbidden('own_account', 'You cannot reset your own second factor.');
-    if (!(await this.d.auth.resetFactor(userId))) throw new Conflict('no_factor', 'This user has no second factor to reset.');
+    if (userId === ctx.userId) throw fail('own_account');
+    if (!(await this.d.auth.resetFactor(userId))) throw fail('no_factor');
     await this.audit(ctx.trx, ctx.tenantId, ctx, 'platform.user_totp_reset', 'user', userId);
   }
 
@@ -214,15 +213,15 @@ export class PlatformService {
   private validateRights(rights: string[], assignableInTenants: boolean): void {
     for (const r of rights) {
       const [area, access] = r.split(':');
-      if (!area || !access || !isKnownRight(area, access)) throw new Invalid(`rights: "${r}" is not a right Kontor knows.`, 'rights');
-      if (assignableInTenants && isVendorOnly(area)) throw new Invalid('rights: a role assignable in banks cannot carry a vendor-only right.', 'rights');
+      if (!area || !access || !isKnownRight(area, access)) throw fail('invalid_input', { reason: 'unknown_right', field: 'rights', right: r });
+      if (assignableInTenants && isVendorOnly(area)) throw fail('invalid_input', { reason: 'vendor_only_right', field: 'rights' });
     }
   }
 
   async createRole(ctx: RequestContext, input: { name: string; assignableInTenants: boolean; rights: string[] }) {
     this.validateRights(input.rights, input.assignableInTenants);
     assertMayHandOut(ctx.rights, [input]);
-    if (await roles.roleNameTaken(ctx.trx, input.name)) throw new Conflict('role_name_taken', 'A role with this name exists already.');
+    if (await roles.roleNameTaken(ctx.trx, input.name)) throw fail('role_name_taken');
     const id = await roles.insertRole(ctx.trx, { ...input, rights: [...new Set(input.rights)] });
     await this.audit(ctx.trx, ctx.tenantId, ctx, 'role.created', 'role', id, { rights: input.rights.length });
     return (await roles.listRoles(ctx.trx, [id]))[0]!;
@@ -230,10 +229,10 @@ export class PlatformService {
 
   async updateRole(ctx: RequestContext, id: string, patch: { name?: string | undefined; assignableInTenants?: boolean | undefined; rights?: string[] | undefined }) {
     const [role] = await roles.listRoles(ctx.trx, [id]);
-    if (!role) throw new NotFound('There is no such role.');
-    if (role.builtin) throw new Conflict('builtin_role', 'Built-in roles cannot be changed; create a new role instead.');
+    if (!role) throw fail('not_found', { reason: 'role' });
+    if (role.builtin) throw fail('builtin_role');
     if (await roles.userHoldsRole(ctx.trx, ctx.tenantId, ctx.userId, id)) {
-      throw new Forbidden('self_change_forbidden', 'Nobody can change the rights of a role they hold themselves.');
+      throw fail('self_change_forbidden', { reason: 'own_role' });
     }
     this.validateRights(patch.rights ?? role.rights, patch.assignableInTenants ?? role.assignableInTenants);
     assertMayHandOut(ctx.rights, [{ name: patch.name ?? role.name, rights: patch.rights ?? role.rights }]);

@@ -9,7 +9,7 @@ const licence = z.object({
   module: z.enum(MODULES),
   validUntil: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date YYYY-MM-DD').nullable().default(null),
 });
-const modules = z.array(licence).max(MODULES.length).refine((m) => new Set(m.map((x) => x.module)).size === m.length, 'lists a module twice');
+const modules = z.array(licence).max(MODULES.length).refine((m) => new Set(m.map((x) => x.module)).size === m.length, { message: 'lists a module twice', params: { reason: 'duplicate_module' } });
 
 export const createTenantBody = z.object({ name, modules: modules.default([]), admin: z.object({ email, name }) });
 export const settingsBody = z.object({
@@ -24,6 +24,8 @@ export const settingsBody = z.object({
   recertAdminMonths: z.number().int().min(1).max(24).optional(),
   recertAllMonths: z.number().int().min(1).max(36).optional(),
 }).strict();
+/** What the bank itself may change: its settings and who from the vendor may come in (access mode). */
+export const bankSettingsBody = settingsBody.extend({ accessMode: z.enum(['approval', 'notify', 'open']).optional() }).strict();
 export const patchTenantBody = z.object({ name: name.optional(), modules: modules.optional(), active: z.boolean().optional(), settings: settingsBody.optional() }).strict();
 export const createVendorUserBody = z.object({ email, name, roleIds, reason });
 export const patchVendorUserBody = z.object({ roleIds, reason }).strict();

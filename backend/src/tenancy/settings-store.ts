@@ -8,6 +8,8 @@ export interface TenantSettingsView {
   mfaRequired: string;
   /** Months the review records (customer-data access, rights, vendor switches, refusals) are kept. */
   auditReviewMonths: number;
+  /** Vendor access (issue 17): changed only through AccessService.changeAccessMode. */
+  accessMode: string;
   /** Four-eyes for privileged changes (issue 17). */
   fourEyes: boolean;
   /** Accounts without a sign-in for this many days are deactivated. */
@@ -17,11 +19,11 @@ export interface TenantSettingsView {
   recertAllMonths: number;
 }
 
-export type SettingsPatch = Partial<TenantSettingsView>;
+export type SettingsPatch = Partial<Omit<TenantSettingsView, 'accessMode'>>;
 
 const COLUMNS: Record<keyof TenantSettingsView, string> = {
   idleMinutes: 'idle_minutes', absoluteHours: 'absolute_hours', passwordProfile: 'password_profile',
-  retentionDays: 'retention_days', mfaRequired: 'mfa_required', auditReviewMonths: 'audit_review_months',
+  retentionDays: 'retention_days', mfaRequired: 'mfa_required', auditReviewMonths: 'audit_review_months', accessMode: 'access_mode',
   fourEyes: 'four_eyes', inactiveDays: 'inactive_days', recertAdminMonths: 'recert_admin_months', recertAllMonths: 'recert_all_months',
 };
 
@@ -35,7 +37,7 @@ export async function readSettings(trx: Knex.Transaction, tenantId: string): Pro
 export async function writeSettings(trx: Knex.Transaction, tenantId: string, patch: SettingsPatch, at: Date): Promise<TenantSettingsView> {
   await readSettings(trx, tenantId);
   const columns: Record<string, unknown> = { updated_at: at };
-  for (const [k, v] of Object.entries(patch)) if (v !== undefined) columns[COLUMNS[k as keyof TenantSettingsView]] = v;
+  for (const [k, v] of Object.entries(patch)) if (v !== undefined && k !== 'accessMode') columns[COLUMNS[k as keyof TenantSettingsView]] = v;
   await trx('tenant_settings').where({ tenant_id: tenantId }).update(columns);
   return readSettings(trx, tenantId);
 }

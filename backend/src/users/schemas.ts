@@ -9,5 +9,5 @@ export const inviteBody = z.object({ email: z.string().trim().max(254).email('mu
 export const patchBody = z
   .object({ name: name.optional(), roleIds: roleIds.optional(), departmentIds: departmentIds.optional(), locked: z.boolean().optional(), reason })
   .strict()
-  .refine((b) => Object.keys(b).some((k) => k !== 'reason'), 'needs at least one of name, roleIds, departmentIds, locked');
+  .refine((b) => Object.keys(b).some((k) => k !== 'reason'), { message: 'needs at least one of name, roleIds, departmentIds, locked', params: { reason: 'empty_patch' } });
 export const listQuery = z.object({ includeDeleted: z.enum(['true', 'false']).optional() });

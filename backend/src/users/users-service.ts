@@ -1,10 +1,10 @@
 import { csvDocument } from '../http/csv.js';
+import { fail } from '../http/error-catalogue.js';
 import { recordAudit, recordRequestAudit } from '../audit/audit-store.js';
 import type { AuthService } from '../auth/auth-service.js';
 import type { RequestContext } from '../auth/context.js';
 import { endSessionsInTenant } from '../auth/sessions.js';
 import type { Clock } from '../clock.js';
-import { Conflict, Forbidden, NotFound } from '../http/errors.js';
 import { added, assertAssignableInTenant, assertMayHandOut } from '../tenancy/assignment.js';
 import type { DepartmentsService } from '../departments/departments-service.js';
 import * as departmentsStore from '../departments/departments-store.js';
@@ -72,9 +72,9 @@ export class UsersService {
   /** A member of this tenant that this admin may change: not themselves, not vendor staff. */
   private async manageable(ctx: RequestContext, userId: string): Promise<store.MemberRow> {
     const member = await store.findMember(ctx.trx, ctx.tenantId, userId);
-    if (!member) throw new NotFound('There is no such user in your bank.');
-    if (member.id === ctx.userId) throw new Forbidden('self_change_forbidden', 'Nobody can change their own account or rights here; ask another administrator.');
-    if (!member.homeTenant) throw new Forbidden('vendor_staff', 'Vendor staff are managed by the vendor.');
+    if (!member) throw fail('not_found', { reason: 'user' });
+    if (member.id === ctx.userId) throw fail('self_change_forbidden', { reason: 'own_account' });
+    if (!member.homeTenant) throw fail('vendor_staff');
     return member;
   }
 
@@ -85,7 +85,7 @@ export class UsersService {
 
   async get(ctx: RequestContext, userId: string): Promise<UserView> {
     const member = await store.findMember(ctx.trx, ctx.tenantId, userId);
-    if (!member) throw new NotFound('There is no such user in your bank.');
+    if (!member) throw fail('not_found', { reason: 'user' });
     return view(member, await departmentsStore.memberDepartmentIds(ctx.trx, ctx.tenantId, userId));
   }
 
@@ -97,7 +97,7 @@ export class UsersService {
   async invite(ctx: RequestContext, input: InviteInput): Promise<UserView | Pending> {
     const roles = await assertAssignableInTenant(ctx.trx, input.roleIds);
     assertMayHandOut(ctx.rights, roles);
-    if (await store.emailTaken(ctx.trx, input.email)) throw new Conflict('email_taken', 'This email address already has an account.');
+    if (await store.emailTaken(ctx.trx, input.email)) throw fail('email_taken');
     let departmentIds = input.departmentIds;
     if (departmentIds === undefined) {
       const active = await departmentsStore.activeDepartmentIds(ctx.trx, ctx.tenantId);
@@ -124,7 +124,7 @@ export class UsersService {
 
   async update(ctx: RequestContext, userId: string, patch: UserPatch): Promise<UserView | Pending> {
     const member = await this.manageable(ctx, userId);
-    if (member.status === 'deleted') throw new Conflict('user_deleted', 'This user has been deleted.');
+    if (member.status === 'deleted') throw fail('user_deleted');
     // Four-eyes: handing out or taking away a privileged role, or locking out someone who holds one.
     const held = await this.privilegedNames(ctx, member.roleIds);
     const next = patch.roleIds === undefined ? held : await this.privilegedNames(ctx, patch.roleIds);
@@ -169,7 +169,7 @@ export class UsersService {
 
   async unlock(ctx: RequestContext, userId: string): Promise<void> {
     const member = await this.manageable(ctx, userId);
-    if (member.status === 'deleted') throw new Conflict('user_deleted', 'This user has been deleted.');
+    if (member.status === 'deleted') throw fail('user_deleted');
     await store.setStatus(ctx.trx, userId, 'active', this.d.clock.now());
     await this.audit(ctx, 'user.unlocked', userId);
   }
@@ -194,7 +194,7 @@ export class UsersService {
 
   async sendReset(ctx: RequestContext, userId: string): Promise<void> {
     const member = await this.manageable(ctx, userId);
-    if (member.status === 'deleted') throw new Conflict('user_deleted', 'This user has been deleted.');
+    if (member.status === 'deleted') throw fail('user_deleted');
     await this.audit(ctx, 'user.reset_sent', userId);
     await this.d.auth.issueInvitation(userId, 'reset', this.d.publicUrl, ctx.trx);
   }
@@ -202,13 +202,13 @@ export class UsersService {
   /** A lost phone: the user's second factor is removed (audited), their sessions end, they are mailed. */
   async resetFactor(ctx: RequestContext, userId: string): Promise<void> {
     await this.manageable(ctx, userId);
-    if (!(await this.d.auth.resetFactor(userId))) throw new Conflict('no_factor', 'This user has no second factor to reset.');
+    if (!(await this.d.auth.resetFactor(userId))) throw fail('no_factor');
     await this.audit(ctx, 'user.totp_reset', userId);
   }
 
   async endSessions(ctx: RequestContext, userId: string): Promise<number> {
     const member = await store.findMember(ctx.trx, ctx.tenantId, userId);
-    if (!member) throw new NotFound('There is no such user in your bank.');
+    if (!member) throw fail('not_found', { reason: 'user' });
     const ended = await endSessionsInTenant(ctx.trx, ctx.tenantId, userId, 'ended_by_admin', this.d.clock.now());
     await this.audit(ctx, 'user.sessions_ended', userId, { sessions: ended });
     return ended;

@@ -71,6 +71,12 @@ export interface TestUser {
   tenantId: string;
 }
 
+/**
+ * Suites that are not about vendor access let vendor staff switch in as before (`open`); the
+ * access-request suites ask for `approval` or `notify` through `settings`.
+ */
+const DEFAULT_TEST_SETTINGS = { access_mode: 'open' };
+
 /** A tenant with settings, and a user with the given built-in roles and a known password. */
 export async function createTenantWithUser(
   t: TestKontor,
@@ -80,7 +86,7 @@ export async function createTenantWithUser(
   const tenantId = (tenant as { id: string }).id;
   for (const module of options.modules ?? []) await t.owner('tenant_modules').insert({ tenant_id: tenantId, module });
   // Four-eyes is on for new banks; suites not about it get a bank as it was before (off) unless they ask.
-  await inTenant(t.owner, tenantId, (trx) => trx('tenant_settings').insert({ tenant_id: tenantId, four_eyes: false, ...(options.settings ?? {}) }));
+  await inTenant(t.owner, tenantId, (trx) => trx('tenant_settings').insert({ tenant_id: tenantId, four_eyes: false, ...DEFAULT_TEST_SETTINGS, ...(options.settings ?? {}) }));
   return addUser(t, tenantId, options);
 }
 

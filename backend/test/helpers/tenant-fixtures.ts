@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 
 /** Platform tables carry a tenant_id but are reached only through auth/platform services (DESIGN §4). */
-export const PLATFORM_TABLES_WITH_TENANT_ID = ['tenant_modules', 'users', 'vendor_grants', 'login_events', 'audit_checkpoints', 'tenant_directories', 'user_directory_links'];
+export const PLATFORM_TABLES_WITH_TENANT_ID = ['tenant_modules', 'users', 'vendor_grants', 'login_events', 'audit_checkpoints', 'tenant_directories', 'user_directory_links', 'access_requests'];
 
 export interface FixtureContext {
   tenantId: string;

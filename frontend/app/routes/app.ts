@@ -4,10 +4,12 @@ import type RouterService from '@ember/routing/router-service';
 import type Transition from '@ember/routing/transition';
 import type LocaleService from 'frontend/services/locale';
 import type SessionService from 'frontend/services/session';
+import type VendorAccessService from 'frontend/services/vendor-access';
 
 export default class AppRoute extends Route {
   @service declare session: SessionService;
   @service declare router: RouterService;
+  @service('vendor-access') declare vendorAccess: VendorAccessService;
   @service declare locale: LocaleService;
 
   async beforeModel(transition: Transition): Promise<void> {
@@ -18,5 +20,10 @@ export default class AppRoute extends Route {
     }
     const pending = this.session.pendingStep;
     if (pending && transition.to?.name !== pending) this.router.transitionTo(pending);
+  }
+
+  afterModel(): void {
+    // The pending-request badge; not awaited, the page does not wait for it.
+    void this.vendorAccess.refresh();
   }
 }

@@ -7,6 +7,8 @@ export interface ApiErrorBody {
   message: string;
   field?: string;
   reason?: string;
+  /** The values the message is made of (a limit, a role), for the translated text. */
+  params?: Record<string, string | number>;
 }
 
 export class ApiError extends Error {
@@ -16,8 +18,15 @@ export class ApiError extends Error {
     message: string,
     readonly field?: string,
     readonly reason?: string,
+    readonly params?: Record<string, string | number>,
   ) {
     super(message);
+  }
+
+  /** The error of a refused response, from its JSON body when it has one. */
+  static from(status: number, data: unknown, statusText: string): ApiError {
+    const err = (data as { error?: ApiErrorBody } | undefined)?.error;
+    return new ApiError(status, err?.code ?? 'http_error', err?.message ?? statusText, err?.field, err?.reason, err?.params);
   }
 }
 
@@ -64,8 +73,7 @@ export default class ApiService extends Service {
     }
     const data: unknown = await response.json().catch(() => undefined);
     if (!response.ok) {
-      const err = (data as { error?: ApiErrorBody } | undefined)?.error;
-      const apiError = new ApiError(response.status, err?.code ?? 'http_error', err?.message ?? response.statusText, err?.field, err?.reason);
+      const apiError = ApiError.from(response.status, data, response.statusText);
       if (response.status === 401 && !options.expectUnauthenticated) this.session.handleUnauthenticated(apiError.code, apiError.reason);
       if (apiError.code === 'password_change_required') this.session.handlePasswordChangeRequired();
       if (apiError.code === 'mfa_enrolment_required') this.session.handleMfaEnrolmentRequired();
@@ -91,9 +99,9 @@ export default class ApiService extends Service {
           data = undefined;
         }
         if (xhr.status >= 200 && xhr.status < 300) return resolve(data as T);
-        const err = (data as { error?: ApiErrorBody } | undefined)?.error;
-        if (xhr.status === 401) this.session.handleUnauthenticated(err?.code, err?.reason);
-        reject(new ApiError(xhr.status, err?.code ?? 'http_error', err?.message ?? xhr.statusText, err?.field, err?.reason));
+        const apiError = ApiError.from(xhr.status, data, xhr.statusText);
+        if (xhr.status === 401) this.session.handleUnauthenticated(apiError.code, apiError.reason);
+        reject(apiError);
       };
       xhr.send(file);
     }));
@@ -104,9 +112,9 @@ export default class ApiService extends Service {
     return waitForPromise(
       fetch(url, { credentials: 'same-origin', headers: { 'X-Requested-With': 'kontor' } }).then(async (response) => {
         if (response.ok) return response.text();
-        const err = ((await response.json().catch(() => undefined)) as { error?: ApiErrorBody } | undefined)?.error;
-        if (response.status === 401) this.session.handleUnauthenticated(err?.code, err?.reason);
-        throw new ApiError(response.status, err?.code ?? 'http_error', err?.message ?? response.statusText);
+        const apiError = ApiError.from(response.status, await response.json().catch(() => undefined), response.statusText);
+        if (response.status === 401) this.session.handleUnauthenticated(apiError.code, apiError.reason);
+        throw apiError;
       }, () => {
         throw new ApiError(0, 'network_error', 'The server cannot be reached.');
       }),

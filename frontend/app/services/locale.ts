@@ -19,15 +19,25 @@ const coreLoaders: Record<Locale, () => Promise<Translations>> = {
 const fetched = new Map<Locale, Translations>();
 const fetchedCore = new Map<Locale, Translations>();
 
+// The texts of the server's error codes and field names: many, and needed only once something
+// fails, so they follow the language's chunk instead of weighing on the first page.
+const errorLoaders: Record<Locale, () => Promise<{ default: Translations }>> = {
+  'de-de': () => import('../../error-texts/errors-de-de.json'),
+  'en-us': () => import('../../error-texts/errors-en-us.json'),
+};
+const fetchedErrors = new Map<Locale, Translations>();
+
 /** Makes a language available without a fetch (the test suite preloads both). */
-export function preloadTranslations(locale: Locale, translations: Translations): void {
+export function preloadTranslations(locale: Locale, translations: Translations, errorTexts?: Translations): void {
   fetched.set(locale, translations);
+  if (errorTexts) fetchedErrors.set(locale, errorTexts);
 }
 
 /** German by default; English when the browser asks for it or the user switches. Nothing is stored on the device. */
 export default class LocaleService extends Service {
   @service declare intl: IntlService;
   #added = new Set<Locale>();
+  #errorsAdded = new Set<Locale>();
   #addedCore = new Set<Locale>();
   #wanted: Locale | null = null;
   /** Once a page beyond sign-in was opened, every language switch brings all texts. */
@@ -90,6 +100,22 @@ export default class LocaleService extends Service {
       added.add(locale);
     }
     this.intl.setLocale([locale]);
+    this.#loadErrorTexts(locale);
+  }
+
+  /** Adds the error texts of a language, at once when at hand, else once their chunk arrived. */
+  #loadErrorTexts(locale: Locale): void {
+    if (this.#errorsAdded.has(locale)) return;
+    this.#errorsAdded.add(locale);
+    const add = (texts: Translations) => this.intl.addTranslations(locale, texts);
+    const known = fetchedErrors.get(locale);
+    if (known) return add(known);
+    void waitForPromise(
+      errorLoaders[locale]().then(({ default: texts }) => {
+        fetchedErrors.set(locale, texts);
+        add(texts);
+      }, () => this.#errorsAdded.delete(locale)),
+    );
   }
 }
 

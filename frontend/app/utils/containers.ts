@@ -6,6 +6,8 @@ export interface ImportErrorView {
   column: string | null;
   code: string;
   message: string;
+  reason?: string;
+  params?: Record<string, string | number>;
 }
 
 export interface ImportView {

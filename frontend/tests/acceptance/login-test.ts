@@ -122,7 +122,7 @@ module('Acceptance | login', function (hooks) {
       'POST /auth/login': () => ({ ...sessionInfo({ mustChangePassword: mustChange }), previousLogin: null }),
       'GET /auth/session': () => sessionInfo({ mustChangePassword: mustChange }),
       'POST /auth/password': (body: { newPassword: string }) => {
-        if (body.newPassword.length < 12) throw new ApiError(400, 'weak_password', 'x', 'newPassword', 'too_short');
+        if (body.newPassword.length < 12) throw new ApiError(400, 'weak_password', 'x', 'newPassword', 'too_short', { field: 'newPassword', min: 12 });
         mustChange = false;
       },
     }));

@@ -8,7 +8,8 @@ import { recordAudit } from '../../audit/audit-store.js';
 import type { Clock } from '../../clock.js';
 import type { SecretBox } from '../../directory/secret-box.js';
 import { recordRefusal, signInVouched } from '../../directory/vouched-sign-in.js';
-import { Conflict, Invalid, NotFound, Unauthorized } from '../../http/errors.js';
+import { fail } from '../../http/error-catalogue.js';
+import type { HttpError } from '../../http/errors.js';
 import type { Logger } from '../../log/logger.js';
 import * as authStore from '../auth-store.js';
 import type { AuthDeps, ClientMeta, SecondFactorChallenge } from '../auth-types.js';
@@ -39,8 +40,8 @@ export interface PasskeyView {
   deviceType: string;
 }
 
-function refused(): Unauthorized {
-  return new Unauthorized('passkey_rejected', 'This passkey could not be verified. Try again or sign in with your password.');
+function refused(): HttpError {
+  return fail('passkey_rejected', { reason: 'sign_in' });
 }
 
 /**
@@ -85,7 +86,7 @@ export class Passkeys {
   async registrationOptions(ctx: RequestContext): Promise<{ options: unknown; state: string }> {
     const user = await authStore.findUser(this.d.db, ctx.userId);
     const existing = await store.listPasskeys(this.d.db, ctx.userId);
-    if (existing.length >= store.MAX_PASSKEYS_PER_USER) throw new Conflict('passkey_limit', `At most ${store.MAX_PASSKEYS_PER_USER} passkeys per person; remove one first.`);
+    if (existing.length >= store.MAX_PASSKEYS_PER_USER) throw fail('passkey_limit', { limit: store.MAX_PASSKEYS_PER_USER });
     const options = await generateRegistrationOptions({
       rpName: 'Kontor', rpID: this.rp.id, userName: user!.email, userDisplayName: user!.name,
       userID: new TextEncoder().encode(ctx.userId), attestationType: 'none',
@@ -98,18 +99,18 @@ export class Passkeys {
   async register(ctx: RequestContext, name: string, response: RegistrationResponseJSON, stateCookie: string | undefined): Promise<PasskeyView> {
     const now = this.d.clock.now();
     const state = this.d.box.verifyState<{ uid: string; challenge: string }>(REGISTER_AUDIENCE, stateCookie, now);
-    if (!state || state.uid !== ctx.userId || !this.firstUse(state.challenge)) throw new Invalid('The passkey set-up expired. Please start again.', 'response', 'passkey_challenge_expired');
+    if (!state || state.uid !== ctx.userId || !this.firstUse(state.challenge)) throw fail('passkey_challenge_expired', { reason: 'registration', field: 'response' });
     let verification;
     try {
       verification = await verifyRegistrationResponse({ response, expectedChallenge: state.challenge, expectedOrigin: this.rp.origin, expectedRPID: this.rp.id, requireUserVerification: true });
     } catch (err) {
       this.d.logger.info({ requestId: ctx.requestId, failure: (err as Error).name }, 'passkey registration refused');
-      throw new Invalid('The passkey could not be verified.', 'response', 'passkey_rejected');
+      throw fail('passkey_rejected', { reason: 'registration', field: 'response' });
     }
-    if (!verification.verified) throw new Invalid('The passkey could not be verified.', 'response', 'passkey_rejected');
+    if (!verification.verified) throw fail('passkey_rejected', { reason: 'registration', field: 'response' });
     const info = verification.registrationInfo;
-    if (await store.findByCredentialId(this.d.db, info.credential.id)) throw new Conflict('passkey_exists', 'This passkey is registered already.');
-    if ((await store.countPasskeys(this.d.db, ctx.userId)) >= store.MAX_PASSKEYS_PER_USER) throw new Conflict('passkey_limit', `At most ${store.MAX_PASSKEYS_PER_USER} passkeys per person; remove one first.`);
+    if (await store.findByCredentialId(this.d.db, info.credential.id)) throw fail('passkey_exists');
+    if ((await store.countPasskeys(this.d.db, ctx.userId)) >= store.MAX_PASSKEYS_PER_USER) throw fail('passkey_limit', { limit: store.MAX_PASSKEYS_PER_USER });
     const id = await store.insertPasskey(this.d.db, {
       user_id: ctx.userId, credential_id: info.credential.id, public_key: Buffer.from(info.credential.publicKey), counter: String(info.credential.counter),
       transports: (response.response.transports ?? []).slice(0, 10), device_type: info.credentialDeviceType, backed_up: info.credentialBackedUp, name, created_at: now,
@@ -119,7 +120,7 @@ export class Passkeys {
   }
 
   async remove(ctx: RequestContext, id: string): Promise<void> {
-    if (!(await store.deletePasskey(this.d.db, ctx.userId, id))) throw new NotFound('There is no such passkey.');
+    if (!(await store.deletePasskey(this.d.db, ctx.userId, id))) throw fail('not_found', { reason: 'passkey' });
     await recordAudit(ctx.trx, { tenantId: ctx.tenantId, actorUserId: ctx.userId, type: 'auth.passkey_removed', subjectType: 'user', subjectId: ctx.userId, details: { passkey: id }, requestId: ctx.requestId, ip: ctx.ip }, this.d.clock.now());
   }
 
@@ -132,7 +133,7 @@ export class Passkeys {
   async signIn(response: AuthenticationResponseJSON, stateCookie: string | undefined, meta: ClientMeta): Promise<SignedIn | SecondFactorChallenge> {
     const now = this.d.clock.now();
     const state = this.d.box.verifyState<{ challenge: string }>(SIGN_IN_AUDIENCE, stateCookie, now);
-    if (!state || !this.firstUse(state.challenge)) throw new Unauthorized('passkey_challenge_expired', 'The passkey sign-in expired. Please try again.');
+    if (!state || !this.firstUse(state.challenge)) throw fail('passkey_challenge_expired', { reason: 'sign_in' });
     const passkey = await store.findByCredentialId(this.d.db, response.id);
     const refuse = async (reason: string): Promise<never> => {
       const user = passkey ? await authStore.findUser(this.d.db, passkey.user_id) : undefined;
