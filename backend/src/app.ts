@@ -108,6 +108,7 @@ export function createApp(deps: AppDeps): Kontor {
   const tokens = new SessionTokens(deps.sessionSecret, deps.clock);
   const secondFactor = new SecondFactor({ totpKey: deps.totpKey, hmacKey: deps.hmacKey });
   const box = new SecretBox({ totpKey: deps.totpKey, sessionSecret: deps.sessionSecret });
+  // eslint-disable-next-line prefer-const -- assigned after AuthService, which needs a callback reading it (the two depend on each other)
   let directory: DirectoryService | undefined;
   const auth = new AuthService({
     db: deps.db, hasher, tokens, mailer: deps.mailer, clock: deps.clock, logger: deps.logger, hmacKey: deps.hmacKey, secondFactor,

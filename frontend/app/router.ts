@@ -25,6 +25,7 @@ Router.map(function () {
       this.route('audit');
       this.route('logins');
       this.route('settings');
+      this.route('directory');
       this.route('approvals');
       this.route('recertifications');
       this.route('recertification', { path: '/recertifications/:id' });

@@ -28,6 +28,7 @@ export async function listRoles(db: Knex, ids?: string[]): Promise<RoleRow[]> {
 
 /** Ids of built-in roles by key (`tenant_admin`, `analyst`, `superadmin`, …). */
 export async function roleIdsByKey(db: Knex, keys: string[]): Promise<Record<string, string>> {
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- knex select generics do not narrow this row shape
   const rows = (await db('roles').whereIn('key', keys).select('key', 'id')) as { key: string; id: string }[];
   return Object.fromEntries(rows.map((r) => [r.key, r.id]));
 }

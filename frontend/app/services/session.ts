@@ -4,6 +4,8 @@ import type RouterService from '@ember/routing/router-service';
 import type IntlService from 'ember-intl/services/intl';
 import { ApiError } from 'frontend/services/api';
 import type ApiService from 'frontend/services/api';
+import type WebauthnService from 'frontend/services/webauthn';
+import type { PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/browser';
 
 export interface PasswordPolicy {
   profile: 'standard' | 'classic';
@@ -44,6 +46,7 @@ const ACTIVITY_EVENTS = ['pointerdown', 'keydown', 'wheel', 'touchstart'] as con
  */
 export default class SessionService extends Service {
   @service declare api: ApiService;
+  @service declare webauthn: WebauthnService;
   @service declare router: RouterService;
   @service declare intl: IntlService;
 
@@ -98,6 +101,30 @@ export default class SessionService extends Service {
     const result = await this.api.post<(SessionInfo & { previousLogin: PreviousLogin | null }) | { secondFactorRequired: true }>(
       '/auth/login',
       { email, password },
+      { expectUnauthenticated: true },
+    );
+    if ('secondFactorRequired' in result) return 'second_factor';
+    return this.signedIn(result);
+  }
+
+  /** LDAP: the password goes to the bank's directory; answers as login() does. */
+  async directoryLogin(email: string, password: string): Promise<SessionInfo | 'second_factor'> {
+    const result = await this.api.post<(SessionInfo & { previousLogin: PreviousLogin | null }) | { secondFactorRequired: true }>(
+      '/auth/login/directory',
+      { email, password },
+      { expectUnauthenticated: true },
+    );
+    if ('secondFactorRequired' in result) return 'second_factor';
+    return this.signedIn(result);
+  }
+
+  /** Passwordless: the browser's passkey answers the server's challenge (the library loads only now). */
+  async passkeyLogin(): Promise<SessionInfo | 'second_factor'> {
+    const options = await this.api.post<PublicKeyCredentialRequestOptionsJSON>('/auth/login/passkey/options', {}, { expectUnauthenticated: true });
+    const response = await this.webauthn.authenticate(options);
+    const result = await this.api.post<(SessionInfo & { previousLogin: PreviousLogin | null }) | { secondFactorRequired: true }>(
+      '/auth/login/passkey',
+      { response },
       { expectUnauthenticated: true },
     );
     if ('secondFactorRequired' in result) return 'second_factor';
