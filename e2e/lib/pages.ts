@@ -25,7 +25,7 @@ export async function fillSignIn(page: Page, email: string, password: string): P
   await page.goto(`${base()}/login`);
   await page.getByLabel('Email address').fill(email);
   await page.getByLabel('Password', { exact: true }).fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.locator('[data-test-login-submit]').click();
 }
 
 /**
