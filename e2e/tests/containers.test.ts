@@ -50,7 +50,7 @@ describe('data containers in the browser', () => {
     const p = await newPage(browser);
     await acceptDemoInvitation(p);
     await signIn(p, analyst, password);
-    await p.getByRole('link', { name: 'Data containers' }).click();
+    await p.getByRole('navigation', { name: 'Kontor' }).getByRole('link', { name: 'Data containers' }).click();
     await atPath(p, '/containers');
     await p.locator('[data-test-container-row="Demo-Bestand"]').waitFor();
     await p.getByLabel('Name').fill('Stichtag 30.09.2026');
@@ -101,7 +101,7 @@ describe('data containers in the browser', () => {
       if (/Content.Security.Policy/i.test(m.text())) cspViolations.push(m.text());
     });
     await signIn(p, analyst, password);
-    await p.getByRole('link', { name: 'Data containers' }).click();
+    await p.getByRole('navigation', { name: 'Kontor' }).getByRole('link', { name: 'Data containers' }).click();
     await p.getByRole('link', { name: 'Demo-Bestand' }).click();
     await p.locator('[data-test-calculations]').waitFor();
 

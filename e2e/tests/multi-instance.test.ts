@@ -47,9 +47,9 @@ function instanceEnv(inst: Instance): NodeJS.ProcessEnv {
     ...process.env,
     PORT: String(inst.port),
     KONTOR_HOME: inst.home,
-    DATABASE_URL: dbUrl('kontor_app', secrets.pgApiPassword!),
-    DATABASE_OWNER_URL: dbUrl('kontor_owner', secrets.pgOwnerPassword!),
-    DATABASE_RETENTION_URL: dbUrl('kontor_retention', secrets.pgRetentionPassword!),
+    DATABASE_URL: dbUrl('kontor_app', secrets.pgApiPassword),
+    DATABASE_OWNER_URL: dbUrl('kontor_owner', secrets.pgOwnerPassword),
+    DATABASE_RETENTION_URL: dbUrl('kontor_retention', secrets.pgRetentionPassword),
     // One cluster: the same session, sign-in event and second-factor keys everywhere.
     SESSION_SECRET: secrets.sessionSecret,
     LOGIN_EVENT_KEY: secrets.loginEventKey,
@@ -86,6 +86,7 @@ async function createUser(): Promise<{ tenantId: string; email: string; password
   const [t] = await owner('tenants').insert({ name: `Sparkasse Cluster ${randomBytes(3).toString('hex')}` }).returning('id');
   const tenantId = (t as { id: string }).id;
   await owner('tenant_modules').insert([{ tenant_id: tenantId, module: 'segmentation' }]);
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- knex select generics do not narrow this row shape
   const analyst = (await owner('roles').where({ key: 'analyst' }).first('id')) as { id: string };
   await inTenant(owner, tenantId, (trx) => trx('tenant_settings').insert({ tenant_id: tenantId }));
   const email = `cluster-${randomBytes(4).toString('hex')}@cluster.example`;
@@ -103,7 +104,7 @@ async function createUser(): Promise<{ tenantId: string; email: string; password
 before(async () => {
   work = fs.mkdtempSync(path.join(os.tmpdir(), 'kontor-e2e-multi-'));
   fs.chmodSync(work, 0o755);
-  owner = createKnex(dbUrl('kontor_owner', secrets.pgOwnerPassword!), 2);
+  owner = createKnex(dbUrl('kontor_owner', secrets.pgOwnerPassword), 2);
   for (const name of ['instance-1', 'instance-2']) {
     const home = path.join(work, name);
     fs.mkdirSync(home, { mode: 0o700 });
@@ -118,7 +119,7 @@ before(async () => {
   const [httpPort, httpsPort] = [await freePort(), await freePort()];
   const conf = renderLocalConfig({
     repoRoot, prefix, httpPort, httpsPort, tls, staticRoot: path.join(repoRoot, 'frontend/dist'),
-    apiUpstream: `127.0.0.1:${instances[0]!.port}`, apiUpstream2: `127.0.0.1:${instances[1]!.port}`,
+    apiUpstream: `127.0.0.1:${instances[0].port}`, apiUpstream2: `127.0.0.1:${instances[1].port}`,
   });
   nginx = startProcess('nginx', ['-c', conf, '-p', prefix, '-g', 'daemon off;'], process.env, 'nginx');
   base = `https://127.0.0.1:${httpsPort}`;
@@ -141,7 +142,7 @@ async function signIn({ email, password }: { email: string; password: string }):
     });
     await res.text();
     if (res.status === 200) {
-      const session = res.headers.getSetCookie().map((c) => c.split(';')[0]!).find((c) => c.startsWith('__Host-kontor_session='));
+      const session = res.headers.getSetCookie().map((c) => c.split(';')[0]).find((c) => c.startsWith('__Host-kontor_session='));
       assert.ok(session, 'a session cookie');
       return session;
     }
@@ -171,7 +172,7 @@ let bigFile: string;
 
 /** A container and a large customer-group import on instance 1 (its spool), once the job runs there. */
 async function runningImport(): Promise<{ containerId: string; importId: string }> {
-  const inst = instances[0]!;
+  const inst = instances[0];
   const c = await direct(inst, 'POST', '/containers', { name: `Cluster ${randomBytes(3).toString('hex')}` });
   assert.equal(c.status, 201, JSON.stringify(c.body));
   const containerId = c.body.id as string;
@@ -257,12 +258,12 @@ describe('two instances behind the nginx upstream', () => {
   });
 
   it('lets an import running on instance 1 finish while instance 2 starts', async () => {
-    await stopInstance(instances[1]!);
+    await stopInstance(instances[1]);
     const { containerId, importId } = await runningImport();
-    await startInstance(instances[1]!);
+    await startInstance(instances[1]);
     let view: any;
     await until('the import to finish', async () => {
-      view = (await direct(instances[0]!, 'GET', `/imports/${importId}`)).body;
+      view = (await direct(instances[0], 'GET', `/imports/${importId}`)).body;
       return view.status !== 'running' && view.status !== 'queued';
     }, 300_000);
     assert.equal(view.status, 'succeeded', JSON.stringify(view.errors));
@@ -272,12 +273,12 @@ describe('two instances behind the nginx upstream', () => {
 
   it('reports an import of a SIGKILLed instance failed from the other one within a minute, with nothing half-imported', async () => {
     const { containerId, importId } = await runningImport();
-    await stopInstance(instances[0]!, 'SIGKILL');
+    await stopInstance(instances[0], 'SIGKILL');
     try {
       const killedAt = Date.now();
       let view: any;
       await until('instance 2 to fail the import', async () => {
-        view = (await direct(instances[1]!, 'GET', `/imports/${importId}`)).body;
+        view = (await direct(instances[1], 'GET', `/imports/${importId}`)).body;
         return view.status === 'failed';
       }, 90_000);
       const seconds = (Date.now() - killedAt) / 1000;
@@ -286,7 +287,7 @@ describe('two instances behind the nginx upstream', () => {
       assert.match(view.errors[0]?.message, /The server restarted during this import/);
       assert.equal(await rowsOf(containerId), 0);
     } finally {
-      await startInstance(instances[0]!);
+      await startInstance(instances[0]);
     }
   });
 
@@ -294,7 +295,7 @@ describe('two instances behind the nginx upstream', () => {
     // A fresh client address (the instances trust a loopback proxy's X-Forwarded-For); 24 parallel attempts, alternating.
     const address = `10.${Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 250) + 1}`;
     const statuses = await Promise.all(Array.from({ length: 24 }, async (_, i) => {
-      const url = `http://127.0.0.1:${instances[i % 2]!.port}`;
+      const url = `http://127.0.0.1:${instances[i % 2].port}`;
       const res = await fetch(`${url}/api/auth/login`, {
         method: 'POST',
         headers: { origin: url, 'content-type': 'application/json', 'x-forwarded-for': address },

@@ -153,7 +153,7 @@ describe('Kontor through the blind relay', () => {
     captured.length = 0;
     await signInAnalyst(page);
     assert.equal(new URL(page.url()).host, `${HOST}:${relay.tlsPort}`);
-    await page.getByRole('link', { name: 'Data containers' }).click();
+    await page.getByRole('navigation', { name: 'Kontor' }).getByRole('link', { name: 'Data containers' }).click();
     await atPath(page, '/containers');
     await page.getByLabel('Name').fill(MARKER);
     // Creating a container opens it.
@@ -165,7 +165,7 @@ describe('Kontor through the blind relay', () => {
     await slot.locator('[data-test-import-succeeded]').waitFor({ timeout: 60_000 });
     assert.match((await slot.locator('[data-test-import-succeeded]').textContent()) ?? '', /500 rows/);
 
-    await page.getByRole('link', { name: 'Data containers' }).click();
+    await page.getByRole('navigation', { name: 'Kontor' }).getByRole('link', { name: 'Data containers' }).click();
     await page.getByRole('link', { name: 'Demo-Bestand' }).click();
     await page.locator('[data-test-calculations]').waitFor();
     const runs = page.locator('[data-test-open-result]');

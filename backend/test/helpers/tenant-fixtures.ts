@@ -2,7 +2,16 @@ import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 
 /** Platform tables carry a tenant_id but are reached only through auth/platform services (DESIGN §4). */
-export const PLATFORM_TABLES_WITH_TENANT_ID = ['tenant_modules', 'users', 'vendor_grants', 'login_events', 'audit_checkpoints', 'tenant_directories', 'user_directory_links', 'access_requests'];
+/**
+ * Tables that carry a tenant_id but are read before any tenant is set, so they are filtered in their
+ * stores instead of by RLS: the directory configuration and its links are looked up by email domain
+ * and provider subject at sign-in, before a session (and so a tenant) exists; their secrets are
+ * stored encrypted (directory/secret-box.ts).
+ */
+export const PLATFORM_TABLES_WITH_TENANT_ID = [
+  'tenant_modules', 'users', 'vendor_grants', 'login_events', 'audit_checkpoints', 'access_requests',
+  'tenant_directories', 'user_directory_links',
+];
 
 export interface FixtureContext {
   tenantId: string;
