@@ -54,7 +54,7 @@ interface Seen {
 async function seen(tenantId: string, asUser?: string): Promise<Seen> {
   return owner.transaction(async (trx) => {
     await trx.raw("select set_config('app.tenant_id', ?, true)", [tenantId]);
-    if (asUser) await setRequestDepartments(trx, tenantId, asUser);
+    if (asUser) await setRequestDepartments(trx, tenantId, asUser, new Date());
     return {
       containers: ((await trx('containers').orderBy('id').pluck('id')) as string[]),
       groups: Number(((await trx('customer_groups').count('* as n').first()) as { n: string }).n),
@@ -82,6 +82,12 @@ describe('upgrading to departments', { skip: !superUrl && 'needs the embedded te
         users.push((u as { id: string }).id);
       }
       await owner('vendor_grants').insert({ user_id: supportId, tenant_id: tenantId });
+      // The support user is inside an approved access window, which the upgrade keeps open on every department.
+      const now = Date.now();
+      await owner('access_requests').insert({
+        tenant_id: tenantId, requester_id: supportId, reason: 'Ticket 1: a visit under way', minutes: 60, mode: 'approval', status: 'approved',
+        created_at: new Date(now - 120_000), decided_at: new Date(now - 60_000), starts_at: new Date(now - 60_000), ends_at: new Date(now + 3_540_000),
+      });
       await owner.transaction(async (trx) => {
         await trx.raw("select set_config('app.tenant_id', ?, true)", [tenantId]);
         for (const userId of [...users, supportId]) {

@@ -7,6 +7,7 @@ import { addUser, createTenantWithUser, startTestKontor, type TestKontor, type T
 import { Client } from './helpers/client.js';
 import { addDepartment, defaultDepartment, setDepartments } from './helpers/departments.js';
 import { inWholeTenant } from '../src/db/tenant-transaction.js';
+import { grantTo, vendorUser } from './helpers/tenancy.js';
 
 /**
  * Departments through the API (issue 18): who sees what, creating into and moving between
@@ -177,7 +178,7 @@ describe('departments', () => {
     const changed = await a.request('PATCH', `/api/users/${moving.id}`, { departmentIds: [corporate] });
     assert.deepEqual([changed.status, changed.body.departmentIds], [200, [corporate]]);
     const after = await m.get('/api/containers');
-    assert.deepEqual([after.status, after.body.error.code], [401, 'session_expired']);
+    assert.deepEqual([after.status, after.body.error.code, after.body.error.reason], [401, 'session_expired', 'rights_changed']);
     const again = await as(moving);
     const names = ((await again.get('/api/containers')).body as { departmentId: string }[]).map((x) => x.departmentId);
     assert.ok(names.length > 0 && names.every((d) => d === corporate));
@@ -185,5 +186,66 @@ describe('departments', () => {
     assert.deepEqual(listed?.departmentIds, [corporate]);
     const csv = (await a.get('/api/users.csv')).body as string;
     assert.match(csv.split('\n')[0]!, /departments/);
+  });
+
+  it('moving a container is a four-eyes change where four-eyes is on: applied by a second person who belongs to both departments', async () => {
+    const proposer = await createTenantWithUser(t, { roles: ['analyst'], settings: { four_eyes: true } });
+    const bank = proposer.tenantId;
+    const from = await defaultDepartment(t.owner, bank);
+    const to = await addDepartment(t.owner, bank, 'Firmenkunden');
+    const approver = await addUser(t, bank, { roles: ['analyst'] });
+    const onlyFrom = await addUser(t, bank, { roles: ['analyst'] });
+    await setDepartments(t.owner, bank, proposer.id, [from, to]);
+    await setDepartments(t.owner, bank, approver.id, [from, to]);
+    const p = await as(proposer);
+    const made = (await p.post('/api/containers', { name: 'Umzug mit vier Augen', departmentId: from })).body as { id: string };
+    const departmentOf = async () => ((await p.get(`/api/containers/${made.id}`)).body as { departmentId: string }).departmentId;
+
+    const first = await p.request('PATCH', `/api/containers/${made.id}`, { departmentId: to, reason: 'Kampagne gehört zu Firmenkunden' });
+    assert.equal(first.status, 202, JSON.stringify(first.body));
+    assert.equal(await departmentOf(), from, 'held back until a second person approves');
+    // Someone who cannot see the target department cannot apply the move.
+    const refused = await (await as(onlyFrom)).post(`/api/approvals/${first.body.approvalId as string}/approve`);
+    assert.notEqual(refused.status, 200);
+    assert.equal(await departmentOf(), from);
+
+    const second = await p.request('PATCH', `/api/containers/${made.id}`, { departmentId: to, reason: 'Kampagne gehört zu Firmenkunden' });
+    assert.equal(second.status, 202);
+    const approved = await (await as(approver)).post(`/api/approvals/${second.body.approvalId as string}/approve`);
+    assert.equal(approved.status, 200, JSON.stringify(approved.body));
+    assert.equal(await departmentOf(), to);
+  });
+
+  it('vendor staff see only the departments the bank’s approval names, or all where the bank is open', async () => {
+    const reason = 'Ticket 4711: import of products fails at line 12';
+    for (const mode of ['approval', 'open'] as const) {
+      const bankAdmin = await createTenantWithUser(t, { roles: ['tenant_admin'], settings: { access_mode: mode, idle_minutes: 120 } });
+      const bank = bankAdmin.tenantId;
+      const first = await defaultDepartment(t.owner, bank);
+      const second = await addDepartment(t.owner, bank, 'Firmenkunden');
+      const analyst = await addUser(t, bank, { roles: ['analyst'] });
+      await setDepartments(t.owner, bank, analyst.id, [first, second]);
+      const a = await as(analyst);
+      const inFirst = (await a.post('/api/containers', { name: 'Privat', departmentId: first })).body as { id: string };
+      assert.equal((await a.post('/api/containers', { name: 'Firmen', departmentId: second })).status, 201);
+      const support = await vendorUser(t, ['support']);
+      await grantTo(t, support, bank, ['reader']);
+      const s = await as(support);
+      if (mode === 'approval') {
+        const filed = await s.post('/api/platform/access-requests', { tenantId: bank, reason, minutes: 30 });
+        assert.equal(filed.status, 201);
+        const admin = await as(bankAdmin);
+        const unnamed = await admin.post(`/api/access-requests/${filed.body.id as string}/approve`);
+        assert.deepEqual([unnamed.status, unnamed.body.error?.field, unnamed.body.error?.reason], [400, 'departmentIds', 'department_required']);
+        const foreign = await admin.post(`/api/access-requests/${filed.body.id as string}/approve`, { departmentIds: [retail] });
+        assert.deepEqual([foreign.status, foreign.body.error?.field], [400, 'departmentIds'], 'another bank’s department');
+        const approved = await admin.post(`/api/access-requests/${filed.body.id as string}/approve`, { departmentIds: [second] });
+        assert.deepEqual([approved.status, approved.body.departmentIds], [200, [second]]);
+      }
+      assert.equal((await s.post('/api/auth/switch-tenant', { tenantId: bank })).status, 200);
+      const names = ((await s.get('/api/containers')).body as { name: string }[]).map((c) => c.name).sort();
+      assert.deepEqual(names, mode === 'open' ? ['Firmen', 'Privat'] : ['Firmen'], mode);
+      assert.equal((await s.get(`/api/containers/${inFirst.id}`)).status, mode === 'open' ? 200 : 404, mode);
+    }
   });
 });

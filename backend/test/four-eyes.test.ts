@@ -2,10 +2,11 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { expireApprovals } from '../src/approvals/four-eyes.js';
-import { inTenant } from '../src/db/tenant-transaction.js';
+import { inTenant, inWholeTenant } from '../src/db/tenant-transaction.js';
 import { addUser, createTenantWithUser, startTestKontor, type TestKontor, type TestUser } from './helpers/app.js';
 import { Client } from './helpers/client.js';
 import { capturingLogger } from './helpers/logger.js';
+import { defaultDepartment } from './helpers/departments.js';
 import { randomEmail, roleId, vendorUser } from './helpers/tenancy.js';
 
 /** Issue 17 item 2: privileged changes wait for a second, different admin of the same bank. */
@@ -177,9 +178,12 @@ describe('four-eyes', () => {
     const analystB = await addUser(t, analystA.tenantId, { roles: ['analyst'] });
     const tenantId = analystA.tenantId;
     const containerId = randomUUID();
-    await inTenant(t.owner, tenantId, async (trx) => {
-      await trx('containers').insert({ tenant_id: tenantId, id: containerId, name: 'Bestand 2026' });
-      await trx('calculations').insert({ tenant_id: tenantId, id: randomUUID(), container_id: containerId, kind: 'leasing', definition: '{}', status: 'succeeded', created_at: new Date() });
+    const departmentId = await defaultDepartment(t.owner, tenantId);
+    await inWholeTenant(t.owner, tenantId, async (trx) => {
+      await trx('containers').insert({ tenant_id: tenantId, department_id: departmentId, id: containerId, name: 'Bestand 2026' });
+      await trx('calculations').insert({
+        tenant_id: tenantId, department_id: departmentId, id: randomUUID(), container_id: containerId, kind: 'leasing', definition: '{}', status: 'succeeded', created_at: new Date(),
+      });
     });
     const a = await signIn(analystA);
     const res = await a.request('DELETE', `/api/containers/${containerId}`, { reason: 'Wrong reference date' });

@@ -10,6 +10,7 @@ import { sendInBackground, type Mailer } from '../mail/mailer.js';
 import { vendorAccessDecisionMail, vendorAccessMail } from '../mail/templates.js';
 import { holds } from '../tenancy/rights.js';
 import * as store from './access-store.js';
+import { activeDepartmentIds } from '../departments/departments-store.js';
 import type { AccessMode, AccessRequestListRow, AccessRequestRow } from './access-store.js';
 
 /** A pending request lapses after a day: an old "yes" must not open a door nobody asked about today. */
@@ -56,6 +57,8 @@ export interface AccessRequestView {
   endsAt: string | null;
   revokedBy: string | null;
   revokedAt: string | null;
+  /** The departments the window may see (all of the bank's where its mode is `open`). */
+  departmentIds: string[];
 }
 
 export interface VisitEvent {
@@ -81,7 +84,7 @@ function view(r: AccessRequestListRow, now: Date): AccessRequestView {
     id: r.id, tenant: { id: r.tenant_id, name: r.tenant_name }, requester: { id: r.requester_id, email: r.requester_email, name: r.requester_name },
     reason: r.reason, ticket: r.ticket, minutes: r.minutes, emergency: r.emergency, mode: r.mode, status: r.status, state: stateOf(r, now),
     createdAt: r.created_at.toISOString(), decidedBy: r.decided_by_email, decidedAt: iso(r.decided_at), startsAt: iso(r.starts_at), endsAt: iso(r.ends_at),
-    revokedBy: r.revoked_by_email, revokedAt: iso(r.revoked_at),
+    revokedBy: r.revoked_by_email, revokedAt: iso(r.revoked_at), departmentIds: r.department_ids,
   };
 }
 
@@ -141,6 +144,7 @@ export class AccessService {
         tenant_id: input.tenantId, requester_id: ctx.userId, reason: input.reason, ticket: input.ticket ?? null, minutes: input.minutes, emergency, mode,
         status: startsNow ? 'approved' : 'pending', created_at: now,
         starts_at: startsNow ? now : null, ends_at: startsNow ? new Date(now.getTime() + input.minutes * 60_000) : null,
+        department_ids: startsNow ? await unnamedWindowDepartments(trx, input.tenantId) : [],
       });
       await this.audit(trx, input.tenantId, ctx, 'vendor.access_requested', row.id, { minutes: row.minutes, emergency, mode, ticket: row.ticket !== null });
       if (startsNow) await this.audit(trx, input.tenantId, ctx, 'vendor.access_started', row.id, { minutes: row.minutes, endsAt: row.ends_at!.toISOString() });
@@ -175,7 +179,7 @@ export class AccessService {
     const approver = await store.userEmail(ctx.trx, ctx.userId);
     const requester = await store.userEmail(ctx.trx, found.requester_id);
     return inTenant(this.d.db, found.tenant_id, async (trx) => {
-      const row = await store.approve(trx, id, found.tenant_id, ctx.userId, now, this.pendingSince(now), true);
+      const row = await store.approve(trx, id, found.tenant_id, ctx.userId, now, this.pendingSince(now), true, await unnamedWindowDepartments(trx, found.tenant_id));
       if (!row) throw closed();
       await this.audit(trx, found.tenant_id, ctx, 'vendor.access_approved', id, { emergency: true, by: 'vendor', endsAt: row.ends_at!.toISOString() });
       this.mailAdmins(ctx, await store.bankAdminEmails(trx, found.tenant_id), 'emergency_approved', row, `${requester} (approved by ${approver})`);
@@ -202,17 +206,35 @@ export class AccessService {
     return (await store.findRequest(ctx.trx, id, ctx.tenantId)) ? closed() : fail('not_found', { reason: 'access_request' });
   }
 
-  async approve(ctx: RequestContext, id: string): Promise<AccessRequestView> {
+  /**
+   * The bank approves, naming the departments the visit may see (issue 18): required where the
+   * bank has more than one; with one, it is that one.
+   */
+  async approve(ctx: RequestContext, id: string, requested?: readonly string[]): Promise<AccessRequestView> {
     const now = this.d.clock.now();
     const found = await store.findRequest(ctx.trx, id, ctx.tenantId);
     if (!found) throw fail('not_found', { reason: 'access_request' });
     await this.assertBankStaff(ctx, id);
     if (found.emergency) throw fail('emergency_needs_vendor');
-    const row = await store.approve(ctx.trx, id, ctx.tenantId, ctx.userId, now, this.pendingSince(now), false);
+    const departmentIds = await this.namedDepartments(ctx, requested);
+    const row = await store.approve(ctx.trx, id, ctx.tenantId, ctx.userId, now, this.pendingSince(now), false, departmentIds);
     if (!row) throw await this.refusal(ctx, id);
-    await this.audit(ctx.trx, ctx.tenantId, ctx, 'vendor.access_approved', id, { emergency: false, by: 'bank', endsAt: row.ends_at!.toISOString() });
+    await this.audit(ctx.trx, ctx.tenantId, ctx, 'vendor.access_approved', id, {
+      emergency: false, by: 'bank', endsAt: row.ends_at!.toISOString(), departments: departmentIds.length,
+    });
     await this.mailRequester(ctx, row, 'approved');
     return this.viewOne(ctx.trx, id, now);
+  }
+
+  private async namedDepartments(ctx: RequestContext, requested: readonly string[] | undefined): Promise<string[]> {
+    const active = await activeDepartmentIds(ctx.trx, ctx.tenantId);
+    if (requested === undefined) {
+      if (active.length === 1) return active;
+      throw fail('invalid_input', { reason: 'department_required', field: 'departmentIds' });
+    }
+    const named = [...new Set(requested)];
+    if (named.some((d) => !active.includes(d))) throw fail('invalid_input', { reason: 'unknown_department', field: 'departmentIds' });
+    return named.sort();
   }
 
   async deny(ctx: RequestContext, id: string): Promise<AccessRequestView> {
@@ -282,6 +304,16 @@ export class AccessService {
       }, this.d.clock.now());
     }
   }
+}
+
+/**
+ * The departments of a window nobody at the bank approved (mode `notify`, or an emergency the
+ * vendor approved): the bank's department where it has just one, else none — deny by default;
+ * such a visit sees no container of a bank with several departments.
+ */
+async function unnamedWindowDepartments(trx: Knex.Transaction, tenantId: string): Promise<string[]> {
+  const active = await activeDepartmentIds(trx, tenantId);
+  return active.length === 1 ? active : [];
 }
 
 /**

@@ -25,6 +25,8 @@ export interface AccessRequestRow {
   ends_at: Date | null;
   revoked_by: string | null;
   revoked_at: Date | null;
+  /** The bank's departments the window may see (unless the bank is `open`: then all). */
+  department_ids: string[];
 }
 
 export interface AccessRequestListRow extends AccessRequestRow {
@@ -76,7 +78,8 @@ export async function visitState(trx: Knex.Transaction, tenantId: string, userId
 
 // ---- requests (platform table) --------------------------------------------------------------------
 
-export async function insertRequest(db: Knex, row: Omit<AccessRequestRow, 'id' | 'decided_by' | 'decided_at' | 'revoked_by' | 'revoked_at'>
+export async function insertRequest(db: Knex, row: Omit<AccessRequestRow, 'id' | 'decided_by' | 'decided_at' | 'revoked_by' | 'revoked_at' | 'department_ids'>
+  & { department_ids?: string[] }
   & Partial<Pick<AccessRequestRow, 'decided_by' | 'decided_at'>>): Promise<AccessRequestRow> {
   const [inserted] = await db('access_requests').insert(row).returning('*');
   return inserted as AccessRequestRow;
@@ -115,12 +118,13 @@ export async function listForVendor(db: Knex, userId: string, includePendingEmer
 }
 
 /** Approves in one statement, only while pending and fresh: of parallel decisions exactly one wins. */
-export async function approve(db: Knex, id: string, tenantId: string, by: string, at: Date, pendingSince: Date, emergency: boolean): Promise<AccessRequestRow | undefined> {
+export async function approve(db: Knex, id: string, tenantId: string, by: string, at: Date, pendingSince: Date, emergency: boolean, departmentIds: readonly string[]):
+  Promise<AccessRequestRow | undefined> {
   const [row] = await db('access_requests')
     .where({ id, tenant_id: tenantId, status: 'pending', emergency })
     .where('created_at', '>', pendingSince)
     .update({
-      status: 'approved', decided_by: by, decided_at: at, starts_at: at,
+      status: 'approved', decided_by: by, decided_at: at, starts_at: at, department_ids: [...departmentIds],
       ends_at: db.raw("?::timestamptz + make_interval(mins => minutes)", [at]),
     })
     .returning('*');

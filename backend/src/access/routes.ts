@@ -1,7 +1,7 @@
 import { pathId } from '../http/params.js';
 import { requires, type RouteTable } from '../http/route-table.js';
 import type { AccessService } from './access-service.js';
-import { newAccessRequestBody } from './schemas.js';
+import { approvalBody, newAccessRequestBody } from './schemas.js';
 
 /** Vendor access requests: the vendor files and (for emergencies) approves; the bank decides and sees every visit. */
 export function accessRoutes(routes: RouteTable, access: AccessService): void {
@@ -14,7 +14,10 @@ export function accessRoutes(routes: RouteTable, access: AccessService): void {
   }));
 
   routes.guarded('get', '/access-requests', requires('users', 'read'), async (ctx) => ({ body: await access.listForBank(ctx) }));
-  routes.guarded('post', '/access-requests/:id/approve', requires('users', 'write'), async (ctx, req) => ({ body: await access.approve(ctx, pathId(req)) }));
+  routes.guarded('post', '/access-requests/:id/approve', requires('users', 'write'), async (ctx, req) => {
+    const id = pathId(req);
+    return { body: await access.approve(ctx, id, approvalBody.parse(req.body ?? {}).departmentIds) };
+  });
   routes.guarded('post', '/access-requests/:id/deny', requires('users', 'write'), async (ctx, req) => ({ body: await access.deny(ctx, pathId(req)) }));
   routes.guarded('post', '/access-requests/:id/revoke', requires('users', 'write'), async (ctx, req) => ({ body: await access.revoke(ctx, pathId(req)) }));
 }

@@ -9,6 +9,7 @@ import { inTenant } from '../db/tenant-transaction.js';
 import type { Logger } from '../log/logger.js';
 import { effectiveRights, holds, type Access, type Area } from '../tenancy/rights.js';
 import * as store from './approvals-store.js';
+import { requestDepartmentIds } from '../departments/departments-store.js';
 
 /** How long a proposed change waits for its second admin. */
 export const APPROVAL_DAYS = 7;
@@ -140,9 +141,13 @@ export class FourEyes {
     await store.decide(ctx.trx, ctx.tenantId, id, 'approved', ctx.userId, now);
     await this.audit(ctx, 'approval.approved', a);
     // Applied as its proposer, with the rights they hold now: the same checks as the direct change.
+    // Its departments are those both share: the approver's transaction sees no more, and the
+    // proposer may no longer reach a department they were moved out of.
+    const proposerDepartments = await requestDepartmentIds(ctx.trx, ctx.tenantId, a.proposed_by, now);
     const proposerCtx: RequestContext = {
       ...ctx, userId: a.proposed_by, applyingApproval: id,
       rights: effectiveRights(await store.currentRights(ctx.trx, ctx.tenantId, a.proposed_by), ctx.isVendorTenant),
+      departmentIds: ctx.departmentIds.filter((d) => proposerDepartments.includes(d)),
     };
     let result: unknown;
     try {

@@ -126,7 +126,7 @@ export function createGuard(deps: { db: Knex; tokens: SessionTokens; clock: Cloc
       };
       refusal = await lacking(requirement.module, requirement.right);
       if (refusal) return undefined;
-      const departmentIds = await setRequestDepartments(trx, claims.tid, claims.sub);
+      const departmentIds = await setRequestDepartments(trx, claims.tid, claims.sub, now);
       const ctx: RequestContext = {
         requestId: req.requestId,
         sessionId: claims.sid,

@@ -11,6 +11,7 @@ import * as imports from '../imports/import-store.js';
 import { bounded, MAX_REPORTED_ERRORS } from '../imports/import-runner.js';
 import { ensureFreeSpace } from '../imports/spool.js';
 import { chooseDepartment } from '../departments/departments-service.js';
+import { findDepartment } from '../departments/departments-store.js';
 import type { FourEyes, Pending } from '../approvals/four-eyes.js';
 import * as store from './containers-store.js';
 import type { ContainerRow } from './containers-store.js';
@@ -75,6 +76,7 @@ export class ContainersService {
   constructor(private readonly d: { clock: Clock; queue: ImportQueue; spoolDir: string; importMaxBytes: number; uploadLimits?: UploadLimits | undefined; fourEyes: FourEyes }) {
     this.slots = new UploadSlots(this.limits);
     d.fourEyes.register('container.remove', (ctx, p: { containerId: string }) => this.remove(ctx, p.containerId));
+    d.fourEyes.register('container.move', (ctx, p: { containerId: string; departmentId: string }) => this.move(ctx, p.containerId, p.departmentId));
   }
 
   private get limits(): UploadLimits {
@@ -132,17 +134,26 @@ export class ContainersService {
 
   /**
    * Moves a container with all its data, imports and runs to another department: a privileged
-   * change (four-eyes may wrap it). The mover must belong to both departments — row-level
-   * security refuses the move otherwise — and nothing may be running on the container.
+   * change, which waits for a second person holding containers:write where four-eyes is on (that
+   * person applies it, so they too must belong to both departments). The mover must belong to
+   * both departments — row-level security refuses the move otherwise — and nothing may be
+   * running on the container.
    */
-  async move(ctx: RequestContext, id: string, departmentId: string): Promise<ContainerView> {
+  async move(ctx: RequestContext, id: string, departmentId: string, reason?: string): Promise<ContainerView | Pending> {
     const row = await this.row(ctx.trx, ctx.tenantId, id);
     if (row.department_id === departmentId) return containerView(row);
+    // Applied for a proposer, the request's departments are those both people share (four-eyes).
+    if (!ctx.departmentIds.includes(row.department_id)) throw fail('not_found', { reason: 'container' });
     const target = await chooseDepartment(ctx, departmentId);
     if (row.locked) throw fail('container_locked', { reason: 'move' });
     if (await imports.activeImport(ctx.trx, ctx.tenantId, id)) throw fail('import_running');
     if (await activeCalculation(ctx.trx, ctx.tenantId, id)) throw fail('calculation_running');
     if (await store.containerNameTaken(ctx.trx, ctx.tenantId, target, row.name)) throw fail('container_name_taken');
+    const pending = await this.d.fourEyes.propose(ctx, {
+      kind: 'container.move', right: 'containers:write', reason, subjectId: id,
+      payload: { containerId: id, departmentId: target }, summary: { container: row.name, from: row.department_name, to: (await findDepartment(ctx.trx, ctx.tenantId, target))?.name ?? target },
+    });
+    if (pending) return pending;
     await store.updateContainer(ctx.trx, ctx.tenantId, id, { department_id: target });
     await this.audit(ctx, 'container.moved', id, { from: row.department_id, to: target });
     return containerView(await this.row(ctx.trx, ctx.tenantId, id));

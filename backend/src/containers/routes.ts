@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import type { Request } from 'express';
 import { z } from 'zod';
 import { changeResult } from '../approvals/routes.js';
-import { reasonBody } from '../approvals/schemas.js';
+import { reason, reasonBody } from '../approvals/schemas.js';
 import { pathId as id } from '../http/params.js';
 import { requires, type Prepared, type RouteTable } from '../http/route-table.js';
 import { ensureFreeSpace, spoolUpload } from '../imports/spool.js';
@@ -15,7 +15,7 @@ import type { ContainersService, SpooledUpload } from './containers-service.js';
 const name = z.string().trim().min(1, 'is required').max(120);
 const departmentId = z.string().uuid('must be a department id');
 const createBody = z.object({ name, departmentId: departmentId.optional() });
-const patchBody = z.object({ name: name.optional(), locked: z.boolean().optional(), departmentId: departmentId.optional() }).strict();
+const patchBody = z.object({ name: name.optional(), locked: z.boolean().optional(), departmentId: departmentId.optional(), reason }).strict();
 const listQuery = z.object({ departmentId: departmentId.optional() });
 
 function kind(req: Request): ImportKind {
@@ -61,10 +61,10 @@ export function containerRoutes(routes: RouteTable, containers: ContainersServic
   routes.guarded('get', '/containers/:id', requires('containers', 'read'), async (ctx, req) => ({ body: await containers.get(ctx, id(req)) }));
   routes.guarded('patch', '/containers/:id', requires('containers', 'write'), async (ctx, req) => {
     const containerId = id(req);
-    const { departmentId: target, ...patch } = patchBody.parse(req.body);
-    // The move is its own (privileged) service function, so that a four-eyes rule can wrap it.
-    if (target !== undefined) await containers.move(ctx, containerId, target);
-    return { body: await containers.update(ctx, containerId, patch) };
+    const { departmentId: target, reason: why, ...patch } = patchBody.parse(req.body);
+    const updated = await containers.update(ctx, containerId, patch);
+    // The move is its own privileged service function, which four-eyes may hold back (202).
+    return target === undefined ? { body: updated } : changeResult(await containers.move(ctx, containerId, target, why));
   });
   routes.guarded('delete', '/containers/:id', requires('containers', 'write'), async (ctx, req) => {
     const containerId = id(req);

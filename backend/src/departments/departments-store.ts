@@ -59,8 +59,8 @@ export async function memberDepartmentIds(trx: Knex.Transaction, tenantId: strin
 
 /** Department ids of many members at once (the users list). */
 export async function departmentsOfMembers(trx: Knex.Transaction, tenantId: string): Promise<Map<string, string[]>> {
-  const rows = (await trx('membership_departments').where({ tenant_id: tenantId }).orderBy('department_id')
-    .select('user_id', 'department_id')) as { user_id: string; department_id: string }[];
+  const rows = await trx('membership_departments').where({ tenant_id: tenantId }).orderBy('department_id')
+    .select<{ user_id: string; department_id: string }[]>('user_id', 'department_id');
   const out = new Map<string, string[]>();
   for (const r of rows) out.set(r.user_id, [...(out.get(r.user_id) ?? []), r.department_id]);
   return out;
@@ -74,19 +74,42 @@ export async function setMemberDepartments(trx: Knex.Transaction, tenantId: stri
 }
 
 /**
- * Sets the request's departments (`app.department_ids`, transaction-local) and returns them: the
- * user's own, or every department of the bank for vendor staff (users whose home is another
- * tenant; no access approval names departments yet). None set means no department-owned row.
+ * The departments a user's request in a bank may see, as a uuid array literal: a member's own
+ * (only the bank's own staff are members of departments); for vendor staff (users whose home is another tenant) every department where the bank's access
+ * mode is `open`, else the departments the open access window names (the bank's approval).
+ * Bindings: see `departmentBindings`.
  */
-export async function setRequestDepartments(trx: Knex.Transaction, tenantId: string, userId: string): Promise<string[]> {
+const REQUEST_DEPARTMENTS = `coalesce((
+  select array_agg(d.id order by d.id)::text from departments d
+   where d.tenant_id = ?
+     and (exists (select 1 from membership_departments md join users h on h.id = md.user_id and h.tenant_id = md.tenant_id
+                   where md.tenant_id = d.tenant_id and md.user_id = ? and md.department_id = d.id)
+          or (exists (select 1 from users u where u.id = ? and u.tenant_id <> d.tenant_id)
+              and (coalesce((select s.access_mode from tenant_settings s where s.tenant_id = d.tenant_id), 'approval') = 'open'
+                   or exists (select 1 from access_requests r
+                               where r.tenant_id = d.tenant_id and r.requester_id = ? and r.status = 'approved'
+                                 and r.starts_at <= ? and r.ends_at > ? and d.id = any(r.department_ids))))) ), '{}')`;
+
+function departmentBindings(tenantId: string, userId: string, now: Date): (string | Date)[] {
+  return [tenantId, userId, userId, userId, now, now];
+}
+
+function parseIds(text: string | undefined): string[] {
+  return !text || text === '{}' ? [] : text.slice(1, -1).split(',');
+}
+
+/**
+ * Sets the request's departments (`app.department_ids`, transaction-local) and returns them.
+ * None set means no department-owned row.
+ */
+export async function setRequestDepartments(trx: Knex.Transaction, tenantId: string, userId: string, now: Date): Promise<string[]> {
   const { rows } = await trx.raw<{ rows: { ids: string }[] }>(
-    `select set_config('app.department_ids', coalesce((
-       select array_agg(d.id order by d.id)::text from departments d
-        where d.tenant_id = ?
-          and (exists (select 1 from membership_departments md where md.tenant_id = d.tenant_id and md.user_id = ? and md.department_id = d.id)
-               or exists (select 1 from users u where u.id = ? and u.tenant_id <> d.tenant_id))), '{}'), true) as ids`,
-    [tenantId, userId, userId],
-  );
-  const text = rows[0]?.ids ?? '{}';
-  return text === '{}' ? [] : text.slice(1, -1).split(',');
+    `select set_config('app.department_ids', ${REQUEST_DEPARTMENTS}, true) as ids`, departmentBindings(tenantId, userId, now));
+  return parseIds(rows[0]?.ids);
+}
+
+/** What `setRequestDepartments` would set for this user, without setting it (four-eyes: the proposer's). */
+export async function requestDepartmentIds(trx: Knex.Transaction, tenantId: string, userId: string, now: Date): Promise<string[]> {
+  const { rows } = await trx.raw<{ rows: { ids: string }[] }>(`select ${REQUEST_DEPARTMENTS} as ids`, departmentBindings(tenantId, userId, now));
+  return parseIds(rows[0]?.ids);
 }

@@ -33,7 +33,7 @@ export interface UserView {
   status: 'active' | 'locked' | 'deleted';
   roleIds: string[];
   roleNames: string[];
-  /** The departments whose containers the user sees (vendor staff: every department, not listed here). */
+  /** The departments whose containers the user sees (vendor staff: none here; their access window names theirs). */
   departmentIds: string[];
   lastLoginAt: string | null;
   createdAt: string;
@@ -219,8 +219,11 @@ export class UsersService {
     const members = await store.listMembers(ctx.trx, ctx.tenantId, true);
     const memberships = await departmentsStore.departmentsOfMembers(ctx.trx, ctx.tenantId);
     const names = new Map((await departmentsStore.listDepartments(ctx.trx, ctx.tenantId)).map((d) => [d.id, d.name]));
-    // Vendor staff see every department of the bank; the export says so rather than listing none.
-    const departmentsOf = (m: store.MemberRow) => (m.homeTenant ? (memberships.get(m.id) ?? []).map((id) => names.get(id) ?? id).sort().join(', ') : '*');
+    // Vendor staff belong to no department: listed are those they may see now (their access window's, or all where the bank is open).
+    const now = this.d.clock.now();
+    const visible = new Map<string, string[]>();
+    for (const m of members) if (!m.homeTenant) visible.set(m.id, await departmentsStore.requestDepartmentIds(ctx.trx, ctx.tenantId, m.id, now));
+    const departmentsOf = (m: store.MemberRow) => (visible.get(m.id) ?? memberships.get(m.id) ?? []).map((id) => names.get(id) ?? id).sort().join(', ');
     const header = ['email', 'name', 'status', 'vendor_staff', 'roles', 'departments', 'last_login_at', 'created_at'];
     const rows = members.map((m) => [m.email, m.name, m.status, m.homeTenant ? 'no' : 'yes', m.roleNames.join(', '), departmentsOf(m), m.lastLoginAt?.toISOString() ?? '', m.createdAt.toISOString()]);
     await recordAudit(ctx.trx, {

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 
-/** Platform tables carry a tenant_id but are reached only through auth/platform services (DESIGN §4). */
 /**
  * Tables that carry a tenant_id but are read before any tenant is set, so they are filtered in their
  * stores instead of by RLS: the directory configuration and its links are looked up by email domain

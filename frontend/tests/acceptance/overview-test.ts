@@ -26,6 +26,7 @@ module('Acceptance | overview', function (hooks) {
       'GET /containers': () => [container('c1', 'Alt', '2026-10-01T08:00:00Z'), container('c2', 'Neu', '2026-11-30T08:00:00Z')],
       'GET /calculations?containerId=c2': () => [run('k2', 'c2', status, '2026-11-30T09:00:00Z')],
       'GET /calculations?containerId=c1': () => [run('k1', 'c1', 'succeeded', '2026-10-01T09:00:00Z')],
+      'GET /departments': () => [{ id: 'd1', name: 'Gesamthaus', archived: false, members: 1, mine: true }],
     }, calls));
     await visit('/');
     assert.dom('[data-test-overview-container]').exists({ count: 2 });

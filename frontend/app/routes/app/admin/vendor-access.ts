@@ -4,6 +4,7 @@ import type RouterService from '@ember/routing/router-service';
 import type ApiService from 'frontend/services/api';
 import type SessionService from 'frontend/services/session';
 import type { BankVendorAccess } from 'frontend/components/vendor-access-page';
+import type { DepartmentView } from 'frontend/utils/containers';
 import { requireAny } from 'frontend/utils/guard-route';
 
 export default class AdminVendorAccessRoute extends Route {
@@ -15,7 +16,8 @@ export default class AdminVendorAccessRoute extends Route {
     requireAny(this.session, this.router, [['users', 'read']]);
   }
 
-  model(): Promise<BankVendorAccess> {
-    return this.api.get<BankVendorAccess>('/access-requests');
+  async model(): Promise<BankVendorAccess> {
+    const [access, departments] = await Promise.all([this.api.get<BankVendorAccess>('/access-requests'), this.api.get<DepartmentView[]>('/departments')]);
+    return { ...access, departments };
   }
 }
