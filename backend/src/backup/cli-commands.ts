@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import { openDatabase } from '../db/database.js';
 import { createLogger } from '../log/logger.js';
 import { ensureHome, loadOrCreateSecrets } from '../secrets.js';
+import { instanceKeys } from '../wiring.js';
 import { exportTenant } from './tenant-export.js';
 import { importTenant } from './tenant-import.js';
 import { takeBackup } from './physical-backup.js';
@@ -38,7 +39,8 @@ async function withOwner<T>(work: (ownerUrl: string, keys: { totpKey: string; hm
   const secrets = loadOrCreateSecrets(config.home);
   const db = await openDatabase(config, secrets, createLogger({ level: 'warn', clock: systemClock }));
   try {
-    return await work(db.ownerUrl!, { totpKey: secrets.totpKey, hmacKey: secrets.loginEventKey });
+    const { totpKey, hmacKey } = instanceKeys(config, secrets);
+    return await work(db.ownerUrl!, { totpKey, hmacKey });
   } finally {
     await db.close();
   }

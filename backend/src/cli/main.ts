@@ -2,12 +2,9 @@
 import { systemClock } from '../clock.js';
 import { ConfigError, loadConfig } from '../config.js';
 import { openDatabase, type Database } from '../db/database.js';
-import { createLogger } from '../log/logger.js';
-import { createMailer } from '../mail/mailer.js';
+import { createLogger, type Logger } from '../log/logger.js';
+import type { Mailer } from '../mail/mailer.js';
 import { ensureHome, loadOrCreateSecrets } from '../secrets.js';
-import { AuthService } from '../auth/auth-service.js';
-import { PasswordHasher } from '../auth/password-hasher.js';
-import { SessionTokens } from '../auth/session-token.js';
 import { createDemo, DEMO_TENANT } from '../demo/demo-tenant.js';
 import { generate } from '../demo/generator.js';
 import fs from 'node:fs';
@@ -18,13 +15,13 @@ import { byChain, describeVerification, verifyAll } from '../audit/chains.js';
 import { loadOrCreateSigningKey, readPublicKey } from '../audit/checkpoint-key.js';
 import { CheckpointService } from '../audit/checkpoints.js';
 import { repoRoot } from '../paths.js';
+import { buildServices, instanceDeps, type Services } from '../wiring.js';
 
 /** tools/verify-audit-export.mjs: the stand-alone verifier, shipped as plain JavaScript for auditors. */
 interface ExportVerifier {
   verifyExportText(text: string, key: KeyObject): { ok: boolean };
   describeExport(result: { ok: boolean }): string[];
 }
-import { SecondFactor } from '../auth/second-factor.js';
 import { runRetention } from '../maintenance/retention-run.js';
 import { backupCommands } from '../backup/cli-commands.js';
 
@@ -34,25 +31,16 @@ interface Command {
   run(args: string[]): Promise<void>;
 }
 
-/** Opens the instance's database as the server would (embedded, or DATABASE_URL), runs `work`, closes. */
-async function withInstance<T>(work: (db: Database, services: { auth: AuthService; publicUrl: string }) => Promise<T>): Promise<T> {
+/** Opens the instance's database as the server would (embedded, or DATABASE_URL), builds its services as the server does, runs `work`, closes. */
+async function withInstance<T>(work: (db: Database, services: Services & { mailer: Mailer; logger: Logger }) => Promise<T>): Promise<T> {
   const config = loadConfig();
   ensureHome(config.home);
   const logger = createLogger({ level: 'warn', clock: systemClock });
   const secrets = loadOrCreateSecrets(config.home);
   const db = await openDatabase(config, secrets, logger);
   try {
-    const auth = new AuthService({
-      db: db.api,
-      hasher: new PasswordHasher(),
-      tokens: new SessionTokens(config.sessionSecret ?? secrets.sessionSecret, systemClock),
-      mailer: createMailer({ smtpUrl: config.smtpUrl, from: config.mailFrom, home: config.home, logger, clock: systemClock }),
-      clock: systemClock,
-      logger,
-      hmacKey: secrets.loginEventKey,
-      secondFactor: new SecondFactor({ totpKey: secrets.totpKey, hmacKey: secrets.loginEventKey }),
-    });
-    return await work(db, { auth, publicUrl: config.publicUrl });
+    const deps = instanceDeps(config, secrets, db.api, logger, systemClock);
+    return await work(db, { ...buildServices(deps), mailer: deps.mailer, logger });
   } finally {
     await db.close();
   }
@@ -114,12 +102,8 @@ const commands: Record<string, Command> = {
     usage: 'retention',
     summary: 'Delete what has outlived its retention: unlocked containers past the bank\'s retention period (admins warned 30 days before), successful login events and info audit events after 30 days, review records (customer-data access, rights, vendor switches, refusals) after the bank\'s review period (default 13 months; failures and errors are kept), expired sessions. The server also runs this daily.',
     async run() {
-      const config = loadConfig();
-      const done = await withInstance(async (db, { auth }) => {
-        const logger = createLogger({ level: 'warn', clock: systemClock });
-        const mailer = createMailer({ smtpUrl: config.smtpUrl, from: config.mailFrom, home: config.home, logger, clock: systemClock });
-        return runRetention({ api: db.api, retentionUrl: db.retentionUrl, auth, clock: systemClock, mailer, logger });
-      });
+      const done = await withInstance(async (db, { auth, mailer, logger }) =>
+        runRetention({ api: db.api, retentionUrl: db.retentionUrl, auth, clock: systemClock, mailer, logger }));
       console.log(`Retention done: ${done.loginEvents} successful login event(s), ${done.auditEvents} info audit event(s), ${done.sessions} expired session(s) and ${done.containersDeleted} expired container(s) deleted; ${done.containersWarned} container(s) announced to their admins.`);
       if (done.recordsSkipped) console.log('Audit events and sign-in records were kept: set DATABASE_RETENTION_URL (the kontor_retention role) to delete old ones.');
     },
@@ -147,8 +131,8 @@ const commands: Record<string, Command> = {
         return;
       }
       if (sub !== 'verify' && sub !== 'checkpoint') throw new Error(`usage: ${commands.audit!.usage}`);
-      await withInstance(async (db) => {
-        const checkpoints = new CheckpointService({ db: db.api, home: config.home, key, clock: systemClock, logger: createLogger({ level: 'warn', clock: systemClock }) });
+      await withInstance(async (db, { logger }) => {
+        const checkpoints = new CheckpointService({ db: db.api, home: config.home, key, clock: systemClock, logger });
         if (sub === 'checkpoint') {
           const done = await checkpoints.checkpoint();
           console.log(`${done.signed.length} checkpoint(s) signed with key ${key.keyId}.`);
