@@ -8,11 +8,13 @@ import { waitForMail } from '../lib/mail-drop.js';
 import { startProvider } from '../lib/oidc-provider.js';
 import { atPath, newPage, signIn } from '../lib/pages.js';
 import { signInSuperadmin } from '../lib/superadmin.js';
+import { startSlapd, type TestDirectory } from '../../backend/test/helpers/slapd.js';
 
 /**
  * Issue 21 in the browser: a bank signs its analyst in through its own OpenID Provider (a real
  * oidc-provider process), and a user registers a passkey on the Security page and signs in with it
- * through Chromium's virtual authenticator. Everything runs at the public host name (`localhost`):
+ * through Chromium's virtual authenticator; last, the bank moves to LDAP (Debian's slapd, the backend
+ * suite's helper) and the analyst signs in with the directory's password. Everything runs at the public host name (`localhost`):
  * a passkey's relying party id cannot be an IP address, and the OIDC redirect URI is fixed to it.
  * Self-contained: it makes its own bank; the suites share one server.
  */
@@ -212,6 +214,51 @@ describe('passkeys in Chromium (virtual authenticator)', () => {
     await p.locator('[data-test-passkey-login]').click();
     await p.locator('[data-test-form-error]', { hasText: 'This passkey could not be verified.' }).waitFor();
     assert.equal(new URL(p.url()).pathname, '/login');
+    await p.context().close();
+  });
+});
+
+describe('directory sign-in in the browser (LDAP)', () => {
+  let slapd: TestDirectory;
+  let anna: { dn: string; password: string };
+  before(async () => {
+    slapd = await startSlapd();
+    anna = await slapd.addUser('anna', analyst.email);
+    // The bank moves its sign-in to its LDAP directory (ldaps://, the server certificate checked against the bank's CA).
+    const hanna = await newPage(browser);
+    await signIn(hanna, admin.email, admin.password, at);
+    await hanna.goto(`${at}/admin/directory`);
+    await hanna.locator('[data-test-directory-method]').selectOption('ldap');
+    await hanna.locator('[data-test-directory-url]').fill(slapd.ldapsUrl);
+    await hanna.locator('[data-test-directory-ca]').fill(slapd.caPem);
+    await hanna.locator('[data-test-directory-ldap-mode]').selectOption('template');
+    await hanna.locator('[data-test-directory-bind-template]').fill(`uid={local},ou=people,${slapd.base}`);
+    await hanna.locator('[data-test-directory-save]').click();
+    await hanna.locator('[data-test-directory-saved]').waitFor();
+    await hanna.context().close();
+  });
+  after(async () => slapd?.stop());
+
+  it('the analyst signs in with the directory password against the real slapd; a wrong one is refused', async () => {
+    const p = await newPage(browser, 'de-DE');
+    await p.goto(`${at}/login`);
+    await p.locator('#login-email').fill(analyst.email);
+    await p.locator('#login-email').blur();
+    const button = p.locator('[data-test-directory-ldap]');
+    await button.waitFor();
+    assert.equal((await button.textContent())?.trim(), `Mit ${bank}-Konto anmelden`);
+    const password = p.getByLabel(`Passwort Ihres ${bank}-Kontos`);
+    await password.fill('not the directory password');
+    await button.click();
+    await p.locator('[data-test-form-error]', { hasText: 'E-Mail-Adresse oder Passwort sind nicht korrekt' }).waitFor();
+    assert.deepEqual(await lastLoginEvent(), { outcome: 'failure', reason: 'wrong_password' });
+
+    await password.fill(anna.password);
+    await button.click();
+    await atPath(p, '/');
+    const info = await p.evaluate(async () => (await fetch('/api/auth/session')).json() as Promise<{ user: { email: string } }>);
+    assert.equal(info.user.email, analyst.email);
+    assert.deepEqual(await lastLoginEvent(), { outcome: 'success', reason: 'ok_ldap' });
     await p.context().close();
   });
 });
