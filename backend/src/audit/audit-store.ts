@@ -87,21 +87,28 @@ export interface AuditFilter {
   pageSize: number;
 }
 
+/** One page of a filtered event list, newest first, with the total and the named user's email (`u`). */
+async function newestFirst(
+  base: Knex.QueryBuilder, f: { page: number; pageSize: number }, alias: 'a' | 'l', userColumn: string, columns: string[],
+): Promise<Page<Record<string, unknown>>> {
+  const [{ n }] = (await base.clone().count({ n: '*' })) as [{ n: number }];
+  const items = await base
+    .leftJoin('users as u', 'u.id', userColumn)
+    .orderBy(`${alias}.id`, 'desc')
+    .limit(f.pageSize)
+    .offset((f.page - 1) * f.pageSize)
+    .select<Record<string, unknown>[]>(columns);
+  return { items, total: Number(n), page: f.page, pageSize: f.pageSize };
+}
+
 export async function listAuditEvents(trx: Knex.Transaction, tenantId: string, f: AuditFilter): Promise<Page<Record<string, unknown>>> {
   const base = trx('audit_events as a').where('a.tenant_id', tenantId);
   if (f.userId) base.where('a.actor_user_id', f.userId);
   if (f.type) base.where('a.type', 'like', `${f.type.replace(/[%_\\]/g, '\\$&')}%`);
   if (f.from) base.where('a.created_at', '>=', f.from);
   if (f.to) base.where('a.created_at', '<', f.to);
-  const [{ n }] = (await base.clone().count({ n: '*' })) as [{ n: number }];
-  const items = await base
-    .leftJoin('users as u', 'u.id', 'a.actor_user_id')
-    .orderBy('a.id', 'desc')
-    .limit(f.pageSize)
-    .offset((f.page - 1) * f.pageSize)
-    .select('a.id', 'a.created_at as at', 'a.type', 'a.level', 'a.actor_user_id as actorId', 'u.email as actorEmail',
-      'a.subject_type as subjectType', 'a.subject_id as subjectId', 'a.details', 'a.ip', 'a.request_id as requestId');
-  return { items, total: Number(n), page: f.page, pageSize: f.pageSize };
+  return newestFirst(base, f, 'a', 'a.actor_user_id', ['a.id', 'a.created_at as at', 'a.type', 'a.level', 'a.actor_user_id as actorId', 'u.email as actorEmail',
+    'a.subject_type as subjectType', 'a.subject_id as subjectId', 'a.details', 'a.ip', 'a.request_id as requestId']);
 }
 
 export async function listLoginEvents(
@@ -113,13 +120,6 @@ export async function listLoginEvents(
   if (f.outcome) base.where('l.outcome', f.outcome);
   if (f.from) base.where('l.created_at', '>=', f.from);
   if (f.to) base.where('l.created_at', '<', f.to);
-  const [{ n }] = (await base.clone().count({ n: '*' })) as [{ n: number }];
-  const items = await base
-    .leftJoin('users as u', 'u.id', 'l.user_id')
-    .orderBy('l.id', 'desc')
-    .limit(f.pageSize)
-    .offset((f.page - 1) * f.pageSize)
-    .select('l.id', 'l.created_at as at', 'l.outcome', 'l.reason', 'l.user_id as userId', 'u.email as userEmail', 'l.ip');
-  return { items, total: Number(n), page: f.page, pageSize: f.pageSize };
+  return newestFirst(base, f, 'l', 'l.user_id', ['l.id', 'l.created_at as at', 'l.outcome', 'l.reason', 'l.user_id as userId', 'u.email as userEmail', 'l.ip']);
 }
 
