@@ -16,7 +16,8 @@ import { startSlapd, type TestDirectory } from '../../backend/test/helpers/slapd
  * through Chromium's virtual authenticator; last, the bank moves to LDAP (Debian's slapd, the backend
  * suite's helper) and the analyst signs in with the directory's password. Everything runs at the public host name (`localhost`):
  * a passkey's relying party id cannot be an IP address, and the OIDC redirect URI is fixed to it.
- * Self-contained: it makes its own bank; the suites share one server.
+ * Self-contained: it makes its own bank; the suites share one server. Named to run after sign-in.test
+ * (which must see the superadmin's initial password first).
  */
 const at = process.env.E2E_PUBLIC_URL!;
 const mailDir = process.env.E2E_MAIL_DIR!;
