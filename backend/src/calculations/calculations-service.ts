@@ -194,6 +194,14 @@ export class CalculationsService {
     return (await store.listCalculations(ctx.trx, ctx.tenantId, containerId, kinds)).map(calculationView);
   }
 
+  /** What runs in the bank now, of the kinds the caller may read, as the database says. */
+  async listActive(ctx: RequestContext): Promise<(CalculationView & { containerName: string })[]> {
+    const kinds = CALCULATION_KINDS.filter((k) => ctx.modules.has(k) && holds(ctx.rights, k, 'read'));
+    if (kinds.length === 0) return [];
+    const rows = await store.activeCalculations(ctx.trx, ctx.tenantId, kinds, 50);
+    return rows.map((r) => ({ ...calculationView(r), containerName: r.container_name }));
+  }
+
   async get(ctx: RequestContext, id: string): Promise<CalculationView> {
     return calculationView(await this.row(ctx, id));
   }

@@ -34,11 +34,18 @@ export function directoryRoutes(routes: RouteTable, directory: DirectoryService,
   });
 
   // The browser is sent to the bank's provider; the state, nonce and PKCE verifier wait in a signed cookie.
+  // The sign-in page's button is a link: a refusal (no such directory, provider unreachable) ends on the
+  // sign-in page with its reason, as the callback's do, never on a JSON body in the browser.
   routes.public('get', '/auth/oidc/start', async (req, res) => {
     const { tenant } = schemas.oidcStartQuery.parse(req.query);
-    const { url, state } = await directory.startOidc(tenant);
-    setStateCookie(req, res, state);
-    res.redirect(303, url);
+    try {
+      const { url, state } = await directory.startOidc(tenant);
+      setStateCookie(req, res, state);
+      res.redirect(303, url);
+    } catch (err) {
+      if (!(err instanceof HttpError)) throw err;
+      res.redirect(303, `/login?directoryError=${encodeURIComponent(err.code)}`);
+    }
   });
 
   // The provider sends the browser back here; every outcome ends on the sign-in page or the app.
