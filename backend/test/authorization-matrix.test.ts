@@ -142,6 +142,8 @@ const matrix: Record<string, Scenario> = {
   'POST /auth/invitation/check': { rule: 'public', body: () => ({ token: 'x'.repeat(43) }) },
   'POST /auth/switch-tenant': { rule: 'session', body: () => ({ tenantId: tenantB }), consumesSession: true },
   'GET /auth/sessions': { rule: 'session',},
+  'GET /auth/profile': { rule: 'session' },
+  'PATCH /auth/profile': { rule: 'session', body: () => ({ locale: 'de' }) },
   'DELETE /auth/sessions/:id': { rule: 'session', own: async () => ({ id: '00000000-0000-4000-8000-000000000000' }), notFoundIsFine: true },
   'GET /users': { rule: 'users:read',},
   'POST /users': { rule: 'users:write', body: async () => ({ email: randomEmail(), name: 'New Person', roleIds: [await roleId(t.owner, 'reader')] }) },

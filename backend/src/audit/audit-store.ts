@@ -96,11 +96,20 @@ export async function listAuditEvents(trx: Knex.Transaction, tenantId: string, f
   const [{ n }] = (await base.clone().count({ n: '*' })) as [{ n: number }];
   const items = await base
     .leftJoin('users as u', 'u.id', 'a.actor_user_id')
+    // A subject's name instead of its id (issue 15), only from this bank: its containers, and users of the bank.
+    .leftJoin('containers as sc', function subjectContainer() {
+      this.on('sc.tenant_id', 'a.tenant_id').andOn(trx.raw("a.subject_type = 'container'")).andOn(trx.raw('sc.id::text = a.subject_id'));
+    })
+    .leftJoin('users as su', function subjectUser() {
+      this.on(trx.raw("a.subject_type = 'user'")).andOn(trx.raw('su.id::text = a.subject_id'))
+        .andOn(trx.raw('(su.tenant_id = a.tenant_id or exists (select 1 from memberships sm where sm.tenant_id = a.tenant_id and sm.user_id = su.id))'));
+    })
     .orderBy('a.id', 'desc')
     .limit(f.pageSize)
     .offset((f.page - 1) * f.pageSize)
     .select('a.id', 'a.created_at as at', 'a.type', 'a.level', 'a.actor_user_id as actorId', 'u.email as actorEmail',
-      'a.subject_type as subjectType', 'a.subject_id as subjectId', 'a.details', 'a.ip', 'a.request_id as requestId');
+      'a.subject_type as subjectType', 'a.subject_id as subjectId', trx.raw('coalesce(sc.name, su.email) as "subjectName"'),
+      'a.details', 'a.ip', 'a.request_id as requestId');
   return { items, total: Number(n), page: f.page, pageSize: f.pageSize };
 }
 

@@ -13,7 +13,12 @@ export interface UserRow {
   sign_in_seq: string;
   must_change_password: boolean;
   last_login_at: Date | null;
+  /** The language the user chose in the SPA; null until they choose. */
+  locale: UserLocale | null;
 }
+
+export const USER_LOCALES = ['de', 'en'] as const;
+export type UserLocale = (typeof USER_LOCALES)[number];
 
 export interface TenantRow {
   id: string;
@@ -58,6 +63,11 @@ export async function findUserByEmail(db: Knex, email: string): Promise<(UserRow
 
 export async function findUser(db: Knex, id: string): Promise<(UserRow & { hash: string | null }) | undefined> {
   return db('users as u').leftJoin('password_credentials as p', 'p.user_id', 'u.id').where('u.id', id).first('u.*', 'p.hash');
+}
+
+/** Only the user's own row: the caller passes the session's user id, never one from the request. */
+export async function setUserLocale(db: Knex, userId: string, locale: UserLocale | null): Promise<void> {
+  await db('users').where({ id: userId }).update({ locale });
 }
 
 export async function findTenant(db: Knex, id: string): Promise<TenantRow | undefined> {

@@ -28,7 +28,7 @@ export interface ClientMeta {
 }
 
 export interface SessionInfo {
-  user: { id: string; email: string; name: string };
+  user: { id: string; email: string; name: string; locale: 'de' | 'en' | null };
   tenant: { id: string; name: string; isVendor: boolean };
   permissions: string[];
   modules: string[];

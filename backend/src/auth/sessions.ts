@@ -71,7 +71,7 @@ async function describeSession(d: AuthDeps, trx: Knex.Transaction, userId: strin
   const effective = effectiveRights(rights, tenant.is_vendor);
   const tenants = await store.activeTenantNames(trx, await store.tenantsOfUser(trx, userId));
   return {
-    user: { id: user.id, email: user.email, name: user.name },
+    user: { id: user.id, email: user.email, name: user.name, locale: user.locale },
     tenant: { id: tenant.id, name: tenant.name, isVendor: tenant.is_vendor },
     permissions: [...effective].sort(),
     modules: [...modules].sort(),
@@ -91,6 +91,18 @@ export async function sessionInfo(d: AuthDeps, ctx: RequestContext): Promise<Ses
   const session = await store.findSession(ctx.trx, ctx.tenantId, ctx.sessionId);
   if (!session) throw sessionExpired();
   return describeSession(d, ctx.trx, ctx.userId, ctx.tenantId, ctx.sessionId, session.absolute_expires_at);
+}
+
+/** The signed-in user's own profile: what the SPA may change about itself (the language for now). */
+export async function profile(ctx: RequestContext): Promise<{ email: string; name: string; locale: store.UserLocale | null }> {
+  const user = await store.findUser(ctx.trx, ctx.userId);
+  if (!user) throw sessionExpired();
+  return { email: user.email, name: user.name, locale: user.locale };
+}
+
+export async function updateProfile(ctx: RequestContext, change: { locale: store.UserLocale | null }): Promise<{ email: string; name: string; locale: store.UserLocale | null }> {
+  await store.setUserLocale(ctx.trx, ctx.userId, change.locale);
+  return profile(ctx);
 }
 
 /** Renewal: a new sid, the old row deleted, the absolute limit kept. Never resets the failure counter. */
