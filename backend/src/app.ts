@@ -87,6 +87,8 @@ export interface AppDeps {
   extraApiRoutes?: express.Router[];
   /** Plain-HTTP OpenID Connect issuers (the test suite's local provider only). */
   allowHttpIssuer?: boolean;
+  /** The platform requires passkeys of vendor staff (config VENDOR_PASSKEY_REQUIRED). */
+  vendorPasskeyRequired?: boolean;
 }
 
 export interface Kontor {
@@ -112,9 +114,9 @@ export function createApp(deps: AppDeps): Kontor {
   let directory: DirectoryService | undefined;
   const auth = new AuthService({
     db: deps.db, hasher, tokens, mailer: deps.mailer, clock: deps.clock, logger: deps.logger, hmacKey: deps.hmacKey, secondFactor,
-    passwordRefused: (tenantId) => directory!.passwordRefused(tenantId),
+    passwordRefused: (tenantId) => directory!.passwordRefused(tenantId), vendorPasskeyRequired: deps.vendorPasskeyRequired ?? false,
   });
-  const routes = new RouteTable(createGuard({ db: deps.db, tokens, clock: deps.clock }));
+  const routes = new RouteTable(createGuard({ db: deps.db, tokens, clock: deps.clock, vendorPasskeyRequired: deps.vendorPasskeyRequired ?? false }));
   // Whatever the caller leaves out (tests, benches) takes config.ts's default: no default lives here.
   const defaults = loadConfig({});
   const throttles = deps.throttles ?? defaults.throttles;

@@ -62,6 +62,7 @@ export async function startServer(config: Config, logger: Logger, clock: Clock):
     trustProxy: config.trustProxy,
     securityHeaders: config.securityHeaders,
     publicUrl: config.publicUrl,
+    vendorPasskeyRequired: config.vendorPasskeyRequired,
     spoolDir: path.join(config.home, 'spool'),
     importMaxBytes: config.importMaxBytes,
     uploadLimits: config.uploadLimits,
