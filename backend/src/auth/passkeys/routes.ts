@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { pathId } from '../../http/params.js';
 import { signedIn, type RouteTable } from '../../http/route-table.js';
 import type { ClientMeta } from '../auth-types.js';
-import { readChallengeCookie, setChallengeCookie, setSessionCookie } from '../cookies.js';
+import { deliverSignIn, readChallengeCookie, setChallengeCookie, setSessionCookie } from '../cookies.js';
 import { CHALLENGE_SECONDS, type Passkeys } from './passkeys.js';
 
 const b64url = z.string().max(16_384).regex(/^[A-Za-z0-9_-]*$/, 'must be base64url');
@@ -58,13 +58,7 @@ export function passkeyRoutes(routes: RouteTable, passkeys: Passkeys): void {
     const body = signInBody.parse(req.body);
     const state = readState(req);
     setState(req, res, undefined);
-    const outcome = await passkeys.signIn(body.response, state, meta(req));
-    if ('challenge' in outcome) {
-      setChallengeCookie(req, res, outcome.challenge);
-      return { body: { secondFactorRequired: true } };
-    }
-    setSessionCookie(req, res, outcome.token);
-    return { body: outcome.result };
+    return { body: deliverSignIn(req, res, await passkeys.signIn(body.response, state, meta(req))).body };
   });
 
   // The passkey as the second step after the password or the directory (the challenge cookie names the user).
