@@ -174,6 +174,8 @@ const matrix: Record<string, Scenario> = {
   'DELETE /auth/passkeys/:id': { rule: 'session', own: async () => ({ id: randomUUID() }), notFoundIsFine: true },
   'POST /auth/login/passkey/options': { rule: 'public' },
   'POST /auth/login/passkey': { rule: 'public', body: () => ({ response: {} }) },
+  'POST /auth/login/second-factor/passkey/options': { rule: 'public' },
+  'POST /auth/login/second-factor/passkey': { rule: 'public', body: () => ({ response: {} }) },
   'GET /settings': { rule: 'settings:read',},
   'PATCH /settings': { rule: 'settings:write', body: () => ({ idleMinutes: 30 }) },
   // Per approval the service checks the right the change needs; an unknown id answers 404 to everyone signed in.

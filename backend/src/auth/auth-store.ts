@@ -38,6 +38,8 @@ export interface SessionRow {
   user_agent: string | null;
   /** The session was opened with the second factor (or the factor was enrolled in it). */
   mfa_verified?: boolean;
+  /** The session was opened with a passkey (origin-bound, so phishing-resistant). */
+  phishing_resistant?: boolean;
 }
 
 export interface TenantSettings {
@@ -45,9 +47,10 @@ export interface TenantSettings {
   absolute_hours: number;
   password_profile: 'standard' | 'classic';
   mfa_required: 'none' | 'admins' | 'all';
+  passkey_required: boolean;
 }
 
-const DEFAULT_SETTINGS: TenantSettings = { idle_minutes: 30, absolute_hours: 8, password_profile: 'standard', mfa_required: 'none' };
+const DEFAULT_SETTINGS: TenantSettings = { idle_minutes: 30, absolute_hours: 8, password_profile: 'standard', mfa_required: 'none', passkey_required: false };
 
 export const LOCK_AFTER_FAILURES = 4;
 export const ACTIVITY_GRANULARITY_SECONDS = 30;
@@ -221,7 +224,7 @@ export async function consumeInvitationToken(db: Knex, tokenHash: string, at: Da
 // ---- tenant tables (inside inTenant) -----------------------------------------------------------
 
 export async function tenantSettings(trx: Knex.Transaction, tenantId: string): Promise<TenantSettings> {
-  const row = await trx('tenant_settings').where({ tenant_id: tenantId }).first('idle_minutes', 'absolute_hours', 'password_profile', 'mfa_required');
+  const row = await trx('tenant_settings').where({ tenant_id: tenantId }).first('idle_minutes', 'absolute_hours', 'password_profile', 'mfa_required', 'passkey_required');
   return (row as TenantSettings | undefined) ?? DEFAULT_SETTINGS;
 }
 
@@ -265,7 +268,7 @@ export async function deleteSession(trx: Knex.Transaction, tenantId: string, id:
 }
 
 /** Why a session ended, as the next request on it is told (DESIGN's session-end contract). */
-export const SESSION_END_REASONS = ['idle', 'absolute', 'ended_by_admin', 'signed_out', 'password_changed', 'rights_changed', 'account_disabled', 'access_ended'] as const;
+export const SESSION_END_REASONS = ['idle', 'absolute', 'ended_by_admin', 'signed_out', 'password_changed', 'rights_changed', 'account_disabled', 'access_ended', 'directory_logout'] as const;
 export type SessionEndReason = (typeof SESSION_END_REASONS)[number];
 
 /**
@@ -333,6 +336,9 @@ export interface RequestSessionRow {
   mfa_verified: boolean;
   has_factor: boolean;
   mfa_required: string;
+  has_passkey: boolean;
+  phishing_resistant: boolean;
+  passkey_required: boolean;
 }
 
 /**
@@ -359,6 +365,11 @@ export interface FactorRow {
 
 export async function findFactor(db: Knex, userId: string): Promise<FactorRow | undefined> {
   return db('user_totp').where({ user_id: userId }).first();
+}
+
+/** The user has registered a passkey (a second factor too: platform table user_passkeys). */
+export async function hasPasskey(db: Knex, userId: string): Promise<boolean> {
+  return Boolean(await db('user_passkeys').where({ user_id: userId }).first('id'));
 }
 
 /** A new, unconfirmed seed replaces any unconfirmed one; a confirmed factor is never overwritten here. */

@@ -8,7 +8,7 @@ import * as store from './auth-store.js';
 import type { AuthDeps, ClientMeta, OpenedSession, SessionInfo } from './auth-types.js';
 import { RefusalToKeep, type RequestContext } from './context.js';
 import { visitAllowed } from '../access/access-service.js';
-import { mfaRequiredFor } from './mfa-policy.js';
+import { mfaRequiredFor, passkeyRequiredFor } from './mfa-policy.js';
 import { describePolicy } from './password-policy.js';
 import { TOKEN_TTL_SECONDS } from './session-token.js';
 
@@ -45,12 +45,14 @@ export async function openSession(
   d: AuthDeps, trx: Knex.Transaction, userId: string, tenantId: string, meta: ClientMeta, now: Date,
   carry?: { createdAt: Date; absoluteExpiresAt: Date },
   mfaVerified = false,
+  phishingResistant = false,
 ): Promise<OpenedSession> {
   const settings = await store.tenantSettings(trx, tenantId);
   const absoluteExpiresAt = carry?.absoluteExpiresAt ?? new Date(now.getTime() + settings.absolute_hours * 3_600_000);
   const sessionId = await store.insertSession(trx, {
     tenant_id: tenantId, user_id: userId, created_at: carry?.createdAt ?? now, last_activity_at: now,
     absolute_expires_at: absoluteExpiresAt, ip: meta.ip ?? null, user_agent: meta.userAgent?.slice(0, 200) ?? null, mfa_verified: mfaVerified,
+    phishing_resistant: phishingResistant,
   });
   const token = d.tokens.sign({ sid: sessionId, sub: userId, tid: tenantId });
   return { token, info: await describeSession(d, trx, userId, tenantId, sessionId, absoluteExpiresAt) };
@@ -68,6 +70,7 @@ async function describeSession(d: AuthDeps, trx: Knex.Transaction, userId: strin
   if (!user || !tenant) throw sessionExpired();
   const session = await store.findSession(trx, tenantId, sessionId);
   const factor = await store.findFactor(trx, userId);
+  const passkey = await store.hasPasskey(trx, userId);
   const effective = effectiveRights(rights, tenant.is_vendor);
   const tenants = await store.activeTenantNames(trx, await store.tenantsOfUser(trx, userId));
   return {
@@ -83,6 +86,9 @@ async function describeSession(d: AuthDeps, trx: Knex.Transaction, userId: strin
       enrolled: Boolean(factor?.confirmed_at),
       verified: Boolean(session?.mfa_verified),
       required: mfaRequiredFor(settings.mfa_required, effective, tenant.is_vendor),
+      passkeyEnrolled: passkey,
+      phishingResistant: Boolean(session?.phishing_resistant),
+      passkeyRequired: passkeyRequiredFor(settings.passkey_required, effective, tenant.is_vendor, d.vendorPasskeyRequired),
     },
   };
 }
@@ -112,7 +118,7 @@ export async function refresh(d: AuthDeps, ctx: RequestContext, meta: ClientMeta
   await store.deleteSession(ctx.trx, ctx.tenantId, ctx.sessionId);
   return openSession(d, ctx.trx, ctx.userId, ctx.tenantId, meta, d.clock.now(), {
     createdAt: old.created_at, absoluteExpiresAt: old.absolute_expires_at,
-  }, Boolean(old.mfa_verified));
+  }, Boolean(old.mfa_verified), Boolean(old.phishing_resistant));
 }
 
 /**
@@ -141,7 +147,7 @@ export async function switchTenant(d: AuthDeps, ctx: RequestContext, targetTenan
       }, now);
       return 'refused' as const;
     }
-    const session = await openSession(d, trx, ctx.userId, targetTenantId, meta, now, { createdAt: now, absoluteExpiresAt: old.absolute_expires_at }, true);
+    const session = await openSession(d, trx, ctx.userId, targetTenantId, meta, now, { createdAt: now, absoluteExpiresAt: old.absolute_expires_at }, true, Boolean(old.phishing_resistant));
     await recordAudit(trx, {
       tenantId: targetTenantId, actorUserId: ctx.userId, type: 'auth.tenant_switch_in', details: { from: ctx.tenantId, accessRequestId: visit.requestId }, requestId: ctx.requestId, ip: ctx.ip,
     }, now);
