@@ -4,7 +4,7 @@ import type { Knex } from 'knex';
 import { UNASSIGNED, type CalculationKind, type TemplateDefinition } from './definitions.js';
 import { segmentNames } from './summaries.js';
 
-/** Runs, templates and results: the only module besides calculation-sql.ts that speaks SQL for calculations. */
+/** Runs, templates and results: the only module besides calculation-run-store.ts that speaks SQL for calculations. */
 
 export type CalculationStatus = 'queued' | 'running' | 'succeeded' | 'failed';
 
