@@ -92,8 +92,9 @@ export class CheckpointService {
   /** Per file: how far it was read, and the newest trusted checkpoint of each chain in it. */
   private readonly cache = new Map<string, { offset: number; newest: Map<string, Checkpoint> }>();
 
-  constructor(private readonly d: { db: Knex; home: string; key: SigningKey; clock: Clock; logger: Logger }) {
-    this.dir = path.join(d.home, 'checkpoints');
+  /** `dir`: the cluster's checkpoint directory (AUDIT_CHECKPOINT_DIR), default `$KONTOR_HOME/checkpoints`. */
+  constructor(private readonly d: { db: Knex; home: string; dir?: string; key: SigningKey; clock: Clock; logger: Logger }) {
+    this.dir = d.dir ?? path.join(d.home, 'checkpoints');
   }
 
   get publicKeyPem(): string {

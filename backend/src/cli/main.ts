@@ -27,6 +27,7 @@ interface ExportVerifier {
 import { SecondFactor } from '../auth/second-factor.js';
 import { runRetention } from '../maintenance/retention-run.js';
 import { backupCommands } from '../backup/cli-commands.js';
+import { clusterEnvCommands } from './cluster-env.js';
 
 interface Command {
   usage: string;
@@ -74,6 +75,7 @@ function positiveInt(args: string[], name: string, fallback: number): number {
 
 const commands: Record<string, Command> = {
   ...backupCommands,
+  ...clusterEnvCommands,
   generate: {
     usage: 'generate --groups N --seed S --out DIR',
     summary: 'Write customer_groups.csv, products.csv and payments.csv with realistic, deterministic demo data.',
@@ -148,7 +150,7 @@ const commands: Record<string, Command> = {
       }
       if (sub !== 'verify' && sub !== 'checkpoint') throw new Error(`usage: ${commands.audit!.usage}`);
       await withInstance(async (db) => {
-        const checkpoints = new CheckpointService({ db: db.api, home: config.home, key, clock: systemClock, logger: createLogger({ level: 'warn', clock: systemClock }) });
+        const checkpoints = new CheckpointService({ db: db.api, home: config.home, dir: config.auditCheckpointDir, key, clock: systemClock, logger: createLogger({ level: 'warn', clock: systemClock }) });
         if (sub === 'checkpoint') {
           const done = await checkpoints.checkpoint();
           console.log(`${done.signed.length} checkpoint(s) signed with key ${key.keyId}.`);
