@@ -1,3 +1,5 @@
+import type { CalculationView, TemplateView } from 'frontend/utils/calculations';
+
 export type ImportKind = 'customer_groups' | 'products' | 'payments';
 export const IMPORT_KINDS: ImportKind[] = ['customer_groups', 'products', 'payments'];
 
@@ -34,4 +36,13 @@ export interface ContainerView {
 
 export function countFor(c: ContainerView, kind: ImportKind): number {
   return kind === 'customer_groups' ? c.counts.customerGroups : kind === 'products' ? c.counts.products : c.counts.payments;
+}
+
+/** The container page's data, as its route reads it; `error` when the container could not be read. */
+export interface ContainerModel {
+  id: string;
+  container: ContainerView | null;
+  history: CalculationView[];
+  templates: TemplateView[];
+  error: unknown;
 }
