@@ -155,7 +155,8 @@ const commands: Record<string, Command> = {
           const done = await checkpoints.checkpoint();
           console.log(`${done.signed.length} checkpoint(s) signed with key ${key.keyId}.`);
           for (const r of done.refused) console.log(`REFUSED ${r.chain}: no longer extends its last checkpoint at seq ${r.seq} (${r.reason})`);
-          if (done.refused.length) throw new Error('at least one chain was not signed (see above); run audit verify.');
+          for (const c of done.skipped) console.log(`SKIPPED ${c}: a later checkpoint is not in ${checkpoints.dir} (AUDIT_CHECKPOINT_DIR must be the cluster's one directory)`);
+          if (done.refused.length || done.skipped.length) throw new Error('at least one chain was not signed (see above); run audit verify.');
           return;
         }
         const file = checkpoints.readAll();
