@@ -213,6 +213,12 @@ export function loadTunnelConfig(env: NodeJS.ProcessEnv = process.env): TunnelCo
   };
 }
 
+/** The tunnel's log level before (or without) the rest of its settings: LOG_LEVEL, checked as `run` checks it. */
+export function tunnelLogLevel(env: NodeJS.ProcessEnv = process.env): TunnelConfig['logLevel'] {
+  const parsed = tunnelSchema.shape.LOG_LEVEL.safeParse(env.LOG_LEVEL || undefined);
+  return parsed.success ? parsed.data : 'info';
+}
+
 /** `tunnel keygen`: the host name the key is made for, when KONTOR_SERVER_NAME is set (it must be a host name). */
 export function tunnelKeyHostName(env: NodeJS.ProcessEnv = process.env): string | undefined {
   const parsed = tunnelSchema.shape.KONTOR_SERVER_NAME.optional().safeParse(env.KONTOR_SERVER_NAME || undefined);

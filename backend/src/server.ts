@@ -7,7 +7,7 @@ import type { Logger } from './log/logger.js';
 import { createApp, type Kontor } from './app.js';
 import { ensureFirstSuperadmin } from './auth/first-admin.js';
 import { openDatabase, type Database } from './db/database.js';
-import { createMailer } from './mail/mailer.js';
+import { instanceDeps } from './wiring.js';
 import { defaultStaticDir } from './paths.js';
 import { loadOrCreateSecrets } from './secrets.js';
 import { clearSpool } from './imports/spool.js';
@@ -47,30 +47,20 @@ export async function startServer(config: Config, logger: Logger, clock: Clock):
     totpKey: config.totpKey ?? secrets.totpKey, signingKeyId: signingKey.keyId,
   });
   const staticDir = config.staticDir ?? defaultStaticDir();
-  const mailer = createMailer({ smtpUrl: config.smtpUrl, from: config.mailFrom, home: config.home, logger, clock });
+  const services = instanceDeps(config, secrets, database.api, logger, clock);
+  const { mailer } = services;
   const checkpoints = new CheckpointService({ db: database.api, home: config.home, dir: config.auditCheckpointDir, key: signingKey, clock, logger });
   const shipper = config.auditSyslogUrl
     ? new SyslogShipper({ db: database.api, url: config.auditSyslogUrl, tls: config.auditSyslogTls, maxLagMs: config.auditSyslogMaxLagMs, clock, mailer, logger })
     : undefined;
   const kontor = createApp({
+    ...services,
     checkpoints,
     auditShipping: shipper,
-    db: database.api,
-    logger,
-    clock,
-    mailer,
-    sessionSecret: config.sessionSecret ?? secrets.sessionSecret,
-    hmacKey: config.loginEventKey ?? secrets.loginEventKey,
-    totpKey: config.totpKey ?? secrets.totpKey,
     jsonBodyLimit: config.jsonBodyLimit,
     staticDir: fs.existsSync(staticDir) ? staticDir : undefined,
     trustProxy: config.trustProxy,
     securityHeaders: config.securityHeaders,
-    publicUrl: config.publicUrl,
-    spoolDir: path.join(config.home, 'spool'),
-    importMaxBytes: config.importMaxBytes,
-    uploadLimits: config.uploadLimits,
-    calculationTimeoutMs: config.calculationTimeoutMs,
     throttles: config.throttles,
     jobs: { concurrency: config.jobConcurrency, keyFingerprint },
   });

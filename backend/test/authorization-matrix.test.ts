@@ -211,6 +211,8 @@ const matrix: Record<string, Scenario> = {
   'DELETE /containers/:id': { rule: 'containers:write', own: freshContainer, foreign: foreignContainer },
   // An empty JSON body is not text/csv: allowed callers get 415, which is neither 401, 403 nor 404.
   'POST /containers/:id/imports/:kind': { rule: 'containers:write', own: async (tid) => ({ ...(await freshContainer(tid)), kind: 'customer_groups' }), foreign: async (tid) => ({ ...(await foreignContainer(tid)), kind: 'customer_groups' }) },
+  // Without ?status=active allowed callers get 400, which is neither 401, 403 nor 404.
+  'GET /imports': { rule: 'containers:read' },
   'GET /imports/:id': { rule: 'containers:read', own: freshImport, foreign: async (tid) => freshImport(tid === tenantB ? tenantA : tenantB) },
   'GET /segmentation/templates': { rule: 'segmentation:read + module segmentation' },
   'POST /segmentation/templates': { rule: 'segmentation:write + module segmentation', body: templateBody },

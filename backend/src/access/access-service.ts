@@ -202,39 +202,50 @@ export class AccessService {
     return (await store.findRequest(ctx.trx, id, ctx.tenantId)) ? closed() : fail('not_found', { reason: 'access_request' });
   }
 
-  async approve(ctx: RequestContext, id: string): Promise<AccessRequestView> {
+  /**
+   * One bank decision on a request of this bank, by its own staff (a visitor is refused and that is
+   * audited); `apply` changes the row only from the state it expects, else the request is closed.
+   */
+  private async decide(ctx: RequestContext, id: string, d: {
+    apply: (now: Date, found: AccessRequestRow) => Promise<AccessRequestRow | undefined>;
+    event: string;
+    details: (row: AccessRequestRow) => Record<string, string | number | boolean | null>;
+    mail?: 'approved' | 'denied';
+  }): Promise<AccessRequestView> {
     const now = this.d.clock.now();
     const found = await store.findRequest(ctx.trx, id, ctx.tenantId);
     if (!found) throw fail('not_found', { reason: 'access_request' });
     await this.assertBankStaff(ctx, id);
-    if (found.emergency) throw fail('emergency_needs_vendor');
-    const row = await store.approve(ctx.trx, id, ctx.tenantId, ctx.userId, now, this.pendingSince(now), false);
+    const row = await d.apply(now, found);
     if (!row) throw await this.refusal(ctx, id);
-    await this.audit(ctx.trx, ctx.tenantId, ctx, 'vendor.access_approved', id, { emergency: false, by: 'bank', endsAt: row.ends_at!.toISOString() });
-    await this.mailRequester(ctx, row, 'approved');
+    await this.audit(ctx.trx, ctx.tenantId, ctx, d.event, id, d.details(row));
+    if (d.mail) await this.mailRequester(ctx, row, d.mail);
     return this.viewOne(ctx.trx, id, now);
   }
 
+  async approve(ctx: RequestContext, id: string): Promise<AccessRequestView> {
+    return this.decide(ctx, id, {
+      apply: (now, found) => {
+        if (found.emergency) throw fail('emergency_needs_vendor');
+        return store.approve(ctx.trx, id, ctx.tenantId, ctx.userId, now, this.pendingSince(now), false);
+      },
+      event: 'vendor.access_approved', details: (row) => ({ emergency: false, by: 'bank', endsAt: row.ends_at!.toISOString() }), mail: 'approved',
+    });
+  }
+
   async deny(ctx: RequestContext, id: string): Promise<AccessRequestView> {
-    const now = this.d.clock.now();
-    if (!(await store.findRequest(ctx.trx, id, ctx.tenantId))) throw fail('not_found', { reason: 'access_request' });
-    await this.assertBankStaff(ctx, id);
-    const row = await store.deny(ctx.trx, id, ctx.tenantId, ctx.userId, now);
-    if (!row) throw await this.refusal(ctx, id);
-    await this.audit(ctx.trx, ctx.tenantId, ctx, 'vendor.access_denied', id, { emergency: row.emergency });
-    await this.mailRequester(ctx, row, 'denied');
-    return this.viewOne(ctx.trx, id, now);
+    return this.decide(ctx, id, {
+      apply: (now) => store.deny(ctx.trx, id, ctx.tenantId, ctx.userId, now),
+      event: 'vendor.access_denied', details: (row) => ({ emergency: row.emergency }), mail: 'denied',
+    });
   }
 
   /** Ends an open window now; the visitor's session ends on its next request (guard). */
   async revoke(ctx: RequestContext, id: string): Promise<AccessRequestView> {
-    const now = this.d.clock.now();
-    if (!(await store.findRequest(ctx.trx, id, ctx.tenantId))) throw fail('not_found', { reason: 'access_request' });
-    await this.assertBankStaff(ctx, id);
-    const row = await store.revoke(ctx.trx, id, ctx.tenantId, ctx.userId, now);
-    if (!row) throw await this.refusal(ctx, id);
-    await this.audit(ctx.trx, ctx.tenantId, ctx, 'vendor.access_revoked', id, { emergency: row.emergency });
-    return this.viewOne(ctx.trx, id, now);
+    return this.decide(ctx, id, {
+      apply: (now) => store.revoke(ctx.trx, id, ctx.tenantId, ctx.userId, now),
+      event: 'vendor.access_revoked', details: (row) => ({ emergency: row.emergency }),
+    });
   }
 
   private async mailRequester(ctx: RequestContext, row: AccessRequestRow, decision: 'approved' | 'denied'): Promise<void> {

@@ -6,6 +6,7 @@ import { loadConfig } from '../config.js';
 import { credentialsUrl } from '../db/database.js';
 import { DATABASE_NAME, EMBEDDED_API_LOGIN, RETENTION_ROLE } from '../db/roles.js';
 import { ensureHome, loadOrCreateSecrets } from '../secrets.js';
+import { say } from './output.js';
 
 /** Plain where the shell and docker's --env-file read it the same; single-quoted otherwise. */
 function envValue(value: string): string {
@@ -59,7 +60,7 @@ export const clusterEnvCommands = {
       const target = path.resolve(file);
       if (fs.existsSync(target)) throw new Error(`${target} exists already; choose a new file name.`);
       const names = writeClusterEnv(target);
-      console.log(`Wrote ${names.join(', ')} to ${target} (mode 0600).`);
+      say(`Wrote ${names.join(', ')} to ${target} (mode 0600).`);
       await Promise.resolve();
     },
   },

@@ -14,6 +14,8 @@ import type { ContainersService, SpooledUpload } from './containers-service.js';
 
 const name = z.string().trim().min(1, 'is required').max(120);
 const createBody = z.object({ name });
+/** `GET /imports?status=active`: the only listing of imports (the overview's running jobs). */
+const importsQuery = z.object({ status: z.literal('active', { message: 'must be active' }) }).strict();
 const patchBody = z.object({ name: name.optional(), locked: z.boolean().optional() }).strict();
 
 function kind(req: Request): ImportKind {
@@ -68,5 +70,9 @@ export function containerRoutes(routes: RouteTable, containers: ContainersServic
   routes.guarded('post', '/containers/:id/imports/:kind', upload, async (ctx, req, _res, spooled) => ({
     status: 202, body: await containers.startImport(ctx, id(req), kind(req), spooled as SpooledUpload),
   }));
+  routes.guarded('get', '/imports', requires('containers', 'read'), async (ctx, req) => {
+    importsQuery.parse(req.query);
+    return { body: await containers.activeImports(ctx) };
+  });
   routes.guarded('get', '/imports/:id', requires('containers', 'read'), async (ctx, req) => ({ body: await containers.getImport(ctx, id(req)) }));
 }

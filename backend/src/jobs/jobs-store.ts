@@ -8,6 +8,26 @@ import type { Knex } from 'knex';
  */
 export const JOB_SCHEMA = 'graphile_worker';
 
+/** The API role gets the job schema's rows, never its DDL (run as the owner, after graphile-worker's own migrations). */
+export async function grantJobSchema(ownerDb: Knex, apiRole: string): Promise<void> {
+  const names = [JOB_SCHEMA, apiRole];
+  await ownerDb.raw('grant usage on schema ?? to ??', names);
+  await ownerDb.raw('grant select, insert, update, delete on all tables in schema ?? to ??', names);
+  await ownerDb.raw('grant usage, select on all sequences in schema ?? to ??', names);
+  await ownerDb.raw('grant execute on all functions in schema ?? to ??', names);
+  // graphile-worker turns row-level security on for its tables (no policy: only their owner sees
+  // rows). The API role works the queue, so it gets one policy per table; every other role still nothing.
+  const { rows } = await ownerDb.raw<{ rows: { t: string }[] }>(
+    `select c.relname as t from pg_class c join pg_namespace n on n.oid = c.relnamespace
+      where n.nspname = ? and c.relkind in ('r', 'p') and c.relrowsecurity
+        and not exists (select 1 from pg_policies p where p.schemaname = n.nspname and p.tablename = c.relname and p.policyname = 'kontor_api_works_queue')`,
+    [JOB_SCHEMA],
+  );
+  for (const { t } of rows) {
+    await ownerDb.raw('create policy kontor_api_works_queue on ??.?? for all to ?? using (true) with check (true)', [JOB_SCHEMA, t, apiRole]);
+  }
+}
+
 /**
  * Adds a job inside the caller's transaction, so a committed import or calculation row always has
  * its job and a rolled-back one never has. `queueName` serialises a bank's jobs across every

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import type pg from 'pg';
 
 /**
  * Claims this slot of a periodic task for the cluster: true for exactly one caller per interval,
@@ -20,4 +21,15 @@ export async function claimRun(db: Knex, task: string, everySeconds: number, ins
 /** Throttle windows that ended more than an hour ago (rate_limits.expire is epoch milliseconds). */
 export async function purgeExpiredThrottles(db: Knex, now: Date): Promise<number> {
   return db('rate_limits').where('expire', '<', now.getTime() - 3_600_000).delete();
+}
+
+/** The session advisory lock of the maintenance leader, on the leader's own connection (it lives as long as that session). */
+export async function tryLeaderLock(client: pg.Client, lock: number): Promise<boolean> {
+  const { rows } = await client.query<{ ok: boolean }>('select pg_try_advisory_lock($1::bigint) as ok', [lock]);
+  return rows[0]?.ok === true;
+}
+
+/** One round trip on the leader's connection; rejects when it is gone. */
+export async function checkConnection(client: pg.Client): Promise<void> {
+  await client.query('select 1');
 }

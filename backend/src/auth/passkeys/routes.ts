@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { pathId } from '../../http/params.js';
 import { signedIn, type RouteTable } from '../../http/route-table.js';
 import type { ClientMeta } from '../auth-types.js';
-import { setChallengeCookie, setSessionCookie } from '../cookies.js';
+import { deliverSignIn } from '../cookies.js';
 import { CHALLENGE_SECONDS, type Passkeys } from './passkeys.js';
 
 const b64url = z.string().max(16_384).regex(/^[A-Za-z0-9_-]*$/, 'must be base64url');
@@ -58,12 +58,6 @@ export function passkeyRoutes(routes: RouteTable, passkeys: Passkeys): void {
     const body = signInBody.parse(req.body);
     const state = readState(req);
     setState(req, res, undefined);
-    const outcome = await passkeys.signIn(body.response, state, meta(req));
-    if ('challenge' in outcome) {
-      setChallengeCookie(req, res, outcome.challenge);
-      return { body: { secondFactorRequired: true } };
-    }
-    setSessionCookie(req, res, outcome.token);
-    return { body: outcome.result };
+    return { body: deliverSignIn(req, res, await passkeys.signIn(body.response, state, meta(req))).body };
   });
 }

@@ -4,10 +4,11 @@ import { after, before, describe, it } from 'node:test';
 import type { Browser, CDPSession, Page } from 'playwright-core';
 import { launchChromium } from '../lib/browser.js';
 import { ownerDatabase } from '../lib/database.js';
-import { waitForMail } from '../lib/mail-drop.js';
+import { acceptInvitation } from '../lib/invitation.js';
 import { startProvider } from '../lib/oidc-provider.js';
 import { atPath, newPage, signIn } from '../lib/pages.js';
 import { signInSuperadmin } from '../lib/superadmin.js';
+import { freePort } from '../../backend/src/net/free-port.js';
 import { startSlapd, type TestDirectory } from '../../backend/test/helpers/slapd.js';
 
 /**
@@ -16,7 +17,8 @@ import { startSlapd, type TestDirectory } from '../../backend/test/helpers/slapd
  * through Chromium's virtual authenticator; last, the bank moves to LDAP (Debian's slapd, the backend
  * suite's helper) and the analyst signs in with the directory's password. Everything runs at the public host name (`localhost`):
  * a passkey's relying party id cannot be an IP address, and the OIDC redirect URI is fixed to it.
- * Self-contained: it makes its own bank; the suites share one server.
+ * Self-contained: it makes its own bank; the suites share one server. Named to run after sign-in.test
+ * (which must see the superadmin's initial password first).
  */
 const at = process.env.E2E_PUBLIC_URL!;
 const mailDir = process.env.E2E_MAIL_DIR!;
@@ -26,15 +28,6 @@ const analyst = { email: 'anna@heideland.example', name: 'Anna Analystin' };
 const clientSecret = randomBytes(24).toString('base64url');
 let browser: Browser;
 let provider: Awaited<ReturnType<typeof startProvider>>;
-
-async function acceptInvitation(p: Page, email: string, password: string): Promise<void> {
-  const mail = await waitForMail(mailDir, (m) => m.to.includes(email) && /invitation\//.test(m.text));
-  await p.goto(/(http\S+\/invitation\/\S+)/.exec(mail.text)![1].replace(/^https?:\/\/[^/]+/, at));
-  await p.getByLabel('New password', { exact: true }).fill(password);
-  await p.getByLabel('Repeat new password').fill(password);
-  await p.getByRole('button', { name: 'Set password' }).click();
-  await atPath(p, '/login');
-}
 
 async function signOut(p: Page): Promise<void> {
   await p.locator('[data-test-account-menu] [data-test-dropdown-toggle]').click();
@@ -80,7 +73,7 @@ before(async () => {
   await sa.context().close();
 
   const hanna = await newPage(browser);
-  await acceptInvitation(hanna, admin.email, admin.password);
+  await acceptInvitation(hanna, mailDir, admin.email, admin.password, at);
   await signIn(hanna, admin.email, admin.password, at);
   await hanna.getByRole('link', { name: 'Administration' }).click();
   await hanna.locator('[data-test-tab-directory]').click();
@@ -156,6 +149,26 @@ describe('directory sign-in in the browser (OpenID Connect)', () => {
     await p.locator('[data-test-form-error]', { hasText: 'Für dieses Konto gibt es in Kontor keinen Zugang.' }).waitFor();
     assert.equal((await p.context().cookies()).some((c) => c.name.endsWith('kontor_session')), false);
     assert.deepEqual(await lastLoginEvent(), { outcome: 'failure', reason: 'unknown_user' });
+    await p.context().close();
+  });
+
+  it('a provider that cannot be reached ends on the sign-in page with the translated reason, not on an error body', async () => {
+    const hanna = await newPage(browser);
+    await signIn(hanna, admin.email, admin.password, at);
+    await hanna.goto(`${at}/admin/directory`);
+    // The bank's provider moved to an address where nothing answers (the client secret stays stored).
+    await hanna.locator('[data-test-directory-issuer]').fill(`https://127.0.0.1:${await freePort()}`);
+    await hanna.locator('[data-test-directory-save]').click();
+    await hanna.locator('[data-test-directory-saved]').waitFor();
+    await hanna.context().close();
+
+    const p = await newPage(browser, 'de-DE');
+    await p.goto(`${at}/login`);
+    await p.locator('#login-email').fill(analyst.email);
+    await p.locator('#login-email').blur();
+    await p.locator('[data-test-directory-oidc]').click();
+    await p.locator('[data-test-form-error]', { hasText: 'Das Verzeichnis Ihrer Bank ist gerade nicht erreichbar.' }).waitFor({ timeout: 30_000 });
+    assert.equal(new URL(p.url()).pathname, '/login');
     await p.context().close();
   });
 });
