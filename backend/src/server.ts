@@ -20,6 +20,7 @@ import { connectionConfig } from './db/connection.js';
 import { ClusterLeader } from './maintenance/cluster-leader.js';
 import { MaintenanceLoop } from './maintenance/maintenance-loop.js';
 import { purgeExpiredThrottles } from './maintenance/cluster-store.js';
+import { clusterKeyFingerprint, refuseOtherClusterKeys } from './maintenance/cluster-keys.js';
 
 export interface RunningServer {
   url: string;
@@ -41,10 +42,14 @@ export async function startServer(config: Config, logger: Logger, clock: Clock):
   const secrets = loadOrCreateSecrets(config.home);
   const signingKey = loadOrCreateSigningKey(config.home, config.auditSigningKeyFile);
   const database = await openDatabase(config, secrets, logger);
+  const keyFingerprint = clusterKeyFingerprint({
+    sessionSecret: config.sessionSecret ?? secrets.sessionSecret, loginEventKey: config.loginEventKey ?? secrets.loginEventKey,
+    totpKey: config.totpKey ?? secrets.totpKey, signingKeyId: signingKey.keyId,
+  });
   const staticDir = config.staticDir ?? defaultStaticDir();
   const services = instanceDeps(config, secrets, database.api, logger, clock);
   const { mailer } = services;
-  const checkpoints = new CheckpointService({ db: database.api, home: config.home, key: signingKey, clock, logger });
+  const checkpoints = new CheckpointService({ db: database.api, home: config.home, dir: config.auditCheckpointDir, key: signingKey, clock, logger });
   const shipper = config.auditSyslogUrl
     ? new SyslogShipper({ db: database.api, url: config.auditSyslogUrl, tls: config.auditSyslogTls, maxLagMs: config.auditSyslogMaxLagMs, clock, mailer, logger })
     : undefined;
@@ -57,12 +62,16 @@ export async function startServer(config: Config, logger: Logger, clock: Clock):
     trustProxy: config.trustProxy,
     securityHeaders: config.securityHeaders,
     throttles: config.throttles,
+    jobs: { concurrency: config.jobConcurrency, keyFingerprint },
   });
   let initialAdminFile: string | undefined;
   try {
     // Whatever a crash of this instance left behind: its spool files go (their jobs, bound to the
     // old instance, are failed by the queue's sweep), and work without a job is marked failed.
     // Jobs other instances run are left alone.
+    // One cluster, one set of keys: a joining instance with other keys would reject the others'
+    // sessions and second factors and count throttles apart. Refuse before serving anything.
+    await refuseOtherClusterKeys(database.api, keyFingerprint);
     const removed = clearSpool(path.join(config.home, 'spool'));
     const interrupted = await failJoblessWork(database.api, clock);
     if (removed || interrupted) logger.info({ removed, interrupted }, 'cleared after restart');
@@ -91,7 +100,7 @@ export async function startServer(config: Config, logger: Logger, clock: Clock):
   // Periodic work runs on one instance of the cluster at a time (the leader), each slot once.
   const retentionSeconds = Math.round(config.retentionIntervalMs / 1000);
   const maintenance = new MaintenanceLoop({
-    db: database.api, clock, logger, checkMs: Math.min(30_000, config.retentionIntervalMs / 2),
+    db: database.api, clock, logger, instanceId: kontor.jobs.instanceId, checkMs: Math.min(30_000, config.retentionIntervalMs / 2),
     tasks: [
       { name: 'retention', everySeconds: retentionSeconds, run: () => runRetention({ api: database.api, retentionUrl: database.retentionUrl, auth: kontor.auth, clock, mailer, logger }) },
       { name: 'throttle-purge', everySeconds: 3600, run: async (now) => ({ removed: await purgeExpiredThrottles(database.api, now) }) },

@@ -89,11 +89,13 @@ export interface AuditFilter {
 
 /** One page of a filtered event list, newest first, with the total and the named user's email (`u`). */
 async function newestFirst(
-  base: Knex.QueryBuilder, f: { page: number; pageSize: number }, alias: 'a' | 'l', userColumn: string, columns: string[],
+  base: Knex.QueryBuilder, f: { page: number; pageSize: number }, alias: 'a' | 'l', userColumn: string,
+  columns: (string | Knex.Raw)[],
+  /** Joins only the page's rows need (names of subjects), kept out of the count. */
+  withJoins: (q: Knex.QueryBuilder) => Knex.QueryBuilder = (q) => q,
 ): Promise<Page<Record<string, unknown>>> {
   const [{ n }] = (await base.clone().count({ n: '*' })) as [{ n: number }];
-  const items = await base
-    .leftJoin('users as u', 'u.id', userColumn)
+  const items = await withJoins(base.leftJoin('users as u', 'u.id', userColumn))
     .orderBy(`${alias}.id`, 'desc')
     .limit(f.pageSize)
     .offset((f.page - 1) * f.pageSize)
@@ -108,7 +110,16 @@ export async function listAuditEvents(trx: Knex.Transaction, tenantId: string, f
   if (f.from) base.where('a.created_at', '>=', f.from);
   if (f.to) base.where('a.created_at', '<', f.to);
   return newestFirst(base, f, 'a', 'a.actor_user_id', ['a.id', 'a.created_at as at', 'a.type', 'a.level', 'a.actor_user_id as actorId', 'u.email as actorEmail',
-    'a.subject_type as subjectType', 'a.subject_id as subjectId', 'a.details', 'a.ip', 'a.request_id as requestId']);
+    'a.subject_type as subjectType', 'a.subject_id as subjectId', trx.raw('coalesce(sc.name, su.email) as "subjectName"'),
+    'a.details', 'a.ip', 'a.request_id as requestId'], (q) => q
+    // A subject's name instead of its id (issue 15), only from this bank: its containers, and users of the bank.
+    .leftJoin('containers as sc', function subjectContainer() {
+      this.on('sc.tenant_id', 'a.tenant_id').andOn(trx.raw("a.subject_type = 'container'")).andOn(trx.raw('sc.id::text = a.subject_id'));
+    })
+    .leftJoin('users as su', function subjectUser() {
+      this.on(trx.raw("a.subject_type = 'user'")).andOn(trx.raw('su.id::text = a.subject_id'))
+        .andOn(trx.raw('(su.tenant_id = a.tenant_id or exists (select 1 from memberships sm where sm.tenant_id = a.tenant_id and sm.user_id = su.id))'));
+    }));
 }
 
 export async function listLoginEvents(

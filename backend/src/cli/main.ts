@@ -25,6 +25,7 @@ interface ExportVerifier {
 }
 import { runRetention } from '../maintenance/retention-run.js';
 import { backupCommands } from '../backup/cli-commands.js';
+import { clusterEnvCommands } from './cluster-env.js';
 
 interface Command {
   usage: string;
@@ -63,6 +64,7 @@ function positiveInt(args: string[], name: string, fallback: number): number {
 
 const commands: Record<string, Command> = {
   ...backupCommands,
+  ...clusterEnvCommands,
   generate: {
     usage: 'generate --groups N --seed S --out DIR',
     summary: 'Write customer_groups.csv, products.csv and payments.csv with realistic, deterministic demo data.',
@@ -133,12 +135,13 @@ const commands: Record<string, Command> = {
       }
       if (sub !== 'verify' && sub !== 'checkpoint') throw new Error(`usage: ${commands.audit!.usage}`);
       await withInstance(async (db, { logger }) => {
-        const checkpoints = new CheckpointService({ db: db.api, home: config.home, key, clock: systemClock, logger });
+        const checkpoints = new CheckpointService({ db: db.api, home: config.home, dir: config.auditCheckpointDir, key, clock: systemClock, logger });
         if (sub === 'checkpoint') {
           const done = await checkpoints.checkpoint();
           say(`${done.signed.length} checkpoint(s) signed with key ${key.keyId}.`);
           for (const r of done.refused) say(`REFUSED ${r.chain}: no longer extends its last checkpoint at seq ${r.seq} (${r.reason})`);
-          if (done.refused.length) throw new Error('at least one chain was not signed (see above); run audit verify.');
+          for (const c of done.skipped) say(`SKIPPED ${c}: a later checkpoint is not in ${checkpoints.dir} (AUDIT_CHECKPOINT_DIR must be the cluster's one directory)`);
+          if (done.refused.length || done.skipped.length) throw new Error('at least one chain was not signed (see above); run audit verify.');
           return;
         }
         const file = checkpoints.readAll();

@@ -47,12 +47,22 @@ export async function addJob(trx: Knex.Transaction, job: { identifier: string; p
 }
 
 /** This instance is alive, and these are its workers (graphile-worker's `locked_by`). */
-export async function heartbeat(db: Knex, instanceId: string, workerIds: string[]): Promise<void> {
+export async function heartbeat(db: Knex, instanceId: string, workerIds: string[], keyFingerprint: string | null): Promise<void> {
   await db.raw(
-    `insert into app_instances (id, worker_ids, heartbeat_at) values (?, array(select json_array_elements_text(?::json)), now())
-     on conflict (id) do update set worker_ids = excluded.worker_ids, heartbeat_at = now()`,
-    [instanceId, JSON.stringify(workerIds)],
+    `insert into app_instances (id, worker_ids, heartbeat_at, key_fingerprint) values (?, array(select json_array_elements_text(?::json)), now(), ?)
+     on conflict (id) do update set worker_ids = excluded.worker_ids, heartbeat_at = now(), key_fingerprint = excluded.key_fingerprint`,
+    [instanceId, JSON.stringify(workerIds), keyFingerprint],
   );
+}
+
+/** How many instances with a heartbeat younger than `freshSeconds` run with other cluster keys than `keyFingerprint` (rows without one, from tests and older versions, are not compared). */
+export async function liveInstancesWithOtherKeys(db: Knex, keyFingerprint: string, freshSeconds: number): Promise<number> {
+  const { rows } = await db.raw<{ rows: { n: number }[] }>(
+    `select count(*)::int as n from app_instances
+      where heartbeat_at > now() - make_interval(secs => ?) and key_fingerprint <> ?`,
+    [freshSeconds, keyFingerprint],
+  );
+  return rows[0]!.n;
 }
 
 export async function removeInstance(db: Knex, instanceId: string): Promise<void> {
