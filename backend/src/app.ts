@@ -63,7 +63,7 @@ export interface Kontor {
 
 export function createApp(deps: AppDeps): Kontor {
   const s = buildServices(deps);
-  const routes = new RouteTable(createGuard({ db: deps.db, tokens: s.tokens, clock: deps.clock }));
+  const routes = new RouteTable(createGuard({ db: deps.db, tokens: s.tokens, clock: deps.clock, vendorPasskeyRequired: deps.vendorPasskeyRequired ?? false }));
   const throttles = deps.throttles ?? loadConfig({}).throttles;
   healthRoutes(routes, deps.db, deps.auditShipping);
   authRoutes(routes, s.auth, { loginThrottle: throttles.login, recoveryThrottle: throttles.recovery, db: deps.db, hmacKey: deps.hmacKey });

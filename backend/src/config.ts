@@ -53,6 +53,7 @@ const envSchema = z
     AUDIT_SIGNING_KEY_FILE: z.string().min(1).optional(),
     AUDIT_CHECKPOINT_DIR: z.string().min(1).optional(),
     PUBLIC_URL: z.string().regex(/^https?:\/\/[^\s]+$/, 'must be an http(s) URL').optional(),
+    VENDOR_PASSKEY_REQUIRED: z.enum(['true', 'false']).default('false'),
   })
   .refine((env) => !env.AUDIT_SYSLOG_CERT_FILE === !env.AUDIT_SYSLOG_KEY_FILE, {
     message: 'AUDIT_SYSLOG_CERT_FILE and AUDIT_SYSLOG_KEY_FILE go together',
@@ -107,6 +108,8 @@ export interface Config {
   throttles: { login: { limit: number; windowSeconds: number }; recovery: { limit: number; windowSeconds: number } };
   /** Base of links in mails (invitations). */
   publicUrl: string;
+  /** The platform's rule: vendor staff must sign in with a passkey (in addition to the vendor tenant's setting). */
+  vendorPasskeyRequired: boolean;
 }
 
 export class ConfigError extends Error {
@@ -168,6 +171,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       recovery: { limit: e.RECOVERY_REQUESTS_PER_10_MINUTES, windowSeconds: 600 },
     },
     publicUrl: e.PUBLIC_URL ?? `http://${e.HOST}:${e.PORT}`,
+    vendorPasskeyRequired: e.VENDOR_PASSKEY_REQUIRED === 'true',
   };
 }
 

@@ -58,6 +58,8 @@ export interface ServiceDeps {
   jobs?: Partial<Omit<JobQueuesOptions, 'connection' | 'logger'>>;
   /** Plain-HTTP OpenID Connect issuers (the test suite's local provider only). */
   allowHttpIssuer?: boolean;
+  /** The platform requires passkeys of vendor staff (config VENDOR_PASSKEY_REQUIRED). */
+  vendorPasskeyRequired?: boolean;
 }
 
 export interface Services {
@@ -96,7 +98,7 @@ export function buildServices(deps: ServiceDeps): Services {
   let directory: DirectoryService | undefined;
   const auth = new AuthService({
     db, hasher, tokens, mailer, clock, logger, hmacKey: deps.hmacKey, secondFactor,
-    passwordRefused: (tenantId) => directory!.passwordRefused(tenantId),
+    passwordRefused: (tenantId) => directory!.passwordRefused(tenantId), vendorPasskeyRequired: deps.vendorPasskeyRequired ?? false,
   });
   directory = new DirectoryService({ db, auth, box, clock, logger, publicUrl, allowHttpIssuer: deps.allowHttpIssuer });
   const passkeys = new Passkeys({ db, auth: auth.deps, box, clock, logger, publicUrl });
@@ -137,6 +139,7 @@ export function instanceDeps(config: Config, secrets: Secrets, db: Knex, logger:
     mailer: createMailer({ smtpUrl: config.smtpUrl, from: config.mailFrom, home: config.home, logger, clock }),
     ...instanceKeys(config, secrets),
     publicUrl: config.publicUrl,
+    vendorPasskeyRequired: config.vendorPasskeyRequired,
     spoolDir: path.join(config.home, 'spool'),
     importMaxBytes: config.importMaxBytes,
     uploadLimits: config.uploadLimits,

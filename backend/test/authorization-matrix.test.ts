@@ -142,6 +142,8 @@ const matrix: Record<string, Scenario> = {
   'POST /auth/invitation/check': { rule: 'public', body: () => ({ token: 'x'.repeat(43) }) },
   'POST /auth/switch-tenant': { rule: 'session', body: () => ({ tenantId: tenantB }), consumesSession: true },
   'GET /auth/sessions': { rule: 'session',},
+  'GET /auth/profile': { rule: 'session' },
+  'PATCH /auth/profile': { rule: 'session', body: () => ({ locale: 'de' }) },
   'DELETE /auth/sessions/:id': { rule: 'session', own: async () => ({ id: '00000000-0000-4000-8000-000000000000' }), notFoundIsFine: true },
   'GET /users': { rule: 'users:read',},
   'POST /users': { rule: 'users:write', body: async () => ({ email: randomEmail(), name: 'New Person', roleIds: [await roleId(t.owner, 'reader')] }) },
@@ -172,6 +174,8 @@ const matrix: Record<string, Scenario> = {
   'DELETE /auth/passkeys/:id': { rule: 'session', own: async () => ({ id: randomUUID() }), notFoundIsFine: true },
   'POST /auth/login/passkey/options': { rule: 'public' },
   'POST /auth/login/passkey': { rule: 'public', body: () => ({ response: {} }) },
+  'POST /auth/login/second-factor/passkey/options': { rule: 'public' },
+  'POST /auth/login/second-factor/passkey': { rule: 'public', body: () => ({ response: {} }) },
   'GET /settings': { rule: 'settings:read',},
   'PATCH /settings': { rule: 'settings:write', body: () => ({ idleMinutes: 30 }) },
   // Per approval the service checks the right the change needs; an unknown id answers 404 to everyone signed in.

@@ -7,7 +7,7 @@ import { fail } from '../http/error-catalogue.js';
 import type { HttpError } from '../http/errors.js';
 import type { Logger } from '../log/logger.js';
 import { sendInBackground, type Mailer } from '../mail/mailer.js';
-import { vendorAccessDecisionMail, vendorAccessMail } from '../mail/templates.js';
+import { vendorAccessDecisionMail, vendorAccessMail, type Recipient } from '../mail/templates.js';
 import { holds } from '../tenancy/rights.js';
 import * as store from './access-store.js';
 import type { AccessMode, AccessRequestListRow, AccessRequestRow } from './access-store.js';
@@ -106,7 +106,7 @@ export class AccessService {
     return `${this.d.publicUrl}/admin/vendor-access`;
   }
 
-  private mailAdmins(ctx: RequestContext, emails: string[], kind: Parameters<typeof vendorAccessMail>[1], r: AccessRequestRow, requester: string): void {
+  private mailAdmins(ctx: RequestContext, emails: Recipient[], kind: Parameters<typeof vendorAccessMail>[1], r: AccessRequestRow, requester: string): void {
     ctx.afterCommit(() => {
       for (const to of emails) {
         sendInBackground(this.d.mailer, vendorAccessMail(to, kind, { requester, minutes: r.minutes, reason: r.reason, ticket: r.ticket, link: this.link() }), this.d.logger);
@@ -249,7 +249,7 @@ export class AccessService {
   }
 
   private async mailRequester(ctx: RequestContext, row: AccessRequestRow, decision: 'approved' | 'denied'): Promise<void> {
-    const requester = await store.userEmail(ctx.trx, row.requester_id);
+    const requester = await store.userRecipient(ctx.trx, row.requester_id);
     const bank = await store.tenantName(ctx.trx, row.tenant_id);
     ctx.afterCommit(() => sendInBackground(this.d.mailer, vendorAccessDecisionMail(requester, decision, bank, row.minutes), this.d.logger));
   }

@@ -56,6 +56,9 @@ export function authRoutes(routes: RouteTable, auth: AuthService, options: AuthR
 
   routes.guarded('get', '/auth/session', { allowPendingPasswordChange: true, allowPendingMfaEnrolment: true }, async (ctx) => ({ body: await auth.sessionInfo(ctx) }));
 
+  routes.guarded('get', '/auth/profile', signedIn, async (ctx) => ({ body: await auth.profile(ctx) }));
+  routes.guarded('patch', '/auth/profile', signedIn, async (ctx, req) => ({ body: await auth.updateProfile(ctx, schemas.profileBody.parse(req.body)) }));
+
   routes.guarded('post', '/auth/refresh', { acceptExpiredToken: true, allowPendingMfaEnrolment: true }, async (ctx, req, res) => {
     const { token, info } = await auth.refresh(ctx, meta(req));
     setSessionCookie(req, res, token);

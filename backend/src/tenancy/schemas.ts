@@ -18,6 +18,7 @@ export const settingsBody = z.object({
   passwordProfile: z.enum(['standard', 'classic']).optional(),
   retentionDays: z.number().int().min(30).max(3650).optional(),
   mfaRequired: z.enum(['none', 'admins', 'all']).optional(),
+  passkeyRequired: z.boolean().optional(),
   auditReviewMonths: z.number().int().min(6).max(120).optional(),
   fourEyes: z.boolean().optional(),
   inactiveDays: z.number().int().min(14).max(3650).optional(),

@@ -9,6 +9,8 @@ export interface AuditRow {
   actorEmail?: string | null;
   subjectType?: string | null;
   subjectId?: string | null;
+  /** The container's name or the user's email (the server's, from this bank only). */
+  subjectName?: string | null;
   details?: Record<string, unknown>;
   outcome?: string;
   reason?: string;
