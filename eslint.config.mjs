@@ -46,6 +46,13 @@ export default tseslint.config(
     },
   },
   {
+    files: ['backend/src/**/*.ts'],
+    rules: {
+      // Logs go through pino; what a command tells a person goes through backend/src/cli/output.ts.
+      'no-console': 'error',
+    },
+  },
+  {
     files: ['migrations/**/*.ts'],
     rules: {
       // Merged migrations are frozen (never edited), so a redundant cast in one stays.

@@ -44,6 +44,9 @@ const webPort = await freePort();
 const plainPort = await freePort();
 const tls = selfSignedCertificate(nginxPrefix);
 const webBase = `https://127.0.0.1:${webPort}`;
+// The address users type: a host name, since a WebAuthn relying party id cannot be an IP address;
+// it also fixes the OIDC redirect URI. The other suites browse by address (same server, same nginx).
+const publicUrl = `https://localhost:${webPort}`;
 const serverEnv = {
   ...process.env,
   PORT: String(apiPort),
@@ -55,6 +58,9 @@ const serverEnv = {
   DATABASE_URL: '',
   DATABASE_OWNER_URL: '',
   SMTP_URL: mailDrop.url,
+  PUBLIC_URL: publicUrl,
+  // The e2e OpenID Provider serves with the run's throw-away certificate: the server trusts it, and only it.
+  NODE_EXTRA_CA_CERTS: tls.cert,
   KONTOR_ADMIN_EMAIL: 'admin@kontor.example',
   // Every e2e browser signs in from 127.0.0.1: the per-address limits would trip across suites.
   LOGIN_ATTEMPTS_PER_MINUTE: '1000',
@@ -76,10 +82,11 @@ try {
     stdio: 'inherit',
     env: {
       ...process.env, E2E_BASE_URL: webBase, E2E_PLAIN_URL: `http://127.0.0.1:${plainPort}`, E2E_API_URL: `http://127.0.0.1:${apiPort}`, E2E_KONTOR_HOME: home, E2E_MAIL_DIR: mailDir,
+      E2E_PUBLIC_URL: publicUrl, E2E_TLS_CERT: tls.cert, E2E_TLS_KEY: tls.key,
       // Node's fetch in the tests trusts the throw-away certificate, and only it.
       NODE_EXTRA_CA_CERTS: tls.cert,
       // What an operator command needs to reach this instance (it attaches to the running cluster).
-      E2E_CLI_ENV: JSON.stringify({ PORT: String(apiPort), KONTOR_HOME: home, KONTOR_PG_PORT: String(pgPort), SMTP_URL: mailDrop.url, PUBLIC_URL: webBase }),
+      E2E_CLI_ENV: JSON.stringify({ PORT: String(apiPort), KONTOR_HOME: home, KONTOR_PG_PORT: String(pgPort), SMTP_URL: mailDrop.url, PUBLIC_URL: publicUrl }),
     },
   });
   code = await new Promise<number>((resolve) => child.on('exit', (c) => resolve(c ?? 1)));

@@ -51,7 +51,9 @@ const envSchema = z
     AUDIT_SYSLOG_MAX_LAG_SECONDS: z.coerce.number().int().min(10).max(7 * 86_400).default(600),
     AUDIT_CHECKPOINT_SECONDS: z.coerce.number().int().min(5).max(86_400).default(300),
     AUDIT_SIGNING_KEY_FILE: z.string().min(1).optional(),
+    AUDIT_CHECKPOINT_DIR: z.string().min(1).optional(),
     PUBLIC_URL: z.string().regex(/^https?:\/\/[^\s]+$/, 'must be an http(s) URL').optional(),
+    VENDOR_PASSKEY_REQUIRED: z.enum(['true', 'false']).default('false'),
   })
   .refine((env) => !env.AUDIT_SYSLOG_CERT_FILE === !env.AUDIT_SYSLOG_KEY_FILE, {
     message: 'AUDIT_SYSLOG_CERT_FILE and AUDIT_SYSLOG_KEY_FILE go together',
@@ -101,9 +103,13 @@ export interface Config {
   auditCheckpointMs: number;
   /** The operator's own Ed25519 key (PKCS#8 PEM); else $KONTOR_HOME/checkpoint-key.pem is generated. */
   auditSigningKeyFile: string | undefined;
+  /** Where signed checkpoints are appended: one directory for the whole cluster (default $KONTOR_HOME/checkpoints). */
+  auditCheckpointDir: string;
   throttles: { login: { limit: number; windowSeconds: number }; recovery: { limit: number; windowSeconds: number } };
   /** Base of links in mails (invitations). */
   publicUrl: string;
+  /** The platform's rule: vendor staff must sign in with a passkey (in addition to the vendor tenant's setting). */
+  vendorPasskeyRequired: boolean;
 }
 
 export class ConfigError extends Error {
@@ -159,11 +165,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     auditSyslogMaxLagMs: e.AUDIT_SYSLOG_MAX_LAG_SECONDS * 1000,
     auditCheckpointMs: e.AUDIT_CHECKPOINT_SECONDS * 1000,
     auditSigningKeyFile: e.AUDIT_SIGNING_KEY_FILE && path.resolve(e.AUDIT_SIGNING_KEY_FILE),
+    auditCheckpointDir: path.resolve(e.AUDIT_CHECKPOINT_DIR ?? path.join(home, 'checkpoints')),
     throttles: {
       login: { limit: e.LOGIN_ATTEMPTS_PER_MINUTE, windowSeconds: 60 },
       recovery: { limit: e.RECOVERY_REQUESTS_PER_10_MINUTES, windowSeconds: 600 },
     },
     publicUrl: e.PUBLIC_URL ?? `http://${e.HOST}:${e.PORT}`,
+    vendorPasskeyRequired: e.VENDOR_PASSKEY_REQUIRED === 'true',
   };
 }
 
@@ -207,6 +215,12 @@ export function loadTunnelConfig(env: NodeJS.ProcessEnv = process.env): TunnelCo
     proxyProtocol: e.KONTOR_TUNNEL_PROXY_PROTOCOL === 'on',
     logLevel: e.LOG_LEVEL,
   };
+}
+
+/** The tunnel's log level before (or without) the rest of its settings: LOG_LEVEL, checked as `run` checks it. */
+export function tunnelLogLevel(env: NodeJS.ProcessEnv = process.env): TunnelConfig['logLevel'] {
+  const parsed = tunnelSchema.shape.LOG_LEVEL.safeParse(env.LOG_LEVEL || undefined);
+  return parsed.success ? parsed.data : 'info';
 }
 
 /** `tunnel keygen`: the host name the key is made for, when KONTOR_SERVER_NAME is set (it must be a host name). */

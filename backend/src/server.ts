@@ -7,7 +7,7 @@ import type { Logger } from './log/logger.js';
 import { createApp, type Kontor } from './app.js';
 import { ensureFirstSuperadmin } from './auth/first-admin.js';
 import { openDatabase, type Database } from './db/database.js';
-import { createMailer } from './mail/mailer.js';
+import { instanceDeps } from './wiring.js';
 import { defaultStaticDir } from './paths.js';
 import { loadOrCreateSecrets } from './secrets.js';
 import { clearSpool } from './imports/spool.js';
@@ -20,6 +20,7 @@ import { connectionConfig } from './db/connection.js';
 import { ClusterLeader } from './maintenance/cluster-leader.js';
 import { MaintenanceLoop } from './maintenance/maintenance-loop.js';
 import { purgeExpiredThrottles } from './maintenance/cluster-store.js';
+import { clusterKeyFingerprint, refuseOtherClusterKeys } from './maintenance/cluster-keys.js';
 
 export interface RunningServer {
   url: string;
@@ -41,39 +42,36 @@ export async function startServer(config: Config, logger: Logger, clock: Clock):
   const secrets = loadOrCreateSecrets(config.home);
   const signingKey = loadOrCreateSigningKey(config.home, config.auditSigningKeyFile);
   const database = await openDatabase(config, secrets, logger);
+  const keyFingerprint = clusterKeyFingerprint({
+    sessionSecret: config.sessionSecret ?? secrets.sessionSecret, loginEventKey: config.loginEventKey ?? secrets.loginEventKey,
+    totpKey: config.totpKey ?? secrets.totpKey, signingKeyId: signingKey.keyId,
+  });
   const staticDir = config.staticDir ?? defaultStaticDir();
-  const mailer = createMailer({ smtpUrl: config.smtpUrl, from: config.mailFrom, home: config.home, logger, clock });
-  const checkpoints = new CheckpointService({ db: database.api, home: config.home, key: signingKey, clock, logger });
+  const services = instanceDeps(config, secrets, database.api, logger, clock);
+  const { mailer } = services;
+  const checkpoints = new CheckpointService({ db: database.api, home: config.home, dir: config.auditCheckpointDir, key: signingKey, clock, logger });
   const shipper = config.auditSyslogUrl
     ? new SyslogShipper({ db: database.api, url: config.auditSyslogUrl, tls: config.auditSyslogTls, maxLagMs: config.auditSyslogMaxLagMs, clock, mailer, logger })
     : undefined;
   const kontor = createApp({
+    ...services,
     checkpoints,
     auditShipping: shipper,
-    db: database.api,
-    logger,
-    clock,
-    mailer,
-    sessionSecret: config.sessionSecret ?? secrets.sessionSecret,
-    hmacKey: config.loginEventKey ?? secrets.loginEventKey,
-    totpKey: config.totpKey ?? secrets.totpKey,
     jsonBodyLimit: config.jsonBodyLimit,
     staticDir: fs.existsSync(staticDir) ? staticDir : undefined,
     trustProxy: config.trustProxy,
     securityHeaders: config.securityHeaders,
-    publicUrl: config.publicUrl,
-    spoolDir: path.join(config.home, 'spool'),
-    importMaxBytes: config.importMaxBytes,
-    uploadLimits: config.uploadLimits,
-    calculationTimeoutMs: config.calculationTimeoutMs,
     throttles: config.throttles,
-    jobs: { concurrency: config.jobConcurrency },
+    jobs: { concurrency: config.jobConcurrency, keyFingerprint },
   });
   let initialAdminFile: string | undefined;
   try {
     // Whatever a crash of this instance left behind: its spool files go (their jobs, bound to the
     // old instance, are failed by the queue's sweep), and work without a job is marked failed.
     // Jobs other instances run are left alone.
+    // One cluster, one set of keys: a joining instance with other keys would reject the others'
+    // sessions and second factors and count throttles apart. Refuse before serving anything.
+    await refuseOtherClusterKeys(database.api, keyFingerprint);
     const removed = clearSpool(path.join(config.home, 'spool'));
     const interrupted = await failJoblessWork(database.api, clock);
     if (removed || interrupted) logger.info({ removed, interrupted }, 'cleared after restart');
@@ -102,7 +100,7 @@ export async function startServer(config: Config, logger: Logger, clock: Clock):
   // Periodic work runs on one instance of the cluster at a time (the leader), each slot once.
   const retentionSeconds = Math.round(config.retentionIntervalMs / 1000);
   const maintenance = new MaintenanceLoop({
-    db: database.api, clock, logger, checkMs: Math.min(30_000, config.retentionIntervalMs / 2),
+    db: database.api, clock, logger, instanceId: kontor.jobs.instanceId, checkMs: Math.min(30_000, config.retentionIntervalMs / 2),
     tasks: [
       { name: 'retention', everySeconds: retentionSeconds, run: () => runRetention({ api: database.api, retentionUrl: database.retentionUrl, auth: kontor.auth, clock, mailer, logger }) },
       { name: 'throttle-purge', everySeconds: 3600, run: async (now) => ({ removed: await purgeExpiredThrottles(database.api, now) }) },

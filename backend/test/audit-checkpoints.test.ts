@@ -136,6 +136,33 @@ describe('signed checkpoints of the hash chains', () => {
     await assert.rejects(inWholeTenant(t.db, b.tenantId, () => t.db('audit_checkpoints').where({ tenant_id: b.tenantId }).delete()), /permission denied/);
   });
 
+  it('an instance with another checkpoint directory does not sign afresh what the cluster checkpointed; with the shared directory it extends it', async () => {
+    const b = await createTenantWithUser(t, { roles: ['tenant_admin'] });
+    await events(b.tenantId, 2);
+    await checkpoints.checkpoint([b.tenantId]);
+    await events(b.tenantId, 1);
+    const chain = auditChainId(b.tenantId, 'info');
+    const otherHome = fs.mkdtempSync(path.join(os.tmpdir(), 'kontor-cp-other-'));
+    try {
+      // The leader moved to an instance whose KONTOR_HOME has its own, empty checkpoints/.
+      const { logger, lines } = capturingLogger();
+      const clock = { now: () => t.clock.now() };
+      const elsewhere = new CheckpointService({ db: cpDb, home: otherHome, key, clock, logger });
+      const done = await elsewhere.checkpoint([b.tenantId]);
+      assert.deepEqual(done.signed.filter((cp) => cp.chain === chain), [], 'signed afresh in a second directory');
+      assert.ok(done.skipped.includes(chain));
+      assert.ok(lines.some((l) => l.includes('AUDIT_CHECKPOINT_DIR must be one directory for the cluster')));
+      assert.equal(fs.existsSync(elsewhere.dir), false);
+      // AUDIT_CHECKPOINT_DIR pointing at the cluster's directory: it extends the last checkpoint.
+      const shared = new CheckpointService({ db: cpDb, home: otherHome, dir: checkpoints.dir, key, clock, logger });
+      const extended = await shared.checkpoint([b.tenantId]);
+      assert.equal(extended.signed.find((cp) => cp.chain === chain)?.seq, 3);
+      assert.deepEqual(extended.skipped, []);
+    } finally {
+      fs.rmSync(otherHome, { recursive: true, force: true });
+    }
+  });
+
   it('bank admins get the public key and the newest checkpoints; an on-demand checkpoint signs new rows', async () => {
     const b = await createTenantWithUser(t, { roles: ['tenant_admin'] });
     await events(b.tenantId, 1);

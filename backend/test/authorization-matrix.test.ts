@@ -166,6 +166,8 @@ const matrix: Record<string, Scenario> = {
   'POST /auth/invitation/check': { rule: 'public', body: () => ({ token: 'x'.repeat(43) }) },
   'POST /auth/switch-tenant': { rule: 'session', body: () => ({ tenantId: tenantB }), consumesSession: true },
   'GET /auth/sessions': { rule: 'session',},
+  'GET /auth/profile': { rule: 'session' },
+  'PATCH /auth/profile': { rule: 'session', body: () => ({ locale: 'de' }) },
   'DELETE /auth/sessions/:id': { rule: 'session', own: async () => ({ id: '00000000-0000-4000-8000-000000000000' }), notFoundIsFine: true },
   'GET /users': { rule: 'users:read',},
   'POST /users': { rule: 'users:write', body: async () => ({ email: randomEmail(), name: 'New Person', roleIds: [await roleId(t.owner, 'reader')] }) },
@@ -196,6 +198,8 @@ const matrix: Record<string, Scenario> = {
   'DELETE /auth/passkeys/:id': { rule: 'session', own: async () => ({ id: randomUUID() }), notFoundIsFine: true },
   'POST /auth/login/passkey/options': { rule: 'public' },
   'POST /auth/login/passkey': { rule: 'public', body: () => ({ response: {} }) },
+  'POST /auth/login/second-factor/passkey/options': { rule: 'public' },
+  'POST /auth/login/second-factor/passkey': { rule: 'public', body: () => ({ response: {} }) },
   'GET /settings': { rule: 'settings:read',},
   'PATCH /settings': { rule: 'settings:write', body: () => ({ idleMinutes: 30 }) },
   // Per approval the service checks the right the change needs; an unknown id answers 404 to everyone signed in.
@@ -238,6 +242,8 @@ const matrix: Record<string, Scenario> = {
   'DELETE /containers/:id': { rule: 'containers:write', otherDepartment: async (tid) => freshContainer(tid, await otherDepartmentOf(tid)), own: freshContainer, foreign: foreignContainer },
   // An empty JSON body is not text/csv: allowed callers get 415, which is neither 401, 403 nor 404.
   'POST /containers/:id/imports/:kind': { rule: 'containers:write', otherDepartment: async (tid) => ({ ...(await freshContainer(tid, await otherDepartmentOf(tid))), kind: 'customer_groups' }), own: async (tid) => ({ ...(await freshContainer(tid)), kind: 'customer_groups' }), foreign: async (tid) => ({ ...(await foreignContainer(tid)), kind: 'customer_groups' }) },
+  // Without ?status=active allowed callers get 400, which is neither 401, 403 nor 404.
+  'GET /imports': { rule: 'containers:read' },
   'GET /imports/:id': { rule: 'containers:read', otherDepartment: async (tid) => freshImport(tid, await otherDepartmentOf(tid)), own: freshImport, foreign: async (tid) => freshImport(tid === tenantB ? tenantA : tenantB) },
   'GET /segmentation/templates': { rule: 'segmentation:read + module segmentation' },
   'POST /segmentation/templates': { rule: 'segmentation:write + module segmentation', body: templateBody },

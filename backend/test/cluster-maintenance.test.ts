@@ -7,6 +7,8 @@ import { claimRun } from '../src/maintenance/cluster-store.js';
 import { apiDb, ownerDb, uniqueName } from './helpers/db.js';
 import { capturingLogger } from './helpers/logger.js';
 
+const INSTANCE = '00000000-0000-4000-8000-000000000019';
+
 async function until(what: string, check: () => boolean, ms = 10_000): Promise<void> {
   const end = Date.now() + ms;
   while (!check()) {
@@ -30,12 +32,12 @@ describe('once per cluster', () => {
 
   it('a due slot is claimed by exactly one of 24 parallel claims (3 rounds); a slot not due by none', async () => {
     const task = uniqueName('task');
-    assert.equal(await claimRun(db, task, 3600), false, 'the first claim only starts the clock');
+    assert.equal(await claimRun(db, task, 3600, INSTANCE), false, 'the first claim only starts the clock');
     for (let round = 0; round < 3; round++) {
       await owner('maintenance_runs').where({ task }).update({ last_run_at: owner.raw("now() - interval '2 hours'") });
-      const claims = await Promise.all(Array.from({ length: 24 }, () => claimRun(db, task, 3600)));
+      const claims = await Promise.all(Array.from({ length: 24 }, () => claimRun(db, task, 3600, INSTANCE)));
       assert.equal(claims.filter(Boolean).length, 1, `round ${round}: ${claims.filter(Boolean).length} claims won`);
-      assert.equal(await claimRun(db, task, 3600), false, 'just run: not due');
+      assert.equal(await claimRun(db, task, 3600, INSTANCE), false, 'just run: not due');
     }
   });
 

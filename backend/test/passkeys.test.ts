@@ -1,80 +1,36 @@
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import { createRequire } from 'node:module';
-import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { chromium, type Browser, type BrowserContext, type CDPSession, type Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { createTenantWithUser, startTestKontor, type TestKontor, type TestUser } from './helpers/app.js';
 import { Client } from './helpers/client.js';
+import { addPasskey, authenticate, device as deviceAt, launchChromium, type Device } from './helpers/passkey-device.js';
 
 /**
  * Passkeys with a real authenticator: Chromium's virtual authenticator (DevTools protocol, WebAuthn
  * domain) answers navigator.credentials through @simplewebauthn/browser, on http://localhost:<port>
  * (a secure context, and a valid relying-party id). The API calls go through the real app.
  */
-const require = createRequire(import.meta.url);
-// The frontend's dependency (hoisted to the root node_modules by the workspace install).
-const browserBundle = fs.readFileSync(path.join(path.dirname(require.resolve('@simplewebauthn/browser')), '../dist/bundle/index.umd.min.js'), 'utf8');
-
 let t: TestKontor;
 let browser: Browser;
 let origin: string;
+let device: () => Promise<Device>;
 
 before(async () => {
   t = await startTestKontor();
   origin = t.url.replace('127.0.0.1', 'localhost');
   t.kontor.passkeys.setPublicUrl(origin);
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
+  device = () => deviceAt(browser, origin);
 });
 after(async () => {
   await browser?.close();
   await t?.close();
 });
 
-interface Device {
-  context: BrowserContext;
-  page: Page;
-  cdp: CDPSession;
-  authenticatorId: string;
-}
-
-/** A browser with one virtual platform authenticator (user verification on), on Kontor's origin. */
-async function device(): Promise<Device> {
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  // A blank page of Kontor's origin that loads the browser library (the SPA bundles the same).
-  await page.route(`${origin}/passkey-test`, (route) => route.fulfill({ contentType: 'text/html', body: `<!doctype html><script>${browserBundle}</script>` }));
-  await page.goto(`${origin}/passkey-test`);
-  const cdp = await context.newCDPSession(page);
-  await cdp.send('WebAuthn.enable');
-  const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
-    options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true },
-  });
-  return { context, page, cdp, authenticatorId };
-}
-
-const register = (d: Device, optionsJSON: unknown) =>
-  d.page.evaluate((o) => (window as any).SimpleWebAuthnBrowser.startRegistration({ optionsJSON: o }), optionsJSON);
-const authenticate = (d: Device, optionsJSON: unknown) =>
-  d.page.evaluate((o) => (window as any).SimpleWebAuthnBrowser.startAuthentication({ optionsJSON: o }), optionsJSON);
-
 async function signedIn(u: TestUser): Promise<Client> {
   const c = new Client(t.url);
   assert.equal((await c.login(u.email, u.password)).status, 200);
   return c;
-}
-
-/** Cookies are per host: the API client talks to 127.0.0.1, the authenticator sees localhost; the server checks the origin in the signed answer. */
-async function addPasskey(c: Client, d: Device, name = 'Laptop'): Promise<any> {
-  const options = await c.post('/api/auth/passkeys/options');
-  assert.equal(options.status, 200, JSON.stringify(options.body));
-  const state = options.headers.getSetCookie().find((x) => x.startsWith('kontor_webauthn='))!.split(';')[0]!;
-  const response = await register(d, options.body);
-  const saved = await c.request('POST', '/api/auth/passkeys', { name, response }, { cookie: `${c.cookie}; ${state}` });
-  return saved;
 }
 
 async function passkeySignIn(d: Device): Promise<{ status: number; body: any; client: Client }> {

@@ -53,7 +53,7 @@ describe('TOTP second factor', () => {
     assert.equal(confirmed.body.recoveryCodes.length, 10);
     assert.equal(new Set(confirmed.body.recoveryCodes).size, 10);
     assert.deepEqual((await c.get('/api/auth/totp')).body, { enrolled: true, recoveryCodesLeft: 10 });
-    assert.deepEqual((await c.get('/api/auth/session')).body.mfa, { enrolled: true, verified: true, required: false });
+    assert.deepEqual((await c.get('/api/auth/session')).body.mfa, { enrolled: true, verified: true, required: false, passkeyEnrolled: false, phishingResistant: false, passkeyRequired: false });
     const stored = await t.owner('user_recovery_codes').where({ user_id: u.id }).pluck('code_hash');
     assert.ok(stored.every((h: string) => /^[0-9a-f]{64}$/.test(h) && !confirmed.body.recoveryCodes.includes(h)), 'stored as hashes only');
     const seed = await t.owner('user_totp').where({ user_id: u.id }).first('secret_enc');
@@ -101,7 +101,7 @@ describe('TOTP second factor', () => {
     const done = await c.post('/api/auth/login/second-factor', { code: code(secret) });
     assert.equal(done.status, 200);
     assert.equal(done.body.user.email.toLowerCase(), u.email.toLowerCase());
-    assert.deepEqual(done.body.mfa, { enrolled: true, verified: true, required: false });
+    assert.deepEqual(done.body.mfa, { enrolled: true, verified: true, required: false, passkeyEnrolled: false, phishingResistant: false, passkeyRequired: false });
     assert.equal((await c.get('/api/containers')).status, 200);
     const events = await t.owner('login_events').where({ user_id: u.id, outcome: 'success' }).orderBy('id').pluck('reason');
     assert.equal(events.at(-1), 'ok_totp');

@@ -19,28 +19,32 @@ export function selfSignedCertificate(dir: string): { cert: string; key: string 
   return { cert, key };
 }
 
-/**
- * Renders the production server blocks (nginx/templates/kontor.conf.template) and the local main
- * config around them into a throw-away prefix directory; returns the main config's path.
- */
-export function renderLocalConfig(options: {
+/** What the production server blocks need from a test: where they listen and what they serve. */
+export interface ServerBlockOptions {
   repoRoot: string;
   prefix: string;
-  httpPort: number;
-  httpsPort: number;
   apiUpstream: string;
   /** A second API instance (multi-instance runs); else the first twice. */
   apiUpstream2?: string;
   staticRoot: string;
   tls: { cert: string; key: string };
+}
+
+/**
+ * Renders the production server blocks (nginx/templates/kontor.conf.template) with `listen`
+ * values and the local main config around them into the prefix directory; `before` goes ahead of
+ * the server blocks (the relay's stream include). Returns the main config's path.
+ */
+export function writeNginxConfig(options: ServerBlockOptions & {
+  serverName: string; httpListen: string; httpsListen: string; before?: string;
 }): string {
-  const nginxDir = path.join(options.repoRoot, 'nginx');
+  const nginxDir = path.resolve(options.repoRoot, 'nginx');
   const server = envsubst(fs.readFileSync(path.join(nginxDir, 'templates', 'kontor.conf.template'), 'utf8'), {
-    KONTOR_SERVER_NAME: 'localhost 127.0.0.1',
+    KONTOR_SERVER_NAME: options.serverName,
     KONTOR_API_UPSTREAM: options.apiUpstream,
     KONTOR_API_UPSTREAM_2: options.apiUpstream2 ?? options.apiUpstream,
-    KONTOR_HTTP_PORT: `127.0.0.1:${options.httpPort}`,
-    KONTOR_HTTPS_PORT: `127.0.0.1:${options.httpsPort}`,
+    KONTOR_HTTP_PORT: options.httpListen,
+    KONTOR_HTTPS_PORT: options.httpsListen,
     KONTOR_TLS_CERT: options.tls.cert,
     KONTOR_TLS_KEY: options.tls.key,
     KONTOR_STATIC_ROOT: options.staticRoot,
@@ -49,9 +53,19 @@ export function renderLocalConfig(options: {
   });
   const unfilled = /\$\{[A-Z0-9_]+\}/.exec(server);
   if (unfilled) throw new Error(`nginx template variable not set: ${unfilled[0]}`);
-  fs.writeFileSync(path.join(options.prefix, 'kontor.conf'), server);
+  fs.writeFileSync(path.join(options.prefix, 'kontor.conf'), (options.before ?? '') + server);
   const main = fs.readFileSync(path.join(nginxDir, 'kontor-local.conf.template'), 'utf8').replaceAll('@@PREFIX@@', options.prefix);
   const file = path.join(options.prefix, 'nginx.conf');
   fs.writeFileSync(file, main);
   return file;
+}
+
+/** The production server blocks on local TCP ports, as the e2e suite serves them. */
+export function renderLocalConfig(options: ServerBlockOptions & { httpPort: number; httpsPort: number }): string {
+  return writeNginxConfig({
+    ...options,
+    serverName: 'localhost 127.0.0.1',
+    httpListen: `127.0.0.1:${options.httpPort}`,
+    httpsListen: `127.0.0.1:${options.httpsPort}`,
+  });
 }

@@ -21,8 +21,9 @@ export async function atPath(page: Page, path: string): Promise<void> {
   }
 }
 
-export async function fillSignIn(page: Page, email: string, password: string): Promise<void> {
-  await page.goto(`${base()}/login`);
+/** `at`: the origin to sign in at (the passkey and directory suites use the public host name). */
+export async function fillSignIn(page: Page, email: string, password: string, at = base()): Promise<void> {
+  await page.goto(`${at}/login`);
   await page.getByLabel('Email address').fill(email);
   await page.getByLabel('Password', { exact: true }).fill(password);
   await page.locator('[data-test-login-submit]').click();
@@ -63,8 +64,8 @@ export async function passSecondFactor(page: Page, email: string): Promise<strin
   }
 }
 
-export async function signIn(page: Page, email: string, password: string): Promise<void> {
-  await fillSignIn(page, email, password);
+export async function signIn(page: Page, email: string, password: string, at = base()): Promise<void> {
+  await fillSignIn(page, email, password, at);
   await passSecondFactor(page, email);
   await atPath(page, '/');
 }

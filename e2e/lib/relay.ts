@@ -1,42 +1,22 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { envsubst } from './nginx.js';
+import { type ServerBlockOptions, writeNginxConfig } from './nginx.js';
 
 /**
  * The production server blocks rendered as behind the blind relay (nginx/relay.conf): both
  * listeners on Unix sockets in `socketDir`, TLS with PROXY protocol from the tunnel; no TCP port.
  */
-export function renderTunnelledConfig(options: {
-  repoRoot: string;
-  prefix: string;
+export function renderTunnelledConfig(options: ServerBlockOptions & {
   socketDir: string;
   serverName: string;
-  apiUpstream: string;
-  /** A second API instance (multi-instance runs); else the first twice. */
-  apiUpstream2?: string;
-  staticRoot: string;
-  tls: { cert: string; key: string };
 }): { conf: string; socket: string } {
-  const nginxDir = path.resolve(options.repoRoot, 'nginx');
   const socket = path.resolve(options.socketDir, 'nginx.sock');
-  const server = envsubst(fs.readFileSync(path.join(nginxDir, 'templates', 'kontor.conf.template'), 'utf8'), {
-    KONTOR_SERVER_NAME: options.serverName,
-    KONTOR_API_UPSTREAM: options.apiUpstream,
-    KONTOR_API_UPSTREAM_2: options.apiUpstream2 ?? options.apiUpstream,
-    KONTOR_HTTP_PORT: `unix:${path.join(options.socketDir, 'http.sock')}`,
-    KONTOR_HTTPS_PORT: `unix:${socket} proxy_protocol`,
-    KONTOR_TLS_CERT: options.tls.cert,
-    KONTOR_TLS_KEY: options.tls.key,
-    KONTOR_STATIC_ROOT: options.staticRoot,
-    KONTOR_SNIPPETS: path.join(nginxDir, 'snippets'),
-    KONTOR_IMPORT_MAX: '2g',
+  const conf = writeNginxConfig({
+    ...options,
+    httpListen: `unix:${path.join(options.socketDir, 'http.sock')}`,
+    httpsListen: `unix:${socket} proxy_protocol`,
+    before: `include ${path.resolve(options.repoRoot, 'nginx', 'relay.conf')};\n`,
   });
-  const unfilled = /\$\{[A-Z0-9_]+\}/.exec(server);
-  if (unfilled) throw new Error(`nginx template variable not set: ${unfilled[0]}`);
-  fs.writeFileSync(path.join(options.prefix, 'kontor.conf'), `include ${path.join(nginxDir, 'relay.conf')};\n${server}`);
-  const main = fs.readFileSync(path.join(nginxDir, 'kontor-local.conf.template'), 'utf8').replaceAll('@@PREFIX@@', options.prefix);
-  const conf = path.join(options.prefix, 'nginx.conf');
-  fs.writeFileSync(conf, main);
   return { conf, socket };
 }
 

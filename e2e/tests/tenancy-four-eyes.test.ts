@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { launchChromium } from '../lib/browser.js';
-import { waitForMail } from '../lib/mail-drop.js';
+import { acceptInvitation } from '../lib/invitation.js';
 import { atPath, newPage, signIn } from '../lib/pages.js';
 import { signInSuperadmin } from '../lib/superadmin.js';
 
@@ -23,16 +23,6 @@ before(async () => {
 after(async () => {
   await browser.close();
 });
-
-async function acceptInvitation(p: Page, email: string, password: string): Promise<void> {
-  const mail = await waitForMail(mailDir, (m) => m.to.includes(email) && /invitation\//.test(m.text));
-  const link = /(http\S+\/invitation\/\S+)/.exec(mail.text)![1];
-  await p.goto(link.replace(/^https?:\/\/[^/]+/, base));
-  await p.getByLabel('New password', { exact: true }).fill(password);
-  await p.getByLabel('Repeat new password').fill(password);
-  await p.getByRole('button', { name: 'Set password' }).click();
-  await atPath(p, '/login');
-}
 
 async function idleMinutes(p: Page): Promise<string> {
   await p.locator('[data-test-idle]').waitFor(wait);
@@ -61,7 +51,7 @@ describe('four-eyes', () => {
 
     // Admin A invites admin B: with nobody else to approve yet, that applies at once.
     const anna = await newPage(browser);
-    await acceptInvitation(anna, 'anna@vieraugen.example', 'Zwei Augen sehen mehr 2026');
+    await acceptInvitation(anna, mailDir, 'anna@vieraugen.example', 'Zwei Augen sehen mehr 2026');
     await signIn(anna, 'anna@vieraugen.example', 'Zwei Augen sehen mehr 2026');
     await anna.locator('[data-test-nav-admin]').click();
     await atPath(anna, '/admin/users');
@@ -71,7 +61,7 @@ describe('four-eyes', () => {
     await anna.locator('[data-test-invite]').click();
     await anna.locator('[data-test-user-row="bernd@vieraugen.example"]').waitFor(wait);
     const bernd = await newPage(browser);
-    await acceptInvitation(bernd, 'bernd@vieraugen.example', 'Vier Augen pruefen 2026');
+    await acceptInvitation(bernd, mailDir, 'bernd@vieraugen.example', 'Vier Augen pruefen 2026');
     await signIn(bernd, 'bernd@vieraugen.example', 'Vier Augen pruefen 2026');
 
     // A proposes a shorter idle timeout with a reason: it waits, the form keeps the value in force.

@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { launchChromium } from '../lib/browser.js';
 import { ownerDatabase, setAccessMode } from '../lib/database.js';
-import { waitForMail } from '../lib/mail-drop.js';
+import { acceptInvitation } from '../lib/invitation.js';
 import { atPath, newPage, signIn } from '../lib/pages.js';
 import { signInSuperadmin } from '../lib/superadmin.js';
 
@@ -19,16 +19,6 @@ before(async () => {
 after(async () => browser.close());
 
 const page = () => newPage(browser);
-
-async function acceptInvitation(p: Page, email: string, password: string): Promise<void> {
-  const mail = await waitForMail(mailDir, (m) => m.to.includes(email) && /invitation\//.test(m.text));
-  const link = /(http\S+\/invitation\/\S+)/.exec(mail.text)![1];
-  await p.goto(link.replace(/^https?:\/\/[^/]+/, base));
-  await p.getByLabel('New password', { exact: true }).fill(password);
-  await p.getByLabel('Repeat new password').fill(password);
-  await p.getByRole('button', { name: 'Set password' }).click();
-  await atPath(p, '/login');
-}
 
 async function superadminPage(): Promise<Page> {
   const p = await page();
@@ -48,7 +38,7 @@ describe('banks, admins and vendor support', () => {
     await sa.locator('[data-test-tenant-row="Sparkasse Nordheide"]').waitFor();
 
     const nora = await page();
-    await acceptInvitation(nora, 'nora@nordheide.example', 'Sichere Passphrase Nord 1');
+    await acceptInvitation(nora, mailDir, 'nora@nordheide.example', 'Sichere Passphrase Nord 1');
     await signIn(nora, 'nora@nordheide.example', 'Sichere Passphrase Nord 1');
     await nora.getByRole('link', { name: 'Administration' }).click();
     await atPath(nora, '/admin/users');
@@ -60,7 +50,7 @@ describe('banks, admins and vendor support', () => {
     assert.match((await nora.locator('[data-test-user-row="anton@nordheide.example"]').textContent()) ?? '', /Analyst/);
 
     const anton = await page();
-    await acceptInvitation(anton, 'anton@nordheide.example', 'Kundenanalyse ist fein 7');
+    await acceptInvitation(anton, mailDir, 'anton@nordheide.example', 'Kundenanalyse ist fein 7');
     await signIn(anton, 'anton@nordheide.example', 'Kundenanalyse ist fein 7');
     assert.equal(await anton.locator('[data-test-nav-admin]').count(), 0, 'no administration for an analyst');
     assert.equal(await anton.locator('[data-test-nav-platform]').count(), 0);
@@ -104,7 +94,7 @@ describe('banks, admins and vendor support', () => {
     }
 
     const sven = await page();
-    await acceptInvitation(sven, 'sven@kontor.example', 'Hilfe fuer Banken 2026');
+    await acceptInvitation(sven, mailDir, 'sven@kontor.example', 'Hilfe fuer Banken 2026');
     await signIn(sven, 'sven@kontor.example', 'Hilfe fuer Banken 2026');
     // The bank switcher and the current bank are in the account menu.
     const account = sven.locator('[data-test-account-menu] [data-test-dropdown-toggle]');

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import type { Knex } from 'knex';
 import { launchChromium } from '../lib/browser.js';
 import { ownerDatabase } from '../lib/database.js';
 import { waitForMail } from '../lib/mail-drop.js';
+import { acceptInvitation } from '../lib/invitation.js';
 import { atPath, newPage, signIn } from '../lib/pages.js';
 import { signInSuperadmin } from '../lib/superadmin.js';
 
@@ -14,7 +15,6 @@ import { signInSuperadmin } from '../lib/superadmin.js';
  * with it; the bank's page shows the visit and what was done. The window's end is driven by moving
  * its stored end to "now + 2 s" (the shortest real window is 15 minutes; the server has no clock to move).
  */
-const base = process.env.E2E_BASE_URL!;
 const mailDir = process.env.E2E_MAIL_DIR!;
 const superPassword = 'Mandantenpflege sicher 2026';
 let browser: Browser;
@@ -28,16 +28,6 @@ after(async () => {
   await db.destroy();
   await browser.close();
 });
-
-async function acceptInvitation(p: Page, email: string, password: string): Promise<void> {
-  const mail = await waitForMail(mailDir, (m) => m.to.includes(email) && /invitation\//.test(m.text));
-  const link = /(http\S+\/invitation\/\S+)/.exec(mail.text)![1];
-  await p.goto(link.replace(/^https?:\/\/[^/]+/, base));
-  await p.getByLabel('New password', { exact: true }).fill(password);
-  await p.getByLabel('Repeat new password').fill(password);
-  await p.getByRole('button', { name: 'Set password' }).click();
-  await atPath(p, '/login');
-}
 
 describe('vendor access requests', () => {
   it('request, approval, access, and the end of the window, seen by both sides', async () => {
@@ -65,10 +55,10 @@ describe('vendor access requests', () => {
     await sa.context().close();
 
     const rita = await newPage(browser);
-    await acceptInvitation(rita, 'rita@riegel.example', 'Riegel vor die Tuer 2026');
+    await acceptInvitation(rita, mailDir, 'rita@riegel.example', 'Riegel vor die Tuer 2026');
     await signIn(rita, 'rita@riegel.example', 'Riegel vor die Tuer 2026');
     const vera = await newPage(browser);
-    await acceptInvitation(vera, 'vera@kontor.example', 'Hilfe nur mit Freigabe 7');
+    await acceptInvitation(vera, mailDir, 'vera@kontor.example', 'Hilfe nur mit Freigabe 7');
     await signIn(vera, 'vera@kontor.example', 'Hilfe nur mit Freigabe 7');
 
     // A new bank is in `approval`: the switch is refused, and the switcher points to the request form.

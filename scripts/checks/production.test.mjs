@@ -86,7 +86,7 @@ describe('release checks', () => {
     fs.writeFileSync(env, [
       `POSTGRES_PASSWORD=${secret()}`, `KONTOR_OWNER_DB_PASSWORD=${secret()}`, `KONTOR_API_DB_PASSWORD=${secret()}`, `KONTOR_RETENTION_DB_PASSWORD=${secret()}`, `SESSION_SECRET=${secret()}`, `LOGIN_EVENT_KEY=${secret()}`, `TOTP_KEY=${secret()}`,
       'KONTOR_SERVER_NAME=kontor.example', 'SMTP_URL=smtp://mail.example:25', 'KONTOR_ADMIN_EMAIL=admin@kontor.example',
-      `TLS_CERT_FILE=${tmp}/cert.pem`, `TLS_KEY_FILE=${tmp}/key.pem`,
+      `TLS_CERT_FILE=${tmp}/cert.pem`, `TLS_KEY_FILE=${tmp}/key.pem`, `AUDIT_SIGNING_KEY_FILE=${tmp}/audit-signing-key.pem`,
     ].join('\n'));
     const ok = run('docker-compose', ['--env-file', env, '-f', 'docker-compose.yml', 'config', '-q']);
     assert.equal(ok.status, 0, ok.stderr);
@@ -105,6 +105,11 @@ describe('release checks', () => {
       for (const name of ['DATABASE_OWNER_URL', 'DATABASE_RETENTION_URL']) {
         assert.equal(backendEnv[name], undefined, `the API has neither owner nor retention credentials (${name})`);
       }
+      // One checkpoint key and directory for the cluster (whichever instance leads signs into it).
+      assert.equal(backendEnv.AUDIT_SIGNING_KEY_FILE, '/run/secrets/audit_signing_key');
+      assert.ok(backendEnv.AUDIT_CHECKPOINT_DIR, 'the checkpoint directory is set');
+      const volumes = (backend.volumes ?? []).map((v) => (typeof v === 'string' ? v : `${v.source}:${v.target}`));
+      assert.ok(volumes.some((v) => v.startsWith('audit-checkpoints:') && backendEnv.AUDIT_CHECKPOINT_DIR.startsWith(v.split(':')[1])), `the checkpoint directory is on the shared volume: ${volumes.join(', ')}`);
     }
     const missing = run('docker-compose', ['--env-file', '/dev/null', '-f', 'docker-compose.yml', 'config', '-q']);
     assert.notEqual(missing.status, 0, 'no secret has a usable default');

@@ -7,7 +7,7 @@ import { fail } from '../http/error-catalogue.js';
 import type { HttpError } from '../http/errors.js';
 import type { Logger } from '../log/logger.js';
 import { sendInBackground, type Mailer } from '../mail/mailer.js';
-import { vendorAccessDecisionMail, vendorAccessMail } from '../mail/templates.js';
+import { vendorAccessDecisionMail, vendorAccessMail, type Recipient } from '../mail/templates.js';
 import { holds } from '../tenancy/rights.js';
 import * as store from './access-store.js';
 import { activeDepartmentIds } from '../departments/departments-store.js';
@@ -109,7 +109,7 @@ export class AccessService {
     return `${this.d.publicUrl}/admin/vendor-access`;
   }
 
-  private mailAdmins(ctx: RequestContext, emails: string[], kind: Parameters<typeof vendorAccessMail>[1], r: AccessRequestRow, requester: string): void {
+  private mailAdmins(ctx: RequestContext, emails: Recipient[], kind: Parameters<typeof vendorAccessMail>[1], r: AccessRequestRow, requester: string): void {
     ctx.afterCommit(() => {
       for (const to of emails) {
         sendInBackground(this.d.mailer, vendorAccessMail(to, kind, { requester, minutes: r.minutes, reason: r.reason, ticket: r.ticket, link: this.link() }), this.d.logger);
@@ -207,23 +207,43 @@ export class AccessService {
   }
 
   /**
-   * The bank approves, naming the departments the visit may see (issue 18): required where the
-   * bank has more than one; with one, it is that one.
+   * One bank decision on a request of this bank, by its own staff (a visitor is refused and that is
+   * audited); `apply` changes the row only from the state it expects, else the request is closed.
    */
-  async approve(ctx: RequestContext, id: string, requested?: readonly string[]): Promise<AccessRequestView> {
+  private async decide(ctx: RequestContext, id: string, d: {
+    apply: (now: Date, found: AccessRequestRow) => Promise<AccessRequestRow | undefined>;
+    event: string;
+    details: (row: AccessRequestRow) => Record<string, string | number | boolean | null>;
+    mail?: 'approved' | 'denied';
+  }): Promise<AccessRequestView> {
     const now = this.d.clock.now();
     const found = await store.findRequest(ctx.trx, id, ctx.tenantId);
     if (!found) throw fail('not_found', { reason: 'access_request' });
     await this.assertBankStaff(ctx, id);
-    if (found.emergency) throw fail('emergency_needs_vendor');
-    const departmentIds = await this.namedDepartments(ctx, requested);
-    const row = await store.approve(ctx.trx, id, ctx.tenantId, ctx.userId, now, this.pendingSince(now), false, departmentIds);
+    const row = await d.apply(now, found);
     if (!row) throw await this.refusal(ctx, id);
-    await this.audit(ctx.trx, ctx.tenantId, ctx, 'vendor.access_approved', id, {
-      emergency: false, by: 'bank', endsAt: row.ends_at!.toISOString(), departments: departmentIds.length,
-    });
-    await this.mailRequester(ctx, row, 'approved');
+    await this.audit(ctx.trx, ctx.tenantId, ctx, d.event, id, d.details(row));
+    if (d.mail) await this.mailRequester(ctx, row, d.mail);
     return this.viewOne(ctx.trx, id, now);
+  }
+
+  /**
+   * The bank approves, naming the departments the visit may see (issue 18): required where the
+   * bank has more than one; with one, it is that one.
+   */
+  async approve(ctx: RequestContext, id: string, requested?: readonly string[]): Promise<AccessRequestView> {
+    let departments = 0;
+    return this.decide(ctx, id, {
+      apply: async (now, found) => {
+        if (found.emergency) throw fail('emergency_needs_vendor');
+        const departmentIds = await this.namedDepartments(ctx, requested);
+        departments = departmentIds.length;
+        return store.approve(ctx.trx, id, ctx.tenantId, ctx.userId, now, this.pendingSince(now), false, departmentIds);
+      },
+      event: 'vendor.access_approved',
+      details: (row) => ({ emergency: false, by: 'bank', endsAt: row.ends_at!.toISOString(), departments }),
+      mail: 'approved',
+    });
   }
 
   private async namedDepartments(ctx: RequestContext, requested: readonly string[] | undefined): Promise<string[]> {
@@ -238,29 +258,22 @@ export class AccessService {
   }
 
   async deny(ctx: RequestContext, id: string): Promise<AccessRequestView> {
-    const now = this.d.clock.now();
-    if (!(await store.findRequest(ctx.trx, id, ctx.tenantId))) throw fail('not_found', { reason: 'access_request' });
-    await this.assertBankStaff(ctx, id);
-    const row = await store.deny(ctx.trx, id, ctx.tenantId, ctx.userId, now);
-    if (!row) throw await this.refusal(ctx, id);
-    await this.audit(ctx.trx, ctx.tenantId, ctx, 'vendor.access_denied', id, { emergency: row.emergency });
-    await this.mailRequester(ctx, row, 'denied');
-    return this.viewOne(ctx.trx, id, now);
+    return this.decide(ctx, id, {
+      apply: (now) => store.deny(ctx.trx, id, ctx.tenantId, ctx.userId, now),
+      event: 'vendor.access_denied', details: (row) => ({ emergency: row.emergency }), mail: 'denied',
+    });
   }
 
   /** Ends an open window now; the visitor's session ends on its next request (guard). */
   async revoke(ctx: RequestContext, id: string): Promise<AccessRequestView> {
-    const now = this.d.clock.now();
-    if (!(await store.findRequest(ctx.trx, id, ctx.tenantId))) throw fail('not_found', { reason: 'access_request' });
-    await this.assertBankStaff(ctx, id);
-    const row = await store.revoke(ctx.trx, id, ctx.tenantId, ctx.userId, now);
-    if (!row) throw await this.refusal(ctx, id);
-    await this.audit(ctx.trx, ctx.tenantId, ctx, 'vendor.access_revoked', id, { emergency: row.emergency });
-    return this.viewOne(ctx.trx, id, now);
+    return this.decide(ctx, id, {
+      apply: (now) => store.revoke(ctx.trx, id, ctx.tenantId, ctx.userId, now),
+      event: 'vendor.access_revoked', details: (row) => ({ emergency: row.emergency }),
+    });
   }
 
   private async mailRequester(ctx: RequestContext, row: AccessRequestRow, decision: 'approved' | 'denied'): Promise<void> {
-    const requester = await store.userEmail(ctx.trx, row.requester_id);
+    const requester = await store.userRecipient(ctx.trx, row.requester_id);
     const bank = await store.tenantName(ctx.trx, row.tenant_id);
     ctx.afterCommit(() => sendInBackground(this.d.mailer, vendorAccessDecisionMail(requester, decision, bank, row.minutes), this.d.logger));
   }

@@ -2,9 +2,9 @@ import type { Knex } from 'knex';
 
 /** All SQL of vendor access requests (platform table access_requests) and the bank's access mode. */
 
-export type AccessMode = 'approval' | 'notify' | 'open';
-export type AccessStatus = 'pending' | 'approved' | 'denied' | 'revoked';
 export const ACCESS_MODES = ['approval', 'notify', 'open'] as const;
+export type AccessMode = (typeof ACCESS_MODES)[number];
+export type AccessStatus = 'pending' | 'approved' | 'denied' | 'revoked';
 /** A bank without a settings row is a new bank: the column default. */
 export const DEFAULT_ACCESS_MODE: AccessMode = 'approval';
 
@@ -155,14 +155,13 @@ export async function openRequestOf(db: Knex, tenantId: string, userId: string, 
 }
 
 /** Active admins of a bank (holders of users:write), for the mails. */
-export async function bankAdminEmails(trx: Knex.Transaction, tenantId: string): Promise<string[]> {
+export async function bankAdminEmails(trx: Knex.Transaction, tenantId: string): Promise<{ email: string; locale: 'de' | 'en' | null }[]> {
   return trx('memberships as m')
     .join('membership_roles as mr', function on() { this.on('mr.tenant_id', 'm.tenant_id').andOn('mr.user_id', 'm.user_id'); })
     .join('role_rights as rr', 'rr.role_id', 'mr.role_id')
     .join('users as u', 'u.id', 'm.user_id')
     .where({ 'm.tenant_id': tenantId, 'rr.area': 'users', 'rr.access': 'write', 'u.status': 'active', 'u.tenant_id': tenantId })
-    .distinct('u.email')
-    .pluck('u.email');
+    .distinct('u.email', 'u.locale');
 }
 
 /** Whether a vendor user holds a grant for the bank. */
@@ -190,6 +189,11 @@ export async function eventsInWindow(trx: Knex.Transaction, tenantId: string, us
 
 export async function findListRow(db: Knex, id: string): Promise<AccessRequestListRow | undefined> {
   return listQuery(db).where('r.id', id).first();
+}
+
+/** The address and chosen language, for mails to the user. */
+export async function userRecipient(db: Knex, userId: string): Promise<{ email: string; locale: 'de' | 'en' | null }> {
+  return db('users').where({ id: userId }).first('email', 'locale');
 }
 
 export async function userEmail(db: Knex, userId: string): Promise<string> {

@@ -8,8 +8,6 @@ export const newAccessRequestBody = z.object({
   emergency: z.boolean().optional(),
 }).strict();
 
-export const accessModeValue = z.enum(['approval', 'notify', 'open']);
-
 /** The bank's approval names the departments the visit may see (issue 18). */
 export const approvalBody = z.object({
   departmentIds: z.array(z.string().uuid('must be a department id')).min(1, 'names at least one department').max(100).optional(),

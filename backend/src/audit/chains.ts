@@ -2,6 +2,10 @@ import type { Knex } from 'knex';
 import { allTenantIds } from '../auth/auth-store.js';
 import { inTenant } from '../db/tenant-transaction.js';
 import { isReviewRecord } from './audit-store.js';
+import {
+  auditChainAnchors, auditChainHeads, cutOldEnd, examinedAuditRows, examinedLoginRows, infoEventsBetween, loginChainAnchors, loginChainHeads,
+  reviewMonths, type Examined,
+} from './chain-store.js';
 import { auditChainId, loginChainId, type Checkpoint } from './checkpoints.js';
 
 /**
@@ -37,19 +41,6 @@ export function byChain(checkpoints: Checkpoint[]): TrustedCheckpoints {
 }
 
 const GENESIS = Buffer.alloc(32);
-
-interface Examined {
-  chain: string;
-  id: string;
-  seq: string;
-  content_ok: boolean;
-  prev_hash: Buffer;
-  prev_seq: string | null;
-  expected_prev: Buffer | null;
-  anchor_seq: string | null;
-  anchor_hash: Buffer | null;
-  row_hash: Buffer;
-}
 
 /** Row by row in seq order, the first that breaks the chain; the SQL did the hashing. */
 function firstBreak(rows: Examined[]): ChainReport['firstBroken'] {
@@ -129,44 +120,19 @@ function reports(
  * read from the checkpoint files) each chain must also reach its signed checkpoints.
  */
 export async function verifyAuditChains(trx: Knex.Transaction, tenantId: string, checkpoints?: TrustedCheckpoints): Promise<ChainReport[]> {
-  const { rows } = await trx.raw(
-    `select e.chain, e.id::text as id, e.seq, e.prev_hash, e.row_hash,
-        e.row_hash = audit_event_hash(e.prev_hash, e.tenant_id, e.chain, e.seq, e.created_at, e.actor_user_id, e.type,
-                                      e.subject_type, e.subject_id, e.details, e.request_id, e.ip) as content_ok,
-        lag(e.seq) over w as prev_seq, lag(e.row_hash) over w as expected_prev, a.first_seq as anchor_seq, a.prev_hash as anchor_hash
-       from audit_events e
-       left join audit_chain_anchors a on a.tenant_id = e.tenant_id and a.chain = e.chain
-      where e.tenant_id = ?
-     window w as (partition by e.chain order by e.seq)
-      order by e.chain, e.seq`,
-    [tenantId],
-  );
-  const heads = await trx('audit_chain_heads').where({ tenant_id: tenantId }).orderBy('chain').select('chain', 'last_seq');
-  const anchors = await trx('audit_chain_anchors').where({ tenant_id: tenantId }).select('chain', 'first_seq', 'prev_hash');
-  return reports('audit', rows as Examined[], withAnchors(heads, rows as Examined[], anchors), anchors,
+  const rows = await examinedAuditRows(trx, tenantId);
+  const heads = await auditChainHeads(trx, tenantId);
+  const anchors = await auditChainAnchors(trx, tenantId);
+  return reports('audit', rows, withAnchors(heads, rows, anchors), anchors,
     checkpoints && ((chain) => checkpoints.get(auditChainId(tenantId, chain)) ?? []));
 }
 
 /** Sign-in chains, all of them or those of the given tenants. */
 export async function verifyLoginChains(db: Knex | Knex.Transaction, onlyTenant?: string, checkpoints?: TrustedCheckpoints): Promise<ChainReport[]> {
   const chains = onlyTenant ? [`${onlyTenant}/success`, `${onlyTenant}/failure`] : undefined;
-  const { rows } = await db.raw(
-    `select e.chain, e.id::text as id, e.seq, e.prev_hash, e.row_hash,
-        e.row_hash = login_event_hash(e.prev_hash, e.chain, e.seq, e.created_at, e.tenant_id, e.user_id, e.email_hash, e.outcome, e.reason, e.ip) as content_ok,
-        lag(e.seq) over w as prev_seq, lag(e.row_hash) over w as expected_prev, a.first_seq as anchor_seq, a.prev_hash as anchor_hash
-       from login_events e
-       left join login_chain_anchors a on a.chain = e.chain
-      where (?::text[] is null or e.chain = any(?::text[]))
-     window w as (partition by e.chain order by e.seq)
-      order by e.chain, e.seq`,
-    [chains ?? null, chains ?? null],
-  );
-  const headsQ = db('login_chain_heads').orderBy('chain').select('chain', 'last_seq');
-  if (chains) headsQ.whereIn('chain', chains);
-  const anchorsQ = db('login_chain_anchors').select('chain', 'first_seq', 'prev_hash');
-  if (chains) anchorsQ.whereIn('chain', chains);
-  const anchors = await anchorsQ;
-  return reports('login', rows as Examined[], withAnchors(await headsQ, rows as Examined[], anchors), anchors,
+  const rows = await examinedLoginRows(db, chains);
+  const anchors = await loginChainAnchors(db, chains);
+  return reports('login', rows, withAnchors(await loginChainHeads(db, chains), rows, anchors), anchors,
     checkpoints && ((chain) => checkpoints.get(loginChainId(chain)) ?? []));
 }
 
@@ -195,29 +161,7 @@ export async function verifyAll(db: Knex, checkpoints?: TrustedCheckpoints): Pro
 
 // --- retention: cut a chain's old end and leave an anchor (runs as the retention role) ----------------
 
-/**
- * Deletes rows up to the last one older than `before` (a prefix of the chain), but never from
- * `keepFromSeq` on, and anchors the rest.
- */
-async function cutOldEnd(trx: Knex.Transaction, o: {
-  table: 'audit_events' | 'login_events'; anchors: 'audit_chain_anchors' | 'login_chain_anchors';
-  where: Record<string, string>; anchorKey: Record<string, string>; before: Date; now: Date; keepFromSeq?: number | undefined;
-}): Promise<number> {
-  // The cut stops before the first row that is not yet old enough, whatever older rows follow it.
-  const young = await trx(o.table).where(o.where).where('created_at', '>=', o.before).min({ seq: 'seq' }).first();
-  const limits = [o.keepFromSeq, young?.seq === null || young?.seq === undefined ? undefined : Number(young.seq)].filter((x): x is number => x !== undefined);
-  const q = trx(o.table).where(o.where).where('created_at', '<', o.before);
-  if (limits.length) q.where('seq', '<', Math.min(...limits));
-  const last = await q.orderBy('seq', 'desc').first('seq', 'row_hash');
-  if (!last) return 0;
-  const deleted = await trx(o.table).where(o.where).where('seq', '<=', last.seq).delete();
-  await trx(o.anchors).insert({ ...o.anchorKey, first_seq: Number(last.seq) + 1, prev_hash: last.row_hash, moved_at: o.now })
-    .onConflict(Object.keys(o.anchorKey)).merge(['first_seq', 'prev_hash', 'moved_at']);
-  return deleted;
-}
-
 export const INFO_KEEP_DAYS = 30;
-export const DEFAULT_REVIEW_MONTHS = 13;
 
 function monthsBefore(now: Date, months: number): Date {
   const d = new Date(now);
@@ -225,20 +169,12 @@ function monthsBefore(now: Date, months: number): Date {
   return d;
 }
 
-/** The bank's review period (tenant_settings.audit_review_months), inside its transaction. */
-async function reviewMonths(trx: Knex.Transaction, tenantId: string): Promise<number> {
-  const row = await trx('tenant_settings').where({ tenant_id: tenantId }).first('audit_review_months');
-  return row ? Number(row.audit_review_months) : DEFAULT_REVIEW_MONTHS;
-}
-
 /**
  * Before the review chain existed, review records sat in the info chain: its cut stops at the first
  * of them still inside the review period, so none is lost (the info chain is cut later instead).
  */
 async function firstLegacyReviewSeq(trx: Knex.Transaction, tenantId: string, reviewBefore: Date, infoBefore: Date): Promise<number | undefined> {
-  const rows = await trx('audit_events').where({ tenant_id: tenantId, chain: 'info' })
-    .where('created_at', '>=', reviewBefore).where('created_at', '<', infoBefore).orderBy('seq').select('seq', 'type');
-  const first = (rows as { seq: string; type: string }[]).find((r) => isReviewRecord(r.type));
+  const first = (await infoEventsBetween(trx, tenantId, reviewBefore, infoBefore)).find((r) => isReviewRecord(r.type));
   return first ? Number(first.seq) : undefined;
 }
 

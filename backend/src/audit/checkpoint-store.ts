@@ -66,6 +66,15 @@ export async function insertCheckpoint(db: Knex, row: { tenantId: string | null;
   });
 }
 
+/** The database copy of each chain's highest checkpoint signed with this key, by whichever instance signed it. */
+export async function newestCopiedCheckpoints(db: Knex, keyId: string): Promise<{ chain: string; line: string }[]> {
+  const { rows } = await db.raw<{ rows: { chain: string; line: string }[] }>(
+    'select distinct on (chain) chain, line from audit_checkpoints where key_id = ? order by chain, last_seq desc',
+    [keyId],
+  );
+  return rows;
+}
+
 /** Checkpoints copied to the database after `afterId` (for the syslog stream). */
 export async function checkpointsAfter(db: Knex, afterId: number, limit: number): Promise<{ id: string; tenant_id: string | null; line: string; signed_at: Date }[]> {
   return db('audit_checkpoints').where('id', '>', afterId).orderBy('id').limit(limit).select('id', 'tenant_id', 'line', 'signed_at');

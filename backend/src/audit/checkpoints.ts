@@ -8,7 +8,7 @@ import { inTenant } from '../db/tenant-transaction.js';
 import type { Logger } from '../log/logger.js';
 import type { SigningKey } from './checkpoint-key.js';
 import {
-  auditAnchor, auditHeads, auditSegment, insertCheckpoint, loginAnchor, loginHeads, loginSegment, type Anchor, type Head, type SegmentRow,
+  auditAnchor, auditHeads, auditSegment, insertCheckpoint, loginAnchor, loginHeads, loginSegment, newestCopiedCheckpoints, type Anchor, type Head, type SegmentRow,
 } from './checkpoint-store.js';
 
 /**
@@ -92,8 +92,9 @@ export class CheckpointService {
   /** Per file: how far it was read, and the newest trusted checkpoint of each chain in it. */
   private readonly cache = new Map<string, { offset: number; newest: Map<string, Checkpoint> }>();
 
-  constructor(private readonly d: { db: Knex; home: string; key: SigningKey; clock: Clock; logger: Logger }) {
-    this.dir = path.join(d.home, 'checkpoints');
+  /** `dir`: the cluster's checkpoint directory (AUDIT_CHECKPOINT_DIR), default `$KONTOR_HOME/checkpoints`. */
+  constructor(private readonly d: { db: Knex; home: string; dir?: string; key: SigningKey; clock: Clock; logger: Logger }) {
+    this.dir = d.dir ?? path.join(d.home, 'checkpoints');
   }
 
   get publicKeyPem(): string {
@@ -188,9 +189,17 @@ export class CheckpointService {
    * Signs the head of every chain that moved since its last checkpoint (all banks, or the given
    * ones with their sign-in chains). A chain that no longer extends its last checkpoint is refused.
    */
-  async checkpoint(onlyTenants?: string[]): Promise<{ signed: Checkpoint[]; refused: Refusal[] }> {
+  async checkpoint(onlyTenants?: string[]): Promise<{ signed: Checkpoint[]; refused: Refusal[]; skipped: string[] }> {
     const signed: Checkpoint[] = [];
     const refused: Refusal[] = [];
+    const skipped: string[] = [];
+    // What the cluster signed, from the database copies (only lines that verify with our key).
+    const cluster = new Map<string, number>();
+    for (const row of await newestCopiedCheckpoints(this.d.db, this.d.key.keyId)) {
+      const cp = trustedCheckpoint(row.line, this.d.key.publicKey);
+      if (cp?.chain === row.chain) cluster.set(cp.chain, cp.seq);
+    }
+    const sign = { signed, refused, skipped, cluster };
     const tenants = onlyTenants ?? (await allTenantIds(this.d.db));
     for (const tenantId of tenants) {
       const heads = await inTenant(this.d.db, tenantId, (trx) => auditHeads(trx, tenantId));
@@ -198,7 +207,7 @@ export class CheckpointService {
         const chain = auditChainId(tenantId, head.chain);
         await this.signIfExtends(tenantId, chain, head, (fromSeq) => inTenant(this.d.db, tenantId, async (trx) => ({
           rows: await auditSegment(trx, tenantId, head.chain, fromSeq), anchor: await auditAnchor(trx, tenantId, head.chain),
-        })), signed, refused);
+        })), sign);
       }
     }
     const logins = onlyTenants ? (await Promise.all(onlyTenants.map((t) => loginHeads(this.d.db, t)))).flat() : await loginHeads(this.d.db);
@@ -206,21 +215,30 @@ export class CheckpointService {
       const chain = loginChainId(head.chain);
       await this.signIfExtends(tenantOfChain(chain), chain, head, async (fromSeq) => ({
         rows: await loginSegment(this.d.db, head.chain, fromSeq), anchor: await loginAnchor(this.d.db, head.chain),
-      }), signed, refused);
+      }), sign);
     }
-    if (signed.length || refused.length) this.d.logger.info({ signed: signed.length, refused: refused.length }, 'checkpoints signed');
-    return { signed, refused };
+    if (signed.length || refused.length || skipped.length) this.d.logger.info({ signed: signed.length, refused: refused.length, skipped: skipped.length }, 'checkpoints signed');
+    return { signed, refused, skipped };
   }
 
   private async signIfExtends(
     tenantId: string | null, chain: string, head: Head,
     segment: (fromSeq: number) => Promise<{ rows: SegmentRow[]; anchor: Anchor | undefined }>,
-    signed: Checkpoint[], refused: Refusal[],
+    out: { signed: Checkpoint[]; refused: Refusal[]; skipped: string[]; cluster: Map<string, number> },
   ): Promise<void> {
+    const { signed, refused } = out;
     const headSeq = Number(head.last_seq);
     const headHash = head.last_hash.toString('hex');
     if (headSeq === 0) return;
     const last = this.newestIn(tenantId).get(chain);
+    const clusterSeq = out.cluster.get(chain);
+    if (clusterSeq !== undefined && clusterSeq > (last?.seq ?? 0)) {
+      // Another instance signed a later checkpoint into another directory: signing here would
+      // start the chain's checkpoints afresh in a second place, not extend the last one.
+      out.skipped.push(chain);
+      this.d.logger.error({ tenantId, seq: clusterSeq }, 'checkpoint skipped: a later checkpoint of this chain is not in this checkpoint directory (AUDIT_CHECKPOINT_DIR must be one directory for the cluster)');
+      return;
+    }
     if (last && last.seq === headSeq && last.hash === headHash) return;
     const problem = last ? await this.extends(last, headSeq, headHash, segment) : await this.headMatches(headSeq, headHash, segment);
     if (problem) {

@@ -21,3 +21,26 @@ export async function shippedUpTo(db: Knex, stream: string): Promise<number> {
   const row = await db('log_shipping_positions').where({ stream }).first('last_seq');
   return row ? Number(row.last_seq) : 0;
 }
+
+/** Audit events of one tenant not yet shipped, per chain from its last shipped seq, with the row hash as hex. */
+export async function unshippedAuditEvents(db: Knex, tenantId: string, limit: number): Promise<Record<string, unknown>[]> {
+  return inTenant(db, tenantId, async (trx) => (await trx.raw(
+    `select e.*, encode(e.row_hash, 'hex') as hash from audit_events e
+       left join log_shipping_positions p on p.stream = 'audit:' || e.tenant_id || ':' || e.chain
+      where e.tenant_id = ? and e.seq > coalesce(p.last_seq, 0)
+      order by e.chain, e.seq limit ?`,
+    [tenantId, limit],
+  )).rows as Record<string, unknown>[]);
+}
+
+/** Sign-in records not yet shipped, per chain from its last shipped seq, with the row hash as hex. */
+export async function unshippedLoginEvents(db: Knex, limit: number): Promise<Record<string, unknown>[]> {
+  const { rows } = await db.raw(
+    `select e.*, encode(e.row_hash, 'hex') as hash from login_events e
+       left join log_shipping_positions p on p.stream = 'login:' || e.chain
+      where e.seq > coalesce(p.last_seq, 0)
+      order by e.chain, e.seq limit ?`,
+    [limit],
+  );
+  return rows as Record<string, unknown>[];
+}

@@ -11,7 +11,7 @@ import { sendInBackground, type Mailer } from '../mail/mailer.js';
 import { auditShippingMail } from '../mail/templates.js';
 import { recordAudit } from './audit-store.js';
 import { checkpointsAfter } from './checkpoint-store.js';
-import { adminEmails, savePositions, shippedUpTo, vendorTenantIds } from './shipping-store.js';
+import { adminEmails, savePositions, shippedUpTo, unshippedAuditEvents, unshippedLoginEvents, vendorTenantIds } from './shipping-store.js';
 
 /** RFC 5424 facility 13, "log audit". */
 const FACILITY = 13;
@@ -183,14 +183,8 @@ export class SyslogShipper {
   private async auditRecords(): Promise<Shipped[]> {
     const out: Shipped[] = [];
     for (const tenantId of await allTenantIds(this.d.db)) {
-      const rows = await inTenant(this.d.db, tenantId, (trx) => trx.raw(
-        `select e.*, encode(e.row_hash, 'hex') as hash from audit_events e
-           left join log_shipping_positions p on p.stream = 'audit:' || e.tenant_id || ':' || e.chain
-          where e.tenant_id = ? and e.seq > coalesce(p.last_seq, 0)
-          order by e.chain, e.seq limit ?`,
-        [tenantId, BATCH],
-      ));
-      for (const r of rows.rows as Record<string, unknown>[]) {
+      const rows = await unshippedAuditEvents(this.d.db, tenantId, BATCH);
+      for (const r of rows) {
         const at = r.created_at as Date;
         const json = JSON.stringify({
           kind: 'audit', tenantId, chain: r.chain, seq: Number(r.seq), id: String(r.id), at: at.toISOString(), type: r.type, level: r.level,
@@ -203,14 +197,8 @@ export class SyslogShipper {
   }
 
   private async loginRecords(): Promise<Shipped[]> {
-    const { rows } = await this.d.db.raw(
-      `select e.*, encode(e.row_hash, 'hex') as hash from login_events e
-         left join log_shipping_positions p on p.stream = 'login:' || e.chain
-        where e.seq > coalesce(p.last_seq, 0)
-        order by e.chain, e.seq limit ?`,
-      [BATCH],
-    );
-    return (rows as Record<string, unknown>[]).map((r) => {
+    const rows = await unshippedLoginEvents(this.d.db, BATCH);
+    return rows.map((r) => {
       const at = r.created_at as Date;
       const json = JSON.stringify({
         kind: 'login', chain: r.chain, seq: Number(r.seq), id: String(r.id), at: at.toISOString(), tenantId: r.tenant_id, userId: r.user_id,

@@ -35,6 +35,14 @@ export class AuthService {
     return sessions.sessionInfo(this.deps, ctx);
   }
 
+  profile(ctx: RequestContext): ReturnType<typeof sessions.profile> {
+    return sessions.profile(ctx);
+  }
+
+  updateProfile(ctx: RequestContext, change: { locale: 'de' | 'en' | null }): ReturnType<typeof sessions.updateProfile> {
+    return sessions.updateProfile(ctx, change);
+  }
+
   refresh(ctx: RequestContext, meta: ClientMeta): Promise<OpenedSession> {
     return sessions.refresh(this.deps, ctx, meta);
   }

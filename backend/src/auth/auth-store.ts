@@ -13,7 +13,12 @@ export interface UserRow {
   sign_in_seq: string;
   must_change_password: boolean;
   last_login_at: Date | null;
+  /** The language the user chose in the SPA; null until they choose. */
+  locale: UserLocale | null;
 }
+
+export const USER_LOCALES = ['de', 'en'] as const;
+export type UserLocale = (typeof USER_LOCALES)[number];
 
 export interface TenantRow {
   id: string;
@@ -33,6 +38,8 @@ export interface SessionRow {
   user_agent: string | null;
   /** The session was opened with the second factor (or the factor was enrolled in it). */
   mfa_verified?: boolean;
+  /** The session was opened with a passkey (origin-bound, so phishing-resistant). */
+  phishing_resistant?: boolean;
 }
 
 export interface TenantSettings {
@@ -40,9 +47,10 @@ export interface TenantSettings {
   absolute_hours: number;
   password_profile: 'standard' | 'classic';
   mfa_required: 'none' | 'admins' | 'all';
+  passkey_required: boolean;
 }
 
-const DEFAULT_SETTINGS: TenantSettings = { idle_minutes: 30, absolute_hours: 8, password_profile: 'standard', mfa_required: 'none' };
+const DEFAULT_SETTINGS: TenantSettings = { idle_minutes: 30, absolute_hours: 8, password_profile: 'standard', mfa_required: 'none', passkey_required: false };
 
 export const LOCK_AFTER_FAILURES = 4;
 export const ACTIVITY_GRANULARITY_SECONDS = 30;
@@ -58,6 +66,11 @@ export async function findUserByEmail(db: Knex, email: string): Promise<(UserRow
 
 export async function findUser(db: Knex, id: string): Promise<(UserRow & { hash: string | null }) | undefined> {
   return db('users as u').leftJoin('password_credentials as p', 'p.user_id', 'u.id').where('u.id', id).first('u.*', 'p.hash');
+}
+
+/** Only the user's own row: the caller passes the session's user id, never one from the request. */
+export async function setUserLocale(db: Knex, userId: string, locale: UserLocale | null): Promise<void> {
+  await db('users').where({ id: userId }).update({ locale });
 }
 
 export async function findTenant(db: Knex, id: string): Promise<TenantRow | undefined> {
@@ -211,7 +224,7 @@ export async function consumeInvitationToken(db: Knex, tokenHash: string, at: Da
 // ---- tenant tables (inside inTenant) -----------------------------------------------------------
 
 export async function tenantSettings(trx: Knex.Transaction, tenantId: string): Promise<TenantSettings> {
-  const row = await trx('tenant_settings').where({ tenant_id: tenantId }).first('idle_minutes', 'absolute_hours', 'password_profile', 'mfa_required');
+  const row = await trx('tenant_settings').where({ tenant_id: tenantId }).first('idle_minutes', 'absolute_hours', 'password_profile', 'mfa_required', 'passkey_required');
   return (row as TenantSettings | undefined) ?? DEFAULT_SETTINGS;
 }
 
@@ -255,7 +268,7 @@ export async function deleteSession(trx: Knex.Transaction, tenantId: string, id:
 }
 
 /** Why a session ended, as the next request on it is told (DESIGN's session-end contract). */
-export const SESSION_END_REASONS = ['idle', 'absolute', 'ended_by_admin', 'signed_out', 'password_changed', 'rights_changed', 'account_disabled', 'access_ended'] as const;
+export const SESSION_END_REASONS = ['idle', 'absolute', 'ended_by_admin', 'signed_out', 'password_changed', 'rights_changed', 'account_disabled', 'access_ended', 'directory_logout'] as const;
 export type SessionEndReason = (typeof SESSION_END_REASONS)[number];
 
 /**
@@ -323,6 +336,9 @@ export interface RequestSessionRow {
   mfa_verified: boolean;
   has_factor: boolean;
   mfa_required: string;
+  has_passkey: boolean;
+  phishing_resistant: boolean;
+  passkey_required: boolean;
 }
 
 /**
@@ -349,6 +365,11 @@ export interface FactorRow {
 
 export async function findFactor(db: Knex, userId: string): Promise<FactorRow | undefined> {
   return db('user_totp').where({ user_id: userId }).first();
+}
+
+/** The user has registered a passkey (a second factor too: platform table user_passkeys). */
+export async function hasPasskey(db: Knex, userId: string): Promise<boolean> {
+  return Boolean(await db('user_passkeys').where({ user_id: userId }).first('id'));
 }
 
 /** A new, unconfirmed seed replaces any unconfirmed one; a confirmed factor is never overwritten here. */

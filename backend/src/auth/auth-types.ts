@@ -19,6 +19,8 @@ export interface AuthDeps {
   secondFactor: SecondFactor;
   /** The bank requires sign-in through its directory: password sign-in refused for its users (backend/src/directory). */
   passwordRefused?: (tenantId: string) => Promise<boolean>;
+  /** The platform requires passkeys of vendor staff, whatever the vendor tenant's setting says. */
+  vendorPasskeyRequired?: boolean;
 }
 
 export interface ClientMeta {
@@ -28,7 +30,7 @@ export interface ClientMeta {
 }
 
 export interface SessionInfo {
-  user: { id: string; email: string; name: string };
+  user: { id: string; email: string; name: string; locale: 'de' | 'en' | null };
   tenant: { id: string; name: string; isVendor: boolean };
   permissions: string[];
   modules: string[];
@@ -38,7 +40,11 @@ export interface SessionInfo {
   /** Tenants this user may switch to (home tenant and vendor grants); one entry for bank staff. */
   tenants: { id: string; name: string }[];
   /** Second factor: enrolled, used for this session, and required of this user here. */
-  mfa: { enrolled: boolean; verified: boolean; required: boolean };
+  mfa: {
+    enrolled: boolean; verified: boolean; required: boolean;
+    /** A passkey is registered; this session was opened with one; the bank (or platform) requires that of this user. */
+    passkeyEnrolled: boolean; phishingResistant: boolean; passkeyRequired: boolean;
+  };
 }
 
 /** Password accepted, second factor outstanding: no session yet, only a short-lived challenge. */

@@ -29,3 +29,18 @@ export const readChallengeCookie = (req: Request) => read(req, 'challenge');
 export function setChallengeCookie(req: Request, res: Response, token: string | undefined): void {
   write(req, res, 'challenge', token ?? '', token ? 300 : 0);
 }
+
+/**
+ * The answer to a first factor that passed (password, directory, passkey): the session cookie and
+ * the sign-in result, or, with a second factor outstanding, only the challenge cookie.
+ */
+export function deliverSignIn<R>(req: Request, res: Response, outcome: { token: string; result: R } | { challenge: string }):
+  { signedIn: true; body: R } | { signedIn: false; body: { secondFactorRequired: true } } {
+  if ('challenge' in outcome) {
+    // No session yet: only a short-lived challenge for the second step.
+    setChallengeCookie(req, res, outcome.challenge);
+    return { signedIn: false, body: { secondFactorRequired: true } };
+  }
+  setSessionCookie(req, res, outcome.token);
+  return { signedIn: true, body: outcome.result };
+}

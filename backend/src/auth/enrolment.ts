@@ -51,6 +51,6 @@ export async function resetFactor(d: AuthDeps, userId: string): Promise<boolean>
   if (!removed) return false;
   await endUserSessions(d, userId, 'ended_by_admin');
   const user = await store.findUser(d.db, userId);
-  if (user) sendInBackground(d.mailer, factorResetMail(user.email), d.logger);
+  if (user) sendInBackground(d.mailer, factorResetMail(user), d.logger);
   return true;
 }

@@ -5,7 +5,7 @@ import { inTenant } from '../db/tenant-transaction.js';
 import type { Request, Response } from 'express';
 import { send, type Guard, type Requirement, type Result } from '../http/route-table.js';
 import { effectiveRights, holds, isVendorOnly, type Access, type Area, type Module } from '../tenancy/rights.js';
-import { mfaRequiredFor } from './mfa-policy.js';
+import { mfaRequiredFor, passkeyRequiredFor } from './mfa-policy.js';
 import { recordAudit } from '../audit/audit-store.js';
 import { visitAllowed } from '../access/access-service.js';
 import type { Knex } from 'knex';
@@ -52,7 +52,7 @@ async function endedBecause(trx: Knex.Transaction, claims: TokenClaims, row: sto
  * licensed → right held. Then the route's work runs in the same tenant transaction, and the
  * response is sent only after it committed. Nothing is cached across requests.
  */
-export function createGuard(deps: { db: Knex; tokens: SessionTokens; clock: Clock }): Guard {
+export function createGuard(deps: { db: Knex; tokens: SessionTokens; clock: Clock; vendorPasskeyRequired?: boolean }): Guard {
   /** The full check, then `work` in the same tenant transaction; refusals are thrown after commit. */
   async function checkAndRun(req: Request, res: Response, requirement: Requirement, work: (ctx: RequestContext) => Promise<Result | void>): Promise<Result | void> {
     const token = readSessionCookie(req);
@@ -111,6 +111,12 @@ export function createGuard(deps: { db: Knex; tokens: SessionTokens; clock: Cloc
           refusal = fail('mfa_required', { reason: 'sign_in' });
           return undefined;
         }
+      }
+      // A phishing-resistant sign-in (passkey) where the bank or the platform requires it of this
+      // person; a session opened otherwise reaches only the enrolment routes (the bootstrap).
+      if (passkeyRequiredFor(row.passkey_required, rights, row.is_vendor, deps.vendorPasskeyRequired) && !row.phishing_resistant && !requirement.allowPendingMfaEnrolment) {
+        refusal = row.has_passkey ? fail('passkey_required', { reason: 'sign_in' }) : fail('passkey_enrolment_required');
+        return undefined;
       }
       /** The refusal for a missing module or right, audited; undefined when both are held. */
       const lacking = async (module: Module | undefined, right: { area: Area; access: Access } | undefined): Promise<HttpError | undefined> => {

@@ -48,7 +48,7 @@ export async function changePassword(d: AuthDeps, ctx: RequestContext, currentPa
 async function countWrongCurrentPassword(d: AuthDeps, ctx: RequestContext): Promise<void> {
   const now = d.clock.now();
   const user = await store.findUser(ctx.trx, ctx.userId);
-  const { failures, locked, lockedNow } = await countFailedAttempt(d, ctx.trx, { id: ctx.userId, email: user?.email ?? '' }, now);
+  const { failures, locked, lockedNow } = await countFailedAttempt(d, ctx.trx, { id: ctx.userId, email: user?.email ?? '', locale: user?.locale ?? null }, now);
   await store.insertLoginEvent(ctx.trx, {
     tenantId: ctx.tenantId, userId: ctx.userId, emailHash: null, outcome: 'failure', reason: 'wrong_current_password', ip: ctx.ip, at: now,
   });

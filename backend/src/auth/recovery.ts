@@ -54,7 +54,7 @@ async function issueRecoveryCode(d: AuthDeps, email: string): Promise<void> {
   if (!user || user.status === 'deleted') return;
   const code = String(randomInt(0, 100_000_000)).padStart(8, '0');
   await store.replaceRecoveryCode(d.db, user.id, codeHash(d, user.id, code), new Date(now.getTime() + RECOVERY_CODE_MINUTES * 60_000), now);
-  sendInBackground(d.mailer, recoveryCodeMail(user.email, code, RECOVERY_CODE_MINUTES), d.logger);
+  sendInBackground(d.mailer, recoveryCodeMail(user, code, RECOVERY_CODE_MINUTES), d.logger);
 }
 
 export async function confirmRecovery(d: AuthDeps, email: string, code: string, newPassword: string, meta: ClientMeta): Promise<void> {
@@ -93,7 +93,7 @@ export async function issueInvitation(d: AuthDeps, userId: string, purpose: 'inv
   await store.insertInvitationToken(db, userId, tokenHash(token), purpose, new Date(now.getTime() + INVITATION_HOURS * 3_600_000), now);
   const link = `${publicUrl.replace(/\/$/, '')}/invitation/${token}`;
   try {
-    await d.mailer.send(invitationMail(user.email, link, purpose, INVITATION_HOURS));
+    await d.mailer.send(invitationMail(user, link, purpose, INVITATION_HOURS));
   } catch {
     // Thrown inside the caller's transaction: the user or reset is rolled back with it.
     throw fail('mail_failed');

@@ -3,7 +3,7 @@ import type { Knex } from 'knex';
 import { pathId } from '../http/params.js';
 import { signedIn, type RouteTable } from '../http/route-table.js';
 import type { AuthService, ClientMeta } from './auth-service.js';
-import { clearSessionCookie, readChallengeCookie, readSessionCookie, setChallengeCookie, setSessionCookie } from './cookies.js';
+import { clearSessionCookie, deliverSignIn, readChallengeCookie, readSessionCookie, setChallengeCookie, setSessionCookie } from './cookies.js';
 import * as schemas from './schemas.js';
 import { switchTenantBody } from '../tenancy/schemas.js';
 import { throttle, type ThrottleOptions } from './throttle.js';
@@ -30,14 +30,7 @@ export function authRoutes(routes: RouteTable, auth: AuthService, options: AuthR
 
   routes.public('post', '/auth/login', async (req, res) => {
     const body = schemas.loginBody.parse(req.body);
-    const outcome = await auth.login(body.email, body.password, meta(req));
-    if ('challenge' in outcome) {
-      // No session yet: only a short-lived challenge for the second step.
-      setChallengeCookie(req, res, outcome.challenge);
-      return { body: { secondFactorRequired: true } };
-    }
-    setSessionCookie(req, res, outcome.token);
-    return { body: outcome.result };
+    return { body: deliverSignIn(req, res, await auth.login(body.email, body.password, meta(req))).body };
   });
 
   routes.public('post', '/auth/login/second-factor', async (req, res) => {
@@ -62,6 +55,9 @@ export function authRoutes(routes: RouteTable, auth: AuthService, options: AuthR
   });
 
   routes.guarded('get', '/auth/session', { allowPendingPasswordChange: true, allowPendingMfaEnrolment: true }, async (ctx) => ({ body: await auth.sessionInfo(ctx) }));
+
+  routes.guarded('get', '/auth/profile', signedIn, async (ctx) => ({ body: await auth.profile(ctx) }));
+  routes.guarded('patch', '/auth/profile', signedIn, async (ctx, req) => ({ body: await auth.updateProfile(ctx, schemas.profileBody.parse(req.body)) }));
 
   routes.guarded('post', '/auth/refresh', { acceptExpiredToken: true, allowPendingMfaEnrolment: true }, async (ctx, req, res) => {
     const { token, info } = await auth.refresh(ctx, meta(req));

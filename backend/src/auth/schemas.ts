@@ -28,3 +28,6 @@ export const secondFactorBody = z.object({
 }).strict().refine((b) => (b.code === undefined) !== (b.recoveryCode === undefined), { message: 'send either code or recoveryCode', path: ['code'], params: { reason: 'code_or_recovery_code' } });
 
 export const totpConfirmBody = z.object({ code: z.string().regex(/^\d{6}$/, 'must be the 6 digits from your app') }).strict();
+
+/** The own profile: only the language, 'de' or 'en', or null to fall back to the browser's. */
+export const profileBody = z.object({ locale: z.enum(['de', 'en']).nullable() }).strict();

@@ -8,7 +8,7 @@ import * as store from './auth-store.js';
 import type { AuthDeps, ClientMeta, OpenedSession, SessionInfo } from './auth-types.js';
 import { RefusalToKeep, type RequestContext } from './context.js';
 import { visitAllowed } from '../access/access-service.js';
-import { mfaRequiredFor } from './mfa-policy.js';
+import { mfaRequiredFor, passkeyRequiredFor } from './mfa-policy.js';
 import { describePolicy } from './password-policy.js';
 import { TOKEN_TTL_SECONDS } from './session-token.js';
 
@@ -45,12 +45,14 @@ export async function openSession(
   d: AuthDeps, trx: Knex.Transaction, userId: string, tenantId: string, meta: ClientMeta, now: Date,
   carry?: { createdAt: Date; absoluteExpiresAt: Date },
   mfaVerified = false,
+  phishingResistant = false,
 ): Promise<OpenedSession> {
   const settings = await store.tenantSettings(trx, tenantId);
   const absoluteExpiresAt = carry?.absoluteExpiresAt ?? new Date(now.getTime() + settings.absolute_hours * 3_600_000);
   const sessionId = await store.insertSession(trx, {
     tenant_id: tenantId, user_id: userId, created_at: carry?.createdAt ?? now, last_activity_at: now,
     absolute_expires_at: absoluteExpiresAt, ip: meta.ip ?? null, user_agent: meta.userAgent?.slice(0, 200) ?? null, mfa_verified: mfaVerified,
+    phishing_resistant: phishingResistant,
   });
   const token = d.tokens.sign({ sid: sessionId, sub: userId, tid: tenantId });
   return { token, info: await describeSession(d, trx, userId, tenantId, sessionId, absoluteExpiresAt) };
@@ -68,10 +70,11 @@ async function describeSession(d: AuthDeps, trx: Knex.Transaction, userId: strin
   if (!user || !tenant) throw sessionExpired();
   const session = await store.findSession(trx, tenantId, sessionId);
   const factor = await store.findFactor(trx, userId);
+  const passkey = await store.hasPasskey(trx, userId);
   const effective = effectiveRights(rights, tenant.is_vendor);
   const tenants = await store.activeTenantNames(trx, await store.tenantsOfUser(trx, userId));
   return {
-    user: { id: user.id, email: user.email, name: user.name },
+    user: { id: user.id, email: user.email, name: user.name, locale: user.locale },
     tenant: { id: tenant.id, name: tenant.name, isVendor: tenant.is_vendor },
     permissions: [...effective].sort(),
     modules: [...modules].sort(),
@@ -83,6 +86,9 @@ async function describeSession(d: AuthDeps, trx: Knex.Transaction, userId: strin
       enrolled: Boolean(factor?.confirmed_at),
       verified: Boolean(session?.mfa_verified),
       required: mfaRequiredFor(settings.mfa_required, effective, tenant.is_vendor),
+      passkeyEnrolled: passkey,
+      phishingResistant: Boolean(session?.phishing_resistant),
+      passkeyRequired: passkeyRequiredFor(settings.passkey_required, effective, tenant.is_vendor, d.vendorPasskeyRequired),
     },
   };
 }
@@ -93,6 +99,18 @@ export async function sessionInfo(d: AuthDeps, ctx: RequestContext): Promise<Ses
   return describeSession(d, ctx.trx, ctx.userId, ctx.tenantId, ctx.sessionId, session.absolute_expires_at);
 }
 
+/** The signed-in user's own profile: what the SPA may change about itself (the language for now). */
+export async function profile(ctx: RequestContext): Promise<{ email: string; name: string; locale: store.UserLocale | null }> {
+  const user = await store.findUser(ctx.trx, ctx.userId);
+  if (!user) throw sessionExpired();
+  return { email: user.email, name: user.name, locale: user.locale };
+}
+
+export async function updateProfile(ctx: RequestContext, change: { locale: store.UserLocale | null }): Promise<{ email: string; name: string; locale: store.UserLocale | null }> {
+  await store.setUserLocale(ctx.trx, ctx.userId, change.locale);
+  return profile(ctx);
+}
+
 /** Renewal: a new sid, the old row deleted, the absolute limit kept. Never resets the failure counter. */
 export async function refresh(d: AuthDeps, ctx: RequestContext, meta: ClientMeta): Promise<OpenedSession> {
   const old = await store.findSession(ctx.trx, ctx.tenantId, ctx.sessionId);
@@ -100,7 +118,7 @@ export async function refresh(d: AuthDeps, ctx: RequestContext, meta: ClientMeta
   await store.deleteSession(ctx.trx, ctx.tenantId, ctx.sessionId);
   return openSession(d, ctx.trx, ctx.userId, ctx.tenantId, meta, d.clock.now(), {
     createdAt: old.created_at, absoluteExpiresAt: old.absolute_expires_at,
-  }, Boolean(old.mfa_verified));
+  }, Boolean(old.mfa_verified), Boolean(old.phishing_resistant));
 }
 
 /**
@@ -129,7 +147,7 @@ export async function switchTenant(d: AuthDeps, ctx: RequestContext, targetTenan
       }, now);
       return 'refused' as const;
     }
-    const session = await openSession(d, trx, ctx.userId, targetTenantId, meta, now, { createdAt: now, absoluteExpiresAt: old.absolute_expires_at }, true);
+    const session = await openSession(d, trx, ctx.userId, targetTenantId, meta, now, { createdAt: now, absoluteExpiresAt: old.absolute_expires_at }, true, Boolean(old.phishing_resistant));
     await recordAudit(trx, {
       tenantId: targetTenantId, actorUserId: ctx.userId, type: 'auth.tenant_switch_in', details: { from: ctx.tenantId, accessRequestId: visit.requestId }, requestId: ctx.requestId, ip: ctx.ip,
     }, now);

@@ -4,6 +4,8 @@ import * as store from './auth-store.js';
 import type { AuthDeps, ClientMeta, LoginResult, SecondFactorChallenge } from './auth-types.js';
 import { countFailedAttempt, emailHash, isLockedOut, refuseSignIn, type SignInSubject } from './lockout.js';
 import { openSession } from './sessions.js';
+import { passkeyRequiredFor } from './mfa-policy.js';
+import { effectiveRights } from '../tenancy/rights.js';
 
 /**
  * Sign-in with a password, then the second factor where one is enrolled. Every way of signing in
@@ -23,6 +25,8 @@ export interface SignInOptions {
   reason?: string;
   /** Completing a second-factor challenge: the sign-in counter it was issued at (single use). */
   challengeSeq?: number;
+  /** The session was opened with a passkey assertion (origin-bound): what `passkey_required` asks for. */
+  phishingResistant?: boolean;
 }
 
 /**
@@ -32,14 +36,14 @@ export interface SignInOptions {
  * Throws `invalid_credentials` when the account was locked meanwhile or is no member.
  */
 export async function openSignedInSession(d: AuthDeps, user: { id: string; tenant_id: string }, meta: ClientMeta, options: SignInOptions): Promise<SignedIn> {
-  const { now, mfaVerified, reason = 'ok', challengeSeq } = options;
+  const { now, mfaVerified, reason = 'ok', challengeSeq, phishingResistant = false } = options;
   const previous = await store.previousLogin(d.db, user.id);
   const created = await inTenant(d.db, user.tenant_id, async (trx) => {
     if (!(await store.hasMembership(trx, user.tenant_id, user.id))) return 'no_membership' as const;
     // Decided in one statement, in the transaction that opens the session: a lock set by a
     // concurrent failure wins, and then no session exists.
     if (!(await store.claimSuccessfulLogin(trx, user.id, now, meta.ip, challengeSeq))) return challengeSeq === undefined ? 'locked' as const : 'locked_or_challenge_used' as const;
-    return openSession(d, trx, user.id, user.tenant_id, meta, now, undefined, mfaVerified);
+    return openSession(d, trx, user.id, user.tenant_id, meta, now, undefined, mfaVerified, phishingResistant);
   });
   if (typeof created === 'string') return refuseSignIn(d, { tenantId: user.tenant_id, userId: user.id, emailHash: null }, created, meta, now);
 
@@ -77,7 +81,8 @@ export async function login(d: AuthDeps, email: string, password: string, meta: 
   if (d.passwordRefused && (await d.passwordRefused(user.tenant_id))) return refuse('directory_required');
 
   const factor = await store.findFactor(d.db, user.id);
-  if (factor?.confirmed_at) {
+  // A passkey is a second factor as well: the second step offers TOTP or the passkey.
+  if (factor?.confirmed_at || (await store.hasPasskey(d.db, user.id))) {
     // The status read above is from before the hash: a concurrent failure may have locked the account since.
     const fresh = await store.findUser(d.db, user.id);
     if (!fresh || isLockedOut(fresh)) return refuse('locked');
@@ -112,6 +117,12 @@ export async function completeSecondFactor(
     await store.insertLoginEvent(d.db, { tenantId: claims.tid, userId: claims.sub, emailHash: null, outcome: 'failure', reason: 'challenge_used', ip: meta.ip, at: now });
     throw fail('challenge_expired');
   }
+  // Where a passkey is required of this person and one is registered, TOTP and recovery codes do
+  // not finish the sign-in (without one, they open a session restricted to enrolling a passkey).
+  if (await store.hasPasskey(d.db, user.id) && (await passkeyRequiredAtSignIn(d, user))) {
+    await store.insertLoginEvent(d.db, { tenantId: claims.tid, userId: claims.sub, emailHash: null, outcome: 'failure', reason: 'passkey_required', ip: meta.ip, at: now });
+    throw fail('passkey_required', { reason: 'sign_in' });
+  }
   const factor = await store.findFactor(d.db, user.id);
   if (!factor?.confirmed_at) return refuse('no_factor');
   let accepted = false;
@@ -129,4 +140,14 @@ export async function completeSecondFactor(
     return refuse(locked ? 'locked' : 'wrong_code');
   }
   return openSignedInSession(d, user, meta, { now, mfaVerified: true, reason, challengeSeq: claims.seq });
+}
+
+/** Whether the user's home tenant requires a passkey of them (their rights there, its setting). */
+export async function passkeyRequiredAtSignIn(d: AuthDeps, user: { id: string; tenant_id: string }): Promise<boolean> {
+  const tenant = await store.findTenant(d.db, user.tenant_id);
+  if (!tenant) return false;
+  return inTenant(d.db, user.tenant_id, async (trx) => {
+    const settings = await store.tenantSettings(trx, user.tenant_id);
+    return passkeyRequiredFor(settings.passkey_required, effectiveRights(await store.rightsOf(trx, user.tenant_id, user.id), tenant.is_vendor), tenant.is_vendor, d.vendorPasskeyRequired);
+  });
 }

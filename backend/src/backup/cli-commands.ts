@@ -1,4 +1,5 @@
 /* The backup subcommands of `npm run kontor`; output goes to the terminal on purpose. */
+import { say } from '../cli/output.js';
 import path from 'node:path';
 import { systemClock } from '../clock.js';
 import { loadConfig } from '../config.js';
@@ -6,6 +7,7 @@ import fs from 'node:fs';
 import { openDatabase } from '../db/database.js';
 import { createLogger } from '../log/logger.js';
 import { ensureHome, loadOrCreateSecrets } from '../secrets.js';
+import { instanceKeys } from '../wiring.js';
 import { exportTenant } from './tenant-export.js';
 import { importTenant } from './tenant-import.js';
 import { takeBackup } from './physical-backup.js';
@@ -38,7 +40,8 @@ async function withOwner<T>(work: (ownerUrl: string, keys: { totpKey: string; hm
   const secrets = loadOrCreateSecrets(config.home);
   const db = await openDatabase(config, secrets, createLogger({ level: 'warn', clock: systemClock }));
   try {
-    return await work(db.ownerUrl!, { totpKey: secrets.totpKey, hmacKey: secrets.loginEventKey });
+    const { totpKey, hmacKey } = instanceKeys(config, secrets);
+    return await work(db.ownerUrl!, { totpKey, hmacKey });
   } finally {
     await db.close();
   }
@@ -60,8 +63,8 @@ export const backupCommands: Record<string, Command> = {
       const { home, port } = embeddedPort();
       const logger = createLogger({ level: 'warn', clock: systemClock });
       const result = await takeBackup({ home, pgPort: port, out, logger, now: () => systemClock.now() });
-      console.log(`Backup of ${home} written to ${out}: ${result.manifest.files.length} files, ${mib(result.bytes)}, WAL up to ${result.manifest.postgres.stopLsn}.`);
-      console.log('It holds customer data and the installation\'s secrets: keep it encrypted and delete it when the banks\' retention periods end (docs/operations.md).');
+      say(`Backup of ${home} written to ${out}: ${result.manifest.files.length} files, ${mib(result.bytes)}, WAL up to ${result.manifest.postgres.stopLsn}.`);
+      say('It holds customer data and the installation\'s secrets: keep it encrypted and delete it when the banks\' retention periods end (docs/operations.md).');
     },
   },
   restore: {
@@ -73,8 +76,8 @@ export const backupCommands: Record<string, Command> = {
       if (config.database.kind !== 'embedded') embeddedPort();
       const logger = createLogger({ level: 'warn', clock: systemClock });
       const result = await restoreBackup({ from, home: config.home, logger });
-      console.log(`Backup of ${result.createdAt} checked (${result.files} files, ${mib(result.bytes)}) and restored into ${config.home}; its database recovered and stopped again.`);
-      console.log('Start it as usual (npm start with this KONTOR_HOME); users sign in with their passwords and second factors.');
+      say(`Backup of ${result.createdAt} checked (${result.files} files, ${mib(result.bytes)}) and restored into ${config.home}; its database recovered and stopped again.`);
+      say('Start it as usual (npm start with this KONTOR_HOME); users sign in with their passwords and second factors.');
     },
   },
   'export-tenant': {
@@ -86,8 +89,8 @@ export const backupCommands: Record<string, Command> = {
       const target = path.resolve(file);
       const manifest = await withOwner((ownerUrl, keys) => exportTenant({ ownerUrl, tenantId: id, file: target, now: systemClock.now(), keys }));
       const rows = manifest.tables.reduce((n, t) => n + t.rows, 0);
-      console.log(`Bank "${manifest.tenant.name}" (${manifest.tenant.id}) exported to ${target}: ${manifest.tables.length} tables, ${rows} rows, ${mib(fs.statSync(target).size)}.`);
-      console.log('The file holds the bank\'s customer data and password hashes: keep it encrypted and delete it when the bank\'s retention period ends.');
+      say(`Bank "${manifest.tenant.name}" (${manifest.tenant.id}) exported to ${target}: ${manifest.tables.length} tables, ${rows} rows, ${mib(fs.statSync(target).size)}.`);
+      say('The file holds the bank\'s customer data and password hashes: keep it encrypted and delete it when the bank\'s retention period ends.');
     },
   },
   'import-tenant': {
@@ -105,10 +108,10 @@ export const backupCommands: Record<string, Command> = {
       }
       const report = await withOwner((ownerUrl, keys) => importTenant({ ownerUrl, file: path.resolve(file), now: systemClock.now(), keys, sourceKeys }));
       const rows = Object.values(report.rows).reduce((n, r) => n + r, 0);
-      console.log(`Bank "${report.tenantName}" (${report.tenantId}) imported: ${rows} rows in ${Object.keys(report.rows).length} tables, ${report.reencryptedFactors} second factor(s) re-encrypted.`);
-      if (report.staffStubs) console.log(`${report.staffStubs} person(s) of the other installation named in its records (vendor staff) were added as deleted accounts; grant vendor access here again if needed.`);
-      if (report.droppedKeyed.length) console.log(`Not carried over (keyed with the other installation's key): ${report.droppedKeyed.join(', ')}; users make new recovery codes after signing in.`);
-      console.log('Run `audit verify` to check the bank\'s chains here.');
+      say(`Bank "${report.tenantName}" (${report.tenantId}) imported: ${rows} rows in ${Object.keys(report.rows).length} tables, ${report.reencryptedFactors} second factor(s) re-encrypted.`);
+      if (report.staffStubs) say(`${report.staffStubs} person(s) of the other installation named in its records (vendor staff) were added as deleted accounts; grant vendor access here again if needed.`);
+      if (report.droppedKeyed.length) say(`Not carried over (keyed with the other installation's key): ${report.droppedKeyed.join(', ')}; users make new recovery codes after signing in.`);
+      say('Run `audit verify` to check the bank\'s chains here.');
     },
   },
 };

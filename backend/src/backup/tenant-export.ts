@@ -78,7 +78,7 @@ export async function exportTenant(options: {
     const roles: RoleRecord[] = (await store.rolesById(client, [...roleIds])).map((r) => ({ ...r, id: r.key ? null : r.id }))
       .sort((a, b) => ((a.key ?? a.id!) < (b.key ?? b.id!) ? -1 : 1));
     const migration = await store.latestMigration(client);
-    await client.query('commit');
+    await store.commitSession(client);
 
     const extra: [string, string][] = [
       ['roles.json', `${JSON.stringify(roles, null, 1)}\n`],
@@ -110,7 +110,7 @@ export async function exportTenant(options: {
     }
     return manifest;
   } catch (err) {
-    await client.query('rollback').catch(() => undefined);
+    await store.rollbackSession(client);
     throw err;
   } finally {
     await client.end();

@@ -179,10 +179,10 @@ export async function importTenant(options: {
         }
       }
     }
-    await client.query('commit');
+    await store.commitSession(client);
     return { tenantId, tenantName: manifest.tenant.name, rows, reencryptedFactors, droppedKeyed, staffStubs };
   } catch (err) {
-    await client.query('rollback').catch(() => undefined);
+    await store.rollbackSession(client);
     throw err;
   } finally {
     await client.end();

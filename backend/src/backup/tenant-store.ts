@@ -29,11 +29,13 @@ export interface TableInfo {
 const IDENT = /^[a-z_][a-z0-9_]*$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
+/** The one way a name enters these statements: a plain lower-case catalog name, double-quoted. */
 export function ident(name: string): string {
   if (!IDENT.test(name)) throw new Error(`unexpected identifier in the catalog: ${name}`);
   return `"${name}"`;
 }
 
+/** The one way the tenant id enters them (COPY has no bindings): a checked UUID as a typed literal. */
 export function uuidLiteral(id: string): string {
   if (!UUID.test(id)) throw new Error('not a tenant id');
   return `'${id}'::uuid`;
@@ -117,7 +119,7 @@ export function selection(all: TableInfo[], tenantId: string): { table: TableInf
     if (NOT_EXPORTED.has(t.name)) continue;
     if (t.name === 'tenants') chosen.push({ table: t, where: `t.id = ${bank}` });
     else if (t.hasTenantId) chosen.push({ table: t, where: `t.tenant_id = ${bank}` });
-    else if (LOGIN_CHAIN_TABLES.includes(t.name)) chosen.push({ table: t, where: `t.chain like '${tenantId}/%'` });
+    else if (LOGIN_CHAIN_TABLES.includes(t.name)) chosen.push({ table: t, where: `t.chain like ${bank}::text || '/%'` });
     else {
       const userColumn = Object.entries(t.references).find(([, ref]) => ref === 'users')?.[0];
       if (userColumn) chosen.push({ table: t, where: `t.${ident(userColumn)} in ${bankUsers}` });
@@ -135,6 +137,15 @@ export async function bankUserIds(client: pg.Client, tenantId: string): Promise<
 export async function latestMigration(client: pg.Client): Promise<string> {
   const { rows } = await client.query<{ name: string }>('select max(name) as name from knex_migrations');
   return rows[0]!.name;
+}
+
+export async function commitSession(client: pg.Client): Promise<void> {
+  await client.query('commit');
+}
+
+/** After a failure: whatever the session's transaction did is undone (an error here is moot, the session ends next). */
+export async function rollbackSession(client: pg.Client): Promise<void> {
+  await client.query('rollback').catch(() => undefined);
 }
 
 /** One snapshot for the whole export, with the bank's rows visible through row-level security. */

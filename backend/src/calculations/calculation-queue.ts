@@ -5,7 +5,7 @@ import { recordAudit } from '../audit/audit-store.js';
 import type { Clock } from '../clock.js';
 import { inWholeTenant } from '../db/tenant-transaction.js';
 import type { Logger } from '../log/logger.js';
-import { createPartsTable, leasingSlice, nextCut, preferOrderedPlans, segmentSlice, summedParts, type RunTarget } from './calculation-sql.js';
+import { createPartsTable, leasingSlice, nextCut, preferOrderedPlans, segmentSlice, summedParts, type RunTarget } from './calculation-run-store.js';
 import * as store from './calculations-store.js';
 import { leasingAggregates, segmentationAggregates } from './summaries.js';
 import type { CalculationKind, LeasingParams, TemplateDefinition } from './definitions.js';

@@ -5,7 +5,7 @@ import { z, ZodError } from 'zod';
 import { recordRequestAudit } from '../audit/audit-store.js';
 import type { RequestContext } from '../auth/context.js';
 import type { Clock } from '../clock.js';
-import { findContainer } from '../containers/containers-store.js';
+import * as containers from '../containers/containers-store.js';
 import { chooseDepartment } from '../departments/departments-service.js';
 import * as imports from '../imports/import-store.js';
 import { holds, type Access, type Area, type Module } from '../tenancy/rights.js';
@@ -161,7 +161,7 @@ export class CalculationsService {
   }
 
   async start(ctx: RequestContext, req: StartRequest): Promise<{ id: string }> {
-    const container = await findContainer(ctx.trx, ctx.tenantId, req.containerId);
+    const container = await containers.findContainer(ctx.trx, ctx.tenantId, req.containerId);
     if (!container) throw fail('not_found', { reason: 'container' });
     let definition: TemplateDefinition | LeasingParams;
     let template: { id: string; name: string } | undefined;
@@ -205,9 +205,17 @@ export class CalculationsService {
 
   /** A container's runs of the kinds this user may see, newest first. */
   async list(ctx: RequestContext, containerId: string): Promise<CalculationView[]> {
-    if (!(await ctx.trx('containers').where({ tenant_id: ctx.tenantId, id: containerId }).first('id'))) throw fail('not_found', { reason: 'container' });
+    if (!(await containers.findContainer(ctx.trx, ctx.tenantId, containerId))) throw fail('not_found', { reason: 'container' });
     const kinds = CALCULATION_KINDS.filter((k) => ctx.modules.has(k) && holds(ctx.rights, k, 'read'));
     return (await store.listCalculations(ctx.trx, ctx.tenantId, containerId, kinds)).map(calculationView);
+  }
+
+  /** What runs in the bank now, of the kinds the caller may read, as the database says. */
+  async listActive(ctx: RequestContext): Promise<(CalculationView & { containerName: string })[]> {
+    const kinds = CALCULATION_KINDS.filter((k) => ctx.modules.has(k) && holds(ctx.rights, k, 'read'));
+    if (kinds.length === 0) return [];
+    const rows = await store.activeCalculations(ctx.trx, ctx.tenantId, kinds, 50);
+    return rows.map((r) => ({ ...calculationView(r), containerName: r.container_name }));
   }
 
   async get(ctx: RequestContext, id: string): Promise<CalculationView> {

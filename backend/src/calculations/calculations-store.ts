@@ -4,7 +4,7 @@ import type { Knex } from 'knex';
 import { UNASSIGNED, type CalculationKind, type TemplateDefinition } from './definitions.js';
 import { segmentNames } from './summaries.js';
 
-/** Runs, templates and results: the only module besides calculation-sql.ts that speaks SQL for calculations. */
+/** Runs, templates and results: the only module besides calculation-run-store.ts that speaks SQL for calculations. */
 
 export type CalculationStatus = 'queued' | 'running' | 'succeeded' | 'failed';
 
@@ -96,6 +96,17 @@ export async function findCalculation(trx: Knex.Transaction, tenantId: string, i
 
 export async function listCalculations(trx: Knex.Transaction, tenantId: string, containerId: string, kinds: CalculationKind[]): Promise<CalculationRow[]> {
   return withCreator(trx, tenantId).andWhere('c.container_id', containerId).whereIn('c.kind', kinds).orderBy('c.created_at', 'desc');
+}
+
+/** Runs of the bank still queued or running, of the given kinds, newest first, with their container's name. */
+export async function activeCalculations(trx: Knex.Transaction, tenantId: string, kinds: CalculationKind[], limit: number): Promise<(CalculationRow & { container_name: string })[]> {
+  return withCreator(trx, tenantId)
+    .join('containers as k', function joinContainer() {
+      this.on('k.id', '=', 'c.container_id').andOn('k.tenant_id', '=', 'c.tenant_id');
+    })
+    .whereIn('c.kind', kinds).whereIn('c.status', ['queued', 'running'])
+    .orderBy('c.created_at', 'desc').limit(limit)
+    .select('k.name as container_name');
 }
 
 export async function activeCalculation(trx: Knex.Transaction, tenantId: string, containerId: string): Promise<CalculationRow | undefined> {

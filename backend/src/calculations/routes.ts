@@ -12,7 +12,11 @@ export const startBody = z.object({
   params: z.unknown().optional(),
 }).strict();
 
-export const listQuery = z.object({ containerId: z.string().uuid('must be a container id') });
+/** A container's history, or (`status=active`) what runs in the whole bank now. */
+export const listQuery = z.object({
+  containerId: z.string().uuid('must be a container id').optional(),
+  status: z.literal('active', { message: 'must be active' }).optional(),
+}).refine((q) => q.containerId !== undefined || q.status !== undefined, { message: 'is required', path: ['containerId'] });
 
 export const rowsQuery = z.object({
   page: z.coerce.number().int().min(1).default(1),
@@ -45,9 +49,12 @@ export function calculationRoutes(routes: RouteTable, calculations: Calculations
     },
   });
   routes.guarded('post', '/calculations', start, async (ctx, req) => ({ status: 202, body: await calculations.start(ctx, startBody.parse(req.body)) }));
-  routes.guarded('get', '/calculations', requires('containers', 'read'), async (ctx, req) => ({
-    body: await calculations.list(ctx, listQuery.parse(req.query).containerId),
-  }));
+  routes.guarded('get', '/calculations', requires('containers', 'read'), async (ctx, req) => {
+    const q = listQuery.parse(req.query);
+    if (q.containerId === undefined) return { body: await calculations.listActive(ctx) };
+    const history = await calculations.list(ctx, q.containerId);
+    return { body: q.status ? history.filter((c) => c.status === 'queued' || c.status === 'running') : history };
+  });
   const byKind = (area: 'containers' | 'export', access: Access, kindAccess: Access) => requires(area, access, {
     byObject: (ctx, req) => calculations.requirementFor(ctx, id(req), kindAccess),
   });

@@ -1,4 +1,4 @@
-import type { Part } from './calculation-sql.js';
+import type { Part } from './calculation-run-store.js';
 import { UNASSIGNED, type TemplateDefinition } from './definitions.js';
 
 /**

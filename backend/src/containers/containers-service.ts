@@ -69,6 +69,9 @@ export function importView(r: imports.ImportRow): ImportView {
   };
 }
 
+/** At most this many running jobs are listed (a bank runs a handful at once). */
+const ACTIVE_LIMIT = 50;
+
 /** Data containers of one bank and the imports that fill them (DESIGN §1). */
 export class ContainersService {
   private readonly slots: UploadSlots;
@@ -218,6 +221,12 @@ export class ContainersService {
     // The job commits with the row (or neither does).
     await this.d.queue.enqueue(ctx.trx, job);
     return { id };
+  }
+
+  /** What imports run in the bank now, as the database says (the overview asks on every visit). */
+  async activeImports(ctx: RequestContext): Promise<(ImportView & { containerName: string })[]> {
+    const rows = await store.activeImports<imports.ImportRow>(ctx.trx, ctx.tenantId, ACTIVE_LIMIT);
+    return rows.map((r) => ({ ...importView(r), containerName: r.container_name }));
   }
 
   async getImport(ctx: RequestContext, id: string): Promise<ImportView> {

@@ -55,6 +55,17 @@ export async function latestImports<T>(trx: Knex.Transaction, tenantId: string, 
     .distinctOn('kind').orderBy([{ column: 'kind' }, { column: 'created_at', order: 'desc' }])) as T[];
 }
 
+/** Imports of the bank still queued or running, newest first, with their container's name (the overview's running jobs). */
+export async function activeImports<T>(trx: Knex.Transaction, tenantId: string, limit: number): Promise<(T & { container_name: string })[]> {
+  return (await trx('imports as i')
+    .join('containers as k', function joinContainer() {
+      this.on('k.id', '=', 'i.container_id').andOn('k.tenant_id', '=', 'i.tenant_id');
+    })
+    .where('i.tenant_id', tenantId).whereIn('i.status', ['queued', 'running'])
+    .orderBy('i.created_at', 'desc').limit(limit)
+    .select('i.*', 'k.name as container_name')) as (T & { container_name: string })[];
+}
+
 // ---- retention (DESIGN §1: unlocked containers end after the bank's retention period) ----------
 
 export async function retentionDays(trx: Knex.Transaction, tenantId: string): Promise<number> {

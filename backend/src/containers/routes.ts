@@ -17,6 +17,8 @@ const departmentId = z.string().uuid('must be a department id');
 const createBody = z.object({ name, departmentId: departmentId.optional() });
 const patchBody = z.object({ name: name.optional(), locked: z.boolean().optional(), departmentId: departmentId.optional(), reason }).strict();
 const listQuery = z.object({ departmentId: departmentId.optional() });
+/** `GET /imports?status=active`: the only listing of imports (the overview's running jobs). */
+const importsQuery = z.object({ status: z.literal('active', { message: 'must be active' }) }).strict();
 
 function kind(req: Request): ImportKind {
   const k = req.params.kind as ImportKind;
@@ -75,5 +77,9 @@ export function containerRoutes(routes: RouteTable, containers: ContainersServic
   routes.guarded('post', '/containers/:id/imports/:kind', upload, async (ctx, req, _res, spooled) => ({
     status: 202, body: await containers.startImport(ctx, id(req), kind(req), spooled as SpooledUpload),
   }));
+  routes.guarded('get', '/imports', requires('containers', 'read'), async (ctx, req) => {
+    importsQuery.parse(req.query);
+    return { body: await containers.activeImports(ctx) };
+  });
   routes.guarded('get', '/imports/:id', requires('containers', 'read'), async (ctx, req) => ({ body: await containers.getImport(ctx, id(req)) }));
 }

@@ -21,7 +21,7 @@ export interface Database {
 
 export class DatabaseSetupError extends Error {}
 
-function credentialsUrl(host: string, port: number, user: string, password: string): string {
+export function credentialsUrl(host: string, port: number, user: string, password: string): string {
   return `postgres://${user}:${encodeURIComponent(password)}@${host}:${port}/${DATABASE_NAME}`;
 }
 

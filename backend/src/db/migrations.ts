@@ -4,7 +4,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Knex } from 'knex';
 import { Logger as WorkerLogger, runMigrations } from 'graphile-worker';
 import pg from 'pg';
-import { JOB_SCHEMA } from '../jobs/jobs-store.js';
+import { grantJobSchema, JOB_SCHEMA } from '../jobs/jobs-store.js';
 import { connectionConfig } from './connection.js';
 import { API_GROUP_ROLE } from './roles.js';
 
@@ -61,20 +61,5 @@ export async function installJobSchema(ownerDb: Knex): Promise<void> {
   } finally {
     await pool.end();
   }
-  const names = [JOB_SCHEMA, API_GROUP_ROLE];
-  await ownerDb.raw('grant usage on schema ?? to ??', names);
-  await ownerDb.raw('grant select, insert, update, delete on all tables in schema ?? to ??', names);
-  await ownerDb.raw('grant usage, select on all sequences in schema ?? to ??', names);
-  await ownerDb.raw('grant execute on all functions in schema ?? to ??', names);
-  // graphile-worker turns row-level security on for its tables (no policy: only their owner sees
-  // rows). The API role works the queue, so it gets one policy per table; every other role still nothing.
-  const { rows } = await ownerDb.raw<{ rows: { t: string }[] }>(
-    `select c.relname as t from pg_class c join pg_namespace n on n.oid = c.relnamespace
-      where n.nspname = ? and c.relkind in ('r', 'p') and c.relrowsecurity
-        and not exists (select 1 from pg_policies p where p.schemaname = n.nspname and p.tablename = c.relname and p.policyname = 'kontor_api_works_queue')`,
-    [JOB_SCHEMA],
-  );
-  for (const { t } of rows) {
-    await ownerDb.raw('create policy kontor_api_works_queue on ??.?? for all to ?? using (true) with check (true)', [JOB_SCHEMA, t, API_GROUP_ROLE]);
-  }
+  await grantJobSchema(ownerDb, API_GROUP_ROLE);
 }

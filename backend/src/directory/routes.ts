@@ -2,10 +2,10 @@ import { parse, serialize } from 'cookie';
 import type { Request, Response } from 'express';
 import type { Knex } from 'knex';
 import type { ClientMeta } from '../auth/auth-service.js';
-import { setChallengeCookie, setSessionCookie } from '../auth/cookies.js';
+import { deliverSignIn } from '../auth/cookies.js';
 import { HttpError } from '../http/errors.js';
 import { requires, type RouteTable } from '../http/route-table.js';
-import { DirectoryRefusal, OIDC_STATE_SECONDS, type DirectoryService, type SignInOutcome } from './directory-service.js';
+import { DirectoryRefusal, OIDC_STATE_SECONDS, type DirectoryService } from './directory-service.js';
 import * as schemas from './schemas.js';
 import type { Clock } from '../clock.js';
 import { throttle, type ThrottleOptions } from '../auth/throttle.js';
@@ -23,16 +23,6 @@ function setStateCookie(req: Request, res: Response, value: string | undefined):
   res.append('Set-Cookie', serialize(stateCookieName(req), value ?? '', { httpOnly: true, sameSite: 'lax', secure: req.secure, path: '/', maxAge: value ? OIDC_STATE_SECONDS : 0 }));
 }
 
-/** Session or second-factor challenge, as after a password (auth/routes.ts). */
-function deliver(req: Request, res: Response, outcome: SignInOutcome): 'signed_in' | 'second_factor' {
-  if ('challenge' in outcome) {
-    setChallengeCookie(req, res, outcome.challenge);
-    return 'second_factor';
-  }
-  setSessionCookie(req, res, outcome.token);
-  return 'signed_in';
-}
-
 export function directoryRoutes(routes: RouteTable, directory: DirectoryService, options: { loginThrottle: ThrottleOptions; clock: Clock; db: Knex; hmacKey: string }): void {
   // Each provider round trip costs a discovery and a token request: throttled like sign-in.
   routes.router.use('/auth/oidc', throttle('oidc', options.loginThrottle, options));
@@ -44,11 +34,18 @@ export function directoryRoutes(routes: RouteTable, directory: DirectoryService,
   });
 
   // The browser is sent to the bank's provider; the state, nonce and PKCE verifier wait in a signed cookie.
+  // The sign-in page's button is a link: a refusal (no such directory, provider unreachable) ends on the
+  // sign-in page with its reason, as the callback's do, never on a JSON body in the browser.
   routes.public('get', '/auth/oidc/start', async (req, res) => {
     const { tenant } = schemas.oidcStartQuery.parse(req.query);
-    const { url, state } = await directory.startOidc(tenant);
-    setStateCookie(req, res, state);
-    res.redirect(303, url);
+    try {
+      const { url, state } = await directory.startOidc(tenant);
+      setStateCookie(req, res, state);
+      res.redirect(303, url);
+    } catch (err) {
+      if (!(err instanceof HttpError)) throw err;
+      res.redirect(303, `/login?directoryError=${encodeURIComponent(err.code)}`);
+    }
   });
 
   // The provider sends the browser back here; every outcome ends on the sign-in page or the app.
@@ -58,8 +55,8 @@ export function directoryRoutes(routes: RouteTable, directory: DirectoryService,
     setStateCookie(req, res, undefined);
     const callbackUrl = new URL(req.originalUrl, directory.redirectUri);
     try {
-      const done = deliver(req, res, await directory.finishOidc(callbackUrl, stateCookie, meta(req)));
-      res.redirect(303, done === 'signed_in' ? '/' : '/login?step=second-factor');
+      const done = deliverSignIn(req, res, await directory.finishOidc(callbackUrl, stateCookie, meta(req)));
+      res.redirect(303, done.signedIn ? '/' : '/login?step=second-factor');
     } catch (err) {
       const code = err instanceof DirectoryRefusal ? err.code : err instanceof HttpError ? err.code : undefined;
       if (!code) throw err;
@@ -70,13 +67,7 @@ export function directoryRoutes(routes: RouteTable, directory: DirectoryService,
   // LDAP: the password goes to the bank's directory. Under /auth/login, so the sign-in throttle applies.
   routes.public('post', '/auth/login/directory', async (req, res) => {
     const body = schemas.ldapLoginBody.parse(req.body);
-    const outcome = await directory.ldapLogin(body.email, body.password, meta(req));
-    if ('challenge' in outcome) {
-      setChallengeCookie(req, res, outcome.challenge);
-      return { body: { secondFactorRequired: true } };
-    }
-    setSessionCookie(req, res, outcome.token);
-    return { body: outcome.result };
+    return { body: deliverSignIn(req, res, await directory.ldapLogin(body.email, body.password, meta(req))).body };
   });
 
   // The bank admin's configuration.

@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import type { RouteTable } from '../http/route-table.js';
 import type { ShippingHealth } from '../audit/syslog-shipper.js';
+import { pingDatabase } from './health-store.js';
 
 /**
  * Liveness plus a database round trip; answers 503 while the database is unreachable. When the
@@ -10,7 +11,7 @@ import type { ShippingHealth } from '../audit/syslog-shipper.js';
 export function healthRoutes(routes: RouteTable, db: Knex, shipping?: { health(): ShippingHealth | null }): void {
   routes.public('get', '/health', async () => {
     try {
-      await db.raw('select 1');
+      await pingDatabase(db);
     } catch {
       return { status: 503, body: { status: 'degraded', db: 'unavailable' } };
     }

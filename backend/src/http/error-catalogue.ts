@@ -56,6 +56,7 @@ export const SESSION_END_TEXTS = {
   rights_changed: 'Your rights were changed, so your session was ended. Please sign in again.',
   account_disabled: 'Your account has been disabled.',
   access_ended: 'Your access to this bank has ended.',
+  directory_logout: "You signed out at your bank's directory, so your Kontor session was ended too.",
   unknown: 'Your session has ended. Please sign in again.',
 } as const;
 export type SessionEndReason = keyof typeof SESSION_END_TEXTS;
@@ -152,6 +153,11 @@ export const CATALOGUE = {
     sign_in: 'Sign in again with your second factor to continue.',
     switch_tenant: 'Switching banks needs a sign-in with your second factor. Set it up under "Security", then sign in again.',
   }),
+  passkey_enrolment_required: e(403, 'Your bank requires a passkey for this account. Register a passkey under "Security" before you continue.'),
+  passkey_required: r(403, {
+    sign_in: 'This account must sign in with its passkey: your bank requires a phishing-resistant sign-in. Use your passkey as the second step.',
+  }),
+  directory_sign_in_required: e(403, "Your bank requires sign-in through its directory. Use the button \"Sign in with your bank's account\"."),
   module_not_licensed: e(403, 'Your bank has no valid licence for this module.'),
   role_escalation: e(403, 'You cannot hand out the role "{role}": it carries rights you do not hold yourself ({rights}).'),
   role_not_assignable: r(403, {
@@ -245,6 +251,7 @@ export const CATALOGUE = {
   approval_expired: e(409, 'This change was not approved within 7 days and has expired; propose it again if it is still needed.'),
   approval_unknown_kind: e(409, 'This change cannot be applied by this version of Kontor.'),
   approval_failed: e(409, 'The approved change could not be applied.'),
+  logout_token_rejected: e(400, 'The logout token is not valid.'),
   directory_not_for_vendor: e(409, 'The vendor tenant signs in with password and second factor; a directory is configured per bank.'),
 
   // 413, 415: what was sent is too large or of the wrong kind.

@@ -40,6 +40,8 @@ export interface JobQueuesOptions {
   sweepMs?: number;
   /** How long stop() waits for running jobs before it leaves them to the other instances' sweep. */
   stopWaitMs?: number;
+  /** This instance's cluster-key fingerprint (cluster-keys.ts), written with every heartbeat. */
+  keyFingerprint?: string;
 }
 
 const SECOND = 1000;
@@ -144,7 +146,7 @@ export class JobQueues {
 
   private async beat(): Promise<void> {
     try {
-      await store.heartbeat(this.db(), this.instanceId, [...this.workerIds]);
+      await store.heartbeat(this.db(), this.instanceId, [...this.workerIds], this.o.keyFingerprint ?? null);
     } catch {
       this.o.logger.warn({ instance: this.instanceId }, 'job heartbeat failed');
     }

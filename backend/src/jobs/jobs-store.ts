@@ -8,6 +8,26 @@ import type { Knex } from 'knex';
  */
 export const JOB_SCHEMA = 'graphile_worker';
 
+/** The API role gets the job schema's rows, never its DDL (run as the owner, after graphile-worker's own migrations). */
+export async function grantJobSchema(ownerDb: Knex, apiRole: string): Promise<void> {
+  const names = [JOB_SCHEMA, apiRole];
+  await ownerDb.raw('grant usage on schema ?? to ??', names);
+  await ownerDb.raw('grant select, insert, update, delete on all tables in schema ?? to ??', names);
+  await ownerDb.raw('grant usage, select on all sequences in schema ?? to ??', names);
+  await ownerDb.raw('grant execute on all functions in schema ?? to ??', names);
+  // graphile-worker turns row-level security on for its tables (no policy: only their owner sees
+  // rows). The API role works the queue, so it gets one policy per table; every other role still nothing.
+  const { rows } = await ownerDb.raw<{ rows: { t: string }[] }>(
+    `select c.relname as t from pg_class c join pg_namespace n on n.oid = c.relnamespace
+      where n.nspname = ? and c.relkind in ('r', 'p') and c.relrowsecurity
+        and not exists (select 1 from pg_policies p where p.schemaname = n.nspname and p.tablename = c.relname and p.policyname = 'kontor_api_works_queue')`,
+    [JOB_SCHEMA],
+  );
+  for (const { t } of rows) {
+    await ownerDb.raw('create policy kontor_api_works_queue on ??.?? for all to ?? using (true) with check (true)', [JOB_SCHEMA, t, apiRole]);
+  }
+}
+
 /**
  * Adds a job inside the caller's transaction, so a committed import or calculation row always has
  * its job and a rolled-back one never has. `queueName` serialises a bank's jobs across every
@@ -27,12 +47,22 @@ export async function addJob(trx: Knex.Transaction, job: { identifier: string; p
 }
 
 /** This instance is alive, and these are its workers (graphile-worker's `locked_by`). */
-export async function heartbeat(db: Knex, instanceId: string, workerIds: string[]): Promise<void> {
+export async function heartbeat(db: Knex, instanceId: string, workerIds: string[], keyFingerprint: string | null): Promise<void> {
   await db.raw(
-    `insert into app_instances (id, worker_ids, heartbeat_at) values (?, array(select json_array_elements_text(?::json)), now())
-     on conflict (id) do update set worker_ids = excluded.worker_ids, heartbeat_at = now()`,
-    [instanceId, JSON.stringify(workerIds)],
+    `insert into app_instances (id, worker_ids, heartbeat_at, key_fingerprint) values (?, array(select json_array_elements_text(?::json)), now(), ?)
+     on conflict (id) do update set worker_ids = excluded.worker_ids, heartbeat_at = now(), key_fingerprint = excluded.key_fingerprint`,
+    [instanceId, JSON.stringify(workerIds), keyFingerprint],
   );
+}
+
+/** How many instances with a heartbeat younger than `freshSeconds` run with other cluster keys than `keyFingerprint` (rows without one, from tests and older versions, are not compared). */
+export async function liveInstancesWithOtherKeys(db: Knex, keyFingerprint: string, freshSeconds: number): Promise<number> {
+  const { rows } = await db.raw<{ rows: { n: number }[] }>(
+    `select count(*)::int as n from app_instances
+      where heartbeat_at > now() - make_interval(secs => ?) and key_fingerprint <> ?`,
+    [freshSeconds, keyFingerprint],
+  );
+  return rows[0]!.n;
 }
 
 export async function removeInstance(db: Knex, instanceId: string): Promise<void> {

@@ -1,7 +1,17 @@
 import type { Mail } from './mailer.js';
 
-/** Plain bilingual texts (German first): Kontor does not know a user's language before sign-in. */
-function bilingual(template: string, to: string, subject: [string, string], de: string, en: string): Mail {
+/** A recipient: the address alone, or with the language the user chose in the SPA (null: not chosen). */
+export type Recipient = string | { email: string; locale: 'de' | 'en' | null };
+
+/**
+ * Plain texts in the recipient's chosen language; both (German first) when Kontor does not know it
+ * (nobody chose yet, or the address has no account).
+ */
+function bilingual(template: string, recipient: Recipient, subject: [string, string], de: string, en: string): Mail {
+  const to = typeof recipient === 'string' ? recipient : recipient.email;
+  const locale = typeof recipient === 'string' ? null : recipient.locale;
+  if (locale === 'de') return { template, to, subject: subject[0], text: `${de}\n\n--\nKontor\n` };
+  if (locale === 'en') return { template, to, subject: subject[1], text: `${en}\n\n--\nKontor\n` };
   return {
     template,
     to,
@@ -10,7 +20,7 @@ function bilingual(template: string, to: string, subject: [string, string], de: 
   };
 }
 
-export function accountLockedMail(to: string): Mail {
+export function accountLockedMail(to: Recipient): Mail {
   return bilingual(
     'account_locked',
     to,
@@ -24,7 +34,7 @@ export function accountLockedMail(to: string): Mail {
   );
 }
 
-export function factorResetMail(to: string): Mail {
+export function factorResetMail(to: Recipient): Mail {
   return bilingual(
     'factor_reset',
     to,
@@ -38,7 +48,7 @@ export function factorResetMail(to: string): Mail {
   );
 }
 
-export function recoveryCodeMail(to: string, code: string, minutes: number): Mail {
+export function recoveryCodeMail(to: Recipient, code: string, minutes: number): Mail {
   return bilingual(
     'recovery_code',
     to,
@@ -50,7 +60,7 @@ export function recoveryCodeMail(to: string, code: string, minutes: number): Mai
   );
 }
 
-export function invitationMail(to: string, link: string, purpose: 'invitation' | 'reset', hours: number): Mail {
+export function invitationMail(to: Recipient, link: string, purpose: 'invitation' | 'reset', hours: number): Mail {
   return purpose === 'invitation'
     ? bilingual(
         'invitation',
@@ -68,7 +78,7 @@ export function invitationMail(to: string, link: string, purpose: 'invitation' |
       );
 }
 
-export function containerRetentionMail(to: string, containers: string[], days: number): Mail {
+export function containerRetentionMail(to: Recipient, containers: string[], days: number): Mail {
   const list = containers.map((c) => `  - ${c}`).join('\n');
   return bilingual(
     'container_retention_warning',
@@ -82,7 +92,7 @@ export function containerRetentionMail(to: string, containers: string[], days: n
 }
 
 /** Audit shipping (issue 16): the syslog copy fell behind, or caught up again. */
-export function auditShippingMail(to: string, state: 'stopped' | 'resumed', minutes: number): Mail {
+export function auditShippingMail(to: Recipient, state: 'stopped' | 'resumed', minutes: number): Mail {
   return state === 'stopped'
     ? bilingual(
       'audit_shipping_stopped',
@@ -102,7 +112,7 @@ export function auditShippingMail(to: string, state: 'stopped' | 'resumed', minu
 
 /** Vendor access to a bank (issue 17): what the bank's admins are told, and when. */
 export function vendorAccessMail(
-  to: string,
+  to: Recipient,
   kind: 'pending' | 'emergency_pending' | 'started' | 'emergency_approved',
   a: { requester: string; minutes: number; reason: string; ticket: string | null; link: string },
 ): Mail {
@@ -129,7 +139,7 @@ export function vendorAccessMail(
 }
 
 /** The requester learns the bank's decision. */
-export function vendorAccessDecisionMail(to: string, decision: 'approved' | 'denied', bank: string, minutes: number): Mail {
+export function vendorAccessDecisionMail(to: Recipient, decision: 'approved' | 'denied', bank: string, minutes: number): Mail {
   return decision === 'approved'
     ? bilingual('vendor_access_approved', to, ['Kontor: Zugriff freigegeben', 'Kontor: access approved'],
       `${bank} hat Ihren Zugriff für ${minutes} Minuten freigegeben. Wechseln Sie jetzt im Kontomenü in das Institut.`,
@@ -139,7 +149,7 @@ export function vendorAccessDecisionMail(to: string, decision: 'approved' | 'den
 }
 
 /** Recertification (issue 17): a campaign is past its due date with users not yet decided. */
-export function recertificationReminderMail(to: string, open: number, dueAt: Date): Mail {
+export function recertificationReminderMail(to: Recipient, open: number, dueAt: Date): Mail {
   const due = dueAt.toISOString().slice(0, 10);
   return bilingual(
     'recertification_reminder',
@@ -153,7 +163,7 @@ export function recertificationReminderMail(to: string, open: number, dueAt: Dat
 }
 
 /** A dormant account is announced a week before it is deactivated. */
-export function deactivationNoticeMail(to: string, days: number): Mail {
+export function deactivationNoticeMail(to: Recipient, days: number): Mail {
   return bilingual(
     'deactivation_notice',
     to,

@@ -1,5 +1,6 @@
 import pg from 'pg';
 import type { Logger } from '../log/logger.js';
+import { checkConnection, tryLeaderLock } from './cluster-store.js';
 
 /** Any int8: the advisory lock whose holder runs the cluster's periodic work. */
 const MAINTENANCE_LOCK = 7_240_119_019;
@@ -50,11 +51,10 @@ export class ClusterLeader {
         this.client = client;
       }
       if (this.leading) {
-        await this.client.query('select 1');
+        await checkConnection(this.client);
         return;
       }
-      const { rows } = await this.client.query<{ ok: boolean }>('select pg_try_advisory_lock($1::bigint) as ok', [MAINTENANCE_LOCK]);
-      if (rows[0]?.ok && !this.stopped) {
+      if ((await tryLeaderLock(this.client, MAINTENANCE_LOCK)) && !this.stopped) {
         this.leading = true;
         this.d.logger.info('maintenance leader: this instance');
         this.d.onLead();

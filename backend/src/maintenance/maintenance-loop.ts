@@ -20,7 +20,7 @@ export class MaintenanceLoop {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> = Promise.resolve();
 
-  constructor(private readonly d: { db: Knex; clock: Clock; logger: Logger; tasks: PeriodicTask[]; checkMs?: number }) {}
+  constructor(private readonly d: { db: Knex; clock: Clock; logger: Logger; tasks: PeriodicTask[]; instanceId: string; checkMs?: number }) {}
 
   start(): void {
     if (this.timer) return;
@@ -35,7 +35,7 @@ export class MaintenanceLoop {
   private async runDue(): Promise<void> {
     for (const task of this.d.tasks) {
       try {
-        if (!(await claimRun(this.d.db, task.name, task.everySeconds))) continue;
+        if (!(await claimRun(this.d.db, task.name, task.everySeconds, this.d.instanceId))) continue;
         const outcome = await task.run(this.d.clock.now());
         this.d.logger.info({ task: task.name, ...(outcome && typeof outcome === 'object' ? outcome : {}) }, 'periodic task run');
       } catch (err) {

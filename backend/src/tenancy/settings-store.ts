@@ -6,6 +6,8 @@ export interface TenantSettingsView {
   passwordProfile: string;
   retentionDays: number;
   mfaRequired: string;
+  /** A passkey (phishing-resistant) required: of the bank's admins; in the vendor tenant, of vendor staff. */
+  passkeyRequired: boolean;
   /** Months the review records (customer-data access, rights, vendor switches, refusals) are kept. */
   auditReviewMonths: number;
   /** Vendor access (issue 17): changed only through AccessService.changeAccessMode. */
@@ -23,7 +25,7 @@ export type SettingsPatch = Partial<Omit<TenantSettingsView, 'accessMode'>>;
 
 const COLUMNS: Record<keyof TenantSettingsView, string> = {
   idleMinutes: 'idle_minutes', absoluteHours: 'absolute_hours', passwordProfile: 'password_profile',
-  retentionDays: 'retention_days', mfaRequired: 'mfa_required', auditReviewMonths: 'audit_review_months', accessMode: 'access_mode',
+  retentionDays: 'retention_days', mfaRequired: 'mfa_required', passkeyRequired: 'passkey_required', auditReviewMonths: 'audit_review_months', accessMode: 'access_mode',
   fourEyes: 'four_eyes', inactiveDays: 'inactive_days', recertAdminMonths: 'recert_admin_months', recertAllMonths: 'recert_all_months',
 };
 

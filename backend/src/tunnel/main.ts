@@ -11,13 +11,13 @@
  *   KONTOR_TUNNEL_PROXY_PROTOCOL  on (default: nginx reads the browser's address) or off
  */
 import { systemClock } from '../clock.js';
-import { loadTunnelConfig, tunnelKeyHostName } from '../config.js';
+import { loadTunnelConfig, tunnelKeyHostName, tunnelLogLevel } from '../config.js';
 import { createLogger } from '../log/logger.js';
 import { readPrivateKey, writeKeyPair } from '../relay/keys.js';
 import { startTunnel } from './tunnel.js';
 
-/** Everything the tunnel tells its operator goes through pino, like the server's log. */
-const logger = createLogger({ level: process.env.LOG_LEVEL === 'debug' ? 'debug' : 'info', clock: systemClock });
+/** Everything the tunnel tells its operator goes through pino, like the server's log; keygen's answer is at info, so never quieter. */
+const logger = createLogger({ level: tunnelLogLevel() === 'debug' ? 'debug' : 'info', clock: systemClock });
 
 function run(): void {
   const config = loadTunnelConfig();

@@ -41,13 +41,15 @@ export interface UserView {
   vendorStaff: boolean;
   /** Deactivated for not signing in; unlocking reactivates. */
   deactivatedAt: string | null;
+  /** Has a second factor (authenticator app or passkey): the overview counts those without. */
+  secondFactor: boolean;
 }
 
 function view(m: store.MemberRow, departmentIds: string[]): UserView {
   return {
     id: m.id, email: m.email, name: m.name, status: m.status, roleIds: m.roleIds, roleNames: m.roleNames, departmentIds,
     lastLoginAt: m.lastLoginAt?.toISOString() ?? null, createdAt: m.createdAt.toISOString(), vendorStaff: !m.homeTenant,
-    deactivatedAt: m.deactivatedAt?.toISOString() ?? null,
+    deactivatedAt: m.deactivatedAt?.toISOString() ?? null, secondFactor: m.secondFactor,
   };
 }
 

@@ -14,6 +14,8 @@ export interface MemberRow {
   createdAt: Date;
   /** Switched off for not signing in (recertification); only an admin reactivates. */
   deactivatedAt: Date | null;
+  /** A confirmed authenticator app or a passkey. */
+  secondFactor: boolean;
 }
 
 export async function listMembers(trx: Knex.Transaction, tenantId: string, includeDeleted: boolean, userId?: string): Promise<MemberRow[]> {
@@ -29,16 +31,18 @@ export async function listMembers(trx: Knex.Transaction, tenantId: string, inclu
       trx.raw('(u.tenant_id = ?) as home', [tenantId]),
       trx.raw("coalesce(array_agg(r.id order by r.name) filter (where r.id is not null), '{}') as role_ids"),
       trx.raw("coalesce(array_agg(r.name order by r.name) filter (where r.id is not null), '{}') as role_names"),
+      trx.raw(`(exists (select 1 from user_totp f where f.user_id = u.id and f.confirmed_at is not null)
+        or exists (select 1 from user_passkeys k where k.user_id = u.id)) as second_factor`),
     );
   if (!includeDeleted) q.whereNot('u.status', 'deleted');
   if (userId) q.where('u.id', userId);
   const rows = (await q) as {
     id: string; email: string; name: string; status: MemberRow['status']; last_login_at: Date | null; created_at: Date; deactivated_at: Date | null;
-    home: boolean; role_ids: string[]; role_names: string[];
+    home: boolean; role_ids: string[]; role_names: string[]; second_factor: boolean;
   }[];
   return rows.map((r) => ({
     id: r.id, email: r.email, name: r.name, status: r.status, homeTenant: r.home, roleIds: r.role_ids, roleNames: r.role_names,
-    lastLoginAt: r.last_login_at, createdAt: r.created_at, deactivatedAt: r.deactivated_at,
+    lastLoginAt: r.last_login_at, createdAt: r.created_at, deactivatedAt: r.deactivated_at, secondFactor: r.second_factor,
   }));
 }
 

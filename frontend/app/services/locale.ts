@@ -33,7 +33,10 @@ export function preloadTranslations(locale: Locale, translations: Translations, 
   if (errorTexts) fetchedErrors.set(locale, errorTexts);
 }
 
-/** German by default; English when the browser asks for it or the user switches. Nothing is stored on the device. */
+/**
+ * German by default; English when the browser asks for it or the user switches. Nothing is stored
+ * on the device: a signed-in user's choice is kept on the server (the session service saves it).
+ */
 export default class LocaleService extends Service {
   @service declare intl: IntlService;
   #added = new Set<Locale>();
@@ -44,6 +47,8 @@ export default class LocaleService extends Service {
   #all = false;
   /** Settles once the language last asked for is shown (at once when it is at hand). */
   ready: Promise<void> = Promise.resolve();
+  /** The user switched language by hand (not taken from the browser or the server). */
+  pickedByHand = false;
 
   setup(preferred: readonly string[] = navigator.languages ?? []): void {
     const first = preferred[0]?.toLowerCase() ?? 'de';
@@ -55,13 +60,14 @@ export default class LocaleService extends Service {
   }
 
   /** Switches at once when the language is at hand, else after its chunk has arrived (see `ready`). */
-  use(locale: Locale): void {
+  use(locale: Locale, byHand = false): void {
+    if (byHand) this.pickedByHand = true;
     this.#wanted = locale;
     this.ready = this.#load(locale);
   }
 
   toggle(): void {
-    this.use(this.current === 'de-de' ? 'en-us' : 'de-de');
+    this.use(this.current === 'de-de' ? 'en-us' : 'de-de', true);
   }
 
   /** Every text of the language in use (the signed-in area, recovery and invitation pages call it). */

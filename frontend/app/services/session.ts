@@ -5,6 +5,8 @@ import type IntlService from 'ember-intl/services/intl';
 import { ApiError } from 'frontend/services/api';
 import type ApiService from 'frontend/services/api';
 import type WebauthnService from 'frontend/services/webauthn';
+import type LocaleService from 'frontend/services/locale';
+import type { Locale } from 'frontend/services/locale';
 import type { PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/browser';
 
 export interface PasswordPolicy {
@@ -17,7 +19,8 @@ export interface PasswordPolicy {
 }
 
 export interface SessionInfo {
-  user: { id: string; email: string; name: string };
+  /** `locale`: the language the user chose, kept on the server (null: not chosen yet). */
+  user: { id: string; email: string; name: string; locale?: 'de' | 'en' | null };
   tenant: { id: string; name: string; isVendor: boolean };
   permissions: string[];
   modules: string[];
@@ -49,6 +52,7 @@ export default class SessionService extends Service {
   @service declare webauthn: WebauthnService;
   @service declare router: RouterService;
   @service declare intl: IntlService;
+  @service declare locale: LocaleService;
 
   @tracked info: SessionInfo | null = null;
   @tracked previousLogin: PreviousLogin | null = null;
@@ -86,6 +90,7 @@ export default class SessionService extends Service {
     if (this.info) return true;
     try {
       this.info = await this.api.get<SessionInfo>('/auth/session', { expectUnauthenticated: true });
+      this.adoptLocale(this.info);
       this.startWatching();
       return true;
     } catch (error) {
@@ -140,10 +145,39 @@ export default class SessionService extends Service {
   private signedIn(result: SessionInfo & { previousLogin: PreviousLogin | null }): SessionInfo {
     const { previousLogin, ...info } = result;
     this.info = info;
+    this.adoptLocale(info);
     this.previousLogin = previousLogin;
     this.notice = null;
     this.startWatching();
     return info;
+  }
+
+  /**
+   * The language kept with the user wins over the browser's (after sign-in and on reload). A
+   * language picked on the sign-in page before the user ever chose one is kept for them.
+   */
+  private adoptLocale(info: SessionInfo): void {
+    const chosen = info.user.locale;
+    if (chosen) this.locale.use(chosen === 'en' ? 'en-us' : 'de-de');
+    else if (chosen === null && this.locale.pickedByHand) void this.saveLocale(this.locale.current);
+  }
+
+  /** The language switch: shown at once, and kept on the server when someone is signed in. */
+  async chooseLocale(locale: Locale): Promise<void> {
+    this.locale.use(locale, true);
+    if (this.info) await this.saveLocale(locale);
+  }
+
+  toggleLocale = (): Promise<void> => this.chooseLocale(this.locale.current === 'de-de' ? 'en-us' : 'de-de');
+
+  private async saveLocale(locale: Locale): Promise<void> {
+    const short = locale === 'en-us' ? 'en' : 'de';
+    try {
+      await this.api.request('PATCH', '/auth/profile', { locale: short });
+      if (this.info) this.info = { ...this.info, user: { ...this.info.user, locale: short } };
+    } catch {
+      // The screen already speaks the language; only the next device or reload would not know it.
+    }
   }
 
   /** Where a fresh session must go first: a pending password change, then a required second factor. */

@@ -1,3 +1,5 @@
+import type { CalculationView, TemplateView } from 'frontend/utils/calculations';
+
 export type ImportKind = 'customer_groups' | 'products' | 'payments';
 export const IMPORT_KINDS: ImportKind[] = ['customer_groups', 'products', 'payments'];
 
@@ -56,4 +58,13 @@ export function byDepartment(containers: ContainerView[]): { id: string; name: s
     group.containers.push(c);
   }
   return groups;
+}
+
+/** The container page's data, as its route reads it; `error` when the container could not be read. */
+export interface ContainerModel {
+  id: string;
+  container: ContainerView | null;
+  history: CalculationView[];
+  templates: TemplateView[];
+  error: unknown;
 }

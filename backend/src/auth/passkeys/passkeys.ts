@@ -14,11 +14,14 @@ import type { Logger } from '../../log/logger.js';
 import * as authStore from '../auth-store.js';
 import type { AuthDeps, ClientMeta, SecondFactorChallenge } from '../auth-types.js';
 import type { RequestContext } from '../context.js';
-import type { SignedIn } from '../sign-in.js';
+import { countFailedAttempt, isLockedOut } from '../lockout.js';
+import { passkeyRequiredFor } from '../mfa-policy.js';
+import { openSignedInSession, type SignedIn } from '../sign-in.js';
 import * as store from './passkeys-store.js';
 
 const REGISTER_AUDIENCE = 'kontor-passkey-register';
 const SIGN_IN_AUDIENCE = 'kontor-passkey-sign-in';
+const SECOND_STEP_AUDIENCE = 'kontor-passkey-second-step';
 export const CHALLENGE_SECONDS = 300;
 
 export interface PasskeyDeps {
@@ -83,9 +86,22 @@ export class Passkeys {
     }));
   }
 
+  /**
+   * Where a passkey is required of this person, a session not opened with one may add the first
+   * passkey (the bootstrap) but no further one: a stolen password and TOTP code must not be enough
+   * to add an attacker's passkey next to the owner's.
+   */
+  private async assertMayAdd(ctx: RequestContext, existing: number): Promise<void> {
+    if (!existing) return;
+    const settings = await authStore.tenantSettings(ctx.trx, ctx.tenantId);
+    if (!passkeyRequiredFor(settings.passkey_required, ctx.rights, ctx.isVendorTenant, this.d.auth.vendorPasskeyRequired)) return;
+    if (!(await authStore.findSession(ctx.trx, ctx.tenantId, ctx.sessionId))?.phishing_resistant) throw fail('passkey_required', { reason: 'sign_in' });
+  }
+
   async registrationOptions(ctx: RequestContext): Promise<{ options: unknown; state: string }> {
     const user = await authStore.findUser(this.d.db, ctx.userId);
     const existing = await store.listPasskeys(this.d.db, ctx.userId);
+    await this.assertMayAdd(ctx, existing.length);
     if (existing.length >= store.MAX_PASSKEYS_PER_USER) throw fail('passkey_limit', { limit: store.MAX_PASSKEYS_PER_USER });
     const options = await generateRegistrationOptions({
       rpName: 'Kontor', rpID: this.rp.id, userName: user!.email, userDisplayName: user!.name,
@@ -110,7 +126,9 @@ export class Passkeys {
     if (!verification.verified) throw fail('passkey_rejected', { reason: 'registration', field: 'response' });
     const info = verification.registrationInfo;
     if (await store.findByCredentialId(this.d.db, info.credential.id)) throw fail('passkey_exists');
-    if ((await store.countPasskeys(this.d.db, ctx.userId)) >= store.MAX_PASSKEYS_PER_USER) throw fail('passkey_limit', { limit: store.MAX_PASSKEYS_PER_USER });
+    const count = await store.countPasskeys(this.d.db, ctx.userId);
+    if (count >= store.MAX_PASSKEYS_PER_USER) throw fail('passkey_limit', { limit: store.MAX_PASSKEYS_PER_USER });
+    await this.assertMayAdd(ctx, count);
     const id = await store.insertPasskey(this.d.db, {
       user_id: ctx.userId, credential_id: info.credential.id, public_key: Buffer.from(info.credential.publicKey), counter: String(info.credential.counter),
       transports: (response.response.transports ?? []).slice(0, 10), device_type: info.credentialDeviceType, backed_up: info.credentialBackedUp, name, created_at: now,
@@ -156,6 +174,67 @@ export class Passkeys {
     if (!verification.verified) return refuse('passkey_rejected');
     const info = verification.authenticationInfo;
     if (!(await store.recordUse(this.d.db, passkey.id, Number(passkey.counter), info.newCounter, info.credentialBackedUp, now))) return refuse('passkey_cloned');
-    return signInVouched(this.d.auth, passkey.user_id, meta, { reason: 'ok_passkey', mfaVerified: true });
+    // A bank that requires its directory means it: a passkey does not bypass it (a leaver disabled
+    // in the directory must not keep a way in). As the second step after the directory it counts.
+    const owner = await authStore.findUser(this.d.db, passkey.user_id);
+    if (owner && this.d.auth.passwordRefused && (await this.d.auth.passwordRefused(owner.tenant_id))) {
+      await recordRefusal(this.d.auth, owner.tenant_id, owner.id, 'directory_required', meta);
+      throw fail('directory_sign_in_required');
+    }
+    return signInVouched(this.d.auth, passkey.user_id, meta, { reason: 'ok_passkey', mfaVerified: true, phishingResistant: true });
+  }
+
+  // ---- the second step after a password or the directory -----------------------------------------
+
+  /** Options for the challenged user's own passkeys (the challenge cookie names the user). */
+  async secondStepOptions(challenge: string | undefined): Promise<{ options: unknown; state: string }> {
+    const claims = challenge ? this.d.auth.tokens.verifyChallenge(challenge) : undefined;
+    if (!claims) throw fail('challenge_expired');
+    const keys = await store.listPasskeys(this.d.db, claims.sub);
+    const options = await generateAuthenticationOptions({
+      rpID: this.rp.id, userVerification: 'required',
+      allowCredentials: keys.map((k) => ({ id: k.credential_id, transports: k.transports as AuthenticatorTransport[] })),
+    });
+    return { options, state: this.d.box.signState(SECOND_STEP_AUDIENCE, { challenge: options.challenge, uid: claims.sub }, CHALLENGE_SECONDS, this.d.clock.now()) };
+  }
+
+  /**
+   * The passkey as the second step: only one of the challenged user's own passkeys; a refused
+   * assertion counts toward the same lockout as a wrong TOTP code. The session is phishing-resistant.
+   */
+  async secondStep(challenge: string | undefined, response: AuthenticationResponseJSON, stateCookie: string | undefined, meta: ClientMeta): Promise<SignedIn> {
+    const now = this.d.clock.now();
+    const claims = challenge ? this.d.auth.tokens.verifyChallenge(challenge) : undefined;
+    if (!claims) throw fail('challenge_expired');
+    const state = this.d.box.verifyState<{ challenge: string; uid: string }>(SECOND_STEP_AUDIENCE, stateCookie, now);
+    if (!state || state.uid !== claims.sub || !this.firstUse(state.challenge)) throw fail('passkey_challenge_expired', { reason: 'sign_in' });
+    const user = await authStore.findUser(this.d.db, claims.sub);
+    const refuse = async (reason: string, count: boolean): Promise<never> => {
+      const locked = count && user ? (await countFailedAttempt(this.d.auth, this.d.db, user, now)).locked : false;
+      await recordRefusal(this.d.auth, claims.tid, claims.sub, locked ? 'locked' : reason, meta);
+      throw refused();
+    };
+    if (!user || isLockedOut(user)) return refuse(user?.status === 'locked' ? 'locked' : 'inactive', false);
+    if (Number(user.sign_in_seq) !== claims.seq) {
+      await recordRefusal(this.d.auth, claims.tid, claims.sub, 'challenge_used', meta);
+      throw fail('challenge_expired');
+    }
+    const passkey = await store.findByCredentialId(this.d.db, response.id);
+    if (!passkey || passkey.user_id !== user.id) return refuse('passkey_unknown', true);
+    let verification;
+    try {
+      verification = await verifyAuthenticationResponse({
+        response, expectedChallenge: state.challenge, expectedOrigin: this.rp.origin, expectedRPID: this.rp.id, requireUserVerification: true,
+        credential: { id: passkey.credential_id, publicKey: new Uint8Array(passkey.public_key), counter: Number(passkey.counter), transports: passkey.transports },
+      });
+    } catch (err) {
+      const cloned = /counter/i.test((err as Error).message);
+      this.d.logger.info({ requestId: meta.requestId, userId: user.id, failure: cloned ? 'counter' : (err as Error).name }, 'passkey second step refused');
+      return refuse(cloned ? 'passkey_cloned' : 'passkey_rejected', true);
+    }
+    if (!verification.verified) return refuse('passkey_rejected', true);
+    const info = verification.authenticationInfo;
+    if (!(await store.recordUse(this.d.db, passkey.id, Number(passkey.counter), info.newCounter, info.credentialBackedUp, now))) return refuse('passkey_cloned', true);
+    return openSignedInSession(this.d.auth, user, meta, { now, mfaVerified: true, phishingResistant: true, reason: 'ok_passkey_second_step', challengeSeq: claims.seq });
   }
 }

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { pathId } from '../../http/params.js';
 import { signedIn, type RouteTable } from '../../http/route-table.js';
 import type { ClientMeta } from '../auth-types.js';
-import { setChallengeCookie, setSessionCookie } from '../cookies.js';
+import { deliverSignIn, readChallengeCookie, setChallengeCookie, setSessionCookie } from '../cookies.js';
 import { CHALLENGE_SECONDS, type Passkeys } from './passkeys.js';
 
 const b64url = z.string().max(16_384).regex(/^[A-Za-z0-9_-]*$/, 'must be base64url');
@@ -58,12 +58,22 @@ export function passkeyRoutes(routes: RouteTable, passkeys: Passkeys): void {
     const body = signInBody.parse(req.body);
     const state = readState(req);
     setState(req, res, undefined);
-    const outcome = await passkeys.signIn(body.response, state, meta(req));
-    if ('challenge' in outcome) {
-      setChallengeCookie(req, res, outcome.challenge);
-      return { body: { secondFactorRequired: true } };
-    }
-    setSessionCookie(req, res, outcome.token);
-    return { body: outcome.result };
+    return { body: deliverSignIn(req, res, await passkeys.signIn(body.response, state, meta(req))).body };
+  });
+
+  // The passkey as the second step after the password or the directory (the challenge cookie names the user).
+  routes.public('post', '/auth/login/second-factor/passkey/options', async (req, res) => {
+    const { options, state } = await passkeys.secondStepOptions(readChallengeCookie(req));
+    setState(req, res, state);
+    return { body: options };
+  });
+  routes.public('post', '/auth/login/second-factor/passkey', async (req, res) => {
+    const body = signInBody.parse(req.body);
+    const state = readState(req);
+    setState(req, res, undefined);
+    const { token, result } = await passkeys.secondStep(readChallengeCookie(req), body.response, state, meta(req));
+    setChallengeCookie(req, res, undefined);
+    setSessionCookie(req, res, token);
+    return { body: result };
   });
 }
