@@ -2,9 +2,9 @@ import type { Knex } from 'knex';
 
 /** All SQL of vendor access requests (platform table access_requests) and the bank's access mode. */
 
-export type AccessMode = 'approval' | 'notify' | 'open';
-export type AccessStatus = 'pending' | 'approved' | 'denied' | 'revoked';
 export const ACCESS_MODES = ['approval', 'notify', 'open'] as const;
+export type AccessMode = (typeof ACCESS_MODES)[number];
+export type AccessStatus = 'pending' | 'approved' | 'denied' | 'revoked';
 /** A bank without a settings row is a new bank: the column default. */
 export const DEFAULT_ACCESS_MODE: AccessMode = 'approval';
 

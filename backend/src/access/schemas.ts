@@ -8,4 +8,3 @@ export const newAccessRequestBody = z.object({
   emergency: z.boolean().optional(),
 }).strict();
 
-export const accessModeValue = z.enum(['approval', 'notify', 'open']);

@@ -87,15 +87,31 @@ export interface AuditFilter {
   pageSize: number;
 }
 
+/** One page of a filtered event list, newest first, with the total and the named user's email (`u`). */
+async function newestFirst(
+  base: Knex.QueryBuilder, f: { page: number; pageSize: number }, alias: 'a' | 'l', userColumn: string,
+  columns: (string | Knex.Raw)[],
+  /** Joins only the page's rows need (names of subjects), kept out of the count. */
+  withJoins: (q: Knex.QueryBuilder) => Knex.QueryBuilder = (q) => q,
+): Promise<Page<Record<string, unknown>>> {
+  const [{ n }] = (await base.clone().count({ n: '*' })) as [{ n: number }];
+  const items = await withJoins(base.leftJoin('users as u', 'u.id', userColumn))
+    .orderBy(`${alias}.id`, 'desc')
+    .limit(f.pageSize)
+    .offset((f.page - 1) * f.pageSize)
+    .select<Record<string, unknown>[]>(columns);
+  return { items, total: Number(n), page: f.page, pageSize: f.pageSize };
+}
+
 export async function listAuditEvents(trx: Knex.Transaction, tenantId: string, f: AuditFilter): Promise<Page<Record<string, unknown>>> {
   const base = trx('audit_events as a').where('a.tenant_id', tenantId);
   if (f.userId) base.where('a.actor_user_id', f.userId);
   if (f.type) base.where('a.type', 'like', `${f.type.replace(/[%_\\]/g, '\\$&')}%`);
   if (f.from) base.where('a.created_at', '>=', f.from);
   if (f.to) base.where('a.created_at', '<', f.to);
-  const [{ n }] = (await base.clone().count({ n: '*' })) as [{ n: number }];
-  const items = await base
-    .leftJoin('users as u', 'u.id', 'a.actor_user_id')
+  return newestFirst(base, f, 'a', 'a.actor_user_id', ['a.id', 'a.created_at as at', 'a.type', 'a.level', 'a.actor_user_id as actorId', 'u.email as actorEmail',
+    'a.subject_type as subjectType', 'a.subject_id as subjectId', trx.raw('coalesce(sc.name, su.email) as "subjectName"'),
+    'a.details', 'a.ip', 'a.request_id as requestId'], (q) => q
     // A subject's name instead of its id (issue 15), only from this bank: its containers, and users of the bank.
     .leftJoin('containers as sc', function subjectContainer() {
       this.on('sc.tenant_id', 'a.tenant_id').andOn(trx.raw("a.subject_type = 'container'")).andOn(trx.raw('sc.id::text = a.subject_id'));
@@ -103,14 +119,7 @@ export async function listAuditEvents(trx: Knex.Transaction, tenantId: string, f
     .leftJoin('users as su', function subjectUser() {
       this.on(trx.raw("a.subject_type = 'user'")).andOn(trx.raw('su.id::text = a.subject_id'))
         .andOn(trx.raw('(su.tenant_id = a.tenant_id or exists (select 1 from memberships sm where sm.tenant_id = a.tenant_id and sm.user_id = su.id))'));
-    })
-    .orderBy('a.id', 'desc')
-    .limit(f.pageSize)
-    .offset((f.page - 1) * f.pageSize)
-    .select('a.id', 'a.created_at as at', 'a.type', 'a.level', 'a.actor_user_id as actorId', 'u.email as actorEmail',
-      'a.subject_type as subjectType', 'a.subject_id as subjectId', trx.raw('coalesce(sc.name, su.email) as "subjectName"'),
-      'a.details', 'a.ip', 'a.request_id as requestId');
-  return { items, total: Number(n), page: f.page, pageSize: f.pageSize };
+    }));
 }
 
 export async function listLoginEvents(
@@ -122,13 +131,6 @@ export async function listLoginEvents(
   if (f.outcome) base.where('l.outcome', f.outcome);
   if (f.from) base.where('l.created_at', '>=', f.from);
   if (f.to) base.where('l.created_at', '<', f.to);
-  const [{ n }] = (await base.clone().count({ n: '*' })) as [{ n: number }];
-  const items = await base
-    .leftJoin('users as u', 'u.id', 'l.user_id')
-    .orderBy('l.id', 'desc')
-    .limit(f.pageSize)
-    .offset((f.page - 1) * f.pageSize)
-    .select('l.id', 'l.created_at as at', 'l.outcome', 'l.reason', 'l.user_id as userId', 'u.email as userEmail', 'l.ip');
-  return { items, total: Number(n), page: f.page, pageSize: f.pageSize };
+  return newestFirst(base, f, 'l', 'l.user_id', ['l.id', 'l.created_at as at', 'l.outcome', 'l.reason', 'l.user_id as userId', 'u.email as userEmail', 'l.ip']);
 }
 

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { reason } from '../approvals/schemas.js';
 import { MODULES } from './rights.js';
+import { ACCESS_MODES } from '../access/access-store.js';
 
 const name = z.string().trim().min(1, 'is required').max(200);
 const email = z.string().trim().max(254).email('must be an email address');
@@ -26,7 +27,7 @@ export const settingsBody = z.object({
   recertAllMonths: z.number().int().min(1).max(36).optional(),
 }).strict();
 /** What the bank itself may change: its settings and who from the vendor may come in (access mode). */
-export const bankSettingsBody = settingsBody.extend({ accessMode: z.enum(['approval', 'notify', 'open']).optional() }).strict();
+export const bankSettingsBody = settingsBody.extend({ accessMode: z.enum(ACCESS_MODES).optional() }).strict();
 export const patchTenantBody = z.object({ name: name.optional(), modules: modules.optional(), active: z.boolean().optional(), settings: settingsBody.optional() }).strict();
 export const createVendorUserBody = z.object({ email, name, roleIds, reason });
 export const patchVendorUserBody = z.object({ roleIds, reason }).strict();
