@@ -143,6 +143,25 @@ describe('LDAP sign-in', () => {
     }
   });
 
+  it('JIT race: 24 parallel first sign-ins of one new person create exactly one user, each answered 200, never 500', async () => {
+    const analyst = await roleId(t.owner, 'analyst');
+    assert.equal((await configure({ jit: true, groupRoles: { [analystsDn]: [analyst] } })).status, 200);
+    try {
+      for (let round = 0; round < 2; round++) {
+        const fresh = await person({ kontor: false, groups: [analystsDn] });
+        const results = await Promise.all(Array.from({ length: 24 }, () => signIn(fresh.email, fresh.password)));
+        const statuses = results.map((r) => r.res.status);
+        assert.deepEqual([...new Set(statuses)], [200], JSON.stringify(results.find((r) => r.res.status !== 200)?.res.body));
+        const users = await t.owner('users').whereRaw('lower(email) = lower(?)', [fresh.email]).pluck('id');
+        assert.equal(users.length, 1);
+        assert.ok(results.every((r) => r.res.body.user.id === users[0]));
+        assert.equal(Number((await t.owner('user_directory_links').where({ user_id: users[0] }).count<{ n: string }[]>('* as n'))[0]!.n), 1);
+      }
+    } finally {
+      assert.equal((await configure({ jit: false, groupRoles: {} })).status, 200);
+    }
+  });
+
   it('unknown users are refused without JIT; search-then-bind escapes the email in the filter', async () => {
     const stranger = await person({ kontor: false });
     assert.equal((await signIn(stranger.email, stranger.password)).res.status, 401);

@@ -250,26 +250,39 @@ export class DirectoryService {
       const byEmail = await store.userByEmailInTenant(this.d.db, tenantId, email);
       if (byEmail) {
         // A user linked to another subject is not taken over by a second directory account with the same email.
-        if (await store.linkOf(this.d.db, byEmail.id, method)) return this.refuse(tenantId, byEmail.id, 'directory_subject_mismatch', meta);
-        await store.link(this.d.db, tenantId, method, subject, byEmail.id, now);
+        // (The same subject linked meanwhile, by a parallel first sign-in, is this person.)
+        const linkedTo = await store.linkOf(this.d.db, byEmail.id, method);
+        if (linkedTo && linkedTo !== subject) return this.refuse(tenantId, byEmail.id, 'directory_subject_mismatch', meta);
+        if (!linkedTo) await store.link(this.d.db, tenantId, method, subject, byEmail.id, now);
         userId = byEmail.id;
       }
     }
     if (!userId) {
       if (!row.jit || !email) return this.refuse(tenantId, null, 'unknown_user', meta);
       if (!mapped.length) return this.refuse(tenantId, null, 'no_mapped_group', meta);
-      if (await store.emailTaken(this.d.db, email)) return this.refuse(tenantId, null, 'email_elsewhere', meta);
-      userId = await inTenant(this.d.db, tenantId, async (trx) => {
+      // Parallel first sign-ins of the same person (a double click, several tabs) wait for each
+      // other here: the first creates the user, the others find the link it made (never a 500 on
+      // the unique email). The locks are taken in the same order by everyone, so none deadlocks.
+      const made = await inTenant(this.d.db, tenantId, async (trx) => {
+        await store.lockIdentity(trx, `directory:${tenantId}:${method}:${subject}`);
+        await store.lockIdentity(trx, `email:${email.toLowerCase()}`);
+        const linked = await store.linkedUser(trx, tenantId, method, subject);
+        if (linked) return { id: linked };
+        if (await store.emailTaken(trx, email)) return 'email_elsewhere' as const;
         const id = await store.createUser(trx, tenantId, email, name ?? email, now);
         await store.replaceRoles(trx, tenantId, id, mapped);
         await store.link(trx, tenantId, method, subject, id, now);
         await recordAudit(trx, { tenantId, actorUserId: id, type: 'user.created_by_directory', subjectType: 'user', subjectId: id, details: { method, roles: String(mapped.length) }, requestId: meta.requestId, ip: meta.ip }, now);
-        return id;
+        return { id, created: true };
       });
-      this.d.logger.info({ requestId: meta.requestId, tenantId, userId }, 'user created by directory sign-in');
+      if (made === 'email_elsewhere') return this.refuse(tenantId, null, 'email_elsewhere', meta);
+      userId = made.id;
+      if ('created' in made) this.d.logger.info({ requestId: meta.requestId, tenantId, userId }, 'user created by directory sign-in');
     } else if (mappingSet) {
       const id = userId;
       await inTenant(this.d.db, tenantId, async (trx) => {
+        // Parallel sign-ins of one person replace the roles one after the other (else a unique violation).
+        await store.lockIdentity(trx, `directory:${tenantId}:${method}:${subject}`);
         const before = (await store.roleIdsOf(trx, tenantId, id)).sort();
         if (before.join() === [...mapped].sort().join()) return;
         await store.replaceRoles(trx, tenantId, id, mapped);

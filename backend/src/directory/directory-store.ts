@@ -99,6 +99,11 @@ export async function createUser(trx: Knex.Transaction, tenantId: string, email:
   return id;
 }
 
+/** Serialises work on one directory identity (or email) until the transaction ends. */
+export async function lockIdentity(trx: Knex.Transaction, key: string): Promise<void> {
+  await trx.raw('select pg_advisory_xact_lock(hashtextextended(?, 0))', [key]);
+}
+
 export async function roleIdsOf(trx: Knex.Transaction, tenantId: string, userId: string): Promise<string[]> {
   return trx('membership_roles').where({ tenant_id: tenantId, user_id: userId }).pluck('role_id');
 }
