@@ -208,6 +208,8 @@ describe('passkeys in Chromium (virtual authenticator)', () => {
     assert.notEqual((await cells())[2], 'never', 'last used is set by the sign-in');
     assert.match((await cells())[2], /\d{4}/);
 
+    // The genuine authenticator as it is now (its counter moved on with the sign-in).
+    const current = (await cdp.send('WebAuthn.getCredentials', { authenticatorId })).credentials[0];
     // The clone answers with a counter the server has already seen: refused, with the translated reason.
     await signOut(p);
     await cdp.send('WebAuthn.removeCredential', { authenticatorId, credentialId: copy.credentialId });
@@ -217,7 +219,11 @@ describe('passkeys in Chromium (virtual authenticator)', () => {
     assert.equal(new URL(p.url()).pathname, '/login');
     assert.deepEqual(await lastLoginEvent(), { outcome: 'failure', reason: 'passkey_cloned' });
 
-    await signIn(p, admin.email, admin.password, at);
+    // Back to the genuine one (a password sign-in would now ask for the passkey as its second step).
+    await cdp.send('WebAuthn.removeCredential', { authenticatorId, credentialId: copy.credentialId });
+    await cdp.send('WebAuthn.addCredential', { authenticatorId, credential: current });
+    await p.locator('[data-test-passkey-login]').click();
+    await atPath(p, '/');
     await p.goto(`${at}/security`);
     await row.locator('[data-test-passkey-remove]').click();
     await row.locator('[data-test-confirm-yes]').click();
