@@ -1,9 +1,9 @@
 import Helper from '@ember/component/helper';
 import { service } from '@ember/service';
 import type IntlService from 'ember-intl/services/intl';
-import { auditTypeName, rightName, roleName, roleNamesText, segmentName, subjectTypeName, userAgentName } from 'frontend/utils/names';
+import { auditTypeName, loginReasonName, rightName, roleName, roleNamesText, segmentName, subjectTypeName, userAgentName } from 'frontend/utils/names';
 
-type Kind = 'role' | 'roles' | 'right' | 'rights' | 'audit' | 'subject' | 'segment' | 'userAgent';
+type Kind = 'role' | 'roles' | 'right' | 'rights' | 'audit' | 'subject' | 'segment' | 'userAgent' | 'loginReason';
 
 /**
  * `{{displayName "right" "containers:read"}}`: an identifier from data in the UI's language (see
@@ -23,6 +23,7 @@ export default class DisplayName extends Helper<{ Args: { Positional: [Kind, unk
       case 'subject': return subjectTypeName(intl, value as string | null);
       case 'segment': return segmentName(intl, value as { segment: string; kut: number });
       case 'userAgent': return userAgentName(intl, value as string | null);
+      case 'loginReason': return loginReasonName(intl, value as string | null);
     }
   }
 }

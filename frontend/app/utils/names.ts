@@ -43,6 +43,13 @@ export function auditTypeName(intl: IntlService, type: string): string {
   return /^[a-z_]+\.[a-z_]+$/.test(type) && intl.exists(key) ? intl.t(key) : type;
 }
 
+/** Why a sign-in record went as it did (`wrong_password`); an unknown reason stays as it is. */
+export function loginReasonName(intl: IntlService, reason: string | null | undefined): string {
+  if (!reason) return '';
+  const key = `names.loginReason.${reason}`;
+  return /^[a-z_]+$/.test(reason) && intl.exists(key) ? intl.t(key) : reason;
+}
+
 /** What kind of thing an audit record is about (container, user, …). */
 export function subjectTypeName(intl: IntlService, type: string | null | undefined): string {
   if (!type) return '';

@@ -1,7 +1,7 @@
 import { module, test } from 'qunit';
 import { setupTest } from 'frontend/tests/helpers';
 import type IntlService from 'ember-intl/services/intl';
-import { auditTypeName, describeUserAgent, rightName, roleName, roleNamesText, segmentName, userAgentName } from 'frontend/utils/names';
+import { auditTypeName, describeUserAgent, loginReasonName, rightName, roleName, roleNamesText, segmentName, userAgentName } from 'frontend/utils/names';
 
 module('Unit | Utility | names', function (hooks) {
   setupTest(hooks);
@@ -33,6 +33,16 @@ module('Unit | Utility | names', function (hooks) {
     assert.strictEqual(segmentName(intl, { segment: 'unassigned', kut: 3 }), 'unassigned', 'a segment a template named so keeps its name');
     intlIn(this.owner, 'en-us');
     assert.strictEqual(segmentName(intl, { segment: 'unassigned', kut: 0 }), 'Unassigned');
+  });
+
+  test('sign-in reasons in the language of the screen; an unknown one stays readable', function (assert) {
+    const intl = intlIn(this.owner, 'de-de');
+    assert.strictEqual(loginReasonName(intl, 'wrong_password'), 'Falsches Passwort');
+    assert.strictEqual(loginReasonName(intl, 'ok_ldap'), 'Angemeldet über das Verzeichnis (LDAP)');
+    assert.strictEqual(loginReasonName(intl, 'some_future_reason'), 'some_future_reason');
+    assert.strictEqual(loginReasonName(intl, null), '');
+    intlIn(this.owner, 'en-us');
+    assert.strictEqual(loginReasonName(intl, 'passkey_cloned'), 'Passkey refused: copied authenticator suspected');
   });
 
   test('user agents as a person says them', function (assert) {
