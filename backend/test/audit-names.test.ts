@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { inTenant } from '../src/db/tenant-transaction.js';
+import { inTenant, inWholeTenant } from '../src/db/tenant-transaction.js';
 import { addUser, createTenantWithUser, startTestKontor, type TestKontor } from './helpers/app.js';
 import { Client } from './helpers/client.js';
+import { defaultDepartment } from './helpers/departments.js';
 
 /** The audit log names its subjects (issue 15): a container's name, a user's email; never another bank's. */
 let t: TestKontor;
@@ -18,7 +19,8 @@ describe('audit subjects by name', () => {
     const colleague = await addUser(t, admin.tenantId);
     const other = await createTenantWithUser(t);
     const foreignContainer = randomUUID();
-    await inTenant(t.owner, other.tenantId, (trx) => trx('containers').insert({ tenant_id: other.tenantId, id: foreignContainer, name: 'Fremder Bestand' }));
+    const otherDepartment = await defaultDepartment(t.owner, other.tenantId);
+    await inWholeTenant(t.owner, other.tenantId, (trx) => trx('containers').insert({ tenant_id: other.tenantId, department_id: otherDepartment, id: foreignContainer, name: 'Fremder Bestand' }));
     const c = new Client(t.url);
     assert.equal((await c.login(admin.email, admin.password)).status, 200);
     const created = await c.post('/api/containers', { name: 'Bestand Dezember' });
