@@ -6,7 +6,7 @@ import { launchChromium } from '../lib/browser.js';
 import { ownerDatabase } from '../lib/database.js';
 import { acceptInvitation } from '../lib/invitation.js';
 import { startProvider } from '../lib/oidc-provider.js';
-import { atPath, newPage, signIn } from '../lib/pages.js';
+import { atPath, fillSignIn, newPage, signIn } from '../lib/pages.js';
 import { signInSuperadmin } from '../lib/superadmin.js';
 import { freePort } from '../../backend/src/net/free-port.js';
 import { startSlapd, type TestDirectory } from '../../backend/test/helpers/slapd.js';
@@ -219,11 +219,13 @@ describe('passkeys in Chromium (virtual authenticator)', () => {
     assert.equal(new URL(p.url()).pathname, '/login');
     assert.deepEqual(await lastLoginEvent(), { outcome: 'failure', reason: 'passkey_cloned' });
 
-    // Back to the genuine one (a password sign-in would now ask for the passkey as its second step).
+    // Back to the genuine one: a password sign-in now asks for a second step, and the passkey answers it.
     await cdp.send('WebAuthn.removeCredential', { authenticatorId, credentialId: copy.credentialId });
     await cdp.send('WebAuthn.addCredential', { authenticatorId, credential: current });
-    await p.locator('[data-test-passkey-login]').click();
+    await fillSignIn(p, admin.email, admin.password, at);
+    await p.locator('[data-test-second-factor-passkey]').click();
     await atPath(p, '/');
+    assert.deepEqual(await lastLoginEvent(), { outcome: 'success', reason: 'ok_passkey_second_step' });
     await p.goto(`${at}/security`);
     await row.locator('[data-test-passkey-remove]').click();
     await row.locator('[data-test-confirm-yes]').click();

@@ -136,6 +136,14 @@ export default class SessionService extends Service {
     return this.signedIn(result);
   }
 
+  /** Step two with a passkey of the challenged user instead of a code (the library loads only now). */
+  async secondFactorPasskey(): Promise<SessionInfo> {
+    const options = await this.api.post<PublicKeyCredentialRequestOptionsJSON>('/auth/login/second-factor/passkey/options', {}, { expectUnauthenticated: true });
+    const response = await this.webauthn.authenticate(options);
+    const result = await this.api.post<SessionInfo & { previousLogin: PreviousLogin | null }>('/auth/login/second-factor/passkey', { response }, { expectUnauthenticated: true });
+    return this.signedIn(result);
+  }
+
   /** Step two: the code from the app, or a recovery code. */
   async secondFactor(answer: { code: string } | { recoveryCode: string }): Promise<SessionInfo> {
     const result = await this.api.post<SessionInfo & { previousLogin: PreviousLogin | null }>('/auth/login/second-factor', answer, { expectUnauthenticated: true });
