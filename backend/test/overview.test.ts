@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { inTenant } from '../src/db/tenant-transaction.js';
+import { inWholeTenant } from '../src/db/tenant-transaction.js';
 import { addUser, createTenantWithUser, startTestKontor, type TestKontor, type TestUser } from './helpers/app.js';
 import { Client } from './helpers/client.js';
+import { defaultDepartment } from './helpers/departments.js';
 
 /**
  * What the overview asks the server (issue 15 item 5): the jobs running in the whole bank, not
@@ -20,22 +21,25 @@ async function signIn(u: TestUser): Promise<Client> {
 
 async function container(tenantId: string, name: string): Promise<string> {
   const id = randomUUID();
-  await inTenant(t.owner, tenantId, (trx) => trx('containers').insert({ tenant_id: tenantId, id, name }));
+  const departmentId = await defaultDepartment(t.owner, tenantId);
+  await inWholeTenant(t.owner, tenantId, (trx) => trx('containers').insert({ tenant_id: tenantId, department_id: departmentId, id, name }));
   return id;
 }
 
 async function importIn(tenantId: string, containerId: string, status: string): Promise<string> {
   const id = randomUUID();
-  await inTenant(t.owner, tenantId, (trx) => trx('imports').insert({
-    tenant_id: tenantId, id, container_id: containerId, kind: 'products', status, bytes_total: 100, created_at: new Date(),
+  const departmentId = await defaultDepartment(t.owner, tenantId);
+  await inWholeTenant(t.owner, tenantId, (trx) => trx('imports').insert({
+    tenant_id: tenantId, id, container_id: containerId, department_id: departmentId, kind: 'products', status, bytes_total: 100, created_at: new Date(),
   }));
   return id;
 }
 
 async function runIn(tenantId: string, containerId: string, kind: string, status: string): Promise<string> {
   const id = randomUUID();
-  await inTenant(t.owner, tenantId, (trx) => trx('calculations').insert({
-    tenant_id: tenantId, id, container_id: containerId, kind, definition: '{}', status, created_at: new Date(),
+  const departmentId = await defaultDepartment(t.owner, tenantId);
+  await inWholeTenant(t.owner, tenantId, (trx) => trx('calculations').insert({
+    tenant_id: tenantId, id, container_id: containerId, department_id: departmentId, kind, definition: '{}', status, created_at: new Date(),
   }));
   return id;
 }
