@@ -76,7 +76,7 @@ export default class ApiService extends Service {
       const apiError = ApiError.from(response.status, data, response.statusText);
       if (response.status === 401 && !options.expectUnauthenticated) this.session.handleUnauthenticated(apiError.code, apiError.reason);
       if (apiError.code === 'password_change_required') this.session.handlePasswordChangeRequired();
-      if (apiError.code === 'mfa_enrolment_required') this.session.handleMfaEnrolmentRequired();
+      if (apiError.code === 'mfa_enrolment_required' || apiError.code === 'passkey_enrolment_required') this.session.handleMfaEnrolmentRequired();
       throw apiError;
     }
     return data as T;

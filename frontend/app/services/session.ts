@@ -28,7 +28,8 @@ export interface SessionInfo {
   session: { id: string; idleMinutes: number; absoluteExpiresAt: string };
   passwordPolicy: PasswordPolicy;
   tenants: { id: string; name: string }[];
-  mfa: { enrolled: boolean; verified: boolean; required: boolean };
+  /** `passkey*`: a passkey is registered; this session was opened with one; one is required of this user here. */
+  mfa: { enrolled: boolean; verified: boolean; required: boolean; passkeyEnrolled?: boolean; phishingResistant?: boolean; passkeyRequired?: boolean };
 }
 
 export interface PreviousLogin {
@@ -192,6 +193,8 @@ export default class SessionService extends Service {
   get pendingStep(): 'app.password' | 'app.security' | null {
     if (this.info?.mustChangePassword) return 'app.password';
     if (this.info?.mfa?.required && !this.info.mfa.enrolled) return 'app.security';
+    // The bank requires a passkey and this session was not opened with one: register it (or sign in with it) first.
+    if (this.info?.mfa?.passkeyRequired && !this.info.mfa.phishingResistant) return 'app.security';
     return null;
   }
 

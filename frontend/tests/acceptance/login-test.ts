@@ -82,6 +82,24 @@ module('Acceptance | login', function (hooks) {
     assert.dom('[data-test-recovery-code]').exists({ count: 10 });
   });
 
+  test('an admin whose bank requires a passkey is taken to register one first', async function (assert) {
+    const mfa = { enrolled: true, verified: true, required: true, passkeyEnrolled: false, phishingResistant: false, passkeyRequired: true };
+    this.owner.register('service:api', fakeApi({
+      'POST /auth/login': () => ({ ...sessionInfo({ mfa }), previousLogin: null }),
+      'GET /auth/session': () => sessionInfo({ mfa }),
+      'GET /auth/totp': () => ({ enrolled: true, recoveryCodesLeft: 10 }),
+      'GET /auth/passkeys': () => [],
+    }));
+    await visit('/login');
+    await fillIn('#login-email', 'erika@bank.example');
+    await fillIn('#login-password', 'the right one');
+    await click('[data-test-login-submit]');
+    assert.strictEqual(currentURL(), '/security');
+    assert.dom('[data-test-passkey-required]').hasText(/requires a passkey/);
+    await visit('/containers');
+    assert.strictEqual(currentURL(), '/security', 'no other page before the passkey');
+  });
+
   test('a refused sign-in explains what to do', async function (assert) {
     this.owner.register('service:api', fakeApi({
       'POST /auth/login': () => { throw new ApiError(401, 'invalid_credentials', 'x'); },
