@@ -159,21 +159,8 @@ export class Passkeys {
       throw refused();
     };
     if (!passkey) return refuse('passkey_unknown');
-    let verification;
-    try {
-      verification = await verifyAuthenticationResponse({
-        response, expectedChallenge: state.challenge, expectedOrigin: this.rp.origin, expectedRPID: this.rp.id, requireUserVerification: true,
-        credential: { id: passkey.credential_id, publicKey: new Uint8Array(passkey.public_key), counter: Number(passkey.counter), transports: passkey.transports },
-      });
-    } catch (err) {
-      // A counter that did not increase is reported as an error by the library: a cloned authenticator.
-      const cloned = /counter/i.test((err as Error).message);
-      this.d.logger.info({ requestId: meta.requestId, userId: passkey.user_id, failure: cloned ? 'counter' : (err as Error).name }, 'passkey sign-in refused');
-      return refuse(cloned ? 'passkey_cloned' : 'passkey_rejected');
-    }
-    if (!verification.verified) return refuse('passkey_rejected');
-    const info = verification.authenticationInfo;
-    if (!(await store.recordUse(this.d.db, passkey.id, Number(passkey.counter), info.newCounter, info.credentialBackedUp, now))) return refuse('passkey_cloned');
+    const failure = await this.verifyAndRecord(passkey, response, state.challenge, now, meta, 'passkey sign-in refused');
+    if (failure) return refuse(failure);
     // A bank that requires its directory means it: a passkey does not bypass it (a leaver disabled
     // in the directory must not keep a way in). As the second step after the directory it counts.
     const owner = await authStore.findUser(this.d.db, passkey.user_id);
@@ -182,6 +169,32 @@ export class Passkeys {
       throw fail('directory_sign_in_required');
     }
     return signInVouched(this.d.auth, passkey.user_id, meta, { reason: 'ok_passkey', mfaVerified: true, phishingResistant: true });
+  }
+
+  /**
+   * Verifies an assertion against the stored passkey (user verification required) and records its
+   * use; the refusal reason when it fails. A counter that did not increase is a cloned authenticator
+   * (the library reports it as an error, the store's compare-and-set as a lost race).
+   */
+  private async verifyAndRecord(
+    passkey: NonNullable<Awaited<ReturnType<typeof store.findByCredentialId>>>, response: AuthenticationResponseJSON,
+    challenge: string, now: Date, meta: ClientMeta, logText: string,
+  ): Promise<'passkey_cloned' | 'passkey_rejected' | null> {
+    let verification;
+    try {
+      verification = await verifyAuthenticationResponse({
+        response, expectedChallenge: challenge, expectedOrigin: this.rp.origin, expectedRPID: this.rp.id, requireUserVerification: true,
+        credential: { id: passkey.credential_id, publicKey: new Uint8Array(passkey.public_key), counter: Number(passkey.counter), transports: passkey.transports },
+      });
+    } catch (err) {
+      const cloned = /counter/i.test((err as Error).message);
+      this.d.logger.info({ requestId: meta.requestId, userId: passkey.user_id, failure: cloned ? 'counter' : (err as Error).name }, logText);
+      return cloned ? 'passkey_cloned' : 'passkey_rejected';
+    }
+    if (!verification.verified) return 'passkey_rejected';
+    const info = verification.authenticationInfo;
+    if (!(await store.recordUse(this.d.db, passkey.id, Number(passkey.counter), info.newCounter, info.credentialBackedUp, now))) return 'passkey_cloned';
+    return null;
   }
 
   // ---- the second step after a password or the directory -----------------------------------------
@@ -221,20 +234,8 @@ export class Passkeys {
     }
     const passkey = await store.findByCredentialId(this.d.db, response.id);
     if (!passkey || passkey.user_id !== user.id) return refuse('passkey_unknown', true);
-    let verification;
-    try {
-      verification = await verifyAuthenticationResponse({
-        response, expectedChallenge: state.challenge, expectedOrigin: this.rp.origin, expectedRPID: this.rp.id, requireUserVerification: true,
-        credential: { id: passkey.credential_id, publicKey: new Uint8Array(passkey.public_key), counter: Number(passkey.counter), transports: passkey.transports },
-      });
-    } catch (err) {
-      const cloned = /counter/i.test((err as Error).message);
-      this.d.logger.info({ requestId: meta.requestId, userId: user.id, failure: cloned ? 'counter' : (err as Error).name }, 'passkey second step refused');
-      return refuse(cloned ? 'passkey_cloned' : 'passkey_rejected', true);
-    }
-    if (!verification.verified) return refuse('passkey_rejected', true);
-    const info = verification.authenticationInfo;
-    if (!(await store.recordUse(this.d.db, passkey.id, Number(passkey.counter), info.newCounter, info.credentialBackedUp, now))) return refuse('passkey_cloned', true);
+    const failure = await this.verifyAndRecord(passkey, response, state.challenge, now, meta, 'passkey second step refused');
+    if (failure) return refuse(failure, true);
     return openSignedInSession(this.d.auth, user, meta, { now, mfaVerified: true, phishingResistant: true, reason: 'ok_passkey_second_step', challengeSeq: claims.seq });
   }
 }

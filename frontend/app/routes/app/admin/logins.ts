@@ -1,21 +1,5 @@
-import Route from '@ember/routing/route';
-import { service } from '@ember/service';
-import type RouterService from '@ember/routing/router-service';
-import type ApiService from 'frontend/services/api';
-import type SessionService from 'frontend/services/session';
-import { loadAudit, type AuditModel } from 'frontend/utils/audit';
-import { requireAny } from 'frontend/utils/guard-route';
+import AuditPageRoute from 'frontend/utils/audit-route';
 
-export default class AdminLoginsRoute extends Route {
-  @service declare session: SessionService;
-  @service declare router: RouterService;
-  @service declare api: ApiService;
-
-  beforeModel(): void {
-    requireAny(this.session, this.router, [['audit', 'read']]);
-  }
-
-  model(): Promise<AuditModel> {
-    return loadAudit(this.api, 'logins');
-  }
+export default class AdminLoginsRoute extends AuditPageRoute {
+  readonly kind = 'logins';
 }
