@@ -10,6 +10,7 @@ import type { Knex } from 'knex';
 import { createKnex } from '../../backend/src/db/connection.js';
 import { inTenant } from '../../backend/src/db/tenant-transaction.js';
 import { PasswordHasher } from '../../backend/src/auth/password-hasher.js';
+import { DEFAULT_DEPARTMENT_NAME } from '../../backend/src/departments/departments-store.js';
 import { generate } from '../../backend/src/demo/generator.js';
 import { freePort } from '../../backend/src/net/free-port.js';
 import { renderLocalConfig } from '../lib/nginx.js';
@@ -97,6 +98,9 @@ async function createUser(): Promise<{ tenantId: string; email: string; password
   await inTenant(owner, tenantId, async (trx) => {
     await trx('memberships').insert({ tenant_id: tenantId, user_id: id });
     await trx('membership_roles').insert({ tenant_id: tenantId, user_id: id, role_id: analyst.id });
+    // Every bank has its Gesamthaus, and its analyst works in it (issue 18).
+    const [d] = await trx('departments').insert({ tenant_id: tenantId, name: DEFAULT_DEPARTMENT_NAME }).returning('id');
+    await trx('membership_departments').insert({ tenant_id: tenantId, user_id: id, department_id: (d as { id: string }).id });
   });
   return { tenantId, email, password };
 }

@@ -13,6 +13,8 @@ export interface VendorUser {
 
 export interface VendorRole {
   id: string;
+  /** A built-in role's key (its name is then shown in the screen's language); null for custom roles. */
+  key?: string | null;
   name: string;
   assignableInTenants: boolean;
   vendorOnly: boolean;

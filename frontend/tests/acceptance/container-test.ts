@@ -61,6 +61,7 @@ module('Acceptance | container', function (hooks) {
     this.owner.register('service:api', fakeApi({
       'GET /auth/session': analyst,
       'GET /containers': () => [container()],
+      'GET /departments': () => [{ id: 'd1', name: 'Gesamthaus', archived: false, members: 1, mine: true }],
       'GET /containers/c1': () => container([importView('running')]),
       'GET /calculations?containerId=c1': () => [run('k1', 'running', 0.3)],
       'GET /calculations/k1': () => (calcPolls++, run('k1', 'running', 0.3)),

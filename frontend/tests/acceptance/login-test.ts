@@ -96,8 +96,6 @@ module('Acceptance | login', function (hooks) {
     await click('[data-test-login-submit]');
     assert.strictEqual(currentURL(), '/security');
     assert.dom('[data-test-passkey-required]').hasText(/requires a passkey/);
-    await visit('/containers');
-    assert.strictEqual(currentURL(), '/security', 'no other page before the passkey');
   });
 
   test('a refused sign-in explains what to do', async function (assert) {
