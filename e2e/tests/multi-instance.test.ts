@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import type { ChildProcess } from 'node:child_process';
 import type { Knex } from 'knex';
 import { createKnex } from '../../backend/src/db/connection.js';
-import { inTenant } from '../../backend/src/db/tenant-transaction.js';
+import { inTenant, inWholeTenant } from '../../backend/src/db/tenant-transaction.js';
 import { PasswordHasher } from '../../backend/src/auth/password-hasher.js';
 import { DEFAULT_DEPARTMENT_NAME } from '../../backend/src/departments/departments-store.js';
 import { generate } from '../../backend/src/demo/generator.js';
@@ -193,7 +193,7 @@ async function runningImport(): Promise<{ containerId: string; importId: string 
 }
 
 async function rowsOf(containerId: string): Promise<number> {
-  const row = await inTenant(owner, tenantId, (trx) => trx('customer_groups').where({ tenant_id: tenantId, container_id: containerId }).count({ n: '*' }).first());
+  const row = await inWholeTenant(owner, tenantId, (trx) => trx('customer_groups').where({ tenant_id: tenantId, container_id: containerId }).count({ n: '*' }).first());
   return Number((row as { n: string | number }).n);
 }
 
