@@ -14,6 +14,7 @@ import { DatabaseSetupError } from '../src/db/database.js';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from '../src/db/embedded.js';
 import { inWholeTenant } from '../src/db/tenant-transaction.js';
 import { DATABASE_NAME, EMBEDDED_API_LOGIN, OWNER_ROLE, RETENTION_ROLE } from '../src/db/roles.js';
+import { MAINTENANCE_LOCK } from '../src/maintenance/cluster-leader.js';
 import { freePort } from '../src/net/free-port.js';
 import { startServer, type RunningServer } from '../src/server.js';
 import { Client } from './helpers/client.js';
@@ -152,11 +153,19 @@ async function serverSessions(): Promise<Record<string, unknown>[]> {
 const CLEAN = { tenant: '', departments: '', prepared: 0, listening: 0, temp_tables: 0, cursors: 0, advisory_locks: 0, own_role: true, session_settings: [] };
 
 describe('PgBouncer in transaction mode (DATABASE_URL) with DATABASE_DIRECT_URL for sessions, two instances', () => {
-  it('exactly one instance leads: the leader lock is on the direct connection', async () => {
+  it('exactly one instance leads, and its lock is held by a session of its own, not a PgBouncer server connection', async () => {
     await until('a leader', async () => (servers.some((s) => s.isLeader()) ? true : undefined), 15_000);
     // One more leader check of every instance (each tries every 5 s) must not make a second one.
     await new Promise((r) => setTimeout(r, 6_000));
     assert.equal(servers.filter((s) => s.isLeader()).length, 1);
+    // Held through PgBouncer, the lock would sit on a server connection that every client uses:
+    // the next instance whose try lands there gets it too (a session lock is re-entrant).
+    const holders = (await superDb('pg_locks').where({ locktype: 'advisory', granted: true, classid: Math.floor(MAINTENANCE_LOCK / 2 ** 32), objid: MAINTENANCE_LOCK % 2 ** 32, objsubid: 1 })
+      .pluck('pid')) as number[];
+    assert.equal(holders.length, 1);
+    const bouncerPids = await bouncer.serverPids(EMBEDDED_API_LOGIN, apiPassword);
+    assert.ok(bouncerPids.length > 0);
+    assert.ok(!bouncerPids.includes(holders[0]!), 'the leader lock is on a PgBouncer server connection');
   });
 
   it('an import queued on instance 1 and a calculation queued on instance 2 are picked up and finish', async () => {
@@ -186,6 +195,12 @@ describe('PgBouncer in transaction mode (DATABASE_URL) with DATABASE_DIRECT_URL 
       return ['succeeded', 'failed'].includes(body.status) ? body : undefined;
     }, 60_000);
     assert.equal(run.status, 'succeeded', JSON.stringify(run));
+    // Each instance's job library listens for new jobs on a session of its own (its LISTEN stays
+    // that session's last statement); through PgBouncer it would be on a shared server connection
+    // that hands the notifications to nobody, leaving the workers to their 2-second polling.
+    const listeners = (await superDb('pg_stat_activity').where({ usename: EMBEDDED_API_LOGIN }).where('query', 'like', 'LISTEN "jobs:insert"%').pluck('pid')) as number[];
+    const bouncerPids = await bouncer.serverPids(EMBEDDED_API_LOGIN, apiPassword);
+    assert.equal(listeners.filter((pid) => !bouncerPids.includes(pid)).length, servers.length);
   });
 
   it('24 parallel sign-ins and 3 × 24 parallel requests of two banks through PgBouncer each see only their own bank and departments', async () => {

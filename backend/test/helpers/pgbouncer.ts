@@ -16,6 +16,8 @@ export interface TestPgBouncer {
   url(user: string, password: string, database: string): string;
   /** `SHOW STATS` of the admin console, as the stats user: transactions per database. */
   transactions(database: string, statsUser: string, password: string): Promise<number>;
+  /** `SHOW SERVERS`: the PostgreSQL backend pids of PgBouncer's server connections. */
+  serverPids(statsUser: string, password: string): Promise<number[]>;
   stop(): Promise<void>;
 }
 
@@ -66,18 +68,25 @@ export async function startPgBouncer(o: {
   let output = '';
   child.stderr!.on('data', (d: Buffer) => { output = (output + d.toString()).slice(-4000); });
   const firstUser = Object.entries(o.users)[0]!;
+  /** One command of the admin console (simple protocol, no parameters). */
+  async function console<Row extends pg.QueryResultRow>(command: string, user: string, password: string): Promise<Row[]> {
+    const admin = new pg.Client({ connectionString: bouncer.url(user, password, 'pgbouncer') });
+    await admin.connect();
+    try {
+      return (await admin.query<Row>(command)).rows;
+    } finally {
+      await admin.end();
+    }
+  }
   const bouncer: TestPgBouncer = {
     port,
     url: (user, password, database) => `postgres://${encodeURIComponent(user)}:${encodeURIComponent(password)}@127.0.0.1:${port}/${database}`,
     async transactions(database, statsUser, password) {
-      const admin = new pg.Client({ connectionString: bouncer.url(statsUser, password, 'pgbouncer') });
-      await admin.connect();
-      try {
-        const { rows } = await admin.query<{ database: string; total_xact_count: string }>('SHOW STATS');
-        return Number(rows.find((r) => r.database === database)?.total_xact_count ?? 0);
-      } finally {
-        await admin.end();
-      }
+      const rows = await console<{ database: string; total_xact_count: string }>('SHOW STATS', statsUser, password);
+      return Number(rows.find((r) => r.database === database)?.total_xact_count ?? 0);
+    },
+    async serverPids(statsUser, password) {
+      return (await console<{ remote_pid: string }>('SHOW SERVERS', statsUser, password)).map((r) => Number(r.remote_pid));
     },
     stop: () => new Promise((resolve) => {
       if (child.exitCode !== null || child.signalCode !== null) return resolve();
