@@ -82,7 +82,7 @@ describe('four-eyes', () => {
     await mine.waitFor(wait);
     assert.equal(await mine.count(), 1);
     assert.match((await mine.textContent()) ?? '', /kürzere Sitzungen am Schalter/);
-    assert.match((await mine.textContent()) ?? '', /idleMinutes: \d+ → 17/);
+    assert.match((await mine.textContent()) ?? '', /Idle limit: \d+ → 17/, 'the setting by its name, not its key');
     assert.equal(await mine.locator('[data-test-approve]').count(), 0, 'the proposer has no approve button');
     const approvalId = (await mine.getAttribute('data-test-approval'))!;
     const own = await anna.evaluate(async (id) => {

@@ -1,8 +1,9 @@
 import { parse, serialize } from 'cookie';
-import type { ErrorRequestHandler, Request, Response } from 'express';
+import express, { type ErrorRequestHandler, type Request, type Response } from 'express';
 import type { Knex } from 'knex';
 import type { ClientMeta } from '../auth/auth-service.js';
 import { deliverSignIn } from '../auth/cookies.js';
+import { fail } from '../http/error-catalogue.js';
 import { knownError } from '../http/error-handler.js';
 import type { Logger } from '../log/logger.js';
 import { requires, type RouteTable } from '../http/route-table.js';
@@ -26,7 +27,10 @@ function setStateCookie(req: Request, res: Response, value: string | undefined):
 
 export function directoryRoutes(routes: RouteTable, directory: DirectoryService, options: { loginThrottle: ThrottleOptions; clock: Clock; db: Knex; hmacKey: string }): void {
   // Each provider round trip costs a discovery and a token request: throttled like sign-in.
-  routes.router.use('/auth/oidc', throttle('oidc', options.loginThrottle, options));
+  const oidcThrottle = throttle('oidc', options.loginThrottle, options);
+  routes.router.use('/auth/oidc', (req, res, next) => (req.path.startsWith('/backchannel-logout/') ? next() : oidcThrottle(req, res, next)));
+  // The bank's provider posts one logout token per signed-out session, all from its own address: a wider budget of its own.
+  routes.router.use('/auth/oidc/backchannel-logout', throttle('oidc-logout', { limit: options.loginThrottle.limit * 20, windowSeconds: 60 }, options));
   routes.router.use('/auth/directory', throttle('directory', options.loginThrottle, options));
   // Sign-in page: which bank's directory serves this email's domain.
   routes.public('get', '/auth/directory', async (req) => {
@@ -51,6 +55,20 @@ export function directoryRoutes(routes: RouteTable, directory: DirectoryService,
     const callbackUrl = new URL(req.originalUrl, directory.redirectUri);
     const done = deliverSignIn(req, res, await directory.finishOidc(callbackUrl, stateCookie, meta(req)));
     res.redirect(303, done.signedIn ? '/' : '/login?step=second-factor');
+  });
+
+  // OpenID Connect Back-Channel Logout: the bank's provider (server to server, no cookies) posts a
+  // signed logout token; the user's sessions opened through it end. Every refusal is 400 and changes nothing.
+  const form = express.urlencoded({ extended: false, limit: schemas.BACKCHANNEL_LOGOUT_BODY_LIMIT, parameterLimit: 10 });
+  routes.public('post', '/auth/oidc/backchannel-logout/:tenant', async (req, res) => {
+    if (!req.is('application/x-www-form-urlencoded')) throw fail('unsupported_media_type', { reason: 'form_expected' });
+    await new Promise<void>((resolve, reject) => form(req, res, (err?: unknown) => (err ? reject(err) : resolve())));
+    const token = (req.body as Record<string, unknown> | undefined)?.logout_token;
+    if (typeof token !== 'string' || !token) throw fail('logout_token_rejected', { reason: 'missing', field: 'logout_token' });
+    const path = schemas.backchannelLogoutPath.safeParse(req.params);
+    if (!path.success) throw fail('logout_token_rejected', { reason: 'directory' });
+    await directory.backchannelLogout(path.data.tenant, token, meta(req));
+    return { status: 200 };
   });
 
   // LDAP: the password goes to the bank's directory. Under /auth/login, so the sign-in throttle applies.

@@ -3,7 +3,7 @@ import { service } from '@ember/service';
 import type RouterService from '@ember/routing/router-service';
 import type ApiService from 'frontend/services/api';
 import type SessionService from 'frontend/services/session';
-import type { DirectoryModel, DirectoryView } from 'frontend/components/directory-form';
+import type { DirectoryModel, DirectoryView } from 'frontend/utils/directory';
 import type { RoleView } from 'frontend/components/users-admin';
 import { requireAny } from 'frontend/utils/guard-route';
 
