@@ -22,6 +22,7 @@ const envSchema = z
     DATABASE_URL: postgresUrl.optional(),
     DATABASE_OWNER_URL: postgresUrl.optional(),
     DATABASE_RETENTION_URL: postgresUrl.optional(),
+    DATABASE_DIRECT_URL: postgresUrl.optional(),
     DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
     LOG_LEVEL: z.enum(logLevels).default('info'),
     LOG_KEEP_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
@@ -32,6 +33,7 @@ const envSchema = z
     RETENTION_INTERVAL_SECONDS: z.coerce.number().int().min(5).max(7 * 86_400).default(86_400),
     SMTP_URL: z.string().regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL').optional(),
     MAIL_FROM: z.string().trim().min(3).max(320).regex(/^[^\r\n]+$/, 'must be one line').default('Kontor <no-reply@kontor.invalid>'),
+    MAIL_LOCALE: z.enum(['de', 'en']).default('de'),
     STATIC_DIR: z.string().min(1).optional(),
     JSON_BODY_LIMIT: byteSize.default('100kb'),
     TRUST_PROXY: z.enum(['none', 'loopback', 'uniquelocal']).default('loopback'),
@@ -62,6 +64,10 @@ const envSchema = z
   .refine((env) => !env.DATABASE_OWNER_URL || env.DATABASE_URL, {
     message: 'DATABASE_OWNER_URL needs DATABASE_URL as well',
     path: ['DATABASE_URL'],
+  })
+  .refine((env) => !env.DATABASE_DIRECT_URL || env.DATABASE_URL, {
+    message: 'DATABASE_DIRECT_URL needs DATABASE_URL as well (it is the same role, reached without PgBouncer)',
+    path: ['DATABASE_URL'],
   });
 
 export interface Config {
@@ -70,7 +76,11 @@ export interface Config {
   home: string;
   database:
     | { kind: 'embedded'; port: number; poolMax: number }
-    | { kind: 'external'; apiUrl: string; ownerUrl: string | undefined; retentionUrl: string | undefined; poolMax: number };
+    | {
+        kind: 'external'; apiUrl: string; ownerUrl: string | undefined; retentionUrl: string | undefined; poolMax: number;
+        /** The API role reached without a transaction pooler: the job library, heartbeats and the leader lock need a real session. */
+        directUrl: string | undefined;
+      };
   logLevel: (typeof logLevels)[number];
   logKeepDays: number;
   sessionSecret: string | undefined;
@@ -84,6 +94,8 @@ export interface Config {
   smtpUrl: string | undefined;
   /** The From of every mail. */
   mailFrom: string;
+  /** The language of mails to recipients who never chose one (users.locale null); German for German banks. */
+  mailLocale: 'de' | 'en';
   staticDir: string | undefined;
   jsonBodyLimit: string;
   trustProxy: 'none' | 'loopback' | 'uniquelocal';
@@ -137,7 +149,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     host: e.HOST,
     home,
     database: e.DATABASE_URL
-      ? { kind: 'external', apiUrl: e.DATABASE_URL, ownerUrl: e.DATABASE_OWNER_URL, retentionUrl: e.DATABASE_RETENTION_URL, poolMax: e.DATABASE_POOL_MAX }
+      ? {
+        kind: 'external', apiUrl: e.DATABASE_URL, ownerUrl: e.DATABASE_OWNER_URL, retentionUrl: e.DATABASE_RETENTION_URL, poolMax: e.DATABASE_POOL_MAX,
+        directUrl: e.DATABASE_DIRECT_URL,
+      }
       : { kind: 'embedded', port: embeddedPort, poolMax: e.DATABASE_POOL_MAX },
     logLevel: e.LOG_LEVEL,
     logKeepDays: e.LOG_KEEP_DAYS,
@@ -148,6 +163,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     retentionIntervalMs: e.RETENTION_INTERVAL_SECONDS * 1000,
     smtpUrl: e.SMTP_URL,
     mailFrom: e.MAIL_FROM,
+    mailLocale: e.MAIL_LOCALE,
     staticDir: e.STATIC_DIR ? path.resolve(e.STATIC_DIR) : undefined,
     jsonBodyLimit: e.JSON_BODY_LIMIT,
     trustProxy: e.TRUST_PROXY,
