@@ -10,7 +10,7 @@ import { inTenant } from '../db/tenant-transaction.js';
 import type { Logger } from '../log/logger.js';
 import * as store from './directory-store.js';
 import { ldapBind } from './ldap.js';
-import { OidcFlows } from './oidc.js';
+import { OidcFlows, ProviderUnreachable } from './oidc.js';
 import { LogoutTokenRefusal, verifyLogoutToken, type LogoutRefusalReason } from './backchannel-logout.js';
 import { endDirectorySessions } from '../auth/sessions.js';
 import { allTenantIds } from '../auth/auth-store.js';
@@ -187,6 +187,11 @@ export class DirectoryService {
     try {
       identity = await this.oidc.finish(this.clientOf(row), callbackUrl, pending, { email: row.oidc_email_claim, groups: row.oidc_groups_claim });
     } catch (err) {
+      // Nothing to refuse: the provider did not answer (the sign-in page says so, as at the start).
+      if (err instanceof ProviderUnreachable) {
+        this.d.logger.warn({ requestId: meta.requestId, tenantId: pending.tid, err: (err.cause as Error | undefined)?.name }, 'oidc provider unreachable');
+        throw directoryUnavailable();
+      }
       // The kind of failure (state, nonce, audience, expiry, signature) is logged by name, never the token.
       const code = (err as { code?: string }).code ?? (err as Error).name;
       this.d.logger.info({ requestId: meta.requestId, tenantId: pending.tid, failure: String(code).slice(0, 60) }, 'oidc answer refused');

@@ -37,6 +37,20 @@ const FAILURE_COOLDOWN_MS = 30_000;
 /** Longest provider session id (`sid`) or logout token id (`jti`) Kontor keeps (the columns' bound). */
 export const MAX_SID = 255;
 
+/** The provider did not answer (discovery failed, or a request got no response): not a refused answer. */
+export class ProviderUnreachable extends Error {
+  constructor(cause: unknown) {
+    super('provider unreachable', { cause });
+    this.name = 'ProviderUnreachable';
+  }
+}
+
+/** Node's fetch gives up on a connection as TypeError "fetch failed"; a timeout aborts it. */
+function noAnswer(err: unknown): boolean {
+  const e = err as { name?: unknown; message?: unknown } | null;
+  return e?.name === 'TimeoutError' || e?.name === 'AbortError' || (err instanceof TypeError && e?.message === 'fetch failed');
+}
+
 export class OidcFlows {
   private readonly cache = new Map<string, { at: number; config: Promise<client.Configuration> }>();
   /** jose's remote key sets, per JWKS URL: keys cached, an unknown `kid` refetched at most every 30 s. */
@@ -104,9 +118,13 @@ export class OidcFlows {
 
   /** Throws when the provider's answer fails any check; the caller records the refusal. */
   async finish(c: OidcClientConfig, callbackUrl: URL, pending: OidcPending, claims: { email: string; groups: string | null }): Promise<OidcIdentity> {
-    const config = await this.configuration(c);
+    const config = await this.configuration(c).catch((err: unknown) => {
+      throw new ProviderUnreachable(err);
+    });
     const tokens = await client.authorizationCodeGrant(config, callbackUrl, {
       pkceCodeVerifier: pending.verifier, expectedState: pending.state, expectedNonce: pending.nonce, idTokenExpected: true,
+    }).catch((err: unknown) => {
+      throw noAnswer(err) ? new ProviderUnreachable(err) : err;
     });
     const idClaims = tokens.claims();
     if (!idClaims) throw new Error('no ID token');

@@ -57,7 +57,7 @@ export async function startProvider(clients: ProviderClient[]): Promise<TestProv
       return ((await res.json()) as { token: string }).token;
     },
     stop: () => new Promise((resolve) => {
-      if (child.exitCode !== null) return resolve();
+      if (child.exitCode !== null || child.signalCode !== null) return resolve();
       child.once('exit', () => resolve());
       child.kill('SIGTERM');
     }),
@@ -100,15 +100,17 @@ export interface FlowResult {
 /**
  * A browser's journey: Kontor's start → the provider (interaction signs in the named account) →
  * Kontor's callback. `rewriteCallback` lets a test tamper with the provider's redirect back;
- * `stateFrom` replays the state cookie of another, earlier start (a login CSRF attempt).
+ * `stateFrom` replays the state cookie of another, earlier start (a login CSRF attempt);
+ * `beforeCallback` runs while the browser is on its way back (time passes, the provider goes away).
  */
-export async function runFlow(kontorUrl: string, tenantId: string, options: { rewriteCallback?: (u: URL) => URL; stateCookie?: string } = {}): Promise<FlowResult & { stateCookie: string | undefined }> {
+export async function runFlow(kontorUrl: string, tenantId: string, options: { rewriteCallback?: (u: URL) => URL; stateCookie?: string; beforeCallback?: () => Promise<void> } = {}): Promise<FlowResult & { stateCookie: string | undefined }> {
   const jar = new Jar();
   let url = new URL(`${kontorUrl}/api/auth/oidc/start?tenant=${tenantId}`);
   let stateCookie: string | undefined;
   for (let hop = 0; hop < 20; hop++) {
     const isCallback = url.pathname === '/api/auth/oidc/callback';
     if (isCallback && options.rewriteCallback) url = options.rewriteCallback(url);
+    if (isCallback) await options.beforeCallback?.();
     let cookie = jar.header(url);
     if (isCallback && options.stateCookie) cookie = `kontor_oidc=${options.stateCookie}`;
     const res = await fetch(url, { redirect: 'manual', headers: cookie ? { cookie } : {} });
