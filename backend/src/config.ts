@@ -33,6 +33,7 @@ const envSchema = z
     RETENTION_INTERVAL_SECONDS: z.coerce.number().int().min(5).max(7 * 86_400).default(86_400),
     SMTP_URL: z.string().regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL').optional(),
     MAIL_FROM: z.string().trim().min(3).max(320).regex(/^[^\r\n]+$/, 'must be one line').default('Kontor <no-reply@kontor.invalid>'),
+    MAIL_LOCALE: z.enum(['de', 'en']).default('de'),
     STATIC_DIR: z.string().min(1).optional(),
     JSON_BODY_LIMIT: byteSize.default('100kb'),
     TRUST_PROXY: z.enum(['none', 'loopback', 'uniquelocal']).default('loopback'),
@@ -93,6 +94,8 @@ export interface Config {
   smtpUrl: string | undefined;
   /** The From of every mail. */
   mailFrom: string;
+  /** The language of mails to recipients who never chose one (users.locale null); German for German banks. */
+  mailLocale: 'de' | 'en';
   staticDir: string | undefined;
   jsonBodyLimit: string;
   trustProxy: 'none' | 'loopback' | 'uniquelocal';
@@ -160,6 +163,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     retentionIntervalMs: e.RETENTION_INTERVAL_SECONDS * 1000,
     smtpUrl: e.SMTP_URL,
     mailFrom: e.MAIL_FROM,
+    mailLocale: e.MAIL_LOCALE,
     staticDir: e.STATIC_DIR ? path.resolve(e.STATIC_DIR) : undefined,
     jsonBodyLimit: e.JSON_BODY_LIMIT,
     trustProxy: e.TRUST_PROXY,

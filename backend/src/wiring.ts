@@ -142,7 +142,7 @@ export function instanceKeys(config: Config, secrets: Secrets): { sessionSecret:
 export function instanceDeps(config: Config, secrets: Secrets, db: Knex, logger: Logger, clock: Clock): ServiceDeps & { mailer: Mailer } {
   return {
     db, logger, clock,
-    mailer: createMailer({ smtpUrl: config.smtpUrl, from: config.mailFrom, home: config.home, logger, clock }),
+    mailer: createMailer({ smtpUrl: config.smtpUrl, from: config.mailFrom, locale: config.mailLocale, home: config.home, logger, clock }),
     ...instanceKeys(config, secrets),
     publicUrl: config.publicUrl,
     vendorPasskeyRequired: config.vendorPasskeyRequired,

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { containerRetention } from '../src/containers/retention.js';
 import { inWholeTenant } from '../src/db/tenant-transaction.js';
+import { renderMail } from '../src/mail/templates.js';
 import { createTenantWithUser, startTestKontor, type TestKontor } from './helpers/app.js';
 import { capturingLogger } from './helpers/logger.js';
 import { defaultDepartment } from './helpers/departments.js';
@@ -29,7 +30,7 @@ describe('container retention', () => {
     await mk('fresh', 10);
     const { logger } = capturingLogger();
     const sent: string[] = [];
-    const result = await containerRetention({ db: t.db, clock: t.clock, logger, mailer: { send: async (m) => void sent.push(`${m.to}|${m.text}`) } }, [admin.tenantId]);
+    const result = await containerRetention({ db: t.db, clock: t.clock, logger, mailer: { send: async (m) => void sent.push(`${m.to}|${renderMail(m, 'de').text}`) } }, [admin.tenantId]);
     assert.ok(result.deleted >= 1);
     const names = await inWholeTenant(t.owner, admin.tenantId, async (trx) => (await trx('containers').orderBy('name').pluck('name')) as string[]);
     assert.deepEqual(names, ['expired but locked', 'fresh', 'warn soon']);
@@ -38,7 +39,7 @@ describe('container retention', () => {
     assert.equal(mine.length, 1);
     assert.match(mine[0]!, /warn soon/);
     assert.doesNotMatch(mine[0]!, /fresh/);
-    await containerRetention({ db: t.db, clock: t.clock, logger, mailer: { send: async (m) => void sent.push(`${m.to}|${m.text}`) } }, [admin.tenantId]);
+    await containerRetention({ db: t.db, clock: t.clock, logger, mailer: { send: async (m) => void sent.push(`${m.to}|${renderMail(m, 'de').text}`) } }, [admin.tenantId]);
     await new Promise((r) => setTimeout(r, 50));
     assert.equal(sent.filter((s) => s.startsWith(admin.email)).length, 1, 'warned once');
     const types = await inWholeTenant(t.owner, admin.tenantId, async (trx) => (await trx('audit_events').whereLike('type', 'container.retention%').pluck('type')) as string[]);

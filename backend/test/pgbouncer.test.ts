@@ -242,7 +242,10 @@ describe('PgBouncer in transaction mode (DATABASE_URL) with DATABASE_DIRECT_URL 
 
   it('a DATABASE_DIRECT_URL with another role than DATABASE_URL is refused at start (the queue would run without row security)', async () => {
     const config = await memberConfig('instance-owner-direct', { ...shared, DATABASE_DIRECT_URL: urls.owner });
-    await assert.rejects(startServer(config, capturingLogger().logger, systemClock), (err: Error) => {
+    await assert.rejects(startServer(config, capturingLogger().logger, systemClock).then(async (started) => {
+      await started.stop();
+      return started;
+    }), (err: Error) => {
       assert.ok(err instanceof DatabaseSetupError, `${err.name}: ${err.message}`);
       assert.match(err.message, /DATABASE_DIRECT_URL signs in as another role/);
       return true;

@@ -10,7 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { recordAudit } from '../src/audit/audit-store.js';
 import { SyslogShipper } from '../src/audit/syslog-shipper.js';
 import { inWholeTenant } from '../src/db/tenant-transaction.js';
-import { createTenantWithUser, startTestKontor, type TestKontor } from './helpers/app.js';
+import { addUser, createTenantWithUser, startTestKontor, type TestKontor } from './helpers/app.js';
 import { Client } from './helpers/client.js';
 import { capturingLogger } from './helpers/logger.js';
 import { MailCatcher } from './helpers/mail.js';
@@ -199,6 +199,10 @@ describe('syslog over TLS (RFC 5425), and shipping that cannot stop silently', (
     const receiver = new TlsReceiver(pki);
     const url = await receiver.start();
     const admin = await createTenantWithUser(t, { roles: ['tenant_admin'] });
+    // Two admins of the bank, one mail each in the language each chose (issue 15).
+    const enAdmin = await addUser(t, admin.tenantId, { roles: ['tenant_admin'] });
+    await t.owner('users').where({ id: admin.id }).update({ locale: 'de' });
+    await t.owner('users').where({ id: enAdmin.id }).update({ locale: 'en' });
     const shipper = new SyslogShipper({
       db: t.db, url, tls: { caFile: pki.ca, certFile: pki.clientCert, keyFile: pki.clientKey }, logger: capturingLogger().logger, maxLagMs: 400, mailer,
     });
@@ -223,7 +227,13 @@ describe('syslog over TLS (RFC 5425), and shipping that cannot stop silently', (
     await mail.waitFor((m) => m.to.includes(admin.email));
     await settle();
     const mine = () => mail.mails.filter((m) => m.to.includes(admin.email));
-    assert.deepEqual(mine().map((m) => m.subject), ['Kontor: Protokollversand an Syslog gestört / Kontor: audit shipping to syslog has stopped'], 'exactly one mail');
+    assert.deepEqual(mine().map((m) => m.subject), ['Kontor: Protokollversand an Syslog gestört'], 'exactly one mail');
+    assert.doesNotMatch(mine()[0]!.text, /has not been able to ship/);
+    const theirs = () => mail.mails.filter((m) => m.to === enAdmin.email);
+    await mail.waitFor((m) => m.to === enAdmin.email);
+    assert.deepEqual(theirs().map((m) => m.subject), ['Kontor: audit shipping to syslog has stopped'], 'the English admin: one English mail');
+    assert.match(theirs()[0]!.text, /has not been able to ship audit records to the syslog server for \d+ minutes/);
+    assert.doesNotMatch(theirs()[0]!.text, /Protokoll/);
 
     await receiver.start();
     await shipper.shipOnce();
@@ -233,8 +243,11 @@ describe('syslog over TLS (RFC 5425), and shipping that cannot stop silently', (
     for (const type of ['import.started', 'import.failed', 'audit.shipping_stopped']) {
       assert.ok(receiver.messages.some((m) => m.includes(admin.tenantId) && m.includes(`"type":"${type}"`)), `${type} delivered after the restart`);
     }
-    await mail.waitFor((m) => m.to.includes(admin.email) && m.subject.includes('resumed'));
+    await mail.waitFor((m) => m.to.includes(admin.email) && m.subject.includes('wieder in Ordnung'));
     assert.equal(mine().length, 2, 'one more mail when it resumed');
+    await mail.waitFor((m) => m.to === enAdmin.email && m.subject === 'Kontor: audit shipping has resumed');
+    assert.doesNotMatch(theirs()[1]!.text, /Unterbrechung/);
+    assert.equal(theirs().length, 2);
     const events = await inWholeTenant(t.owner, admin.tenantId, (trx) => trx('audit_events').where({ tenant_id: admin.tenantId }).where('type', 'like', 'audit.shipping_%').orderBy('seq').pluck('type'));
     assert.deepEqual(events, ['audit.shipping_stopped', 'audit.shipping_resumed']);
     await running.close();

@@ -6,9 +6,10 @@ export async function vendorTenantIds(db: Knex): Promise<string[]> {
   return (await db('tenants').where({ is_vendor: true }).pluck('id')) as string[];
 }
 
-export async function adminEmails(db: Knex, tenantId: string, roleKey: 'tenant_admin' | 'superadmin'): Promise<string[]> {
-  return inTenant(db, tenantId, async (trx) => (await trx('membership_roles as mr').join('roles as r', 'r.id', 'mr.role_id').join('users as u', 'u.id', 'mr.user_id')
-    .where({ 'mr.tenant_id': tenantId, 'r.key': roleKey, 'u.status': 'active' }).distinct('u.email')).map((r: { email: string }) => r.email));
+/** Active holders of the role in the tenant, with the language each chose (null: never chose). */
+export async function adminRecipients(db: Knex, tenantId: string, roleKey: 'tenant_admin' | 'superadmin'): Promise<{ email: string; locale: 'de' | 'en' | null }[]> {
+  return inTenant(db, tenantId, async (trx) => trx('membership_roles as mr').join('roles as r', 'r.id', 'mr.role_id').join('users as u', 'u.id', 'mr.user_id')
+    .where({ 'mr.tenant_id': tenantId, 'r.key': roleKey, 'u.status': 'active' }).distinct<{ email: string; locale: 'de' | 'en' | null }[]>('u.email', 'u.locale'));
 }
 
 export async function savePositions(db: Knex, positions: Map<string, number>, at: Date): Promise<void> {

@@ -11,7 +11,7 @@ import { sendInBackground, type Mailer } from '../mail/mailer.js';
 import { auditShippingMail } from '../mail/templates.js';
 import { recordAudit } from './audit-store.js';
 import { checkpointsAfter } from './checkpoint-store.js';
-import { adminEmails, savePositions, shippedUpTo, unshippedAuditEvents, unshippedLoginEvents, vendorTenantIds } from './shipping-store.js';
+import { adminRecipients, savePositions, shippedUpTo, unshippedAuditEvents, unshippedLoginEvents, vendorTenantIds } from './shipping-store.js';
 
 /** RFC 5424 facility 13, "log audit". */
 const FACILITY = 13;
@@ -161,10 +161,10 @@ export class SyslogShipper {
         await inTenant(this.d.db, tenantId, (trx) => recordAudit(trx, {
           tenantId, actorUserId: null, type: `audit.shipping_${state}`, details: { minutes, reason: this.lastError, banks: this.affected.size },
         }, this.now()));
-        for (const email of await adminEmails(this.d.db, tenantId, role)) {
-          if (mailed.has(email) || !this.d.mailer) continue;
-          mailed.add(email);
-          sendInBackground(this.d.mailer, auditShippingMail(email, state, minutes), this.d.logger);
+        for (const to of await adminRecipients(this.d.db, tenantId, role)) {
+          if (mailed.has(to.email) || !this.d.mailer) continue;
+          mailed.add(to.email);
+          sendInBackground(this.d.mailer, auditShippingMail(to, state, minutes), this.d.logger);
         }
       }
     } catch (err) {

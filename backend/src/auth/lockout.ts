@@ -36,12 +36,12 @@ export function isLockedOut(user: { status: string }): boolean {
 
 /** Counts one failed attempt of `user`; `locked` when this or an earlier failure reached the limit. */
 export async function countFailedAttempt(
-  d: Pick<AuthDeps, 'mailer' | 'logger'>, db: Knex, user: { id: string; email: string; locale?: 'de' | 'en' | null }, at: Date,
+  d: Pick<AuthDeps, 'mailer' | 'logger'>, db: Knex, user: { id: string; email: string; locale: 'de' | 'en' | null }, at: Date,
 ): Promise<{ failures: number; locked: boolean; lockedNow: boolean }> {
   const failures = await store.countFailedLogin(db, user.id, at);
   const lockedNow = failures === LOCK_AFTER_FAILURES;
   if (lockedNow) {
-    sendInBackground(d.mailer, accountLockedMail({ email: user.email, locale: user.locale ?? null }), d.logger);
+    sendInBackground(d.mailer, accountLockedMail(user), d.logger);
     d.logger.info({ userId: user.id }, 'account locked after failed logins');
   }
   return { failures, locked: failures >= LOCK_AFTER_FAILURES, lockedNow };

@@ -94,10 +94,11 @@ export async function markRetentionWarned(trx: Knex.Transaction, tenantId: strin
 }
 
 /** Active tenant admins of the bank's own staff (vendor staff are not mailed about a bank's containers). */
-export async function tenantAdminEmails(trx: Knex.Transaction, tenantId: string): Promise<string[]> {
-  const rows = await trx('membership_roles as mr').join('roles as r', 'r.id', 'mr.role_id').join('users as u', 'u.id', 'mr.user_id')
-    .where({ 'mr.tenant_id': tenantId, 'r.key': 'tenant_admin', 'u.status': 'active' }).where('u.tenant_id', tenantId).distinct<{ email: string }[]>('u.email');
-  return rows.map((r) => r.email);
+/** Active tenant admins with the language each chose (null: never chose), for the retention warning. */
+export async function tenantAdminRecipients(trx: Knex.Transaction, tenantId: string): Promise<{ email: string; locale: 'de' | 'en' | null }[]> {
+  return trx('membership_roles as mr').join('roles as r', 'r.id', 'mr.role_id').join('users as u', 'u.id', 'mr.user_id')
+    .where({ 'mr.tenant_id': tenantId, 'r.key': 'tenant_admin', 'u.status': 'active' }).where('u.tenant_id', tenantId)
+    .distinct<{ email: string; locale: 'de' | 'en' | null }[]>('u.email', 'u.locale');
 }
 
 export async function activeTenantIds(db: Knex, only?: string[]): Promise<string[]> {

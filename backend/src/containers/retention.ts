@@ -29,8 +29,9 @@ export async function containerRetention(deps: { db: Knex; clock: Clock; mailer:
       }
       const soon = await store.unwarnedUnusedSince(trx, tenantId, new Date(now.getTime() - (days - WARN_DAYS_BEFORE) * DAY_MS));
       if (soon.length === 0) return;
-      const admins = await store.tenantAdminEmails(trx, tenantId);
-      for (const email of admins) sendInBackground(deps.mailer, containerRetentionMail(email, soon.map((s) => s.name), WARN_DAYS_BEFORE), deps.logger);
+      // One mail per admin, each in the language that admin chose.
+      const admins = await store.tenantAdminRecipients(trx, tenantId);
+      for (const to of admins) sendInBackground(deps.mailer, containerRetentionMail(to, soon.map((s) => s.name), WARN_DAYS_BEFORE), deps.logger);
       await store.markRetentionWarned(trx, tenantId, soon.map((s) => s.id), now);
       for (const s of soon) {
         await recordAudit(trx, { tenantId, actorUserId: null, type: 'container.retention_warning', subjectType: 'container', subjectId: s.id, details: { admins: admins.length } }, now);

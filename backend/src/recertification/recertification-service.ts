@@ -178,7 +178,7 @@ export async function runRecertification(d: MaintenanceDeps, now: Date = d.clock
       }
       const overdue = await store.overdueCampaigns(trx, tenant.id, now, new Date(now.getTime() - 7 * DAY_MS));
       if (overdue.length) {
-        const admins = await store.adminEmails(trx, tenant.id);
+        const admins = await store.adminRecipients(trx, tenant.id);
         for (const c of overdue) {
           for (const to of admins) mails.push(recertificationReminderMail(to, c.total - c.decided, c.due_at));
           await store.markReminded(trx, tenant.id, c.id, now);
@@ -193,7 +193,7 @@ export async function runRecertification(d: MaintenanceDeps, now: Date = d.clock
         const noticed = u.warned_at && u.warned_at > u.last_active;
         if (!noticed) {
           await store.markWarned(trx, u.id, now);
-          mails.push(deactivationNoticeMail(u.email, NOTICE_DAYS));
+          mails.push(deactivationNoticeMail({ email: u.email, locale: u.locale }, NOTICE_DAYS));
           await recordAudit(trx, { tenantId: tenant.id, actorUserId: null, type: 'user.deactivation_announced', subjectType: 'user', subjectId: u.id, details: { days: s.inactive_days } }, now);
           outcome.announced += 1;
         } else if (u.last_active < cutoff && u.warned_at! <= new Date(now.getTime() - NOTICE_DAYS * DAY_MS)) {

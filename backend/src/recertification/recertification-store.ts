@@ -150,23 +150,25 @@ export async function activeTenants(db: Knex): Promise<{ id: string; created_at:
 }
 
 /** Emails of the bank's own admins (users:write), who get the reminders. */
-export async function adminEmails(trx: Knex.Transaction, tenantId: string): Promise<string[]> {
-  return typed<string[]>(trx('memberships as m').join('users as u', 'u.id', 'm.user_id')
+export async function adminRecipients(trx: Knex.Transaction, tenantId: string): Promise<{ email: string; locale: 'de' | 'en' | null }[]> {
+  return typed<{ email: string; locale: 'de' | 'en' | null }[]>(trx('memberships as m').join('users as u', 'u.id', 'm.user_id')
     .where({ 'm.tenant_id': tenantId, 'u.tenant_id': tenantId, 'u.status': 'active' })
     .whereExists((q) => void q.select(trx.raw('1')).from('membership_roles as mr').join('role_rights as rr', 'rr.role_id', 'mr.role_id')
       .whereRaw('mr.tenant_id = m.tenant_id and mr.user_id = m.user_id').andWhere({ 'rr.area': 'users', 'rr.access': 'write' }))
-    .distinct('u.email').pluck('u.email'));
+    .distinct('u.email', 'u.locale'));
 }
 
 const LAST_ACTIVE = 'greatest(u.created_at, coalesce(u.last_login_at, u.created_at), coalesce(u.reactivated_at, u.created_at))';
 
+interface DormantRow { id: string; email: string; locale: 'de' | 'en' | null; warned_at: Date | null; last_active: Date }
+
 /** The bank's own active accounts whose last sign-in (or creation, or reactivation) is before `before`. */
-export async function dormant(trx: Knex.Transaction, tenantId: string, before: Date): Promise<{ id: string; email: string; warned_at: Date | null; last_active: Date }[]> {
-  return typed<{ id: string; email: string; warned_at: Date | null; last_active: Date }[]>(trx('users as u')
+export async function dormant(trx: Knex.Transaction, tenantId: string, before: Date): Promise<DormantRow[]> {
+  return typed<DormantRow[]>(trx('users as u')
     .where({ 'u.tenant_id': tenantId, 'u.status': 'active' })
     .whereNull('u.deactivated_at')
     .whereRaw(`${LAST_ACTIVE} < ?`, [before])
-    .select('u.id', 'u.email', 'u.deactivation_warned_at as warned_at', trx.raw(`${LAST_ACTIVE} as last_active`)));
+    .select('u.id', 'u.email', 'u.locale', 'u.deactivation_warned_at as warned_at', trx.raw(`${LAST_ACTIVE} as last_active`)));
 }
 
 export async function markWarned(trx: Knex.Transaction, userId: string, at: Date): Promise<void> {

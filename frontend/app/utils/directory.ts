@@ -6,6 +6,8 @@ export interface DirectoryView {
   jit: boolean;
   groupRoles: Record<string, string[]>;
   redirectUri: string;
+  /** OpenID Connect: where the provider posts its logout tokens (Back-Channel Logout). */
+  backchannelLogoutUri?: string;
   oidc?: { issuer: string; clientId: string; clientSecretSet: boolean; emailClaim: string; groupsClaim: string | null };
   ldap?: {
     url: string;
@@ -26,6 +28,8 @@ export interface DirectoryModel {
   roles: { id: string; name: string }[];
   /** Shown before a directory exists (the API answers it with the configuration). */
   redirectUri: string;
+  /** The same for the back-channel logout address (the bank's own). */
+  backchannelLogoutUri?: string;
 }
 
 export type TextField =

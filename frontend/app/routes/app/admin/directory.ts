@@ -27,6 +27,7 @@ export default class AdminDirectoryRoute extends Route {
       roles: roles.filter((r) => r.assignableInTenants).map((r) => ({ id: r.id, name: r.name })),
       // Until the first save the API has not said it; the same address, from this page's origin.
       redirectUri: `${window.location.origin}/api/auth/oidc/callback`,
+      backchannelLogoutUri: this.session.info ? `${window.location.origin}/api/auth/oidc/backchannel-logout/${this.session.info.tenant.id}` : undefined,
     };
   }
 }
