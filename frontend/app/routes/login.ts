@@ -13,8 +13,13 @@ export default class LoginRoute extends Route {
   @service declare locale: LocaleService;
   @service declare api: ApiService;
 
-  beforeModel(): void {
-    if (this.session.isSignedIn) this.router.transitionTo('app.index');
+  /** Back from a refused directory sign-in: the form picks the refusal's text once, so the error texts come first. */
+  async beforeModel(transition: Parameters<Route['beforeModel']>[0]): Promise<void> {
+    if (this.session.isSignedIn) {
+      this.router.transitionTo('app.index');
+      return;
+    }
+    if (transition.to?.queryParams['directoryError']) await this.locale.errorTexts();
   }
 
   /** The page renders with its own texts; the rest arrive meanwhile, for the frame after sign-in. */

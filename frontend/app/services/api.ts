@@ -26,7 +26,9 @@ export class ApiError extends Error {
   /** The error of a refused response, from its JSON body when it has one. */
   static from(status: number, data: unknown, statusText: string): ApiError {
     const err = (data as { error?: ApiErrorBody } | undefined)?.error;
-    return new ApiError(status, err?.code ?? 'http_error', err?.message ?? statusText, err?.field, err?.reason, err?.params);
+    // nginx's own limit (limit_req in front of sign-in) answers 429 with a page of its own, not our JSON.
+    const code = err?.code ?? (status === 429 ? 'too_many_requests' : 'http_error');
+    return new ApiError(status, code, err?.message ?? statusText, err?.field, err?.reason, err?.params);
   }
 }
 

@@ -41,6 +41,7 @@ export default class LocaleService extends Service {
   @service declare intl: IntlService;
   #added = new Set<Locale>();
   #errorsAdded = new Set<Locale>();
+  #errorsArriving = new Map<Locale, Promise<void>>();
   #addedCore = new Set<Locale>();
   #wanted: Locale | null = null;
   /** Once a page beyond sign-in was opened, every language switch brings all texts. */
@@ -116,12 +117,20 @@ export default class LocaleService extends Service {
     const add = (texts: Translations) => this.intl.addTranslations(locale, texts);
     const known = fetchedErrors.get(locale);
     if (known) return add(known);
-    void waitForPromise(
+    const arriving = waitForPromise(
       errorLoaders[locale]().then(({ default: texts }) => {
         fetchedErrors.set(locale, texts);
         add(texts);
-      }, () => this.#errorsAdded.delete(locale)),
+      }, () => void this.#errorsAdded.delete(locale)),
     );
+    this.#errorsArriving.set(locale, arriving);
+    void arriving.finally(() => this.#errorsArriving.delete(locale));
+  }
+
+  /** Settles once the error texts of the language in use are at hand (a page that opens with an error waits for them). */
+  async errorTexts(): Promise<void> {
+    await this.ready;
+    await this.#errorsArriving.get(this.current);
   }
 }
 
