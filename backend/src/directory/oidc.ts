@@ -1,4 +1,4 @@
-import { createRemoteJWKSet, type JWTVerifyGetKey } from 'jose';
+import { createRemoteJWKSet, errors, type JWTVerifyGetKey } from 'jose';
 import * as client from 'openid-client';
 
 /**
@@ -28,6 +28,12 @@ export interface OidcIdentity {
 }
 
 const CACHE_MS = 10 * 60_000;
+/**
+ * After a failed discovery or key-set fetch, how long Kontor answers from that failure instead of
+ * asking the provider again: the back-channel logout endpoint is public, and without this every
+ * forged token would make Kontor send the bank's provider a request (one for one).
+ */
+const FAILURE_COOLDOWN_MS = 30_000;
 /** Longest provider session id (`sid`) or logout token id (`jti`) Kontor keeps (the columns' bound). */
 export const MAX_SID = 255;
 
@@ -62,7 +68,11 @@ export class OidcFlows {
       execute: [client.enableNonRepudiationChecks, ...(this.options.allowHttp ? [client.allowInsecureRequests] : [])],
       timeout: this.options.timeoutSeconds ?? 10,
     });
-    config.catch(() => this.cache.delete(key));
+    // A failure stays cached for FAILURE_COOLDOWN_MS, then the next use asks again.
+    config.catch(() => {
+      const entry = this.cache.get(key);
+      if (entry?.config === config) entry.at = Date.now() - CACHE_MS + FAILURE_COOLDOWN_MS;
+    });
     this.cache.set(key, { at: Date.now(), config });
     if (this.cache.size > 1000) this.cache.delete(this.cache.keys().next().value!);
     return config;
@@ -72,11 +82,24 @@ export class OidcFlows {
   async logoutKeys(c: OidcClientConfig): Promise<{ issuer: string; keys: JWTVerifyGetKey }> {
     const metadata = (await this.configuration(c)).serverMetadata();
     if (!metadata.jwks_uri || (!this.options.allowHttp && !metadata.jwks_uri.startsWith('https://'))) throw new Error('no https jwks_uri');
-    let keys = this.keySets.get(metadata.jwks_uri);
+    const uri = metadata.jwks_uri;
+    let keys = this.keySets.get(uri);
     if (!keys) {
-      keys = createRemoteJWKSet(new URL(metadata.jwks_uri), { timeoutDuration: (this.options.timeoutSeconds ?? 10) * 1000, cooldownDuration: 30_000, cacheMaxAge: CACHE_MS });
+      const remote = createRemoteJWKSet(new URL(uri), { timeoutDuration: (this.options.timeoutSeconds ?? 10) * 1000, cooldownDuration: 30_000, cacheMaxAge: CACHE_MS });
+      // jose's cooldown holds only after a successful fetch; a failing key set is not asked again for a while either.
+      let failedAt = -Infinity;
+      keys = async (header, token) => {
+        if (Date.now() - failedAt < FAILURE_COOLDOWN_MS) throw new Error('jwks unavailable');
+        try {
+          return await remote(header, token);
+        } catch (err) {
+          if (err instanceof errors.JWKSNoMatchingKey || err instanceof errors.JWKSMultipleMatchingKeys) throw err;
+          failedAt = Date.now();
+          throw new Error('jwks unavailable');
+        }
+      };
       if (this.keySets.size >= 1000) this.keySets.delete(this.keySets.keys().next().value!);
-      this.keySets.set(metadata.jwks_uri, keys);
+      this.keySets.set(uri, keys);
     }
     return { issuer: metadata.issuer, keys };
   }
