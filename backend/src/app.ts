@@ -27,7 +27,7 @@ import { userRoutes } from './users/routes.js';
 import type { CalculationQueue } from './calculations/calculation-queue.js';
 import { calculationRoutes } from './calculations/routes.js';
 import type { DirectoryService } from './directory/directory-service.js';
-import { directoryRoutes } from './directory/routes.js';
+import { directoryRoutes, oidcNavigationRefusals } from './directory/routes.js';
 import type { Passkeys } from './auth/passkeys/passkeys.js';
 import { passkeyRoutes } from './auth/passkeys/routes.js';
 import { approvalRoutes } from './approvals/routes.js';
@@ -101,6 +101,7 @@ export function createApp(deps: AppDeps): Kontor {
   api.use((req, res, next) => (/^\/containers\/[^/]+\/imports\//.test(req.path) ? next() : json(req, res, next)));
   api.use(rejectUnstorableText);
   api.use(routes.router);
+  api.use(oidcNavigationRefusals(deps.logger));
   for (const router of deps.extraApiRoutes ?? []) api.use(router);
   api.use(apiNotFound);
   app.use('/api', api);

@@ -22,6 +22,7 @@ const envSchema = z
     DATABASE_URL: postgresUrl.optional(),
     DATABASE_OWNER_URL: postgresUrl.optional(),
     DATABASE_RETENTION_URL: postgresUrl.optional(),
+    DATABASE_DIRECT_URL: postgresUrl.optional(),
     DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
     LOG_LEVEL: z.enum(logLevels).default('info'),
     LOG_KEEP_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
@@ -63,6 +64,10 @@ const envSchema = z
   .refine((env) => !env.DATABASE_OWNER_URL || env.DATABASE_URL, {
     message: 'DATABASE_OWNER_URL needs DATABASE_URL as well',
     path: ['DATABASE_URL'],
+  })
+  .refine((env) => !env.DATABASE_DIRECT_URL || env.DATABASE_URL, {
+    message: 'DATABASE_DIRECT_URL needs DATABASE_URL as well (it is the same role, reached without PgBouncer)',
+    path: ['DATABASE_URL'],
   });
 
 export interface Config {
@@ -71,7 +76,11 @@ export interface Config {
   home: string;
   database:
     | { kind: 'embedded'; port: number; poolMax: number }
-    | { kind: 'external'; apiUrl: string; ownerUrl: string | undefined; retentionUrl: string | undefined; poolMax: number };
+    | {
+        kind: 'external'; apiUrl: string; ownerUrl: string | undefined; retentionUrl: string | undefined; poolMax: number;
+        /** The API role reached without a transaction pooler: the job library, heartbeats and the leader lock need a real session. */
+        directUrl: string | undefined;
+      };
   logLevel: (typeof logLevels)[number];
   logKeepDays: number;
   sessionSecret: string | undefined;
@@ -140,7 +149,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     host: e.HOST,
     home,
     database: e.DATABASE_URL
-      ? { kind: 'external', apiUrl: e.DATABASE_URL, ownerUrl: e.DATABASE_OWNER_URL, retentionUrl: e.DATABASE_RETENTION_URL, poolMax: e.DATABASE_POOL_MAX }
+      ? {
+        kind: 'external', apiUrl: e.DATABASE_URL, ownerUrl: e.DATABASE_OWNER_URL, retentionUrl: e.DATABASE_RETENTION_URL, poolMax: e.DATABASE_POOL_MAX,
+        directUrl: e.DATABASE_DIRECT_URL,
+      }
       : { kind: 'embedded', port: embeddedPort, poolMax: e.DATABASE_POOL_MAX },
     logLevel: e.LOG_LEVEL,
     logKeepDays: e.LOG_KEEP_DAYS,

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { systemClock } from './clock.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { DatabaseSetupError } from './db/database.js';
+import { leaveStopSignalsToCaller } from './db/embedded.js';
 import { createLogger } from './log/logger.js';
 import { errorFields, isDatabaseError } from './log/error-fields.js';
 import { ensureHome } from './secrets.js';
@@ -58,6 +59,7 @@ try {
   };
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
+  leaveStopSignalsToCaller();
 } catch (err) {
   if (err instanceof DatabaseSetupError || err instanceof PortInUse) {
     process.stderr.write(`${err.message}\n`);

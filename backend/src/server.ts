@@ -16,7 +16,6 @@ import { SyslogShipper } from './audit/syslog-shipper.js';
 import { loadOrCreateSigningKey } from './audit/checkpoint-key.js';
 import { CheckpointService } from './audit/checkpoints.js';
 import { failJoblessWork } from './jobs/startup-cleanup.js';
-import { connectionConfig } from './db/connection.js';
 import { ClusterLeader } from './maintenance/cluster-leader.js';
 import { MaintenanceLoop } from './maintenance/maintenance-loop.js';
 import { purgeExpiredThrottles } from './maintenance/cluster-store.js';
@@ -27,6 +26,8 @@ export interface RunningServer {
   database: Database;
   kontor: Kontor;
   initialAdminFile: string | undefined;
+  /** This instance holds the cluster's leader lock (runs the periodic work). */
+  isLeader(): boolean;
   stop(): Promise<void>;
 }
 
@@ -55,6 +56,7 @@ export async function startServer(config: Config, logger: Logger, clock: Clock):
     : undefined;
   const kontor = createApp({
     ...services,
+    sessionConnection: database.session,
     checkpoints,
     auditShipping: shipper,
     jsonBodyLimit: config.jsonBodyLimit,
@@ -107,7 +109,7 @@ export async function startServer(config: Config, logger: Logger, clock: Clock):
     ],
   });
   const leader = new ClusterLeader({
-    connection: connectionConfig(database.api), logger,
+    connection: database.session, logger,
     onLead: () => {
       maintenance.start();
       shipper?.start();
@@ -125,6 +127,7 @@ export async function startServer(config: Config, logger: Logger, clock: Clock):
     database,
     kontor,
     initialAdminFile,
+    isLeader: () => leader.isLeader,
     stop: async () => {
       await leader.stop();
       await new Promise<void>((resolve) => server.close(() => resolve()));

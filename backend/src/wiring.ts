@@ -1,6 +1,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import type { Knex } from 'knex';
+import type pg from 'pg';
 import type { Clock } from './clock.js';
 import { loadConfig, type Config } from './config.js';
 import type { Logger } from './log/logger.js';
@@ -57,6 +58,8 @@ export interface ServiceDeps {
   checkpoints?: CheckpointService;
   /** The job queue's settings (its database is `db`'s); start it with `jobs.start()`. */
   jobs?: Partial<Omit<JobQueuesOptions, 'connection' | 'logger'>>;
+  /** Where the job library and the heartbeats connect: a real session (Database.session); default `db`'s settings. */
+  sessionConnection?: pg.ClientConfig;
   /** Plain-HTTP OpenID Connect issuers (the test suite's local provider only). */
   allowHttpIssuer?: boolean;
   /** The platform requires passkeys of vendor staff (config VENDOR_PASSKEY_REQUIRED). */
@@ -112,7 +115,7 @@ export function buildServices(deps: ServiceDeps): Services {
   const audit = new AuditService(deps.checkpoints && { checkpoints: deps.checkpoints, clock });
   const access = new AccessService({ db, clock, mailer, logger, publicUrl });
   const settings = new SettingsService({ clock, fourEyes, access });
-  const jobs = new JobQueues({ concurrency: Math.max(1, os.availableParallelism() - 1), ...deps.jobs, connection: connectionConfig(db), logger });
+  const jobs = new JobQueues({ concurrency: Math.max(1, os.availableParallelism() - 1), ...deps.jobs, connection: deps.sessionConnection ?? connectionConfig(db), logger });
   const imports = new ImportQueue({ db, clock, logger, queues: jobs });
   const calculationQueue = new CalculationQueue({ db, clock, logger, timeoutMs: deps.calculationTimeoutMs ?? defaults.calculationTimeoutMs, queues: jobs });
   const calculations = new CalculationsService({ clock, queue: calculationQueue });

@@ -188,6 +188,7 @@ const matrix: Record<string, Scenario> = {
   'GET /auth/directory': { rule: 'public' },
   'GET /auth/oidc/start': { rule: 'public' },
   'GET /auth/oidc/callback': { rule: 'public' },
+  'POST /auth/oidc/backchannel-logout/:tenant': { rule: 'public', own: async (tenantId) => ({ tenant: tenantId }) },
   'POST /auth/login/directory': { rule: 'public', body: () => ({ email: 'nobody@bank.example', password: 'whatever-it-is' }) },
   'GET /directory': { rule: 'settings:read' },
   'PUT /directory': { rule: 'settings:write', body: () => ({ method: 'ldap', url: 'ldaps://ldap.bank.example', bindDnTemplate: 'uid={local},ou=people,dc=bank,dc=example' }) },

@@ -33,11 +33,20 @@ describe('config', () => {
     assert.equal(config.database.kind, 'external');
   });
 
+  it('takes DATABASE_DIRECT_URL for the sessions behind PgBouncer; without it there is none (everything uses DATABASE_URL)', () => {
+    const behind = loadConfig({ DATABASE_URL: 'postgres://api@pgbouncer:6432/kontor', DATABASE_DIRECT_URL: 'postgres://api@db:5432/kontor' });
+    assert.equal(behind.database.kind === 'external' && behind.database.directUrl, 'postgres://api@db:5432/kontor');
+    const plain = loadConfig({ DATABASE_URL: 'postgres://api@db/kontor' });
+    assert.equal(plain.database.kind === 'external' && plain.database.directUrl, undefined);
+  });
+
   for (const [name, env, field] of [
     ['a port out of range', { PORT: '70000' }, 'PORT'],
     ['a port that is not a number', { PORT: 'http' }, 'PORT'],
     ['a non-postgres DATABASE_URL', { DATABASE_URL: 'mysql://x/y' }, 'DATABASE_URL'],
     ['an owner URL without an API URL', { DATABASE_OWNER_URL: 'postgres://o@db/k' }, 'DATABASE_URL'],
+    ['a direct URL without an API URL', { DATABASE_DIRECT_URL: 'postgres://api@db/k' }, 'DATABASE_URL'],
+    ['a non-postgres DATABASE_DIRECT_URL', { DATABASE_URL: 'postgres://api@pgbouncer/k', DATABASE_DIRECT_URL: 'http://db/k' }, 'DATABASE_DIRECT_URL'],
     ['an unknown log level', { LOG_LEVEL: 'chatty' }, 'LOG_LEVEL'],
     ['a short session secret', { SESSION_SECRET: 'short' }, 'SESSION_SECRET'],
     ['a malformed body limit', { JSON_BODY_LIMIT: 'lots' }, 'JSON_BODY_LIMIT'],

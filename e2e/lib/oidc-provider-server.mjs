@@ -30,7 +30,8 @@ const provider = new Provider(issuer, {
   claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name', 'groups'] },
   conformIdTokenClaims: false,
   pkce: { required: () => true },
-  features: { devInteractions: { enabled: false } },
+  // Back-channel logout: signing out at /session/end posts a logout token to each client's backchannel_logout_uri.
+  features: { devInteractions: { enabled: false }, backchannelLogout: { enabled: true } },
   interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
   findAccount: async (_ctx, sub) => (bySub.has(sub) ? { accountId: sub, claims: async () => ({ sub, ...bySub.get(sub).claims }) } : undefined),
 });

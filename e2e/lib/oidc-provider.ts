@@ -16,7 +16,7 @@ export interface ProviderAccount {
  * with the run's throw-away certificate, which the Kontor server trusts. Accounts by login name.
  */
 export async function startProvider(options: {
-  clients: { client_id: string; client_secret: string; redirect_uris: string[] }[];
+  clients: { client_id: string; client_secret: string; redirect_uris: string[]; backchannel_logout_uri?: string; backchannel_logout_session_required?: boolean }[];
   accounts: Record<string, ProviderAccount>;
 }): Promise<{ issuer: string; stop: () => Promise<void> }> {
   const port = await freePort();

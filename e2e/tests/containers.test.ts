@@ -133,6 +133,11 @@ describe('data containers in the browser', () => {
     assert.equal(csv[0], 'group_id;score;class;potential');
     assert.ok(csv.length > 1, 'the demo bank has eligible business customers');
     for (const line of csv.slice(1)) assert.match(line, /^[A-Za-z0-9_-]+;\d{1,3};[ABCD];\d+$/);
+    // "für Excel": the same data with a BOM, named like the byte-exact file (no raw id in the name).
+    const [excel] = await Promise.all([p.waitForEvent('download'), p.locator('[data-test-download-excel]').click()]);
+    assert.match(excel.suggestedFilename(), /^leasing-\d{4}-\d{2}-\d{2}-[0-9a-f]{8}-excel\.csv$/);
+    assert.equal(download.suggestedFilename().replace(/\.csv$/, '-excel.csv'), excel.suggestedFilename());
+    assert.equal(fs.readFileSync(await excel.path()).subarray(0, 3).toString('hex'), 'efbbbf');
     assert.deepEqual(cspViolations, [], 'the charts work under the strict CSP');
 
     const resultPath = await p.evaluate(() => location.pathname);

@@ -5,16 +5,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import type { ChildProcess } from 'node:child_process';
 import type { Knex } from 'knex';
 import { createKnex } from '../../backend/src/db/connection.js';
-import { inTenant, inWholeTenant } from '../../backend/src/db/tenant-transaction.js';
-import { PasswordHasher } from '../../backend/src/auth/password-hasher.js';
-import { DEFAULT_DEPARTMENT_NAME } from '../../backend/src/departments/departments-store.js';
+import { inWholeTenant } from '../../backend/src/db/tenant-transaction.js';
 import { generate } from '../../backend/src/demo/generator.js';
-import { freePort } from '../../backend/src/net/free-port.js';
-import { renderLocalConfig } from '../lib/nginx.js';
-import { startProcess, stopProcess, waitForHttp } from '../lib/processes.js';
+import {
+  clusterInstances, createAnalyst, retryingClients, rollingRestart, signInThrough, startUpstreamNginx, until, type ClusterInstance,
+} from '../lib/cluster.js';
 
 /**
  * Two compiled API instances (own PORT and KONTOR_HOME) on the e2e run's database, behind the real
@@ -22,15 +19,7 @@ import { startProcess, stopProcess, waitForHttp } from '../lib/processes.js';
  * third member). The instances are started once and reused by every case.
  */
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const serverMain = path.join(repoRoot, 'backend/dist/backend/src/main.js');
 const LIMIT = 10;
-
-interface Instance {
-  name: string;
-  port: number;
-  home: string;
-  child: ChildProcess | undefined;
-}
 
 const cli = JSON.parse(process.env.E2E_CLI_ENV ?? '{}') as Record<string, string>;
 const secrets = JSON.parse(fs.readFileSync(path.join(process.env.E2E_KONTOR_HOME!, 'secrets.json'), 'utf8')) as Record<string, string>;
@@ -38,130 +27,49 @@ const pgPort = Number(cli.KONTOR_PG_PORT);
 const dbUrl = (user: string, password: string) => `postgres://${user}:${encodeURIComponent(password)}@127.0.0.1:${pgPort}/kontor`;
 
 let work: string;
-let nginx: ChildProcess | undefined;
+let nginx: { base: string; stop(): Promise<void> } | undefined;
 let owner: Knex;
 let base: string;
-const instances: Instance[] = [];
-
-function instanceEnv(inst: Instance): NodeJS.ProcessEnv {
-  return {
-    ...process.env,
-    PORT: String(inst.port),
-    KONTOR_HOME: inst.home,
-    DATABASE_URL: dbUrl('kontor_app', secrets.pgApiPassword),
-    DATABASE_OWNER_URL: dbUrl('kontor_owner', secrets.pgOwnerPassword),
-    DATABASE_RETENTION_URL: dbUrl('kontor_retention', secrets.pgRetentionPassword),
-    // One cluster: the same session, sign-in event and second-factor keys everywhere.
-    SESSION_SECRET: secrets.sessionSecret,
-    LOGIN_EVENT_KEY: secrets.loginEventKey,
-    TOTP_KEY: secrets.totpKey,
-    AUDIT_SIGNING_KEY_FILE: path.join(process.env.E2E_KONTOR_HOME!, 'checkpoint-key.pem'),
-    SECURITY_HEADERS: 'proxy',
-    SMTP_URL: cli.SMTP_URL,
-    LOG_LEVEL: 'warn',
-    LOGIN_ATTEMPTS_PER_MINUTE: String(LIMIT),
-    JOB_CONCURRENCY: '1',
-  };
-}
-
-async function startInstance(inst: Instance): Promise<void> {
-  inst.child = startProcess(process.execPath, [serverMain], instanceEnv(inst), inst.name);
-  await waitForHttp(`http://127.0.0.1:${inst.port}/api/health`, 120_000);
-}
-
-async function stopInstance(inst: Instance, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
-  if (inst.child) await stopProcess(inst.child, signal);
-  inst.child = undefined;
-}
-
-async function until(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 120_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
-/** A bank analyst with a password only, written as the owner (as the backend's installation helper does). */
-async function createUser(): Promise<{ tenantId: string; email: string; password: string }> {
-  const [t] = await owner('tenants').insert({ name: `Sparkasse Cluster ${randomBytes(3).toString('hex')}` }).returning('id');
-  const tenantId = (t as { id: string }).id;
-  await owner('tenant_modules').insert([{ tenant_id: tenantId, module: 'segmentation' }]);
-  // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- knex select generics do not narrow this row shape
-  const analyst = (await owner('roles').where({ key: 'analyst' }).first('id')) as { id: string };
-  await inTenant(owner, tenantId, (trx) => trx('tenant_settings').insert({ tenant_id: tenantId }));
-  const email = `cluster-${randomBytes(4).toString('hex')}@cluster.example`;
-  const password = `Pw-${randomBytes(12).toString('base64url')}`;
-  const [u] = await owner('users').insert({ tenant_id: tenantId, email, name: 'Cluster Analyst' }).returning('id');
-  const id = (u as { id: string }).id;
-  await owner('password_credentials').insert({ user_id: id, hash: await new PasswordHasher(1).hash(password) });
-  await inTenant(owner, tenantId, async (trx) => {
-    await trx('memberships').insert({ tenant_id: tenantId, user_id: id });
-    await trx('membership_roles').insert({ tenant_id: tenantId, user_id: id, role_id: analyst.id });
-    // Every bank has its Gesamthaus, and its analyst works in it (issue 18).
-    const [d] = await trx('departments').insert({ tenant_id: tenantId, name: DEFAULT_DEPARTMENT_NAME }).returning('id');
-    await trx('membership_departments').insert({ tenant_id: tenantId, user_id: id, department_id: (d as { id: string }).id });
-  });
-  return { tenantId, email, password };
-}
+let instances: ClusterInstance[] = [];
 
 before(async () => {
   work = fs.mkdtempSync(path.join(os.tmpdir(), 'kontor-e2e-multi-'));
   fs.chmodSync(work, 0o755);
   owner = createKnex(dbUrl('kontor_owner', secrets.pgOwnerPassword), 2);
-  for (const name of ['instance-1', 'instance-2']) {
-    const home = path.join(work, name);
-    fs.mkdirSync(home, { mode: 0o700 });
-    instances.push({ name, port: await freePort(), home, child: undefined });
-  }
-  for (const inst of instances) await startInstance(inst);
-  const prefix = path.join(work, 'nginx');
-  fs.mkdirSync(prefix, { mode: 0o755 });
+  instances = await clusterInstances(work, ['instance-1', 'instance-2'], {
+    databaseUrl: dbUrl('kontor_app', secrets.pgApiPassword),
+    ownerUrl: dbUrl('kontor_owner', secrets.pgOwnerPassword),
+    retentionUrl: dbUrl('kontor_retention', secrets.pgRetentionPassword),
+    // One cluster: the same session, sign-in event and second-factor keys everywhere.
+    sessionSecret: secrets.sessionSecret,
+    loginEventKey: secrets.loginEventKey,
+    totpKey: secrets.totpKey,
+    signingKeyFile: path.join(process.env.E2E_KONTOR_HOME!, 'checkpoint-key.pem'),
+    env: { SMTP_URL: cli.SMTP_URL, LOGIN_ATTEMPTS_PER_MINUTE: String(LIMIT), JOB_CONCURRENCY: '1' },
+  });
+  for (const inst of instances) await inst.start();
   // The run's throw-away certificate, which this process already trusts.
   const cert = process.env.NODE_EXTRA_CA_CERTS!;
-  const tls = { cert, key: path.join(path.dirname(cert), 'tls.key') };
-  const [httpPort, httpsPort] = [await freePort(), await freePort()];
-  const conf = renderLocalConfig({
-    repoRoot, prefix, httpPort, httpsPort, tls, staticRoot: path.join(repoRoot, 'frontend/dist'),
-    apiUpstream: `127.0.0.1:${instances[0].port}`, apiUpstream2: `127.0.0.1:${instances[1].port}`,
+  nginx = await startUpstreamNginx({
+    prefix: path.join(work, 'nginx'), instances, tls: { cert, key: path.join(path.dirname(cert), 'tls.key') },
+    staticRoot: path.join(repoRoot, 'frontend/dist'),
   });
-  nginx = startProcess('nginx', ['-c', conf, '-p', prefix, '-g', 'daemon off;'], process.env, 'nginx');
-  base = `https://127.0.0.1:${httpsPort}`;
-  await waitForHttp(`${base}/api/health`);
+  base = nginx.base;
 });
 
 after(async () => {
-  if (nginx) await stopProcess(nginx, 'SIGQUIT');
-  for (const inst of instances) await stopInstance(inst);
+  await nginx?.stop();
+  for (const inst of instances) await inst.stop();
   await owner?.destroy();
   if (work) fs.rmSync(work, { recursive: true, force: true });
 });
-
-/** Signs in through nginx; waits out a throttle window other suites may have filled from this address. */
-async function signIn({ email, password }: { email: string; password: string }): Promise<string> {
-  const deadline = Date.now() + 150_000;
-  for (;;) {
-    const res = await fetch(`${base}/api/auth/login`, {
-      method: 'POST', headers: { origin: base, 'content-type': 'application/json' }, body: JSON.stringify({ email, password }),
-    });
-    await res.text();
-    if (res.status === 200) {
-      const session = res.headers.getSetCookie().map((c) => c.split(';')[0]).find((c) => c.startsWith('__Host-kontor_session='));
-      assert.ok(session, 'a session cookie');
-      return session;
-    }
-    assert.equal(res.status, 429, `sign-in answered ${res.status}`);
-    if (Date.now() > deadline) throw new Error('still throttled');
-    await new Promise((r) => setTimeout(r, 1000 * Math.min(10, Number(res.headers.get('retry-after') ?? 1))));
-  }
-}
 
 /** The session of the user signed in through nginx (TLS: `__Host-` prefix), as a plain-HTTP client of one instance sends it. */
 const plainCookie = () => cookie.replace(/^__Host-/, '');
 
 /** Direct to one instance, as a browser on that origin: the session of the user signed in through nginx. */
-async function direct(inst: Instance, method: string, p: string, body?: string | object, type = 'application/json'): Promise<{ status: number; body: any }> {
-  const url = `http://127.0.0.1:${inst.port}`;
+async function direct(inst: ClusterInstance, method: string, p: string, body?: string | object, type = 'application/json'): Promise<{ status: number; body: any }> {
+  const url = inst.url;
   const res = await fetch(`${url}/api${p}`, {
     method, headers: { origin: url, cookie: plainCookie(), ...(body === undefined ? {} : { 'content-type': type }) },
     body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
@@ -205,14 +113,10 @@ describe('two instances behind the nginx upstream', () => {
   });
 
   it('keeps a signed-in user working through a rolling restart of both instances', async () => {
-    const user = await createUser();
+    const user = await createAnalyst(owner);
     tenantId = user.tenantId;
-    cookie = await signIn(user);
-    let ok = 0;
-    let retried = 0;
-    const failures: string[] = [];
-    let done = false;
-    const once = async (): Promise<string | undefined> => {
+    cookie = await signInThrough(base, user);
+    const clients = retryingClients(3, async () => {
       try {
         const res = await fetch(`${base}/api/auth/sessions`, { headers: { cookie } });
         const text = await res.text();
@@ -220,51 +124,36 @@ describe('two instances behind the nginx upstream', () => {
       } catch (err) {
         return `network: ${(err as Error).message}`;
       }
-    };
-    const clients = Array.from({ length: 3 }, async () => {
-      while (!done) {
-        const first = await once();
-        if (first === undefined) { ok++; continue; }
-        // In flight on the stopped instance: the client retries once.
-        retried++;
-        const second = await once();
-        if (second === undefined) ok++;
-        else failures.push(`${first}, then ${second}`);
-      }
     });
+    const { count } = clients;
     const progress = async (what: string) => {
-      const target = ok + 30;
-      await until(what, () => ok >= target || failures.length > 0);
+      const target = count.ok + 30;
+      await until(what, () => count.ok >= target || count.failures.length > 0);
     };
     try {
       await progress('requests before the restart');
-      for (const inst of instances) {
-        await stopInstance(inst);
-        await progress(`requests while ${inst.name} is down`);
-        await startInstance(inst);
-        // Passive health checks: nginx takes it back only after fail_timeout (10 s). A rolling
-        // restart waits that long before stopping the next, or nginx has no live upstream left.
-        const back = Date.now();
-        await progress(`requests after ${inst.name} is back`);
-        await until(`nginx's fail_timeout after ${inst.name} is back`, () => Date.now() - back > 12_000 || failures.length > 0);
-      }
+      await rollingRestart(instances, {
+        whileDown: (inst) => progress(`requests while ${inst.name} is down`),
+        whenBack: (inst) => progress(`requests after ${inst.name} is back`),
+        abort: () => count.failures.length > 0,
+      });
     } finally {
-      done = true;
-      await Promise.all(clients);
+      await clients.stop();
     }
+    const { ok, retried, failures } = count;
     assert.deepEqual(failures, [], `${ok} requests answered, ${retried} retried`);
     assert.ok(ok >= 150, `${ok} requests answered`);
     // Both instances serve the session again.
     for (const inst of instances) {
-      const res = await fetch(`http://127.0.0.1:${inst.port}/api/auth/sessions`, { headers: { cookie: plainCookie() } });
+      const res = await fetch(`${inst.url}/api/auth/sessions`, { headers: { cookie: plainCookie() } });
       assert.equal(res.status, 200, inst.name);
     }
   });
 
   it('lets an import running on instance 1 finish while instance 2 starts', async () => {
-    await stopInstance(instances[1]);
+    await instances[1].stop();
     const { containerId, importId } = await runningImport();
-    await startInstance(instances[1]);
+    await instances[1].start();
     let view: any;
     await until('the import to finish', async () => {
       view = (await direct(instances[0], 'GET', `/imports/${importId}`)).body;
@@ -277,7 +166,7 @@ describe('two instances behind the nginx upstream', () => {
 
   it('reports an import of a SIGKILLed instance failed from the other one within a minute, with nothing half-imported', async () => {
     const { containerId, importId } = await runningImport();
-    await stopInstance(instances[0], 'SIGKILL');
+    await instances[0].stop('SIGKILL');
     try {
       const killedAt = Date.now();
       let view: any;
@@ -291,7 +180,7 @@ describe('two instances behind the nginx upstream', () => {
       assert.match(view.errors[0]?.message, /The server restarted during this import/);
       assert.equal(await rowsOf(containerId), 0);
     } finally {
-      await startInstance(instances[0]);
+      await instances[0].start();
     }
   });
 
@@ -299,7 +188,7 @@ describe('two instances behind the nginx upstream', () => {
     // A fresh client address (the instances trust a loopback proxy's X-Forwarded-For); 24 parallel attempts, alternating.
     const address = `10.${Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 250) + 1}`;
     const statuses = await Promise.all(Array.from({ length: 24 }, async (_, i) => {
-      const url = `http://127.0.0.1:${instances[i % 2].port}`;
+      const url = instances[i % 2].url;
       const res = await fetch(`${url}/api/auth/login`, {
         method: 'POST',
         headers: { origin: url, 'content-type': 'application/json', 'x-forwarded-for': address },
@@ -312,7 +201,7 @@ describe('two instances behind the nginx upstream', () => {
     assert.ok(statuses.filter((s) => s !== 429).every((s) => s === 401), statuses.join());
     // Both instances refuse the address now.
     for (const inst of instances) {
-      const url = `http://127.0.0.1:${inst.port}`;
+      const url = inst.url;
       const res = await fetch(`${url}/api/auth/login`, {
         method: 'POST', headers: { origin: url, 'content-type': 'application/json', 'x-forwarded-for': address },
         body: JSON.stringify({ email: 'nobody@cluster.example', password: 'x' }),

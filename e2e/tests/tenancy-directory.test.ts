@@ -51,15 +51,6 @@ async function lastLoginEvent(): Promise<{ outcome: string; reason: string }> {
 
 before(async () => {
   browser = await launchChromium();
-  provider = await startProvider({
-    clients: [{ client_id: 'kontor-heideland', client_secret: clientSecret, redirect_uris: [`${at}/api/auth/oidc/callback`] }],
-    accounts: {
-      'anna.analystin': { password: 'Bankverzeichnis 1', sub: 'emp-1001', claims: { email: analyst.email, email_verified: true, name: analyst.name } },
-      // Known to the bank's directory, never invited to Kontor.
-      'fritz.fremd': { password: 'Bankverzeichnis 2', sub: 'emp-1002', claims: { email: 'fritz@heideland.example', email_verified: true, name: 'Fritz Fremd' } },
-    },
-  });
-
   // The platform makes the bank; its admin joins, configures OIDC in the admin form and invites the analyst.
   const sa = await newPage(browser);
   await signInSuperadmin(sa, 'Mandantenpflege sicher 2026');
@@ -80,6 +71,17 @@ before(async () => {
   await atPath(hanna, '/admin/directory');
   assert.equal(await hanna.locator('[data-test-directory-redirect]').inputValue(), `${at}/api/auth/oidc/callback`, 'the redirect URI to register at the provider');
   await hanna.locator('[data-test-directory-method]').selectOption('oidc');
+  // The bank's provider learns both addresses the form shows: the redirect URI and the back-channel logout URI.
+  const backchannel = await hanna.locator('[data-test-directory-backchannel]').inputValue();
+  assert.ok(backchannel.startsWith(`${at}/api/auth/oidc/backchannel-logout/`) && /\/[0-9a-f-]{36}$/.test(backchannel), backchannel);
+  provider = await startProvider({
+    clients: [{ client_id: 'kontor-heideland', client_secret: clientSecret, redirect_uris: [`${at}/api/auth/oidc/callback`], backchannel_logout_uri: backchannel, backchannel_logout_session_required: true }],
+    accounts: {
+      'anna.analystin': { password: 'Bankverzeichnis 1', sub: 'emp-1001', claims: { email: analyst.email, email_verified: true, name: analyst.name } },
+      // Known to the bank's directory, never invited to Kontor.
+      'fritz.fremd': { password: 'Bankverzeichnis 2', sub: 'emp-1002', claims: { email: 'fritz@heideland.example', email_verified: true, name: 'Fritz Fremd' } },
+    },
+  });
   await hanna.locator('[data-test-directory-domains]').fill('heideland.example');
   await hanna.locator('[data-test-directory-issuer]').fill(provider.issuer);
   await hanna.locator('[data-test-directory-client-id]').fill('kontor-heideland');
@@ -137,6 +139,22 @@ describe('directory sign-in in the browser (OpenID Connect)', () => {
     assert.deepEqual(await lastLoginEvent(), { outcome: 'success', reason: 'ok_oidc' });
     const session = (await p.context().cookies()).find((c) => c.name === '__Host-kontor_session');
     assert.ok(session?.httpOnly && session.secure && session.sameSite === 'Strict', 'the ordinary session cookie');
+    await p.context().close();
+  });
+
+  it('signing out at the bank\'s provider ends the Kontor session; the sign-in page says why', async () => {
+    const p = await newPage(browser, 'de-DE');
+    await startAtBank(p, analyst.email);
+    await providerSignIn(p, 'anna.analystin', 'Bankverzeichnis 1');
+    await p.waitForURL((u) => u.origin === at, { timeout: 15_000 });
+    await p.locator('[data-test-home-title]').waitFor();
+    // At the provider: its own sign-out page; confirming it sends the logout token to Kontor.
+    await p.goto(`${provider.issuer}/session/end`);
+    await p.getByRole('button', { name: 'Yes, sign me out' }).click();
+    await p.waitForURL((u) => u.pathname.startsWith('/session/end/success'), { timeout: 15_000 });
+    await p.goto(`${at}/`);
+    await atPath(p, '/login');
+    await p.locator('[data-test-login-notice]', { hasText: 'Sie haben sich im Verzeichnis Ihrer Bank abgemeldet' }).waitFor();
     await p.context().close();
   });
 

@@ -82,7 +82,7 @@ describe('four-eyes', () => {
     await mine.waitFor(wait);
     assert.equal(await mine.count(), 1);
     assert.match((await mine.textContent()) ?? '', /kürzere Sitzungen am Schalter/);
-    assert.match((await mine.textContent()) ?? '', /idleMinutes: \d+ → 17/);
+    assert.match((await mine.textContent()) ?? '', /Idle limit: \d+ → 17/, 'the setting by its name, not its key');
     assert.equal(await mine.locator('[data-test-approve]').count(), 0, 'the proposer has no approve button');
     const approvalId = (await mine.getAttribute('data-test-approval'))!;
     const own = await anna.evaluate(async (id) => {
@@ -119,6 +119,26 @@ describe('four-eyes', () => {
     for (const type of ['approval.proposed', 'approval.approved', 'settings.changed']) {
       await bernd.locator(`[data-test-audit-row="${type}"]`).first().waitFor(wait);
     }
+
+    // The passkey rule is a four-eyes setting too: A's switch waits, B rejects it, nothing changed.
+    await anna.locator('[data-test-tab-settings]').click();
+    await atPath(anna, '/admin/settings');
+    const passkey = anna.getByLabel('Require a passkey of administrators');
+    assert.equal(await passkey.isChecked(), false);
+    await passkey.check();
+    await anna.locator('[data-test-passkey-self-warning]').waitFor(wait);
+    await anna.locator('[data-test-settings-reason]').fill('Phishing-resistente Anmeldung für Admins');
+    await anna.locator('[data-test-settings-save]').click();
+    await anna.locator('[data-test-settings-pending]').waitFor(wait);
+    assert.equal(await passkey.isChecked(), false, 'not in force before a second admin approves');
+    await bernd.locator('[data-test-tab-approvals]').click();
+    await atPath(bernd, '/admin/approvals');
+    const rule = bernd.locator('[data-test-approval]', { hasText: 'passkeyRequired: false → true' });
+    await rule.locator('[data-test-reject]').click(wait);
+    await rule.locator('[data-test-approval-status]').filter({ hasText: 'rejected' }).waitFor(wait);
+    await anna.reload();
+    await anna.locator('[data-test-passkey-required]').waitFor(wait);
+    assert.equal(await anna.locator('[data-test-passkey-required]').isChecked(), false);
     for (const p of [anna, bernd]) await p.context().close();
   });
 });

@@ -6,19 +6,22 @@ import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { seriousViolations } from '../lib/axe.js';
 import { launchChromium } from '../lib/browser.js';
+import { acceptInvitation } from '../lib/invitation.js';
 import { base, signIn } from '../lib/pages.js';
 import { signInSuperadmin } from '../lib/superadmin.js';
 
 /**
  * Every main page at a laptop's 1366 px and a phone's 390 px: nothing sticks out sideways, on the
  * laptop the top bar stays one line, and axe finds no serious violation at either width (the
- * collapsed menu and the phone layout are checked too). Screenshots land in e2e/.artifacts/screens/.
+ * collapsed menu and the phone layout are checked too), the administration's tabs stay one line on
+ * the laptop, and no German page shows a raw code, key or id. Screenshots land in e2e/.artifacts/screens/.
  * Runs last (zz-): after containers.test.ts (its demo analyst and calculations give the data pages
  * content) and after sign-in.test.ts has set up the superadmin's password and second factor.
  */
 const shots = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../.artifacts/screens');
 const analyst = 'demo-analyst@sparkasse-musterstadt.example';
 const analystPassword = 'Bestandsdaten sauber 2026';
+const demoAdmin = 'demo-admin@sparkasse-musterstadt.example';
 const superPassword = 'Mandantenpflege sicher 2026';
 const widths = [
   { name: 'laptop', width: 1366, height: 768 },
@@ -29,6 +32,10 @@ let browser: Browser;
 before(async () => {
   browser = await launchChromium();
   fs.mkdirSync(shots, { recursive: true });
+  // The demo bank's administrator (invited by `kontor demo` in containers.test.ts) takes the invitation.
+  const page = await (await browser.newContext({ locale: 'en-US' })).newPage();
+  await acceptInvitation(page, process.env.E2E_MAIL_DIR!, demoAdmin, analystPassword);
+  await page.context().close();
 });
 after(async () => browser.close());
 
@@ -36,7 +43,11 @@ interface Measure {
   scrollWidth: number;
   innerWidth: number;
   navbarHeight: number;
+  /** The administration's tab bar (0 elsewhere). */
+  tabsHeight: number;
   wide: string[];
+  /** What a bank's user should never read: a code (`line_too_long`, `group_id`), a key (`durationMs:`) or an id. */
+  raw: string[];
 }
 
 /** The page's horizontal overflow, the top bar's height, and the elements reaching past the viewport. */
@@ -51,7 +62,9 @@ function measure(page: Page): Promise<Measure> {
       scrollWidth: document.documentElement.scrollWidth,
       innerWidth,
       navbarHeight: document.querySelector('nav.navbar')?.getBoundingClientRect().height ?? 0,
+      tabsHeight: document.querySelector('[data-test-admin-tabs]')?.getBoundingClientRect().height ?? 0,
       wide,
+      raw: [...new Set(document.querySelector('main')?.innerText.match(/\b[a-z]+(?:_[a-z]+)+\b|\b[a-z]+[A-Z]\w*:|\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b/g) ?? [])].slice(0, 5),
     };
   });
 }
@@ -66,6 +79,9 @@ async function visit(page: Page, width: (typeof widths)[number], url: string, la
   if (m.scrollWidth > m.innerWidth) problems.push(`${width.name} ${url}: scrollWidth ${m.scrollWidth} > ${m.innerWidth} (${m.wide.join(', ')})`);
   // One line of bar is about 56 px; a wrapped bar is twice that.
   if (width.width >= 1366 && m.navbarHeight > 64) problems.push(`${width.name} ${url}: the top bar wraps (${m.navbarHeight} px)`);
+  // One line of tabs is about 42 px.
+  if (width.width >= 1366 && m.tabsHeight > 60) problems.push(`${width.name} ${url}: the administration's tabs wrap (${m.tabsHeight} px)`);
+  if (m.raw.length) problems.push(`${width.name} ${url}: raw codes, keys or ids on the German page: ${m.raw.join(', ')}`);
 }
 
 /**
@@ -76,7 +92,9 @@ async function signedIn(width: (typeof widths)[number], signInWith: (page: Page)
   const context = await browser.newContext({ locale: 'en-US', bypassCSP: true, viewport: { width: width.width, height: width.height } });
   const page = await context.newPage();
   await signInWith(page);
-  await context.addInitScript(() => Object.defineProperty(navigator, 'languages', { get: () => ['de-DE', 'de'] }));
+  // A string, not a function: tsx would wrap the function's getter in a `__name` helper the page
+  // does not have, the script would throw, and every page would silently stay in English.
+  await context.addInitScript("Object.defineProperty(navigator, 'languages', { get: () => ['de-DE', 'de'] })");
   return page;
 }
 
@@ -93,7 +111,7 @@ describe('the frame fits: laptop and phone widths', () => {
       // bypassCSP lets axe's script in; the CSP itself is asserted in shell.test.ts.
       const context = await browser.newContext({ locale: 'de-DE', bypassCSP: true, viewport: { width: width.width, height: width.height } });
       const page = await context.newPage();
-      for (const [url, label] of [['/login', 'login'], ['/recovery', 'recovery']] as const) await visit(page, width, url, label, problems);
+      for (const [url, label] of [['/login', 'login'], ['/recovery', 'recovery'], ['/no-such-page', 'not-found']] as const) await visit(page, width, url, label, problems);
 
       await context.close();
 
@@ -109,8 +127,15 @@ describe('the frame fits: laptop and phone widths', () => {
       }
       await data.context().close();
 
+      // A bank's administrator: the pages a vendor's own tenant does not have (directory, vendor access).
+      const bankAdmin = await signedIn(width, (p) => signIn(p, demoAdmin, analystPassword));
+      for (const url of ['/admin/users', '/admin/audit', '/admin/settings', '/admin/directory', '/admin/vendor-access', '/admin/approvals', '/admin/recertifications']) {
+        await visit(bankAdmin, width, url, `bank-${url.slice(1).replace('/', '-')}`, problems);
+      }
+      await bankAdmin.context().close();
+
       const admin = await signedIn(width, (p) => signInSuperadmin(p, superPassword));
-      for (const url of ['/admin/users', '/admin/roles', '/admin/audit', '/admin/logins', '/admin/settings', '/platform/tenants', '/platform/users']) {
+      for (const url of ['/admin/users', '/admin/roles', '/admin/audit', '/admin/logins', '/admin/settings', '/platform/tenants', '/platform/users', '/platform/access']) {
         await visit(admin, width, url, url.slice(1).replace('/', '-'), problems);
       }
       if (width.name === 'phone') {

@@ -91,6 +91,13 @@ describe('translation keys', () => {
     assert.deepEqual(eEn.filter((k) => !eDe.includes(k)), [], 'error texts only in English');
   });
 
+  it('no key is both a translation and an error text (the later chunk would silently win over the other)', () => {
+    for (const lang of ['de-de', 'en-us']) {
+      const texts = new Set(flatten(read(`error-texts/errors-${lang}.json`)));
+      assert.deepEqual(flatten(read(`translations/${lang}.json`)).filter((k) => texts.has(k)), [], `${lang}: keep these in error-texts/ only`);
+    }
+  });
+
   it('every key is used by the app, a server code or a listed dynamic prefix', () => {
     assert.deepEqual(en.filter((k) => !isUsed(k)), []);
   });

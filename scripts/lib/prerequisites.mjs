@@ -14,12 +14,14 @@ const PACKAGE_OF = {
   'docker-compose': 'docker-compose',
   slapd: 'slapd',
   ldapadd: 'ldap-utils',
+  pgbouncer: 'pgbouncer',
 };
 
 /** What each suite runs besides node: a browser, the web server, the compose validator, a directory server. */
 export const NEEDS = {
-  // The passkey suite drives Chromium's virtual authenticator; the LDAP suite runs slapd.
-  backend: ['slapd', 'ldapadd', 'chromium', 'openssl'],
+  // The passkey suite drives Chromium's virtual authenticator; the LDAP suite runs slapd; the
+  // PgBouncer suite runs pgbouncer in transaction mode.
+  backend: ['slapd', 'ldapadd', 'chromium', 'openssl', 'pgbouncer'],
   frontend: ['chromium'],
   e2e: ['chromium', 'nginx', 'openssl'],
   checks: ['docker-compose', 'nginx'],

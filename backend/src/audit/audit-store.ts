@@ -19,7 +19,7 @@ export interface AuditEvent {
  * and what happens to the audit trail itself.
  */
 const REVIEW_TYPES = new Set([
-  'user.roles_changed', 'user.invited', 'user.deleted', 'user.totp_reset', 'user.unlocked', 'user.sessions_ended', 'user.reset_sent',
+  'user.roles_changed', 'user.invited', 'user.deleted', 'user.totp_reset', 'user.unlocked', 'user.sessions_ended', 'user.sessions_ended_by_directory', 'user.reset_sent',
   'user.recertification_export', 'user.deactivated', 'user.deactivation_announced', 'auth.invitation_accepted', 'auth.tenant_switch_in', 'auth.tenant_switch_out', 'settings.changed',
 ]);
 const REVIEW_PATTERN = /(\.rows_viewed|\.exported|\.denied|\.refused)$|^(vendor|role|grant|audit|approval|recertification)\./;

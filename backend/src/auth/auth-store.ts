@@ -40,6 +40,8 @@ export interface SessionRow {
   mfa_verified?: boolean;
   /** The session was opened with a passkey (origin-bound, so phishing-resistant). */
   phishing_resistant?: boolean;
+  /** The OpenID Provider's session (`sid`) this session was opened from, for back-channel logout. */
+  directory_sid?: string | null;
 }
 
 export interface TenantSettings {
@@ -273,24 +275,29 @@ export type SessionEndReason = (typeof SESSION_END_REASONS)[number];
 
 /**
  * Ends sessions and notes why, in one statement: the rows go, a session_ends row per ended session
- * stays. Either `sessionId`, or every session of `userId` (but `keepId`). Returns how many ended.
+ * stays. Either `sessionId`, or every session of `userId` (but `keepId`), or every session opened
+ * from the OpenID Provider session `directorySid` (of `userId` where given). Returns how many ended.
  */
 export async function endSessions(
-  trx: Knex.Transaction, tenantId: string, which: { sessionId: string } | { userId: string; keepId?: string | undefined }, reason: SessionEndReason, at: Date,
+  trx: Knex.Transaction, tenantId: string,
+  which: { sessionId: string } | { userId: string; keepId?: string | undefined } | { directorySid: string; userId?: string | undefined },
+  reason: SessionEndReason, at: Date,
 ): Promise<number> {
   const sessionId = 'sessionId' in which ? which.sessionId : null;
-  const userId = 'userId' in which ? which.userId : null;
+  const userId = 'userId' in which ? (which.userId ?? null) : null;
   const keepId = 'keepId' in which ? (which.keepId ?? null) : null;
+  const directorySid = 'directorySid' in which ? which.directorySid : null;
   const result = await trx.raw(
     `with ended as (
        delete from sessions
         where tenant_id = ? and (?::uuid is null or id = ?::uuid) and (?::uuid is null or user_id = ?::uuid) and (?::uuid is null or id <> ?::uuid)
+          and (?::text is null or directory_sid = ?::text)
         returning tenant_id, id)
      insert into session_ends (tenant_id, session_id, reason, ended_at)
      select tenant_id, id, ?::text, ?::timestamptz from ended
      on conflict (tenant_id, session_id) do nothing
      returning session_id`,
-    [tenantId, sessionId, sessionId, userId, userId, keepId, keepId, reason, at],
+    [tenantId, sessionId, sessionId, userId, userId, keepId, keepId, directorySid, directorySid, reason, at],
   );
   return (result.rows as unknown[]).length;
 }

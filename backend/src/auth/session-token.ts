@@ -36,20 +36,24 @@ export class SessionTokens {
     });
   }
 
-  /** `seq`: the user's sign-in counter now; the sign-in that completes the challenge advances it (single use). */
-  signChallenge(userId: string, tenantId: string, seq: number): string {
+  /**
+   * `seq`: the user's sign-in counter now; the sign-in that completes the challenge advances it (single use).
+   * `dsid`: the OpenID Provider session a directory sign-in came from, carried onto the session it opens.
+   */
+  signChallenge(userId: string, tenantId: string, seq: number, directorySid?: string): string {
     const iat = Math.floor(this.clock.now().getTime() / 1000);
-    return jwt.sign({ sub: userId, tid: tenantId, seq, iat, exp: iat + CHALLENGE_TTL_SECONDS }, this.key, { algorithm: 'HS256', issuer: ISSUER, audience: CHALLENGE_AUDIENCE });
+    return jwt.sign({ sub: userId, tid: tenantId, seq, ...(directorySid ? { dsid: directorySid } : {}), iat, exp: iat + CHALLENGE_TTL_SECONDS }, this.key, { algorithm: 'HS256', issuer: ISSUER, audience: CHALLENGE_AUDIENCE });
   }
 
-  verifyChallenge(token: string): { sub: string; tid: string; seq: number } | undefined {
+  verifyChallenge(token: string): { sub: string; tid: string; seq: number; dsid?: string } | undefined {
     try {
       const payload = jwt.verify(token, this.key, {
         algorithms: ['HS256'], issuer: ISSUER, audience: CHALLENGE_AUDIENCE, clockTimestamp: Math.floor(this.clock.now().getTime() / 1000),
       });
       if (!hasTimes(payload)) return undefined;
-      const { sub, tid, seq } = payload as Record<string, unknown>;
-      return isUuid(sub) && isUuid(tid) && Number.isSafeInteger(seq) ? { sub, tid, seq: seq as number } : undefined;
+      const { sub, tid, seq, dsid } = payload as Record<string, unknown>;
+      if (!isUuid(sub) || !isUuid(tid) || !Number.isSafeInteger(seq)) return undefined;
+      return typeof dsid === 'string' ? { sub, tid, seq: seq as number, dsid } : { sub, tid, seq: seq as number };
     } catch {
       return undefined;
     }

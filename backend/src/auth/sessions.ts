@@ -40,19 +40,37 @@ export function endSessionsInTenant(trx: Knex.Transaction, tenantId: string, use
   return store.endSessions(trx, tenantId, { userId, keepId }, reason, at);
 }
 
+/** How a session was opened: carried over on renewal. */
+export interface SessionFlags {
+  mfaVerified?: boolean;
+  phishingResistant?: boolean;
+  /** The bank's OpenID Provider session (`sid`) it was opened from: what a back-channel logout names. */
+  directorySid?: string | null;
+}
+
+/**
+ * The bank's OpenID Provider logged the user out (back-channel logout): the sessions of `userId`,
+ * or, where the provider names its session, only those opened from it. Returns how many ended.
+ */
+export function endDirectorySessions(trx: Knex.Transaction, tenantId: string, who: { userId: string | undefined; directorySid: string | undefined }, at: Date): Promise<number> {
+  if (who.directorySid !== undefined) return store.endSessions(trx, tenantId, { directorySid: who.directorySid, userId: who.userId }, 'directory_logout', at);
+  if (who.userId !== undefined) return store.endSessions(trx, tenantId, { userId: who.userId }, 'directory_logout', at);
+  return Promise.resolve(0);
+}
+
 /** A new session row and token; `carry` keeps the absolute limit on renewal, so it never extends. */
 export async function openSession(
   d: AuthDeps, trx: Knex.Transaction, userId: string, tenantId: string, meta: ClientMeta, now: Date,
   carry?: { createdAt: Date; absoluteExpiresAt: Date },
-  mfaVerified = false,
-  phishingResistant = false,
+  flags: SessionFlags = {},
 ): Promise<OpenedSession> {
+  const { mfaVerified = false, phishingResistant = false, directorySid = null } = flags;
   const settings = await store.tenantSettings(trx, tenantId);
   const absoluteExpiresAt = carry?.absoluteExpiresAt ?? new Date(now.getTime() + settings.absolute_hours * 3_600_000);
   const sessionId = await store.insertSession(trx, {
     tenant_id: tenantId, user_id: userId, created_at: carry?.createdAt ?? now, last_activity_at: now,
     absolute_expires_at: absoluteExpiresAt, ip: meta.ip ?? null, user_agent: meta.userAgent?.slice(0, 200) ?? null, mfa_verified: mfaVerified,
-    phishing_resistant: phishingResistant,
+    phishing_resistant: phishingResistant, directory_sid: directorySid,
   });
   const token = d.tokens.sign({ sid: sessionId, sub: userId, tid: tenantId });
   return { token, info: await describeSession(d, trx, userId, tenantId, sessionId, absoluteExpiresAt) };
@@ -118,7 +136,7 @@ export async function refresh(d: AuthDeps, ctx: RequestContext, meta: ClientMeta
   await store.deleteSession(ctx.trx, ctx.tenantId, ctx.sessionId);
   return openSession(d, ctx.trx, ctx.userId, ctx.tenantId, meta, d.clock.now(), {
     createdAt: old.created_at, absoluteExpiresAt: old.absolute_expires_at,
-  }, Boolean(old.mfa_verified), Boolean(old.phishing_resistant));
+  }, { mfaVerified: Boolean(old.mfa_verified), phishingResistant: Boolean(old.phishing_resistant), directorySid: old.directory_sid ?? null });
 }
 
 /**
@@ -147,7 +165,7 @@ export async function switchTenant(d: AuthDeps, ctx: RequestContext, targetTenan
       }, now);
       return 'refused' as const;
     }
-    const session = await openSession(d, trx, ctx.userId, targetTenantId, meta, now, { createdAt: now, absoluteExpiresAt: old.absolute_expires_at }, true, Boolean(old.phishing_resistant));
+    const session = await openSession(d, trx, ctx.userId, targetTenantId, meta, now, { createdAt: now, absoluteExpiresAt: old.absolute_expires_at }, { mfaVerified: true, phishingResistant: Boolean(old.phishing_resistant) });
     await recordAudit(trx, {
       tenantId: targetTenantId, actorUserId: ctx.userId, type: 'auth.tenant_switch_in', details: { from: ctx.tenantId, accessRequestId: visit.requestId }, requestId: ctx.requestId, ip: ctx.ip,
     }, now);

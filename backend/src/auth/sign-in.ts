@@ -27,6 +27,8 @@ export interface SignInOptions {
   challengeSeq?: number;
   /** The session was opened with a passkey assertion (origin-bound): what `passkey_required` asks for. */
   phishingResistant?: boolean;
+  /** The OpenID Provider's session the sign-in came from (ID token `sid`). */
+  directorySid?: string | undefined;
 }
 
 /**
@@ -36,14 +38,14 @@ export interface SignInOptions {
  * Throws `invalid_credentials` when the account was locked meanwhile or is no member.
  */
 export async function openSignedInSession(d: AuthDeps, user: { id: string; tenant_id: string }, meta: ClientMeta, options: SignInOptions): Promise<SignedIn> {
-  const { now, mfaVerified, reason = 'ok', challengeSeq, phishingResistant = false } = options;
+  const { now, mfaVerified, reason = 'ok', challengeSeq, phishingResistant = false, directorySid } = options;
   const previous = await store.previousLogin(d.db, user.id);
   const created = await inTenant(d.db, user.tenant_id, async (trx) => {
     if (!(await store.hasMembership(trx, user.tenant_id, user.id))) return 'no_membership' as const;
     // Decided in one statement, in the transaction that opens the session: a lock set by a
     // concurrent failure wins, and then no session exists.
     if (!(await store.claimSuccessfulLogin(trx, user.id, now, meta.ip, challengeSeq))) return challengeSeq === undefined ? 'locked' as const : 'locked_or_challenge_used' as const;
-    return openSession(d, trx, user.id, user.tenant_id, meta, now, undefined, mfaVerified, phishingResistant);
+    return openSession(d, trx, user.id, user.tenant_id, meta, now, undefined, { mfaVerified, phishingResistant, directorySid: directorySid ?? null });
   });
   if (typeof created === 'string') return refuseSignIn(d, { tenantId: user.tenant_id, userId: user.id, emailHash: null }, created, meta, now);
 
@@ -139,7 +141,7 @@ export async function completeSecondFactor(
     const { locked } = await countFailedAttempt(d, d.db, user, now);
     return refuse(locked ? 'locked' : 'wrong_code');
   }
-  return openSignedInSession(d, user, meta, { now, mfaVerified: true, reason, challengeSeq: claims.seq });
+  return openSignedInSession(d, user, meta, { now, mfaVerified: true, reason, challengeSeq: claims.seq, directorySid: claims.dsid });
 }
 
 /** Whether the user's home tenant requires a passkey of them (their rights there, its setting). */

@@ -3,6 +3,7 @@ import type { RequestHandler } from 'express';
 import type { Knex } from 'knex';
 import { RateLimiterPostgres, RateLimiterRes } from 'rate-limiter-flexible';
 import { fail } from '../http/error-catalogue.js';
+import { unnamedStatements } from './throttle-store.js';
 
 export interface ThrottleOptions {
   limit: number;
@@ -13,12 +14,12 @@ export interface ThrottleOptions {
  * Per-client-address fixed-window limiter for sign-in, recovery and password changes, shared by
  * every instance of a cluster: rate-limiter-flexible's PostgreSQL store (table `rate_limits`, one
  * atomic upsert per request, so parallel requests on several instances never count past the
- * limit). The key is an HMAC of the address with the cluster's LOGIN_EVENT_KEY: no address is
+ * limit), without server-side prepared statements (throttle-store.ts: PgBouncer). The key is an HMAC of the address with the cluster's LOGIN_EVENT_KEY: no address is
  * stored. nginx's limit_req stays the first line in front. Expired rows go in the retention run.
  */
 export function throttle(name: string, options: ThrottleOptions, d: { db: Knex; hmacKey: string }): RequestHandler {
   const limiter = new RateLimiterPostgres({
-    storeClient: d.db, storeType: 'knex', tableName: 'rate_limits', tableCreated: true, clearExpiredByTimeout: false,
+    storeClient: unnamedStatements(d.db), storeType: 'pool', tableName: 'rate_limits', tableCreated: true, clearExpiredByTimeout: false,
     keyPrefix: name, points: options.limit, duration: options.windowSeconds,
   });
   return (req, _res, next) => {

@@ -15,7 +15,8 @@ function envValue(value: string): string {
 
 /**
  * The settings that make another instance (own PORT and KONTOR_HOME) a member of this one's
- * cluster: the same database (this instance's embedded PostgreSQL, or its DATABASE_URL), the same
+ * cluster: the same database (this instance's embedded PostgreSQL, or its DATABASE_URL and, behind
+ * PgBouncer, DATABASE_DIRECT_URL), the same
  * session, sign-in event and second-factor keys, the same checkpoint key and directory. Written
  * mode 0600 and never over an existing file; nothing is printed but the path.
  */
@@ -29,10 +30,12 @@ export function writeClusterEnv(file: string, env: NodeJS.ProcessEnv = process.e
     ? {
         api: credentialsUrl('127.0.0.1', config.database.port, EMBEDDED_API_LOGIN, secrets.pgApiPassword),
         retention: credentialsUrl('127.0.0.1', config.database.port, RETENTION_ROLE, secrets.pgRetentionPassword),
+        direct: undefined,
       }
-    : { api: config.database.apiUrl, retention: config.database.retentionUrl };
+    : { api: config.database.apiUrl, retention: config.database.retentionUrl, direct: config.database.directUrl };
   const vars: [string, string | undefined][] = [
     ['DATABASE_URL', db.api],
+    ['DATABASE_DIRECT_URL', db.direct],
     ['DATABASE_RETENTION_URL', db.retention],
     ['SESSION_SECRET', config.sessionSecret ?? secrets.sessionSecret],
     ['LOGIN_EVENT_KEY', config.loginEventKey ?? secrets.loginEventKey],

@@ -38,3 +38,11 @@ export async function currentRoleFacts(db: Knex, apiGroup: string): Promise<Role
   );
   return result.rows[0] as RoleFacts;
 }
+
+export interface ServerIdentity { role: string; database: string; started: string }
+
+/** Which role on which database of which server this connection is (a pooler in between does not change it). */
+export async function serverIdentity(db: Knex): Promise<ServerIdentity> {
+  const result = await db.raw('select current_user as role, current_database() as database, pg_postmaster_start_time()::text as started');
+  return result.rows[0] as ServerIdentity;
+}

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { currentRoleFacts, databaseExists, execFormatted, roleExists } from './bootstrap-store.js';
+import { currentRoleFacts, databaseExists, execFormatted, roleExists, serverIdentity } from './bootstrap-store.js';
 import { createKnex, withDatabase } from './connection.js';
 import { API_GROUP_ROLE, DATABASE_NAME, EMBEDDED_API_LOGIN, OWNER_ROLE, RETENTION_ROLE } from './roles.js';
 
@@ -53,4 +53,19 @@ export async function checkApiRole(api: Knex): Promise<RoleCheck> {
   if (row.owned > 0) problems.push(`the API role owns ${row.owned} relation(s)`);
   if (row.owns_db) problems.push('the API role owns the database');
   return { ok: problems.length === 0, problems };
+}
+
+/**
+ * DATABASE_DIRECT_URL must reach the same server, database and role as DATABASE_URL, only without
+ * the pooler: the job library and the leader run there with the API role's rights (row-level
+ * security included), never with another role's. Returns what is wrong, by setting name.
+ */
+export async function checkSameSession(api: Knex, direct: Knex): Promise<string[]> {
+  const [a, d] = [await serverIdentity(api), await serverIdentity(direct)];
+  const problems: string[] = [];
+  if (d.role !== a.role) problems.push('DATABASE_DIRECT_URL signs in as another role than DATABASE_URL (it must be the same API role)');
+  if (d.database !== a.database || d.started !== a.started) problems.push('DATABASE_DIRECT_URL reaches another database than DATABASE_URL');
+  const check = await checkApiRole(direct);
+  if (!check.ok) problems.push(...check.problems.map((p) => `DATABASE_DIRECT_URL: ${p}`));
+  return problems;
 }

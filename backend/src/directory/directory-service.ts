@@ -10,7 +10,10 @@ import { inTenant } from '../db/tenant-transaction.js';
 import type { Logger } from '../log/logger.js';
 import * as store from './directory-store.js';
 import { ldapBind } from './ldap.js';
-import { OidcFlows } from './oidc.js';
+import { OidcFlows, ProviderUnreachable } from './oidc.js';
+import { LogoutTokenRefusal, verifyLogoutToken, type LogoutRefusalReason } from './backchannel-logout.js';
+import { endDirectorySessions } from '../auth/sessions.js';
+import { allTenantIds } from '../auth/auth-store.js';
 import type { DirectoryConfig } from './schemas.js';
 import type { SecretBox } from './secret-box.js';
 
@@ -50,6 +53,8 @@ export interface DirectoryView {
   jit: boolean;
   groupRoles: Record<string, string[]>;
   redirectUri: string;
+  /** OIDC only: where the provider posts its logout tokens (OpenID Connect Back-Channel Logout). */
+  backchannelLogoutUri?: string;
   oidc?: { issuer: string; clientId: string; clientSecretSet: boolean; emailClaim: string; groupsClaim: string | null };
   ldap?: { url: string; startTls: boolean; caPem: string | null; bindDnTemplate: string | null; searchBase: string | null; searchFilter: string | null; searchDn: string | null; searchPasswordSet: boolean; groupAttribute: string };
 }
@@ -86,7 +91,7 @@ export class DirectoryService {
   private describe(row: store.DirectoryRow): DirectoryView {
     const base = { method: row.method, emailDomains: row.email_domains, required: row.required, jit: row.jit, groupRoles: row.group_roles, redirectUri: this.redirectUri };
     if (row.method === 'oidc') {
-      return { ...base, oidc: { issuer: row.oidc_issuer!, clientId: row.oidc_client_id!, clientSecretSet: Boolean(row.oidc_client_secret_enc), emailClaim: row.oidc_email_claim, groupsClaim: row.oidc_groups_claim } };
+      return { ...base, backchannelLogoutUri: this.backchannelLogoutUri(row.tenant_id), oidc: { issuer: row.oidc_issuer!, clientId: row.oidc_client_id!, clientSecretSet: Boolean(row.oidc_client_secret_enc), emailClaim: row.oidc_email_claim, groupsClaim: row.oidc_groups_claim } };
     }
     return {
       ...base,
@@ -182,12 +187,63 @@ export class DirectoryService {
     try {
       identity = await this.oidc.finish(this.clientOf(row), callbackUrl, pending, { email: row.oidc_email_claim, groups: row.oidc_groups_claim });
     } catch (err) {
+      // Nothing to refuse: the provider did not answer (the sign-in page says so, as at the start).
+      if (err instanceof ProviderUnreachable) {
+        this.d.logger.warn({ requestId: meta.requestId, tenantId: pending.tid, err: (err.cause as Error | undefined)?.name }, 'oidc provider unreachable');
+        throw directoryUnavailable();
+      }
       // The kind of failure (state, nonce, audience, expiry, signature) is logged by name, never the token.
       const code = (err as { code?: string }).code ?? (err as Error).name;
       this.d.logger.info({ requestId: meta.requestId, tenantId: pending.tid, failure: String(code).slice(0, 60) }, 'oidc answer refused');
       return this.refuse(pending.tid, null, 'oidc_rejected', meta);
     }
-    return this.signInIdentity(row, 'oidc', identity.subject, identity.email, identity.name, identity.groups, meta, 'ok_oidc');
+    return this.signInIdentity(row, 'oidc', identity.subject, identity.email, identity.name, identity.groups, meta, 'ok_oidc', identity.sid);
+  }
+
+  /** Where the bank admin registers back-channel logout at the provider (one address per bank). */
+  backchannelLogoutUri(tenantId: string): string {
+    return `${this.publicUrl.replace(/\/$/, '')}/api/auth/oidc/backchannel-logout/${tenantId}`;
+  }
+
+  /**
+   * OpenID Connect Back-Channel Logout: the bank's provider says a user signed out there. The token
+   * is checked against this bank's issuer and client (backchannel-logout.ts), its `jti` taken once,
+   * then the sessions of the user linked to `sub` in this bank end (only those opened from the
+   * provider session `sid`, where it is named). A refusal changes nothing.
+   */
+  async backchannelLogout(tenantId: string, logoutToken: string, meta: ClientMeta): Promise<{ sessions: number }> {
+    const now = this.d.clock.now();
+    const refuse = (reason: LogoutRefusalReason | 'directory' | 'replayed'): never => {
+      this.d.logger.info({ requestId: meta.requestId, tenantId, reason }, 'logout token refused');
+      throw fail('logout_token_rejected', { reason, field: 'logout_token' });
+    };
+    const row = await this.oidcDirectory(tenantId).catch(() => undefined);
+    if (!row) return refuse('directory');
+    const c = this.clientOf(row);
+    let verified;
+    try {
+      const { issuer, keys } = await this.oidc.logoutKeys(c);
+      verified = await verifyLogoutToken(logoutToken, keys, { issuer, clientId: c.clientId }, now);
+    } catch (err) {
+      if (err instanceof LogoutTokenRefusal) return refuse(err.reason);
+      this.d.logger.warn({ requestId: meta.requestId, tenantId, err: (err as Error).name }, 'oidc discovery failed');
+      return refuse('keys_unavailable');
+    }
+    const { sub, sid, jti, rememberUntil } = verified;
+    const outcome = await inTenant(this.d.db, tenantId, async (trx) => {
+      if (!(await store.useLogoutToken(trx, tenantId, jti, rememberUntil))) return 'replayed' as const;
+      // Only a user of this bank linked to the subject: another bank's user is never named here.
+      const userId = sub === undefined ? undefined : await store.linkedUser(trx, tenantId, 'oidc', sub);
+      const sessions = sub !== undefined && !userId ? 0 : await endDirectorySessions(trx, tenantId, { userId, directorySid: sid }, now);
+      await recordAudit(trx, {
+        tenantId, actorUserId: null, type: 'user.sessions_ended_by_directory', ...(userId ? { subjectType: 'user', subjectId: userId } : {}),
+        details: { sessions, by: sid === undefined ? 'sub' : 'sid' }, requestId: meta.requestId, ip: meta.ip,
+      }, now);
+      return { userId, sessions };
+    });
+    if (outcome === 'replayed') return refuse('replayed');
+    this.d.logger.info({ requestId: meta.requestId, tenantId, userId: outcome.userId, sessions: outcome.sessions }, 'back-channel logout');
+    return { sessions: outcome.sessions };
   }
 
   // ---- LDAP --------------------------------------------------------------------------------------
@@ -239,7 +295,7 @@ export class DirectoryService {
    * mapping alone. Where a mapping is configured, it sets the user's roles at every sign-in.
    */
   private async signInIdentity(
-    row: store.DirectoryRow, method: 'oidc' | 'ldap', subject: string, email: string | undefined, name: string | undefined, groups: string[], meta: ClientMeta, reason: string,
+    row: store.DirectoryRow, method: 'oidc' | 'ldap', subject: string, email: string | undefined, name: string | undefined, groups: string[], meta: ClientMeta, reason: string, directorySid?: string,
   ): Promise<SignInOutcome> {
     const now = this.d.clock.now();
     const tenantId = row.tenant_id;
@@ -289,6 +345,15 @@ export class DirectoryService {
         await recordAudit(trx, { tenantId, actorUserId: id, type: 'user.roles_from_directory', subjectType: 'user', subjectId: id, details: { method, roles: String(mapped.length) }, requestId: meta.requestId, ip: meta.ip }, now);
       });
     }
-    return signInVouched(this.d.auth.deps, userId, meta, { reason, mfaVerified: false });
+    return signInVouched(this.d.auth.deps, userId, meta, { reason, mfaVerified: false, directorySid });
   }
+}
+
+/** Retention: logout token ids past the time their token could still be accepted (each bank's, in its tenant). */
+export async function purgeUsedLogoutTokens(d: { db: Knex }, now: Date): Promise<{ logoutTokens: number }> {
+  let logoutTokens = 0;
+  for (const tenantId of await allTenantIds(d.db)) {
+    logoutTokens += await inTenant(d.db, tenantId, (trx) => store.deleteUsedLogoutTokens(trx, tenantId, now));
+  }
+  return { logoutTokens };
 }

@@ -112,3 +112,14 @@ export async function replaceRoles(trx: Knex.Transaction, tenantId: string, user
   await trx('membership_roles').where({ tenant_id: tenantId, user_id: userId }).delete();
   if (roleIds.length) await trx('membership_roles').insert(roleIds.map((role_id) => ({ tenant_id: tenantId, user_id: userId, role_id })));
 }
+
+/** Back-channel logout: a logout token's `jti` taken once per bank (the primary key decides a parallel race). */
+export async function useLogoutToken(trx: Knex.Transaction, tenantId: string, jti: string, expiresAt: Date): Promise<boolean> {
+  const rows = await trx('used_logout_tokens').insert({ tenant_id: tenantId, jti, expires_at: expiresAt }).onConflict(['tenant_id', 'jti']).ignore().returning('jti');
+  return rows.length === 1;
+}
+
+/** Token ids past the time their token could still be accepted. */
+export async function deleteUsedLogoutTokens(trx: Knex.Transaction, tenantId: string, now: Date): Promise<number> {
+  return trx('used_logout_tokens').where({ tenant_id: tenantId }).where('expires_at', '<', now).delete();
+}

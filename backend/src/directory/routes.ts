@@ -1,9 +1,11 @@
 import { parse, serialize } from 'cookie';
-import type { Request, Response } from 'express';
+import express, { type ErrorRequestHandler, type Request, type Response } from 'express';
 import type { Knex } from 'knex';
 import type { ClientMeta } from '../auth/auth-service.js';
 import { deliverSignIn } from '../auth/cookies.js';
-import { HttpError } from '../http/errors.js';
+import { fail } from '../http/error-catalogue.js';
+import { knownError } from '../http/error-handler.js';
+import type { Logger } from '../log/logger.js';
 import { requires, type RouteTable } from '../http/route-table.js';
 import { DirectoryRefusal, OIDC_STATE_SECONDS, type DirectoryService } from './directory-service.js';
 import * as schemas from './schemas.js';
@@ -25,7 +27,10 @@ function setStateCookie(req: Request, res: Response, value: string | undefined):
 
 export function directoryRoutes(routes: RouteTable, directory: DirectoryService, options: { loginThrottle: ThrottleOptions; clock: Clock; db: Knex; hmacKey: string }): void {
   // Each provider round trip costs a discovery and a token request: throttled like sign-in.
-  routes.router.use('/auth/oidc', throttle('oidc', options.loginThrottle, options));
+  const oidcThrottle = throttle('oidc', options.loginThrottle, options);
+  routes.router.use('/auth/oidc', (req, res, next) => (req.path.startsWith('/backchannel-logout/') ? next() : oidcThrottle(req, res, next)));
+  // The bank's provider posts one logout token per signed-out session, all from its own address: a wider budget of its own.
+  routes.router.use('/auth/oidc/backchannel-logout', throttle('oidc-logout', { limit: options.loginThrottle.limit * 20, windowSeconds: 60 }, options));
   routes.router.use('/auth/directory', throttle('directory', options.loginThrottle, options));
   // Sign-in page: which bank's directory serves this email's domain.
   routes.public('get', '/auth/directory', async (req) => {
@@ -34,34 +39,36 @@ export function directoryRoutes(routes: RouteTable, directory: DirectoryService,
   });
 
   // The browser is sent to the bank's provider; the state, nonce and PKCE verifier wait in a signed cookie.
-  // The sign-in page's button is a link: a refusal (no such directory, provider unreachable) ends on the
-  // sign-in page with its reason, as the callback's do, never on a JSON body in the browser.
+  // Every refusal here and in the callback ends on the sign-in page (oidcNavigationRefusals).
   routes.public('get', '/auth/oidc/start', async (req, res) => {
     const { tenant } = schemas.oidcStartQuery.parse(req.query);
-    try {
-      const { url, state } = await directory.startOidc(tenant);
-      setStateCookie(req, res, state);
-      res.redirect(303, url);
-    } catch (err) {
-      if (!(err instanceof HttpError)) throw err;
-      res.redirect(303, `/login?directoryError=${encodeURIComponent(err.code)}`);
-    }
+    const { url, state } = await directory.startOidc(tenant);
+    setStateCookie(req, res, state);
+    res.redirect(303, url);
   });
 
   // The provider sends the browser back here; every outcome ends on the sign-in page or the app.
   routes.public('get', '/auth/oidc/callback', async (req, res) => {
-    schemas.oidcCallbackQuery.parse(req.query);
     const stateCookie = parse(req.headers.cookie ?? '')[stateCookieName(req)];
     setStateCookie(req, res, undefined);
+    schemas.oidcCallbackQuery.parse(req.query);
     const callbackUrl = new URL(req.originalUrl, directory.redirectUri);
-    try {
-      const done = deliverSignIn(req, res, await directory.finishOidc(callbackUrl, stateCookie, meta(req)));
-      res.redirect(303, done.signedIn ? '/' : '/login?step=second-factor');
-    } catch (err) {
-      const code = err instanceof DirectoryRefusal ? err.code : err instanceof HttpError ? err.code : undefined;
-      if (!code) throw err;
-      res.redirect(303, `/login?directoryError=${encodeURIComponent(code)}`);
-    }
+    const done = deliverSignIn(req, res, await directory.finishOidc(callbackUrl, stateCookie, meta(req)));
+    res.redirect(303, done.signedIn ? '/' : '/login?step=second-factor');
+  });
+
+  // OpenID Connect Back-Channel Logout: the bank's provider (server to server, no cookies) posts a
+  // signed logout token; the user's sessions opened through it end. Every refusal is 400 and changes nothing.
+  const form = express.urlencoded({ extended: false, limit: schemas.BACKCHANNEL_LOGOUT_BODY_LIMIT, parameterLimit: 10 });
+  routes.public('post', '/auth/oidc/backchannel-logout/:tenant', async (req, res) => {
+    if (!req.is('application/x-www-form-urlencoded')) throw fail('unsupported_media_type', { reason: 'form_expected' });
+    await new Promise<void>((resolve, reject) => form(req, res, (err?: unknown) => (err ? reject(err) : resolve())));
+    const token = (req.body as Record<string, unknown> | undefined)?.logout_token;
+    if (typeof token !== 'string' || !token) throw fail('logout_token_rejected', { reason: 'missing', field: 'logout_token' });
+    const path = schemas.backchannelLogoutPath.safeParse(req.params);
+    if (!path.success) throw fail('logout_token_rejected', { reason: 'directory' });
+    await directory.backchannelLogout(path.data.tenant, token, meta(req));
+    return { status: 200 };
   });
 
   // LDAP: the password goes to the bank's directory. Under /auth/login, so the sign-in throttle applies.
@@ -78,4 +85,35 @@ export function directoryRoutes(routes: RouteTable, directory: DirectoryService,
   routes.guarded('delete', '/directory', requires('settings', 'write'), async (ctx) => {
     await directory.remove(ctx);
   });
+}
+
+/** The two OIDC endpoints the browser navigates to (paths as mounted under /api). */
+const NAVIGATIONS = new Set(['/auth/oidc/start', '/auth/oidc/callback']);
+
+/** The sign-in page with a refusal's code (and reason), which it says in the user's language. */
+export function loginPageFor(code: string, reason?: string): string {
+  const query = new URLSearchParams({ directoryError: code });
+  if (reason) query.set('directoryReason', reason);
+  return `/login?${query.toString()}`;
+}
+
+/**
+ * The sign-in page's "Mit <Bank>-Konto anmelden" is a link and the provider's answer a redirect:
+ * top-level navigations, where a JSON error body would be all the user sees. Whatever refuses
+ * them — the shared throttle, a malformed query, no such directory, an unreachable provider, a
+ * refused answer or user, even a bug (logged as one) — ends on the sign-in page instead.
+ * Mounted on the API router after the routes, so errors of the middleware before them come here too.
+ */
+export function oidcNavigationRefusals(logger: Logger): ErrorRequestHandler {
+  return (err: unknown, req, res, next) => {
+    if (req.method !== 'GET' || !NAVIGATIONS.has(req.path) || res.headersSent) {
+      next(err);
+      return;
+    }
+    // The callback ends its flow whatever happens (the route clears the cookie itself once it runs).
+    const cleared = ([] as unknown[]).concat(res.getHeader('Set-Cookie') ?? []).some((c) => String(c).startsWith(`${stateCookieName(req)}=`));
+    if (req.path === '/auth/oidc/callback' && !cleared) setStateCookie(req, res, undefined);
+    const known = err instanceof DirectoryRefusal ? { code: err.code, reason: undefined } : knownError(err, logger, req.requestId);
+    res.redirect(303, loginPageFor(known?.code ?? 'internal_error', known?.reason));
+  };
 }

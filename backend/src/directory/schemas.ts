@@ -57,3 +57,7 @@ export const oidcCallbackQuery = z.object({
   error: z.string().max(200).optional(),
 }).passthrough();
 export const ldapLoginBody = z.object({ email, password: z.string().min(1, 'is required').max(1000) }).strict();
+
+/** Back-channel logout: the bank's id in the path (as in the OIDC start), the token in a small form body. */
+export const backchannelLogoutPath = z.object({ tenant: z.string().uuid() });
+export const BACKCHANNEL_LOGOUT_BODY_LIMIT = '16kb';

@@ -9,7 +9,7 @@ import { openSignedInSession, type SignedIn } from '../auth/sign-in.js';
  */
 
 /** Without `mfaVerified`, a user with a second factor gets its challenge, as after a password. */
-export async function signInVouched(d: AuthDeps, userId: string, meta: ClientMeta, how: { reason: string; mfaVerified: boolean; phishingResistant?: boolean }): Promise<SignedIn | SecondFactorChallenge> {
+export async function signInVouched(d: AuthDeps, userId: string, meta: ClientMeta, how: { reason: string; mfaVerified: boolean; phishingResistant?: boolean; directorySid?: string | undefined }): Promise<SignedIn | SecondFactorChallenge> {
   const now = d.clock.now();
   const user = await store.findUser(d.db, userId);
   const tenant = user ? await store.findTenant(d.db, user.tenant_id) : undefined;
@@ -19,9 +19,9 @@ export async function signInVouched(d: AuthDeps, userId: string, meta: ClientMet
   if (!tenant || tenant.deactivated_at) return refuse('tenant_inactive');
   if (!how.mfaVerified && ((await store.findFactor(d.db, user.id))?.confirmed_at || (await store.hasPasskey(d.db, user.id)))) {
     d.logger.info({ requestId: meta.requestId, userId: user.id }, 'login awaits second factor');
-    return { challenge: d.tokens.signChallenge(user.id, user.tenant_id, Number(user.sign_in_seq)) };
+    return { challenge: d.tokens.signChallenge(user.id, user.tenant_id, Number(user.sign_in_seq), how.directorySid) };
   }
-  return openSignedInSession(d, user, meta, { now, mfaVerified: how.mfaVerified, reason: how.reason, phishingResistant: how.phishingResistant ?? false });
+  return openSignedInSession(d, user, meta, { now, mfaVerified: how.mfaVerified, reason: how.reason, phishingResistant: how.phishingResistant ?? false, directorySid: how.directorySid });
 }
 
 /** A password the bank's directory refused counts toward the same lockout as a wrong Kontor password. */

@@ -251,7 +251,24 @@ export const CATALOGUE = {
   approval_expired: e(409, 'This change was not approved within 7 days and has expired; propose it again if it is still needed.'),
   approval_unknown_kind: e(409, 'This change cannot be applied by this version of Kontor.'),
   approval_failed: e(409, 'The approved change could not be applied.'),
-  logout_token_rejected: e(400, 'The logout token is not valid.'),
+  // OpenID Connect Back-Channel Logout: the provider's logout token failed a check (§2.6).
+  logout_token_rejected: r(400, {
+    missing: 'Send the logout token as the form field logout_token.',
+    directory: 'No bank signs in through an OpenID Provider at this address.',
+    malformed: 'The logout token is not a signed JWT.',
+    alg: 'The logout token is signed with an algorithm that is not accepted.',
+    signature: "The logout token's signature does not verify with the provider's keys.",
+    keys_unavailable: "The provider's keys could not be fetched.",
+    iss: 'The logout token comes from another issuer.',
+    aud: 'The logout token is meant for another client.',
+    iat: "The logout token's issue time is missing or in the future.",
+    expired: 'The logout token has expired or was issued too long ago.',
+    events: 'The logout token does not carry the back-channel logout event.',
+    sub_or_sid: 'The logout token names neither a subject nor a session.',
+    nonce: 'A logout token must not carry a nonce.',
+    jti: 'The logout token has no token id (jti).',
+    replayed: 'This logout token has been used already.',
+  }),
   directory_not_for_vendor: e(409, 'The vendor tenant signs in with password and second factor; a directory is configured per bank.'),
 
   // 413, 415: what was sent is too large or of the wrong kind.
@@ -263,6 +280,7 @@ export const CATALOGUE = {
   unsupported_media_type: r(415, {
     charset: 'This character set or encoding is not accepted.',
     csv_expected: 'Send the file as text/csv.',
+    form_expected: 'Send the body as application/x-www-form-urlencoded.',
   }),
 
   // 429: slow down (Retry-After says how long).

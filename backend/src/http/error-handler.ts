@@ -44,19 +44,29 @@ function isDatabaseUnavailable(err: object): boolean {
   return typeof e.message === 'string' && CONNECTION_LOST.test(e.message);
 }
 
+/**
+ * The typed error an exception stands for: ours, a schema's, a body parser's, an unreachable
+ * database (logged as a warning); undefined for anything else — a bug, logged at error level with
+ * the request id and never sent to the client.
+ */
+export function knownError(err: unknown, logger: Logger, requestId: string | undefined): HttpError | undefined {
+  let known: HttpError | undefined;
+  if (err instanceof HttpError) known = err;
+  else if (err instanceof ZodError) known = fromZodIssue(err.issues[0]);
+  else if (typeof err === 'object' && err !== null) known = fromBodyParser(err);
+
+  if (!known && typeof err === 'object' && err !== null && isDatabaseUnavailable(err)) {
+    logger.warn({ requestId, ...errorFields(err) }, 'database unavailable');
+    known = fail('database_unavailable');
+  }
+  if (!known) logger.error({ requestId, ...errorFields(err) }, 'unhandled error');
+  return known;
+}
+
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (err: unknown, req, res, _next) => {
-    let known: HttpError | undefined;
-    if (err instanceof HttpError) known = err;
-    else if (err instanceof ZodError) known = fromZodIssue(err.issues[0]);
-    else if (typeof err === 'object' && err !== null) known = fromBodyParser(err);
-
-    if (!known && typeof err === 'object' && err !== null && isDatabaseUnavailable(err)) {
-      logger.warn({ requestId: req.requestId, ...errorFields(err) }, 'database unavailable');
-      known = fail('database_unavailable');
-    }
+    const known = knownError(err, logger, req.requestId);
     if (!known) {
-      logger.error({ requestId: req.requestId, ...errorFields(err) }, 'unhandled error');
       res.status(500).json({ error: { code: 'internal_error', message: CATALOGUE.internal_error.message } });
       return;
     }

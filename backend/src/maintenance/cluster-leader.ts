@@ -3,7 +3,7 @@ import type { Logger } from '../log/logger.js';
 import { checkConnection, tryLeaderLock } from './cluster-store.js';
 
 /** Any int8: the advisory lock whose holder runs the cluster's periodic work. */
-const MAINTENANCE_LOCK = 7_240_119_019;
+export const MAINTENANCE_LOCK = 7_240_119_019;
 
 /**
  * Exactly one instance of a cluster at a time runs the periodic work (retention, syslog

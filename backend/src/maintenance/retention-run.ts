@@ -4,6 +4,7 @@ import { purgeChainedRecords } from '../audit/chains.js';
 import type { Clock } from '../clock.js';
 import { expireApprovals } from '../approvals/four-eyes.js';
 import { containerRetention } from '../containers/retention.js';
+import { purgeUsedLogoutTokens } from '../directory/directory-service.js';
 import { runRecertification } from '../recertification/recertification-service.js';
 import { createKnex } from '../db/connection.js';
 import type { Logger } from '../log/logger.js';
@@ -18,6 +19,8 @@ export interface RetentionOutcome {
   /** No retention role configured: old audit and sign-in records were left alone. */
   recordsSkipped: boolean;
   approvalsExpired: number;
+  /** Back-channel logout token ids past their tokens' lifetime. */
+  logoutTokens: number;
   recertification: { started: number; reminded: number; announced: number; deactivated: number };
 }
 
@@ -31,6 +34,7 @@ export async function runRetention(d: { api: Knex; retentionUrl: string | undefi
   // Four-eyes expiry and recertification (issue 17) ride on the same daily run.
   const approvalsExpired = await expireApprovals({ db: d.api, clock: d.clock, logger: d.logger });
   const recertification = await runRecertification({ db: d.api, clock: d.clock, mailer: d.mailer, logger: d.logger });
+  const { logoutTokens } = await purgeUsedLogoutTokens({ db: d.api }, d.clock.now());
   let records = { auditEvents: 0, loginEvents: 0 };
   if (d.retentionUrl) {
     const retention = createKnex(d.retentionUrl, 1);
@@ -43,6 +47,6 @@ export async function runRetention(d: { api: Knex; retentionUrl: string | undefi
     d.logger.warn('retention of audit and sign-in records skipped: no DATABASE_RETENTION_URL');
   }
   return {
-    sessions, ...records, containersDeleted: containers.deleted, containersWarned: containers.warned, recordsSkipped: !d.retentionUrl, approvalsExpired, recertification,
+    sessions, ...records, containersDeleted: containers.deleted, containersWarned: containers.warned, recordsSkipped: !d.retentionUrl, approvalsExpired, logoutTokens, recertification,
   };
 }

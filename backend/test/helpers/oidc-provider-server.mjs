@@ -3,7 +3,9 @@
 // Throw-away RSA key and cookie keys, made at start. Interactions sign in whichever account the
 // test named last (POST /test/next), so no login form is needed; POST /test/mode makes the token
 // endpoint hand out a tampered ID token (wrong audience or nonce, expired, foreign signature),
-// re-signed with the provider's own key, to prove the relying party's checks.
+// re-signed with the provider's own key, to prove the relying party's checks. Back-channel logout
+// is on: ending the session at /session/end posts a logout token to each client's
+// backchannel_logout_uri; POST /test/sign signs any claims (logout tokens a test shapes by hand).
 import { createSign, generateKeyPairSync, randomBytes } from 'node:crypto';
 import Provider from 'oidc-provider';
 
@@ -26,11 +28,12 @@ const provider = new Provider(issuer, {
   claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name', 'groups'] },
   conformIdTokenClaims: false,
   pkce: { required: () => true },
-  features: { devInteractions: { enabled: false } },
+  features: { devInteractions: { enabled: false }, backchannelLogout: { enabled: true } },
   interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
   findAccount: async (_ctx, sub) => (accounts.has(sub) ? { accountId: sub, claims: async () => ({ sub, ...accounts.get(sub) }) } : undefined),
 });
 provider.proxy = false;
+provider.on('backchannel.error', (_ctx, err) => process.stderr.write(`backchannel logout failed: ${err.message}\n`));
 
 const b64 = (v) => Buffer.from(JSON.stringify(v)).toString('base64url');
 function tamper(idToken) {
@@ -59,6 +62,14 @@ provider.use(async (ctx, next) => {
     if (ctx.path === '/test/account') accounts.set(body.sub, body.claims);
     if (ctx.path === '/test/next') nextAccount = body.sub;
     if (ctx.path === '/test/mode') mode = body.mode;
+    if (ctx.path === '/test/sign') {
+      const header = { alg: 'RS256', kid: 'test-key', typ: 'logout+jwt', ...body.header };
+      const input = `${b64(header)}.${b64(body.claims)}`;
+      const signature = createSign('RSA-SHA256').update(input).sign(body.foreign ? foreignKey : key).toString('base64url');
+      ctx.status = 200;
+      ctx.body = { token: `${input}.${signature}` };
+      return;
+    }
     ctx.status = 204;
     return;
   }

@@ -12,11 +12,21 @@ export interface TestProvider {
   account(sub: string, claims: Record<string, unknown>): Promise<void>;
   next(sub: string | undefined): Promise<void>;
   mode(mode: 'normal' | 'wrong_aud' | 'wrong_nonce' | 'expired' | 'wrong_issuer' | 'foreign_signature'): Promise<void>;
+  /** A JWT of these claims signed with the provider's key (or, `foreign`, a key not in its JWKS). */
+  sign(claims: Record<string, unknown>, options?: { foreign?: boolean; header?: Record<string, unknown> }): Promise<string>;
   stop(): Promise<void>;
 }
 
+export interface ProviderClient {
+  client_id: string;
+  client_secret: string;
+  redirect_uris: string[];
+  backchannel_logout_uri?: string;
+  backchannel_logout_session_required?: boolean;
+}
+
 /** oidc-provider in its own process on a free port, with a throw-away key (oidc-provider-server.mjs). */
-export async function startProvider(clients: { client_id: string; client_secret: string; redirect_uris: string[] }[]): Promise<TestProvider> {
+export async function startProvider(clients: ProviderClient[]): Promise<TestProvider> {
   const port = await freePort();
   const child: ChildProcess = spawn(process.execPath, [path.join(here, 'oidc-provider-server.mjs'), String(port)], {
     env: { ...process.env, OIDC_CLIENTS: JSON.stringify(clients.map((c) => ({ ...c, grant_types: ['authorization_code'], response_types: ['code'] }))) },
@@ -42,8 +52,12 @@ export async function startProvider(clients: { client_id: string; client_secret:
     account: (sub, claims) => post('/test/account', { sub, claims }),
     next: (sub) => post('/test/next', { sub }),
     mode: (mode) => post('/test/mode', { mode }),
+    sign: async (claims, options = {}) => {
+      const res = await fetch(`${issuer}/test/sign`, { method: 'POST', body: JSON.stringify({ claims, ...options }) });
+      return ((await res.json()) as { token: string }).token;
+    },
     stop: () => new Promise((resolve) => {
-      if (child.exitCode !== null) return resolve();
+      if (child.exitCode !== null || child.signalCode !== null) return resolve();
       child.once('exit', () => resolve());
       child.kill('SIGTERM');
     }),
@@ -51,7 +65,7 @@ export async function startProvider(clients: { client_id: string; client_secret:
 }
 
 /** A cookie jar keyed by origin: what a browser keeps for Kontor and for the provider. */
-class Jar {
+export class Jar {
   private readonly byOrigin = new Map<string, Map<string, string>>();
   header(url: URL): string | undefined {
     const c = this.byOrigin.get(url.origin);
@@ -79,20 +93,24 @@ export interface FlowResult {
   landing: string;
   /** A Kontor client holding the cookies the browser now has. */
   client: Client;
+  /** The browser's cookies, the provider's session among them. */
+  jar: Jar;
 }
 
 /**
  * A browser's journey: Kontor's start → the provider (interaction signs in the named account) →
  * Kontor's callback. `rewriteCallback` lets a test tamper with the provider's redirect back;
- * `stateFrom` replays the state cookie of another, earlier start (a login CSRF attempt).
+ * `stateFrom` replays the state cookie of another, earlier start (a login CSRF attempt);
+ * `beforeCallback` runs while the browser is on its way back (time passes, the provider goes away).
  */
-export async function runFlow(kontorUrl: string, tenantId: string, options: { rewriteCallback?: (u: URL) => URL; stateCookie?: string } = {}): Promise<FlowResult & { stateCookie: string | undefined }> {
+export async function runFlow(kontorUrl: string, tenantId: string, options: { rewriteCallback?: (u: URL) => URL; stateCookie?: string; beforeCallback?: () => Promise<void> } = {}): Promise<FlowResult & { stateCookie: string | undefined }> {
   const jar = new Jar();
   let url = new URL(`${kontorUrl}/api/auth/oidc/start?tenant=${tenantId}`);
   let stateCookie: string | undefined;
   for (let hop = 0; hop < 20; hop++) {
     const isCallback = url.pathname === '/api/auth/oidc/callback';
     if (isCallback && options.rewriteCallback) url = options.rewriteCallback(url);
+    if (isCallback) await options.beforeCallback?.();
     let cookie = jar.header(url);
     if (isCallback && options.stateCookie) cookie = `kontor_oidc=${options.stateCookie}`;
     const res = await fetch(url, { redirect: 'manual', headers: cookie ? { cookie } : {} });
@@ -106,9 +124,28 @@ export async function runFlow(kontorUrl: string, tenantId: string, options: { re
       const challenge = jar.get(new URL(kontorUrl).origin, 'kontor_challenge');
       if (session) client.session = `kontor_session=${session}`;
       if (challenge) client.challenge = `kontor_challenge=${challenge}`;
-      return { landing: location, client, stateCookie };
+      return { landing: location, client, stateCookie, jar };
     }
     url = new URL(location, url);
   }
   throw new Error('too many redirects');
+}
+
+/**
+ * The user signs out at the provider in this browser: its end_session page, then the confirmation
+ * form. The provider posts its logout tokens (back-channel) before it answers the confirmation.
+ */
+export async function logoutAtProvider(issuer: string, jar: Jar): Promise<void> {
+  const start = new URL(`${issuer}/session/end`);
+  const page = await fetch(start, { redirect: 'manual', headers: { cookie: jar.header(start) ?? '' } });
+  jar.take(start, page);
+  const xsrf = /name="xsrf" value="([^"]+)"/.exec(await page.text())?.[1];
+  if (!xsrf) throw new Error(`no logout form at the provider (${page.status})`);
+  const confirm = new URL(`${issuer}/session/end/confirm`);
+  const done = await fetch(confirm, {
+    method: 'POST', redirect: 'manual', body: new URLSearchParams({ xsrf, logout: 'yes' }),
+    headers: { cookie: jar.header(confirm) ?? '', 'content-type': 'application/x-www-form-urlencoded' },
+  });
+  jar.take(confirm, done);
+  if (done.status !== 303 && done.status !== 302 && done.status !== 200) throw new Error(`provider logout answered ${done.status}`);
 }

@@ -34,6 +34,7 @@ export const tenantRowFixtures: Record<string, (trx: Knex.Transaction, ctx: Fixt
     }),
   departments: (trx, c) => trx('departments').insert({ tenant_id: c.tenantId, id: departmentIdFor(c), name: `fixture-${Math.random().toString(36).slice(2)}` }),
   membership_departments: (trx, c) => trx('membership_departments').insert({ tenant_id: c.tenantId, user_id: c.userId, department_id: departmentIdFor(c) }),
+  used_logout_tokens: (trx, c) => trx('used_logout_tokens').insert({ tenant_id: c.tenantId, jti: randomUUID(), expires_at: trx.raw("now() + interval '10 minutes'") }),
   session_ends: (trx, c) => trx('session_ends').insert({ tenant_id: c.tenantId, session_id: randomUUID(), reason: 'signed_out', ended_at: trx.fn.now() }),
   audit_events: (trx, c) => trx('audit_events').insert({ tenant_id: c.tenantId, type: 'test.fixture' }),
   audit_chain_heads: (trx, c) => trx('audit_chain_heads').insert({ tenant_id: c.tenantId, chain: 'fixture', last_seq: 0, last_hash: Buffer.alloc(32) }),

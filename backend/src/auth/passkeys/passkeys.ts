@@ -236,6 +236,6 @@ export class Passkeys {
     if (!passkey || passkey.user_id !== user.id) return refuse('passkey_unknown', true);
     const failure = await this.verifyAndRecord(passkey, response, state.challenge, now, meta, 'passkey second step refused');
     if (failure) return refuse(failure, true);
-    return openSignedInSession(this.d.auth, user, meta, { now, mfaVerified: true, phishingResistant: true, reason: 'ok_passkey_second_step', challengeSeq: claims.seq });
+    return openSignedInSession(this.d.auth, user, meta, { now, mfaVerified: true, phishingResistant: true, reason: 'ok_passkey_second_step', challengeSeq: claims.seq, directorySid: claims.dsid });
   }
 }

@@ -3,7 +3,7 @@ import { service } from '@ember/service';
 import type RouterService from '@ember/routing/router-service';
 import type ApiService from 'frontend/services/api';
 import type SessionService from 'frontend/services/session';
-import type { DirectoryModel, DirectoryView } from 'frontend/components/directory-form';
+import type { DirectoryModel, DirectoryView } from 'frontend/utils/directory';
 import type { RoleView } from 'frontend/components/users-admin';
 import { requireAny } from 'frontend/utils/guard-route';
 
@@ -27,6 +27,7 @@ export default class AdminDirectoryRoute extends Route {
       roles: roles.filter((r) => r.assignableInTenants).map((r) => ({ id: r.id, name: r.name })),
       // Until the first save the API has not said it; the same address, from this page's origin.
       redirectUri: `${window.location.origin}/api/auth/oidc/callback`,
+      backchannelLogoutUri: this.session.info ? `${window.location.origin}/api/auth/oidc/backchannel-logout/${this.session.info.tenant.id}` : undefined,
     };
   }
 }
