@@ -84,8 +84,9 @@ describe('data containers in the browser', () => {
     await errors.first().waitFor({ timeout: 30_000 });
     const rows = await errors.allTextContents();
     assert.equal(rows.length, 2);
-    assert.match(rows[0], /^3\s*group_id\s*unknown_group/);
-    assert.match(rows[1], /^4\s*product_group\s*invalid_value/);
+    assert.match(rows[0], /^3\s*group_id\s*The group \S+ is not among/);
+    assert.match(rows[1], /^4\s*product_group\s*.*must be one of/);
+    assert.deepEqual(await errors.evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-test-error-code'))), ['unknown_group', 'invalid_value'], 'the code only for support, not as text');
     assert.match((await p.locator('[data-test-import-slot="products"] [data-test-import-failed]').textContent()) ?? '', /Nothing was changed/);
     const containerPath = await p.evaluate(() => location.pathname);
     await p.context().close();

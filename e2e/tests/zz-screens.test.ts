@@ -175,6 +175,15 @@ describe('the frame fits: laptop and phone widths', () => {
     await page.context().close();
   });
 
+  it('the raw-text measure can fail: a code, a key and an id on a page are caught', async () => {
+    const page = await (await browser.newContext({ viewport: { width: 1366, height: 768 } })).newPage();
+    await page.goto(`${base()}/login`);
+    await page.locator('main h1').waitFor();
+    await page.evaluate(() => document.querySelector('main')!.insertAdjacentHTML('beforeend', '<p>line_too_long durationMs: 721 44dc0718-0424-48da-aa20-4e8761164196</p>'));
+    assert.deepEqual((await measure(page)).raw, ['line_too_long', 'durationMs:', '44dc0718-0424-48da-aa20-4e8761164196']);
+    await page.context().close();
+  });
+
   it('a visually hidden header at the far end of a wide scrolling table does not widen the page', async () => {
     const page = await (await browser.newContext({ viewport: { width: 390, height: 844 } })).newPage();
     await page.goto(`${base()}/login`);
