@@ -133,7 +133,7 @@ describe('four-eyes', () => {
     assert.equal(await passkey.isChecked(), false, 'not in force before a second admin approves');
     await bernd.locator('[data-test-tab-approvals]').click();
     await atPath(bernd, '/admin/approvals');
-    const rule = bernd.locator('[data-test-approval]', { hasText: 'passkeyRequired: false → true' });
+    const rule = bernd.locator('[data-test-approval]', { hasText: 'Passkey required: no → yes' });
     await rule.locator('[data-test-reject]').click(wait);
     await rule.locator('[data-test-approval-status]').filter({ hasText: 'rejected' }).waitFor(wait);
     await anna.reload();
