@@ -41,7 +41,7 @@ export async function signInSuperadmin(page: Page, password: string): Promise<vo
   await page.getByLabel('Email address').fill(SUPERADMIN_EMAIL);
   const before = mailCount(mailDir);
   await page.getByRole('button', { name: 'Send code' }).click();
-  const mail = await waitForMail(mailDir, (m) => m.to.includes(SUPERADMIN_EMAIL) && /recovery code/.test(m.subject), before);
+  const mail = await waitForMail(mailDir, (m) => m.to.includes(SUPERADMIN_EMAIL) && /recovery code|Wiederherstellungscode/.test(m.subject), before);
   await page.getByLabel('Code from the email').fill(/(\d{8})/.exec(mail.text)![1]);
   await page.getByLabel('New password', { exact: true }).fill(password);
   await page.getByLabel('Repeat new password').fill(password);

@@ -77,7 +77,7 @@ describe('vendor access requests', () => {
     await vera.locator('[data-test-access-waiting]').waitFor();
 
     // The bank's admin is mailed, sees the badge, and approves on "Vendor access".
-    await waitForMail(mailDir, (m) => m.to.includes('rita@riegel.example') && /asks for access/.test(m.subject));
+    await waitForMail(mailDir, (m) => m.to.includes('rita@riegel.example') && /asks for access|bittet um Zugriff/.test(m.subject));
     await rita.reload();
     await rita.locator('[data-test-nav-pending]').filter({ hasText: '1' }).waitFor();
     await rita.locator('[data-test-nav-admin]').click();
