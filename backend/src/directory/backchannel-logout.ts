@@ -75,5 +75,5 @@ export async function verifyLogoutToken(token: string, keys: JWTVerifyGetKey, ex
   }
   if (!boundedString(payload.jti)) throw new LogoutTokenRefusal('jti');
   const untilSeconds = Math.min(payload.exp ?? Infinity, payload.iat! + LOGOUT_TOKEN_MAX_AGE_SECONDS) + LOGOUT_CLOCK_SKEW_SECONDS;
-  return { sub, sid: sid as string | undefined, jti: payload.jti, rememberUntil: new Date(untilSeconds * 1000) };
+  return { sub, sid, jti: payload.jti, rememberUntil: new Date(untilSeconds * 1000) };
 }

@@ -62,7 +62,7 @@ export function directoryRoutes(routes: RouteTable, directory: DirectoryService,
   const form = express.urlencoded({ extended: false, limit: schemas.BACKCHANNEL_LOGOUT_BODY_LIMIT, parameterLimit: 10 });
   routes.public('post', '/auth/oidc/backchannel-logout/:tenant', async (req, res) => {
     if (!req.is('application/x-www-form-urlencoded')) throw fail('unsupported_media_type', { reason: 'form_expected' });
-    await new Promise<void>((resolve, reject) => form(req, res, (err?: unknown) => (err ? reject(err) : resolve())));
+    await new Promise<void>((resolve, reject) => form(req, res, (err?: unknown) => (err ? reject(err instanceof Error ? err : new Error('body parser failed')) : resolve())));
     const token = (req.body as Record<string, unknown> | undefined)?.logout_token;
     if (typeof token !== 'string' || !token) throw fail('logout_token_rejected', { reason: 'missing', field: 'logout_token' });
     const path = schemas.backchannelLogoutPath.safeParse(req.params);
