@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
-import { randomBytes, randomUUID } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
+import { randomUUID } from 'node:crypto';
+import { describe, it } from 'node:test';
 import type { Knex } from 'knex';
-import { createKnex } from '../src/db/connection.js';
-import { FolderMigrationSource, migrateToLatest } from '../src/db/migrations.js';
+import { migrateToLatest } from '../src/db/migrations.js';
 import { setRequestDepartments } from '../src/departments/departments-store.js';
-import { ownerUrl } from './helpers/db.js';
+import { MigrationsBefore, superUrl, upgradeDatabase } from './helpers/upgrade-database.js';
 
 /**
  * Upgrading to departments changes nothing anyone sees (migrations 2026120317xx): a database of
@@ -14,34 +13,10 @@ import { ownerUrl } from './helpers/db.js';
  * a request of theirs gets, sees exactly the containers, data and templates they saw before.
  * Needs the embedded test cluster's superuser to create that database.
  */
-const superUrl = process.env.KONTOR_TEST_SUPER_URL;
 const BEFORE_DEPARTMENTS = '202612031700';
 
-class MigrationsBefore extends FolderMigrationSource {
-  override async getMigrations(): Promise<string[]> {
-    return (await super.getMigrations()).filter((f) => f < BEFORE_DEPARTMENTS);
-  }
-}
-
-const database = `kontor_departments_${randomBytes(4).toString('hex')}`;
-let admin: Knex;
 let owner: Knex;
-
-before(async () => {
-  if (!superUrl) return;
-  admin = createKnex(superUrl, 1);
-  await admin.raw('create database ?? owner kontor_owner', [database]);
-  const url = new URL(ownerUrl());
-  url.pathname = `/${database}`;
-  owner = createKnex(url.toString(), 1);
-});
-
-after(async () => {
-  if (!superUrl) return;
-  await owner.destroy();
-  await admin.raw('drop database ?? with (force)', [database]);
-  await admin.destroy();
-});
+upgradeDatabase('kontor_departments', (k) => (owner = k));
 
 interface Seen {
   containers: string[];
@@ -66,7 +41,7 @@ async function seen(tenantId: string, asUser?: string): Promise<Seen> {
 
 describe('upgrading to departments', { skip: !superUrl && 'needs the embedded test cluster (KONTOR_TEST_SUPER_URL)' }, () => {
   it('puts everything and everyone of a bank into its Gesamthaus, so every user sees what they saw before', async () => {
-    await owner.migrate.latest({ migrationSource: new MigrationsBefore() });
+    await owner.migrate.latest({ migrationSource: new MigrationsBefore(BEFORE_DEPARTMENTS) });
     const [vendor] = await owner('tenants').insert({ name: 'Vendor', is_vendor: true }).returning('id');
     const vendorId = (vendor as { id: string }).id;
     const [vendorUser] = await owner('users').insert({ tenant_id: vendorId, email: 'support@vendor.example', name: 'Support' }).returning('id');

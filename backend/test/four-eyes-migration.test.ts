@@ -1,45 +1,19 @@
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type { Knex } from 'knex';
-import { createKnex } from '../src/db/connection.js';
 import { FolderMigrationSource } from '../src/db/migrations.js';
 import { inTenant } from '../src/db/tenant-transaction.js';
-import { ownerUrl } from './helpers/db.js';
+import { MigrationsBefore, superUrl, upgradeDatabase } from './helpers/upgrade-database.js';
 
 /**
  * Upgrading to four-eyes (migration 202612031600): banks that exist keep today's behaviour (off,
  * the vendor decides per bank), a bank created afterwards starts with it on. A database of its own
  * is migrated to the version before, given a bank, then migrated to the latest.
  */
-const superUrl = process.env.KONTOR_TEST_SUPER_URL;
 const BEFORE_FOUR_EYES = '202612031600';
 
-class MigrationsBefore extends FolderMigrationSource {
-  override async getMigrations(): Promise<string[]> {
-    return (await super.getMigrations()).filter((f) => f < BEFORE_FOUR_EYES);
-  }
-}
-
-const database = `kontor_upgrade_${randomBytes(4).toString('hex')}`;
-let admin: Knex;
 let owner: Knex;
-
-before(async () => {
-  if (!superUrl) return;
-  admin = createKnex(superUrl, 1);
-  await admin.raw('create database ?? owner kontor_owner', [database]);
-  const url = new URL(ownerUrl());
-  url.pathname = `/${database}`;
-  owner = createKnex(url.toString(), 1);
-});
-
-after(async () => {
-  if (!superUrl) return;
-  await owner.destroy();
-  await admin.raw('drop database ?? with (force)', [database]);
-  await admin.destroy();
-});
+upgradeDatabase('kontor_upgrade', (k) => (owner = k));
 
 async function settingsOf(tenantId: string): Promise<Record<string, unknown>> {
   return inTenant(owner, tenantId, (trx) => trx('tenant_settings').where({ tenant_id: tenantId }).first());
@@ -47,7 +21,7 @@ async function settingsOf(tenantId: string): Promise<Record<string, unknown>> {
 
 describe('upgrading to four-eyes and recertification', { skip: !superUrl && 'needs the embedded test cluster (KONTOR_TEST_SUPER_URL)' }, () => {
   it('keeps four-eyes off for existing banks and turns it on for new ones; recertification defaults apply to all', async () => {
-    await owner.migrate.latest({ migrationSource: new MigrationsBefore() });
+    await owner.migrate.latest({ migrationSource: new MigrationsBefore(BEFORE_FOUR_EYES) });
     const [old] = await owner('tenants').insert({ name: 'Existing bank' }).returning('id');
     const oldId = (old as { id: string }).id;
     await inTenant(owner, oldId, (trx) => trx('tenant_settings').insert({ tenant_id: oldId, idle_minutes: 45 }));

@@ -1,13 +1,12 @@
 import assert from 'node:assert/strict';
-import { randomBytes, randomUUID } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
+import { randomUUID } from 'node:crypto';
+import { describe, it } from 'node:test';
 import type { Knex } from 'knex';
 import { exportCsv, resultRows } from '../src/calculations/calculations-store.js';
 import { BUILTIN_TEMPLATES } from '../src/calculations/definitions.js';
-import { createKnex } from '../src/db/connection.js';
-import { FolderMigrationSource, migrateToLatest } from '../src/db/migrations.js';
+import { migrateToLatest } from '../src/db/migrations.js';
 import { inTenant, inWholeTenant } from '../src/db/tenant-transaction.js';
-import { ownerUrl } from './helpers/db.js';
+import { MigrationsBefore, superUrl, upgradeDatabase } from './helpers/upgrade-database.js';
 
 /**
  * An installation that already holds results upgrades to result chunks (migration 202612011200)
@@ -15,38 +14,14 @@ import { ownerUrl } from './helpers/db.js';
  * filled with results the old way (one row per group), then migrated to the latest.
  * Needs the embedded test cluster's superuser to create that database.
  */
-const superUrl = process.env.KONTOR_TEST_SUPER_URL;
 const BEFORE_CHUNKS = '202612011200';
 
-class MigrationsBefore extends FolderMigrationSource {
-  override async getMigrations(): Promise<string[]> {
-    return (await super.getMigrations()).filter((f) => f < BEFORE_CHUNKS);
-  }
-}
-
-const database = `kontor_upgrade_${randomBytes(4).toString('hex')}`;
-let admin: Knex;
 let owner: Knex;
-
-before(async () => {
-  if (!superUrl) return;
-  admin = createKnex(superUrl, 1);
-  await admin.raw('create database ?? owner kontor_owner', [database]);
-  const url = new URL(ownerUrl());
-  url.pathname = `/${database}`;
-  owner = createKnex(url.toString(), 1);
-});
-
-after(async () => {
-  if (!superUrl) return;
-  await owner.destroy();
-  await admin.raw('drop database ?? with (force)', [database]);
-  await admin.destroy();
-});
+upgradeDatabase('kontor_upgrade', (k) => (owner = k));
 
 describe('upgrading results to chunks', { skip: !superUrl && 'needs the embedded test cluster (KONTOR_TEST_SUPER_URL)' }, () => {
   it('carries every result over, in byte order, split into chunks of 50 000', async () => {
-    await owner.migrate.latest({ migrationSource: new MigrationsBefore() });
+    await owner.migrate.latest({ migrationSource: new MigrationsBefore(BEFORE_CHUNKS) });
     const [tenant] = await owner('tenants').insert({ name: 'Upgrade bank' }).returning('id');
     const tenantId = (tenant as { id: string }).id;
     const containerId = randomUUID();
